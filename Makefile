@@ -1,0 +1,129 @@
+# segd - network microsegmentation enforcer.
+#
+#   make          build build/segd, build/segctl and the BPF objects
+#   make demo     install what is missing, build, run the demo node
+#   make check    install what is missing, build, run every test
+#   make bench    build and run tools/bench
+#   make install  PREFIX=/usr/local DESTDIR=
+#
+# Package checks run first (tools/install-deps.sh), so every variable that
+# asks pkg-config is recursive (=) and only expanded once they are there.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+PKGS      = libbpf libxdp libmnl yaml-0.1 libevent
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Idaemon -I$(BUILD)
+LDLIBS    = $(shell pkg-config --libs $(PKGS)) -lelf -lz
+TEST_LIBS = -lcriterion
+
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	     -Iinclude -Ibpf -I$(BUILD)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/*.h) include/segd_abi.h
+
+LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+HDRS      := $(wildcard daemon/*.h include/*.h cli/*.h)
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
+CLI_LIB_OBJS := $(filter-out $(BUILD)/cli/segctl.o,$(CLI_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+BPFT_SRCS := $(wildcard tests/bpf/*.c)
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench_%,$(BENCH_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+
+.PHONY: all deps demo check test unit bpf-test e2e fuzz bench install clean
+all: $(BUILD)/segd $(BUILD)/segctl
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD):
+	@mkdir -p $(BUILD)/daemon $(BUILD)/cli $(BUILD)/tests
+
+# ---- BPF ---------------------------------------------------------------------
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	@rm -f $@.tmp.o
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- user space ------------------------------------------------------------
+$(BUILD)/%.o: %.c $(HDRS) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsegd.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/segd: $(BUILD)/daemon/main.o $(BUILD)/libsegd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS)
+	$(CC) $(CFLAGS) -Icli -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/test_bpf: $(BPFT_SRCS) $(BUILD)/libsegd.a $(HDRS)
+	$(CC) $(CFLAGS) -Itests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsegd.a $(LDLIBS)
+
+# libFuzzer targets link the pure modules only, built again with sanitizers.
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -I$(BUILD) \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(HDRS) | $(BUILD)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lyaml
+
+# ---- entry points ------------------------------------------------------------
+demo: deps all
+	tools/demo.sh
+
+check: deps
+	$(MAKE) all $(BUILD)/test_unit $(BUILD)/test_bpf $(FUZZERS) $(BENCHES)
+	tests/run.sh
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit
+
+bpf-test: $(BUILD)/test_bpf
+	$(BUILD)/test_bpf
+
+e2e: all
+	tests/e2e/run.sh
+
+fuzz: $(FUZZERS)
+	tests/fuzz/run.sh
+
+bench: all $(BENCHES)
+	tools/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/segd $(DESTDIR)$(PREFIX)/sbin/segd
+	install -m 0755 $(BUILD)/segctl $(DESTDIR)$(PREFIX)/bin/segctl
+
+clean:
+	rm -rf $(BUILD)

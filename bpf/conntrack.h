@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* conntrack.h - connection tracking keyed from the local endpoint's point
+ * of view (segd_abi.h), lifetimes, per-direction accounting, and the
+ * lookup of the flow an ICMP/ICMPv6 error refers to.
+ */
+#ifndef SEGD_BPF_CONNTRACK_H
+#define SEGD_BPF_CONNTRACK_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define SEGD_NSEC 1000000000ULL
+
+static __always_inline void ct_key_build(struct segd_ct_key *k,
+					 const struct segd_pkt *p, __u8 dir)
+{
+	if (dir == SEGD_DIR_EGRESS) {
+		k->local = p->saddr;
+		k->remote = p->daddr;
+		k->lport = p->sport;
+		k->rport = p->dport;
+	} else {
+		k->local = p->daddr;
+		k->remote = p->saddr;
+		k->lport = p->dport;
+		k->rport = p->sport;
+	}
+	k->proto = p->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+static __always_inline __u64 ct_lifetime_ns(const struct segd_ct_value *v,
+					    __u8 proto)
+{
+	__u64 s;
+
+	switch (proto) {
+	case IPPROTO_TCP_: {
+		__u8 f = v->tcp_flags[0] | v->tcp_flags[1];
+
+		if (f & (TCPF_FIN_ | TCPF_RST_))
+			s = SEGD_CT_TCP_CLOSE_LIFETIME;
+		else if (!(f & TCPF_ACK_))
+			s = SEGD_CT_TCP_SYN_LIFETIME;
+		else
+			s = SEGD_CT_TCP_LIFETIME;
+		break;
+	}
+	case IPPROTO_UDP_:
+		s = SEGD_CT_UDP_LIFETIME;
+		break;
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		s = SEGD_CT_ICMP_LIFETIME;
+		break;
+	default:
+		s = SEGD_CT_OTHER_LIFETIME;
+		break;
+	}
+	return s * SEGD_NSEC;
+}
+
+static __always_inline int ct_expired(const struct segd_ct_value *v,
+				      __u8 proto, __u64 now)
+{
+	__u64 last = v->last_seen_ns;
+
+	/* another CPU may have stamped a later time than ours */
+	return now > last && now - last > ct_lifetime_ns(v, proto);
+}
+
+/* Count a packet travelling in dir on an existing entry. */
+static __always_inline void ct_account(struct segd_ct_value *v, __u8 dir,
+				       const struct segd_pkt *p, __u64 now)
+{
+	int idx = dir == v->origin_dir ? SEGD_CT_ORIG : SEGD_CT_REPLY;
+
+	__sync_fetch_and_add(&v->packets[idx], 1);
+	__sync_fetch_and_add(&v->bytes[idx], p->ip_len);
+	v->last_seen_ns = now;
+	if (p->tcp_flags & ~v->tcp_flags[idx])
+		v->tcp_flags[idx] |= p->tcp_flags;
+}
+
+static __always_inline void ct_create(const struct segd_ct_key *k,
+				      const struct segd_pkt *p, __u8 dir,
+				      __u32 gen, __u32 rule_id,
+				      __u32 remote_id, __u64 now)
+{
+	struct segd_ct_value v = {};
+
+	v.created_ns = now;
+	v.last_seen_ns = now;
+	v.packets[SEGD_CT_ORIG] = 1;
+	v.bytes[SEGD_CT_ORIG] = p->ip_len;
+	v.policy_gen = gen;
+	v.rule_id = rule_id;
+	v.remote_id = remote_id;
+	v.origin_dir = dir;
+	v.tcp_flags[SEGD_CT_ORIG] = p->tcp_flags;
+	bpf_map_update_elem(&segd_ct, k, &v, BPF_ANY);
+}
+
+/* An ICMP error carries the IP header + 8 bytes of L4 of the packet it
+ * answers. That packet travelled the other way, so for an error going
+ * towards the endpoint (INGRESS) the embedded source is the local side.
+ * Returns 1 when the embedded flow has a live entry owned by `local`. */
+static __always_inline int ct_icmp_related(void *data, void *data_end,
+					   const struct segd_pkt *p, __u8 dir,
+					   const struct segd_addr *local,
+					   __u64 now)
+{
+	struct segd_addr is, id;
+	struct segd_ct_key k;
+	struct segd_ct_value *v;
+	__u32 off = p->l4_off + 8, l4;
+	__u16 sp = 0, dp = 0;
+	__u8 *ip, *h, proto;
+
+	if (off > SEGD_MAX_HDR_OFF)
+		return 0;
+	ip = data + off;
+	if (!p->v6) {
+		__u32 ihl;
+
+		if ((void *)(ip + 20) > data_end || (ip[0] >> 4) != 4)
+			return 0;
+		ihl = (ip[0] & 0x0f) * 4;
+		if (ihl < 20 || (((ip[6] << 8) | ip[7]) & 0x1fff))
+			return 0;
+		addr_set_v4(&is, *(__u32 *)(ip + 12));
+		addr_set_v4(&id, *(__u32 *)(ip + 16));
+		proto = ip[9];
+		l4 = off + ihl;
+	} else {
+		if ((void *)(ip + 40) > data_end || (ip[0] >> 4) != 6)
+			return 0;
+		addr_copy(&is, ip + 8);
+		addr_copy(&id, ip + 24);
+		proto = ip[6];
+		l4 = off + 40;
+	}
+	if (l4 > SEGD_MAX_HDR_OFF)
+		return 0;
+	h = data + l4;
+	if ((void *)(h + 8) > data_end)
+		return 0;
+	switch (proto) {
+	case IPPROTO_TCP_:
+	case IPPROTO_UDP_:
+	case IPPROTO_SCTP_:
+		sp = (h[0] << 8) | h[1];
+		dp = (h[2] << 8) | h[3];
+		break;
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		if (h[0] == 8 || h[0] == 0 || h[0] == 128 || h[0] == 129) {
+			sp = (h[4] << 8) | h[5];
+			dp = sp;
+		}
+		break;
+	default:
+		break;
+	}
+	if (dir == SEGD_DIR_INGRESS) {
+		k.local = is;
+		k.remote = id;
+		k.lport = sp;
+		k.rport = dp;
+	} else {
+		k.local = id;
+		k.remote = is;
+		k.lport = dp;
+		k.rport = sp;
+	}
+	if (!addr_eq(&k.local, local))
+		return 0;
+	k.proto = proto;
+	k.pad[0] = k.pad[1] = k.pad[2] = 0;
+	v = bpf_map_lookup_elem(&segd_ct, &k);
+	return v && !ct_expired(v, proto, now);
+}
+
+/* Fragments: the first one records its ports, later ones borrow them.
+ * Returns 0, or -1 for a later fragment nobody recorded. */
+static __always_inline int frag_track(struct segd_pkt *p)
+{
+	struct segd_frag_key k;
+	struct segd_frag_value *fv, nv = {};
+
+	k.saddr = p->saddr;
+	k.daddr = p->daddr;
+	k.id = p->frag_id;
+	k.proto = p->proto;
+	k.pad[0] = k.pad[1] = k.pad[2] = 0;
+	if (p->frag == SEGD_FRAG_FIRST) {
+		nv.sport = p->sport;
+		nv.dport = p->dport;
+		bpf_map_update_elem(&segd_frag, &k, &nv, BPF_ANY);
+		return 0;
+	}
+	fv = bpf_map_lookup_elem(&segd_frag, &k);
+	if (!fv)
+		return -1;
+	p->sport = fv->sport;
+	p->dport = fv->dport;
+	p->has_ports = p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_ ||
+		       p->proto == IPPROTO_SCTP_;
+	return 0;
+}
+
+#endif /* SEGD_BPF_CONNTRACK_H */

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* maps.h - every map the segd programs share. Names are SEGD_MAP_* from
+ * segd_abi.h, all pinned by name so two objects (tc, xdp) and successive
+ * segd processes share one set.
+ *
+ * segd_policy / segd_ipc_exact / segd_ipc_lpm are two-slot map-in-maps:
+ * user space builds a fresh inner map per apply (BPF_F_NO_PREALLOC keeps
+ * that cheap), stores it in slot (gen+1)&1 and only then bumps
+ * segd_config.policy_gen. See policy.h for the reader side.
+ */
+#ifndef SEGD_BPF_MAPS_H
+#define SEGD_BPF_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "segd_abi.h"
+
+/* inner map templates (never instantiated on their own). Sizes, not BTF
+ * types: clang emits the pointee types of these as forward declarations. */
+struct segd_policy_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SEGD_MAX_POLICY_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(struct segd_policy_key));
+	__uint(value_size, sizeof(struct segd_policy_value));
+};
+
+struct segd_exact_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SEGD_MAX_IPC_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(struct segd_addr));
+	__uint(value_size, sizeof(struct segd_ipcache_value));
+};
+
+struct segd_lpm_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SEGD_MAX_IPC_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(struct segd_lpm_key));
+	__uint(value_size, sizeof(struct segd_ipcache_value));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SEGD_POLICY_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct segd_policy_inner);
+} segd_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SEGD_POLICY_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct segd_exact_inner);
+} segd_ipc_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SEGD_POLICY_SLOTS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct segd_lpm_inner);
+} segd_ipc_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SEGD_MAX_CT_ENTRIES);
+	__type(key, struct segd_ct_key);
+	__type(value, struct segd_ct_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SEGD_MAX_FRAG_ENTRIES);
+	__type(key, struct segd_frag_key);
+	__type(value, struct segd_frag_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_frag SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct segd_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct segd_rule_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_rules SEC(".maps");
+
+#endif /* SEGD_BPF_MAPS_H */

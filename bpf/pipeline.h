@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* pipeline.h - the per-packet decision shared by every hook.
+ *
+ * Input: a parsed packet, its direction relative to the local endpoint and
+ * the hook. Output: a segd_reason (FORWARDED = pass) or SEGD_R_UNCOUNTED
+ * (pass, not counted here: XDP leaves accounting to the endpoint's tc hook).
+ *
+ * tc:  local endpoint check (anti-spoofing / not-endpoint), fragments,
+ *      ICMP errors of tracked flows, conntrack (with generation re-check),
+ *      policy on a miss, CT creation and rule counters on a new flow.
+ * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
+ *      untouched (the tc hook creates CT and counts), a deny drops early.
+ */
+#ifndef SEGD_BPF_PIPELINE_H
+#define SEGD_BPF_PIPELINE_H
+
+#include "parse.h"
+#include "policy.h"
+#include "conntrack.h"
+#include "counters.h"
+
+enum { SEGD_HOOK_TC = 0, SEGD_HOOK_XDP = 1 };
+
+static __always_inline __u32 segd_pipeline(void *data, void *data_end,
+					   struct segd_pkt *p, __u8 dir,
+					   __u32 ifindex, int hook)
+{
+	struct segd_ipcache_value *lv;
+	struct segd_decision d;
+	struct segd_ct_value *ct;
+	struct segd_addr *laddr, *raddr;
+	struct segd_ct_key k;
+	struct segd_view v;
+	__u32 local_id, lflags, remote_id;
+	__u64 now;
+
+	if (view_load(&v))
+		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+					       SEGD_REASON_NO_STATE;
+
+	laddr = dir == SEGD_DIR_EGRESS ? &p->saddr : &p->daddr;
+	raddr = dir == SEGD_DIR_EGRESS ? &p->daddr : &p->saddr;
+	lv = ipc_exact(&v, laddr);
+	if (hook == SEGD_HOOK_XDP) {
+		if (!lv || !(lv->flags & SEGD_EPF_LOCAL))
+			return SEGD_R_UNCOUNTED;
+	} else if (!lv || !(lv->flags & SEGD_EPF_LOCAL) ||
+		   lv->ifindex != ifindex) {
+		return dir == SEGD_DIR_EGRESS ? SEGD_REASON_SPOOFED :
+						SEGD_REASON_NOT_ENDPOINT;
+	}
+	local_id = lv->identity;
+	lflags = lv->flags;
+
+	if (p->frag != SEGD_FRAG_NONE && frag_track(p))
+		return SEGD_REASON_FRAG_UNTRACKED;
+
+	now = bpf_ktime_get_coarse_ns();
+	if (p->icmp_err &&
+	    ct_icmp_related(data, data_end, p, dir, laddr, now))
+		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+					       SEGD_REASON_FORWARDED;
+
+	ct_key_build(&k, p, dir);
+	ct = bpf_map_lookup_elem(&segd_ct, &k);
+	if (ct && !ct_expired(ct, p->proto, now)) {
+		if (hook == SEGD_HOOK_XDP)
+			return SEGD_R_UNCOUNTED;
+		if (ct->policy_gen != v.gen) {
+			/* re-decide the flow as it was first seen */
+			__u8 od = ct->origin_dir & 1;
+			__u16 port = od == SEGD_DIR_EGRESS ? k.rport : k.lport;
+
+			remote_id = identity_of(&v, raddr);
+			policy_decide(&v, local_id, lflags, remote_id, od,
+				      p->proto, p->has_ports, port, &d);
+			if (d.verdict != SEGD_VERDICT_ALLOW) {
+				bpf_map_delete_elem(&segd_ct, &k);
+				return SEGD_REASON_CT_REVOKED;
+			}
+			ct->policy_gen = v.gen;
+			ct->rule_id = d.rule_id;
+			ct->remote_id = remote_id;
+		}
+		ct_account(ct, dir, p, now);
+		return SEGD_REASON_FORWARDED;
+	}
+
+	/* new flow: the destination port is the one policy talks about */
+	remote_id = identity_of(&v, raddr);
+	policy_decide(&v, local_id, lflags, remote_id, dir, p->proto,
+		      p->has_ports, p->dport, &d);
+	if (hook == SEGD_HOOK_XDP && d.verdict == SEGD_VERDICT_ALLOW)
+		return SEGD_R_UNCOUNTED;
+	count_rule(d.rule_id, p->ip_len);
+	if (d.verdict != SEGD_VERDICT_ALLOW)
+		return d.reason;
+	ct_create(&k, p, dir, v.gen, d.rule_id, remote_id, now);
+	return SEGD_REASON_FORWARDED;
+}
+
+#endif /* SEGD_BPF_PIPELINE_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* policy.h - an atomic view of one policy generation and the decision.
+ *
+ * User space fills the inactive slot, swaps its inner maps in, and only
+ * then bumps segd_config.policy_gen. Reading the generation FIRST and then
+ * the three inner maps of slot gen&1 therefore never mixes generations.
+ * A missing inner map fails closed (SEGD_REASON_NO_STATE).
+ */
+#ifndef SEGD_BPF_POLICY_H
+#define SEGD_BPF_POLICY_H
+
+#include "maps.h"
+#include "parse.h"
+
+struct segd_view {
+	__u32 gen;
+	void *policy;   /* inner hash: segd_policy_key -> segd_policy_value */
+	void *exact;    /* inner hash: segd_addr -> segd_ipcache_value */
+	void *lpm;      /* inner lpm:  segd_lpm_key -> segd_ipcache_value */
+};
+
+static __always_inline int view_load(struct segd_view *v)
+{
+	__u32 zero = 0, slot;
+	struct segd_config *cfg;
+
+	cfg = bpf_map_lookup_elem(&segd_config, &zero);
+	if (!cfg)
+		return -1;
+	v->gen = *(volatile __u32 *)&cfg->policy_gen;
+	slot = v->gen & 1;
+	v->policy = bpf_map_lookup_elem(&segd_policy, &slot);
+	v->exact = bpf_map_lookup_elem(&segd_ipc_exact, &slot);
+	v->lpm = bpf_map_lookup_elem(&segd_ipc_lpm, &slot);
+	if (!v->policy || !v->exact || !v->lpm)
+		return -1;
+	return 0;
+}
+
+static __always_inline struct segd_ipcache_value *
+ipc_exact(struct segd_view *v, struct segd_addr *a)
+{
+	return bpf_map_lookup_elem(v->exact, a);
+}
+
+/* Identity of any address: exact, else longest prefix, else WORLD. */
+static __always_inline __u32 identity_of(struct segd_view *v,
+					 struct segd_addr *a)
+{
+	struct segd_ipcache_value *iv;
+	struct segd_lpm_key k;
+
+	iv = bpf_map_lookup_elem(v->exact, a);
+	if (iv)
+		return iv->identity;
+	k.prefixlen = 128;
+	__builtin_memcpy(k.addr, a->b, 16);
+	iv = bpf_map_lookup_elem(v->lpm, &k);
+	if (iv)
+		return iv->identity;
+	return addr_is_v4(a) ? SEGD_ID_WORLD : SEGD_ID_WORLD_V6;
+}
+
+struct segd_decision {
+	__u8 verdict;   /* SEGD_VERDICT_ALLOW or DENY */
+	__u8 reason;    /* FORWARDED, POLICY_DENIED, DEFAULT_DENIED */
+	__u32 rule_id;
+};
+
+static __always_inline int policy_probe(void *pol, struct segd_policy_key *k,
+					struct segd_decision *d)
+{
+	struct segd_policy_value *pv = bpf_map_lookup_elem(pol, k);
+
+	if (!pv)
+		return 0;
+	d->rule_id = pv->rule_id;
+	if (pv->verdict == SEGD_VERDICT_ALLOW) {
+		d->verdict = SEGD_VERDICT_ALLOW;
+		d->reason = SEGD_REASON_FORWARDED;
+	} else {        /* DENY, or a corrupt NONE entry: fail closed */
+		d->verdict = SEGD_VERDICT_DENY;
+		d->reason = SEGD_REASON_POLICY_DENIED;
+	}
+	return 1;
+}
+
+/* May a probe of this kind hit? Hints are necessary conditions only:
+ * skipping a probe that cannot hit never changes the first hit. */
+static __always_inline int probe_may_hit(__u32 lflags, __u8 dir, int anyrem,
+					 int kind)
+{
+	if (!(lflags & SEGD_EPF_PROBES_VALID))
+		return 1;
+	return (lflags & SEGD_EPF_PROBE(dir, anyrem, kind)) != 0;
+}
+
+/* The fixed lookup chain of segd_abi.h: at most 8 hash probes, the first
+ * hit decides; cost does not depend on the number of rules. */
+static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
+					  __u32 lflags, __u32 remote_id,
+					  __u8 dir, __u8 proto, __u8 has_ports,
+					  __u16 port, struct segd_decision *d)
+{
+	struct segd_policy_key k = {};
+	int i;
+
+	d->rule_id = 0;
+	if (!(lflags & SEGD_EPF_ENFORCE(dir))) {
+		d->verdict = SEGD_VERDICT_ALLOW;
+		d->reason = SEGD_REASON_FORWARDED;
+		return;
+	}
+	k.local_id = local_id;
+	k.dir = dir;
+	for (i = 0; i < 2; i++) {
+		if (i == 1) {
+			if (!(lflags & SEGD_EPF_HINT_ANYREM(dir)))
+				break;
+			k.remote_id = SEGD_ID_ANY;
+		} else {
+			k.remote_id = remote_id;
+		}
+		k.proto = proto;
+		if (has_ports) {
+			if (probe_may_hit(lflags, dir, i, SEGD_PROBE_EXACT)) {
+				k.port_kind = SEGD_PORT_EXACT;
+				k.port = port;
+				if (policy_probe(v->policy, &k, d))
+					return;
+			}
+			if ((lflags & SEGD_EPF_HINT_BLOCK(dir)) &&
+			    probe_may_hit(lflags, dir, i, SEGD_PROBE_BLOCK)) {
+				k.port_kind = SEGD_PORT_BLOCK;
+				k.port = port & SEGD_PORT_BLOCK_MASK;
+				if (policy_probe(v->policy, &k, d))
+					return;
+			}
+		}
+		k.port_kind = SEGD_PORT_ANY;
+		k.port = 0;
+		if (proto != SEGD_PROTO_ANY &&
+		    probe_may_hit(lflags, dir, i, SEGD_PROBE_PROTO)) {
+			if (policy_probe(v->policy, &k, d))
+				return;
+		}
+		if (probe_may_hit(lflags, dir, i, SEGD_PROBE_ALLPROTO)) {
+			k.proto = SEGD_PROTO_ANY;
+			if (policy_probe(v->policy, &k, d))
+				return;
+		}
+	}
+	d->verdict = SEGD_VERDICT_DENY;
+	d->reason = SEGD_REASON_DEFAULT_DENIED;
+}
+
+#endif /* SEGD_BPF_POLICY_H */

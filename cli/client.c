@@ -1,0 +1,113 @@
+/* client.c - talk to segd: write the request, half-close, read the answer. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "args.h"
+#include "client.h"
+#include "yaml_util.h"
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, int timeout_ms, char **out, size_t *len)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (timeout_ms > 0 && poll(&pfd, 1, timeout_ms) == 0) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		if (n + 4097 > cap) {
+			char *p = realloc(buf, cap = cap * 2 + 16384);
+
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
+		     yaml_document_t *resp, int timeout_ms, FILE *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct seg_error perr = { 0 };
+	char *text = NULL, *answer = NULL, msg[1024];
+	size_t len = 0, alen = 0;
+	int fd, ret;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path)) {
+		fprintf(err, "segctl: socket path too long: %s\n", socket_path);
+		return SEGCTL_USAGE;
+	}
+	strcpy(sa.sun_path, socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(err, "segctl: cannot reach segd at %s: %s; is segd running? "
+			"(--socket or SEGD_SOCKET choose another socket)\n",
+			socket_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return SEGCTL_UNREACHABLE;
+	}
+	ret = yu_dump(req, &text, &len);
+	if (!ret)
+		ret = write_all(fd, text, len);
+	if (!ret && shutdown(fd, SHUT_WR))
+		ret = -errno;
+	if (!ret)
+		ret = read_all(fd, timeout_ms, &answer, &alen);
+	close(fd);
+	free(text);
+	if (ret) {
+		fprintf(err, "segctl: talking to segd at %s failed: %s\n",
+			socket_path, strerror(-ret));
+		return SEGCTL_UNREACHABLE;
+	}
+	ret = yu_load_one(answer, alen, "segd response", resp, &perr);
+	free(answer);
+	if (ret) {
+		seg_error_format(&perr, msg, sizeof(msg));
+		fprintf(err, "segctl: segd sent an answer segctl cannot read: %s\n", msg);
+		return SEGCTL_FAILED;
+	}
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* client.h - one request/response round trip over segd's control socket. */
+#ifndef SEGCTL_CLIENT_H
+#define SEGCTL_CLIENT_H
+
+#include <stdio.h>
+#include <yaml.h>
+
+/* Send req, wait for the answer (timeout_ms, 0 = none), parse it into
+ * *resp. Returns 0, or SEGCTL_UNREACHABLE / SEGCTL_FAILED with the reason
+ * on err. */
+int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
+		     yaml_document_t *resp, int timeout_ms, FILE *err);
+
+#endif /* SEGCTL_CLIENT_H */

@@ -1,0 +1,307 @@
+/* output.c - print segd's answers for people (tables) or machines. */
+#include <stdlib.h>
+#include <string.h>
+#include "args.h"
+#include "output.h"
+#include "yaml_util.h"
+
+#define MAX_COLS 8
+
+struct table {
+	int ncols;
+	size_t nrows, cap;
+	char **cells;          /* nrows x ncols, row-major, owned */
+	size_t width[MAX_COLS];
+};
+
+static void table_row(struct table *t, const char *const *vals)
+{
+	if (t->nrows == t->cap) {
+		char **c = realloc(t->cells, (t->cap = t->cap * 2 + 16) * MAX_COLS * sizeof(*c));
+
+		if (!c)
+			return;
+		t->cells = c;
+	}
+	for (int i = 0; i < t->ncols; i++) {
+		char *v = strdup(vals[i] ? vals[i] : "");
+		size_t w = v ? strlen(v) : 0;
+
+		t->cells[t->nrows * MAX_COLS + i] = v;
+		if (w > t->width[i])
+			t->width[i] = w;
+	}
+	t->nrows++;
+}
+
+static void table_free(struct table *t);
+
+static void table_print(struct table *t, FILE *f)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (int i = 0; i < t->ncols; i++) {
+			const char *v = t->cells[r * MAX_COLS + i];
+
+			if (i + 1 < t->ncols)
+				fprintf(f, "%-*s   ", (int)t->width[i], v ? v : "");
+			else
+				fprintf(f, "%s", v ? v : "");
+		}
+		fputc('\n', f);
+	}
+	table_free(t);
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t k = 0; k < t->nrows * MAX_COLS; k++)
+		if (k % MAX_COLS < (size_t)t->ncols)
+			free(t->cells[k]);
+	free(t->cells);
+}
+
+static const char *str(yaml_document_t *d, yaml_node_t *m, const char *key)
+{
+	const char *s = yu_scalar(yu_map_get(d, m, key));
+
+	return s ? s : "";
+}
+
+/* "a=b,c=d" or "a, b" from a mapping or a sequence of scalars. */
+static void join(yaml_document_t *d, yaml_node_t *n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (yu_is_map(n)) {
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top && off < len; p++)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s=%s",
+						off ? "," : "",
+						yu_scalar(yu_node(d, p->key)),
+						yu_scalar(yu_node(d, p->value)));
+	} else {
+		for (size_t i = 0; i < yu_seq_len(n) && off < len; i++)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? "," : "",
+						yu_scalar(yu_seq_at(d, n, i)));
+	}
+}
+
+static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	const char *kind = str(d, res, "kind");
+	yaml_node_t *items = yu_map_get(d, res, "items");
+	struct table t = { 0 };
+	char a[1024], b[1024], c[64];
+
+	if (!strcmp(kind, "namespaces")) {
+		t.ncols = 2;
+		table_row(&t, (const char *[]){ "NAME", "LABELS" });
+	} else if (!strcmp(kind, "endpoints")) {
+		t.ncols = 7;
+		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
+						"IDENTITY", "ENFORCING", "LABELS" });
+	} else {
+		t.ncols = 6;
+		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TYPES",
+						"RULES", "FILE" });
+	}
+	for (size_t i = 0; i < yu_seq_len(items); i++) {
+		yaml_node_t *it = yu_seq_at(d, items, i);
+
+		if (!strcmp(kind, "namespaces")) {
+			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
+			table_row(&t, (const char *[]){ str(d, it, "name"), a });
+		} else if (!strcmp(kind, "endpoints")) {
+			yaml_node_t *e = yu_map_get(d, it, "enforcing");
+			bool in = false, out = false;
+
+			yu_bool(yu_map_get(d, e, "ingress"), &in);
+			yu_bool(yu_map_get(d, e, "egress"), &out);
+			snprintf(c, sizeof(c), "%s", in && out ? "ingress,egress" :
+				 in ? "ingress" : out ? "egress" : "none");
+			join(d, yu_map_get(d, it, "ips"), a, sizeof(a));
+			join(d, yu_map_get(d, it, "labels"), b, sizeof(b));
+			table_row(&t, (const char *[]){ str(d, it, "namespace"),
+				  str(d, it, "name"), a, str(d, it, "interface"),
+				  str(d, it, "identity"), c, b });
+		} else {
+			bool in = false, out = false;
+
+			yu_bool(yu_map_get(d, it, "ingress"), &in);
+			yu_bool(yu_map_get(d, it, "egress"), &out);
+			snprintf(c, sizeof(c), "%s", in && out ? "Ingress,Egress" :
+				 in ? "Ingress" : out ? "Egress" : "-");
+			table_row(&t, (const char *[]){ str(d, it, "namespace"),
+				  str(d, it, "name"), str(d, it, "kind"), c,
+				  str(d, it, "rules"), str(d, it, "file") });
+		}
+	}
+	if (yu_seq_len(items) == 0) {
+		fprintf(f, "No %s.\n", kind);
+		t.nrows = 1; /* keep the header for freeing, print nothing */
+		table_free(&t);
+		return;
+	}
+	table_print(&t, f);
+}
+
+static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *ifs = yu_map_get(d, res, "interfaces");
+	yaml_node_t *maps = yu_map_get(d, res, "maps");
+	yaml_node_t *ctr = yu_map_get(d, res, "counters");
+	struct table t = { .ncols = 5 };
+	char progs[512];
+
+	fprintf(f, "policy generation: %s\n", str(d, res, "generation"));
+	fprintf(f, "namespaces: %s   endpoints: %s   policies: %s   identities: %s   "
+		"policy entries: %s\n", str(d, res, "namespaces"),
+		str(d, res, "endpoints"), str(d, res, "policies"),
+		str(d, res, "identities"), str(d, res, "policy_entries"));
+	fprintf(f, "\nINTERFACES\n");
+	table_row(&t, (const char *[]){ "INTERFACE", "IFINDEX", "ROLE", "ENDPOINT",
+					"PROGRAMS" });
+	for (size_t i = 0; i < yu_seq_len(ifs); i++) {
+		yaml_node_t *it = yu_seq_at(d, ifs, i), *ps = yu_map_get(d, it, "programs");
+		size_t off = 0;
+
+		progs[0] = '\0';
+		for (size_t j = 0; j < yu_seq_len(ps) && off < sizeof(progs); j++) {
+			yaml_node_t *p = yu_seq_at(d, ps, j);
+
+			off += (size_t)snprintf(progs + off, sizeof(progs) - off, "%s%s id %s",
+						j ? ", " : "", str(d, p, "hook"),
+						str(d, p, "prog_id"));
+		}
+		table_row(&t, (const char *[]){ str(d, it, "interface"),
+			  str(d, it, "ifindex"), str(d, it, "role"),
+			  *str(d, it, "endpoint") ? str(d, it, "endpoint") : "-",
+			  *progs ? progs : "NOT ATTACHED" });
+	}
+	table_print(&t, f);
+	fprintf(f, "\nMAPS\n");
+	t = (struct table){ .ncols = 4 };
+	table_row(&t, (const char *[]){ "MAP", "ENTRIES", "CAPACITY", "USE" });
+	for (size_t i = 0; i < yu_seq_len(maps); i++) {
+		yaml_node_t *m = yu_seq_at(d, maps, i);
+		double e = atof(str(d, m, "entries")), c = atof(str(d, m, "capacity"));
+		char use[16];
+
+		snprintf(use, sizeof(use), "%.1f%%", c > 0 ? 100.0 * e / c : 0.0);
+		table_row(&t, (const char *[]){ str(d, m, "name"), str(d, m, "entries"),
+						str(d, m, "capacity"), use });
+	}
+	table_print(&t, f);
+	fprintf(f, "\nCOUNTERS\n");
+	t = (struct table){ .ncols = 3 };
+	table_row(&t, (const char *[]){ "VERDICT/REASON", "PACKETS", "BYTES" });
+	if (yu_is_map(ctr)) {
+		for (yaml_node_pair_t *p = ctr->data.mapping.pairs.start;
+		     p < ctr->data.mapping.pairs.top; p++) {
+			yaml_node_t *v = yu_node(d, p->value);
+
+			table_row(&t, (const char *[]){ yu_scalar(yu_node(d, p->key)),
+				  str(d, v, "packets"), str(d, v, "bytes") });
+		}
+	}
+	table_print(&t, f);
+}
+
+static void print_apply(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *pols = yu_map_get(d, res, "policies");
+	yaml_node_t *rules = yu_map_get(d, res, "rules");
+	yaml_node_t *eps = yu_map_get(d, res, "endpoints_affected");
+	bool dry = false;
+
+	yu_bool(yu_map_get(d, res, "dry_run"), &dry);
+	for (size_t i = 0; i < yu_seq_len(pols); i++) {
+		yaml_node_t *p = yu_seq_at(d, pols, i);
+
+		fprintf(f, "%s/%s %s%s\n", str(d, p, "kind"), str(d, p, "name"),
+			str(d, p, "action"), dry ? " (dry run)" : "");
+	}
+	if (!dry)
+		return;
+	fprintf(f, "\npolicy map entries: +%s -%s\n", str(d, res, "entries_added"),
+		str(d, res, "entries_removed"));
+	for (size_t i = 0; i < yu_seq_len(rules); i++) {
+		yaml_node_t *r = yu_seq_at(d, rules, i);
+
+		fprintf(f, "  %s %s: %s entries\n",
+			!strcmp(str(d, r, "change"), "added") ? "+" : "-",
+			str(d, r, "rule"), str(d, r, "entries"));
+	}
+	fprintf(f, "endpoints affected: %s\n", str(d, res, "endpoints_affected_count"));
+	for (size_t i = 0; i < yu_seq_len(eps); i++)
+		fprintf(f, "  %s\n", yu_scalar(yu_seq_at(d, eps, i)));
+	fprintf(f, "nothing was changed (dry run)\n");
+}
+
+static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
+			 yaml_node_t *res, FILE *f)
+{
+	const char *c = cmd->command;
+
+	if (!strcmp(c, "namespace.set"))
+		fprintf(f, "namespace/%s %s\n", str(d, res, "namespace"), str(d, res, "action"));
+	else if (!strcmp(c, "endpoint.add"))
+		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, interface %s%s)\n",
+			str(d, res, "namespace"), str(d, res, "endpoint"), str(d, res, "id"),
+			str(d, res, "identity"), str(d, res, "interface"),
+			!strcmp(str(d, res, "attached"), "true") ? ", programs attached" :
+			": not present yet");
+	else if (!strcmp(c, "endpoint.del"))
+		fprintf(f, "endpoint/%s/%s deleted\n", str(d, res, "namespace"),
+			str(d, res, "endpoint"));
+	else if (!strcmp(c, "attach"))
+		fprintf(f, "uplink/%s attached (xdp, ifindex %s)\n",
+			str(d, res, "interface"), str(d, res, "ifindex"));
+	else if (!strcmp(c, "policy.delete"))
+		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
+}
+
+int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
+		 FILE *err)
+{
+	yaml_node_t *root = yu_root(resp), *res;
+	bool ok = false;
+	int64_t code = SEGCTL_FAILED;
+	yaml_document_t sub;
+
+	yu_bool(yu_map_get(resp, root, "ok"), &ok);
+	if (!ok) {
+		yu_int(yu_map_get(resp, root, "exit"), 1, 3, &code);
+		fprintf(err, "segctl: error: %s\n", str(resp, root, "error"));
+		return (int)code;
+	}
+	res = yu_map_get(resp, root, "result");
+	if (cmd->format != SEGCTL_TABLE) {
+		int id;
+
+		if (!yaml_document_initialize(&sub, NULL, NULL, NULL, 1, 1))
+			return SEGCTL_FAILED;
+		id = res ? yu_copy(&sub, resp, (int)(res - resp->nodes.start) + 1) : yu_add_map(&sub);
+		if (id < 0) {
+			yaml_document_delete(&sub);
+			return SEGCTL_FAILED;
+		}
+		if (cmd->format == SEGCTL_JSON)
+			yu_write_json(out, &sub);
+		else
+			yu_write_yaml(out, &sub);
+		yaml_document_delete(&sub);
+		return SEGCTL_OK;
+	}
+	if (!strcmp(cmd->command, "get"))
+		print_get(resp, res, out);
+	else if (!strcmp(cmd->command, "status"))
+		print_status(resp, res, out);
+	else if (!strcmp(cmd->command, "apply"))
+		print_apply(resp, res, out);
+	else
+		print_simple(cmd, resp, res, out);
+	return SEGCTL_OK;
+}

@@ -1,0 +1,79 @@
+/* compiler.h - pure policy compiler: desired state -> BPF map contents.
+ *
+ * No syscalls, no globals: the same input always gives the same output, so
+ * it is unit-tested and fuzzed directly. datapath.c writes the result into
+ * the kernel.
+ */
+#ifndef SEGD_COMPILER_H
+#define SEGD_COMPILER_H
+
+#include "model.h"
+#include "segd_abi.h"
+
+/* One identity: a set of labels shared by endpoints, or a CIDR, or a
+ * reserved identity. key is canonical text: "ep:<ns>\n<k>=<v>\n..." for
+ * endpoints, "cidr:<prefix>" for CIDRs, "reserved:world|host". */
+struct seg_identity {
+	uint32_t id;
+	uint32_t flags;   /* SEGD_EPF_ENFORCE_* and HINT_* for endpoint ids */
+	char *key;
+};
+
+struct seg_ipc_exact_entry {
+	struct segd_addr addr;
+	struct segd_ipcache_value value;
+};
+
+struct seg_ipc_prefix_entry {
+	struct segd_lpm_key key;
+	struct segd_ipcache_value value;   /* identity only */
+};
+
+struct seg_policy_entry {
+	struct segd_policy_key key;
+	struct segd_policy_value value;
+};
+
+/* What rule id N means: which policy and rule decided. id 0 is reserved
+ * for "default deny" / "no policy". */
+struct seg_rule_ref {
+	uint32_t rule_id;
+	char *policy_ns;
+	char *policy_name;
+	uint32_t rule_index;   /* index into seg_policy.rules */
+	enum seg_action action;
+	int dir;
+};
+
+struct seg_compiled {
+	struct seg_identity *identities;  size_t n_identities;
+	struct seg_ipc_exact_entry *exact; size_t n_exact;
+	struct seg_ipc_prefix_entry *prefixes; size_t n_prefixes;
+	struct seg_policy_entry *entries; size_t n_entries;
+	struct seg_rule_ref *rules;       size_t n_rules;
+};
+
+/* Compile `world` into `out` (zeroed by the caller or by a previous
+ * seg_compiled_free). Identities are derived deterministically from label
+ * sets so they are stable across restarts. Output arrays are sorted
+ * (identities by id, entries by key bytes) so two compilations can be
+ * diffed. Returns 0 or -errno with err filled (e.g. -E2BIG when a map
+ * capacity would be exceeded). */
+int seg_compile(const struct seg_world *world, struct seg_compiled *out,
+		struct seg_error *err);
+void seg_compiled_free(struct seg_compiled *c);
+
+/* Identity of an address per the compiled ipcache (exact, then longest
+ * prefix, then WORLD). Used by `explain` and tests. */
+uint32_t seg_compiled_identity_of(const struct seg_compiled *c,
+				  const struct in6_addr *addr);
+
+/* Decide (local_id, remote_id, dir, proto, port) exactly as the datapath
+ * does: not enforced in dir -> ALLOW; else the same lookup chain over
+ * c->entries; no hit -> DENY with *rule_id 0 (default deny). */
+enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
+				      uint32_t local_id, uint32_t remote_id,
+				      int dir, uint8_t proto, uint16_t port,
+				      uint32_t *rule_id);
+
+#endif /* SEGD_COMPILER_H */

@@ -1,0 +1,399 @@
+/* compiler_select.c - identities, CIDR identities and memoised selector
+ * results of the compiler. */
+#include "compiler_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ns_add(struct ctx *x, const char *name)
+{
+	const uint32_t *have = segc_smap_get(&x->ns_by_name, name);
+	const struct seg_namespace *src = NULL;
+	struct ns_info *n;
+	int rc;
+
+	if (have)
+		return 0;
+	for (size_t i = 0; i < x->w->n_namespaces; i++)
+		if (x->w->namespaces[i].name &&
+		    !strcmp(x->w->namespaces[i].name, name))
+			src = &x->w->namespaces[i];
+	if (segc_grow(&x->ns, &x->cap_ns, x->n_ns + 1, sizeof(*x->ns)))
+		return -ENOMEM;
+	n = &x->ns[x->n_ns];
+	memset(n, 0, sizeof(*n));
+	n->name = name;
+	x->n_ns++;
+	rc = src ? seg_labels_copy(&n->labels, &src->labels) : 0;
+	/* A namespace always carries kubernetes.io/metadata.name=<name>. */
+	if (!rc && !seg_labels_get(&n->labels, NS_NAME_LABEL))
+		rc = seg_labels_set(&n->labels, NS_NAME_LABEL, name);
+	if (!rc)
+		rc = segc_smap_put(&x->ns_by_name, name, (uint32_t)(x->n_ns - 1));
+	return rc;
+}
+
+static int cmp_ident_key(const void *a, const void *b)
+{
+	const struct ep_ident *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* Insert id into the used-id set (open addressing over 2^k slots). */
+bool segc_id_claim(uint32_t *set, size_t cap, uint32_t id)
+{
+	size_t i = segc_mix64(id) & (cap - 1);
+
+	while (set[i]) {
+		if (set[i] == id)
+			return false;
+		i = (i + 1) & (cap - 1);
+	}
+	set[i] = id;
+	return true;
+}
+
+/* ids from first..last by segc_fnv1a(key) with linear probing, in key order */
+static uint32_t id_assign(uint32_t *set, size_t cap, const char *key,
+			  uint32_t first, uint32_t last)
+{
+	uint32_t range = last - first + 1, h = segc_fnv1a(key) % range;
+
+	while (!segc_id_claim(set, cap, first + h))
+		h = (h + 1) % range;
+	return first + h;
+}
+
+int segc_build_identities(struct ctx *x, uint32_t *used, size_t used_cap)
+{
+	const struct seg_world *w = x->w;
+	struct sbuf sb = { 0 };
+	struct smap by_key = { 0 };
+	size_t *cnt = NULL;
+	int rc = 0;
+
+	x->ids = calloc(w->n_endpoints + 1, sizeof(*x->ids));
+	x->ep_ident = calloc(w->n_endpoints + 1, sizeof(*x->ep_ident));
+	x->ns_members = calloc(w->n_endpoints + 1, sizeof(*x->ns_members));
+	if (!x->ids || !x->ep_ident || !x->ns_members) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < w->n_endpoints; i++) {
+		const struct seg_endpoint *e = &w->endpoints[i];
+
+		sb.n = 0;
+		segc_sb_str(&sb, "ep:");
+		segc_sb_str(&sb, ep_ns(e));
+		segc_sb_str(&sb, "\n");
+		for (size_t j = 0; j < e->labels.n; j++) {
+			segc_sb_str(&sb, e->labels.v[j].key);
+			segc_sb_str(&sb, "=");
+			segc_sb_str(&sb, e->labels.v[j].value);
+			segc_sb_str(&sb, "\n");
+		}
+		rc = sb.err ? sb.err : ns_add(x, ep_ns(e));
+		if (rc)
+			goto out;
+		if (segc_smap_get(&by_key, sb.p))
+			continue;
+		rc = segc_smap_put(&by_key, sb.p, 0);
+		if (rc)
+			goto out;
+		x->ids[x->n_ids].key = strdup(sb.p);
+		if (!x->ids[x->n_ids].key) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		x->ids[x->n_ids].ns = *segc_smap_get(&x->ns_by_name, ep_ns(e));
+		x->ids[x->n_ids].labels = &e->labels;
+		x->ids[x->n_ids].first_ep = e;
+		x->n_ids++;
+	}
+	segc_sort(x->ids, x->n_ids, sizeof(*x->ids), cmp_ident_key);
+	for (size_t i = 0; i < x->n_ids; i++) {
+		x->ids[i].id = id_assign(used, used_cap, x->ids[i].key,
+					 SEGD_ID_FIRST_ENDPOINT,
+					 SEGD_ID_LAST_ENDPOINT);
+		rc = segc_smap_put(&by_key, x->ids[i].key, (uint32_t)i);
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < w->n_endpoints; i++) {
+		const struct seg_endpoint *e = &w->endpoints[i];
+
+		sb.n = 0;
+		segc_sb_str(&sb, "ep:");
+		segc_sb_str(&sb, ep_ns(e));
+		segc_sb_str(&sb, "\n");
+		for (size_t j = 0; j < e->labels.n; j++) {
+			segc_sb_str(&sb, e->labels.v[j].key);
+			segc_sb_str(&sb, "=");
+			segc_sb_str(&sb, e->labels.v[j].value);
+			segc_sb_str(&sb, "\n");
+		}
+		if (sb.err) {
+			rc = sb.err;
+			goto out;
+		}
+		x->ep_ident[i] = *segc_smap_get(&by_key, sb.p);
+	}
+	/* group identities by namespace (counting sort, key order within) */
+	cnt = calloc(x->n_ns + 1, sizeof(*cnt));
+	if (!cnt) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < x->n_ids; i++)
+		x->ns[x->ids[i].ns].count++;
+	for (size_t i = 0, acc = 0; i < x->n_ns; i++) {
+		x->ns[i].first = acc;
+		acc += x->ns[i].count;
+	}
+	for (size_t i = 0; i < x->n_ids; i++) {
+		struct ns_info *n = &x->ns[x->ids[i].ns];
+
+		x->ns_members[n->first + cnt[x->ids[i].ns]++] = i;
+	}
+out:
+	free(cnt);
+	free(sb.p);
+	segc_smap_free(&by_key);
+	return rc;
+}
+
+/* ---- selectors (memoised) ------------------------------------------------------ */
+
+static void sel_canon(struct sbuf *sb, const struct seg_selector *s)
+{
+	char op[4];
+
+	for (size_t i = 0; s && i < s->n_reqs; i++) {
+		snprintf(op, sizeof(op), "\x1e%d", (int)s->reqs[i].op);
+		segc_sb_str(sb, s->reqs[i].key);
+		segc_sb_str(sb, op);
+		for (size_t j = 0; j < s->reqs[i].n_values; j++) {
+			segc_sb_str(sb, "\x1d");
+			segc_sb_str(sb, s->reqs[i].values[j]);
+		}
+		segc_sb_str(sb, "\x1c");
+	}
+}
+
+static int set_new(struct ctx *x, const char *key, size_t off, size_t *out)
+{
+	if (segc_grow(&x->sets, &x->cap_sets, x->n_sets + 1, sizeof(*x->sets)))
+		return -ENOMEM;
+	x->sets[x->n_sets].off = off;
+	x->sets[x->n_sets].n = x->n_pool - off;
+	*out = x->n_sets++;
+	return segc_smap_put(&x->memo, key, (uint32_t)*out);
+}
+
+static int pool_push(struct ctx *x, uint32_t v)
+{
+	if (segc_grow(&x->pool, &x->cap_pool, x->n_pool + 1, sizeof(*x->pool)))
+		return -ENOMEM;
+	x->pool[x->n_pool++] = v;
+	return 0;
+}
+
+/* Endpoint identities (indices into x->ids) matching `pods` in the scope:
+ * namespace `ns_name`, or every namespace matching `nss` when has_nss. */
+int segc_select_idents(struct ctx *x, bool has_nss,
+			 const struct seg_selector *nss, const char *ns_name,
+			 const struct seg_selector *pods, size_t *set)
+{
+	struct sbuf sb = { 0 };
+	const uint32_t *hit;
+	size_t off = x->n_pool;
+	int rc = 0;
+
+	segc_sb_str(&sb, "E");
+	if (has_nss)
+		sel_canon(&sb, nss);
+	else
+		segc_sb_str(&sb, ns_name);
+	segc_sb_str(&sb, "\x1f");
+	sel_canon(&sb, pods);
+	if (sb.err) {
+		rc = sb.err;
+		goto out;
+	}
+	hit = segc_smap_get(&x->memo, sb.p);
+	if (hit) {
+		*set = *hit;
+		goto out;
+	}
+	for (size_t n = 0; n < x->n_ns; n++) {
+		const struct ns_info *ns = &x->ns[n];
+
+		if (has_nss ? !seg_selector_matches(nss, &ns->labels)
+			    : strcmp(ns->name, ns_name))
+			continue;
+		for (size_t k = 0; k < ns->count; k++) {
+			size_t id = x->ns_members[ns->first + k];
+
+			if (!seg_selector_matches(pods, x->ids[id].labels))
+				continue;
+			rc = pool_push(x, (uint32_t)id);
+			if (rc)
+				goto out;
+		}
+	}
+	rc = set_new(x, sb.p, off, set);
+out:
+	free(sb.p);
+	return rc;
+}
+
+/* Identity ids of CIDR c minus except[]: every known prefix P (WORLD and
+ * WORLD_V6 count as ::ffff:0:0/96 and ::/0) with P within c and not within
+ * any except. Exact because the datapath resolves an address to its
+ * LONGEST known prefix and c and every except are known prefixes: an
+ * address a in c \ U(except) has a longest prefix P containing it, P is
+ * nested with c (both hold a) and at least as long, so P within c; P within
+ * some except E would put a in E. Conversely P within c puts a in c, and an
+ * except E holding a would be nested with P and, P being longest, contain
+ * it. CIDR peers do NOT match endpoint or host addresses: those resolve
+ * through the exact ipcache to their own identities first (Cilium's
+ * semantics; select them with pod selectors / the host peer). */
+int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
+{
+	struct sbuf sb = { 0 };
+	char buf[64];
+	const uint32_t *hit;
+	size_t off = x->n_pool;
+	int rc = 0;
+
+	seg_cidr_format(&p->cidr, buf, sizeof(buf));
+	segc_sb_str(&sb, "C");
+	segc_sb_str(&sb, buf);
+	for (size_t i = 0; i < p->n_except; i++) {
+		seg_cidr_format(&p->except[i], buf, sizeof(buf));
+		segc_sb_str(&sb, "-");
+		segc_sb_str(&sb, buf);
+	}
+	if (sb.err) {
+		rc = sb.err;
+		goto out;
+	}
+	hit = segc_smap_get(&x->memo, sb.p);
+	if (hit) {
+		*set = *hit;
+		goto out;
+	}
+	{
+		struct seg_cidr c = segc_cidr_masked(&p->cidr);
+
+		for (size_t i = 0; i < x->n_cidrs + 2; i++) {
+			const struct seg_cidr *pc = i == 0 ? &segc_world4 :
+						    i == 1 ? &segc_world6 :
+						    &x->cidrs[i - 2].c;
+			uint32_t id = i == 0 ? SEGD_ID_WORLD :
+				      i == 1 ? SEGD_ID_WORLD_V6 :
+				      x->cidrs[i - 2].id;
+			bool ok = segc_cidr_within(&c, pc);
+
+			for (size_t e = 0; ok && e < p->n_except; e++) {
+				struct seg_cidr ex = segc_cidr_masked(&p->except[e]);
+
+				if (segc_cidr_within(&ex, pc))
+					ok = false;
+			}
+			if (ok && (rc = pool_push(x, id)))
+				goto out;
+		}
+	}
+	rc = set_new(x, sb.p, off, set);
+out:
+	free(sb.p);
+	return rc;
+}
+
+/* ---- CIDR identities ------------------------------------------------------------ */
+
+static int cidr_add(struct ctx *x, struct smap *seen, const struct seg_cidr *c0)
+{
+	struct seg_cidr c = segc_cidr_masked(c0);
+	char buf[64], key[72];
+
+	/* the two /0s are WORLD and WORLD_V6 themselves */
+	if (segc_cidr_eq(&c, &segc_world4) || segc_cidr_eq(&c, &segc_world6))
+		return 0;
+	seg_cidr_format(&c, buf, sizeof(buf));
+	snprintf(key, sizeof(key), "cidr:%s", buf);
+	if (segc_smap_get(seen, key))
+		return 0;
+	if (segc_grow(&x->cidrs, &x->cap_cidrs, x->n_cidrs + 1, sizeof(*x->cidrs)))
+		return -ENOMEM;
+	x->cidrs[x->n_cidrs].c = c;
+	x->cidrs[x->n_cidrs].id = 0;
+	x->cidrs[x->n_cidrs].key = strdup(key);
+	if (!x->cidrs[x->n_cidrs].key)
+		return -ENOMEM;
+	x->n_cidrs++;
+	return segc_smap_put(seen, key, 0);
+}
+
+static int cmp_cidr_key(const void *a, const void *b)
+{
+	return strcmp(((const struct cidr_ident *)a)->key,
+		      ((const struct cidr_ident *)b)->key);
+}
+
+int segc_build_cidrs(struct ctx *x, uint32_t **used, size_t *used_cap)
+{
+	struct smap seen = { 0 };
+	int rc = 0;
+
+	for (size_t pi = 0; pi < x->w->n_policies; pi++) {
+		const struct seg_policy *p = &x->w->policies[pi];
+
+		for (size_t ri = 0; ri < p->n_rules; ri++) {
+			const struct seg_rule *r = &p->rules[ri];
+
+			for (size_t k = 0; k < r->n_peers; k++) {
+				const struct seg_peer *pe = &r->peers[k];
+
+				if (pe->kind != SEG_PEER_CIDR)
+					continue;
+				rc = cidr_add(x, &seen, &pe->cidr);
+				for (size_t e = 0; !rc && e < pe->n_except; e++)
+					rc = cidr_add(x, &seen, &pe->except[e]);
+				if (rc)
+					goto out;
+			}
+		}
+	}
+	segc_sort(x->cidrs, x->n_cidrs, sizeof(*x->cidrs), cmp_cidr_key);
+	{
+		/* re-size the used-id set for endpoints + cidrs */
+		size_t need = 64, old = *used_cap;
+		uint32_t *ns;
+
+		while (need < 2 * (x->n_ids + x->n_cidrs + 4))
+			need *= 2;
+		ns = calloc(need, sizeof(*ns));
+		if (!ns) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < old; i++)
+			if ((*used)[i])
+				segc_id_claim(ns, need, (*used)[i]);
+		free(*used);
+		*used = ns;
+		*used_cap = need;
+	}
+	for (size_t i = 0; i < x->n_cidrs; i++)
+		x->cidrs[i].id = id_assign(*used, *used_cap, x->cidrs[i].key,
+					   SEGD_ID_FIRST_CIDR, SEGD_ID_LAST_CIDR);
+out:
+	segc_smap_free(&seen);
+	return rc;
+}
+

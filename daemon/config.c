@@ -1,0 +1,143 @@
+/* config.c - segd's config file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "state.h"
+#include "yaml_util.h"
+
+static int set_string(char **dst, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int parse_level(yaml_node_t *n, enum seg_log_level *level,
+		       const char *file, struct seg_error *err)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	const char *v = yu_scalar(n);
+
+	for (int i = 0; v && i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			if (level)
+				*level = (enum seg_log_level)i;
+			return 0;
+		}
+	return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+			  "log_level must be error, warn, info or debug");
+}
+
+static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
+		       struct segd_config_file *cfg, const char *file,
+		       struct seg_error *err)
+{
+	size_t max = sizeof(cfg->node_addrs) / sizeof(cfg->node_addrs[0]);
+
+	if (!yu_is_seq(n))
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "node_addresses must be a list of addresses");
+	if (yu_seq_len(n) > max)
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "at most %zu node addresses", max);
+	cfg->n_node_addrs = 0;
+	for (size_t i = 0; i < yu_seq_len(n); i++) {
+		yaml_node_t *a = yu_seq_at(d, n, i);
+
+		if (!yu_scalar(a) ||
+		    seg_addr_parse(yu_scalar(a), &cfg->node_addrs[cfg->n_node_addrs]))
+			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					  "'%s' is not an IPv4 or IPv6 address",
+					  yu_scalar(a) ? yu_scalar(a) : "?");
+		cfg->n_node_addrs++;
+	}
+	return 0;
+}
+
+int segd_config_parse(const char *buf, size_t len, const char *file,
+		      struct segd_config_file *cfg, enum seg_log_level *level,
+		      struct seg_error *err)
+{
+	yaml_document_t d;
+	yaml_node_t *root;
+	int ret = yu_load_one(buf, len, file, &d, err);
+
+	if (ret)
+		return ret;
+	root = yu_root(&d);
+	if (yu_is_null(root))
+		goto out; /* an empty file: all defaults */
+	if (!yu_is_map(root)) {
+		ret = seg_errorf(err, file, yu_line(root), yu_col(root), -EINVAL,
+				 "the config must be a mapping of settings");
+		goto out;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     !ret && p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yu_node(&d, p->key), *v = yu_node(&d, p->value);
+		const char *key = yu_scalar(k), *val = yu_scalar(v);
+
+		if (!key) {
+			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
+					 "setting names must be strings");
+		} else if (!strcmp(key, "node_addresses")) {
+			ret = parse_addrs(&d, v, cfg, file, err);
+		} else if (!strcmp(key, "log_level")) {
+			ret = parse_level(v, level, file, err);
+		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
+			   strcmp(key, "state_dir")) {
+			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
+					 "unknown setting '%s'; known: socket, bpffs, "
+					 "state_dir, node_addresses, log_level", key);
+		} else if (!val || !*val) {
+			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
+					 "'%s' needs a path", key);
+		} else {
+			ret = set_string(!strcmp(key, "socket") ? &cfg->socket_path :
+					 !strcmp(key, "bpffs") ? &cfg->bpffs :
+					 &cfg->state_dir, val);
+		}
+	}
+out:
+	yaml_document_delete(&d);
+	return ret;
+}
+
+int segd_config_load(const char *file, struct segd_config_file *cfg,
+		     enum seg_log_level *level, struct seg_error *err)
+{
+	char *text;
+	size_t len;
+	int ret = seg_read_file(file, &text, &len);
+
+	if (ret)
+		return seg_errorf(err, file, 0, 0, ret, "cannot read config: %s",
+				  strerror(-ret));
+	ret = segd_config_parse(text, len, file, cfg, level, err);
+	free(text);
+	return ret;
+}
+
+int segd_config_defaults(struct segd_config_file *cfg)
+{
+	if (!cfg->socket_path && set_string(&cfg->socket_path, SEGD_DEFAULT_SOCKET))
+		return -ENOMEM;
+	if (!cfg->bpffs && set_string(&cfg->bpffs, SEGD_DEFAULT_BPFFS))
+		return -ENOMEM;
+	if (!cfg->state_dir && set_string(&cfg->state_dir, SEGD_DEFAULT_STATE_DIR))
+		return -ENOMEM;
+	return 0;
+}
+
+void segd_config_free(struct segd_config_file *cfg)
+{
+	free(cfg->socket_path);
+	free(cfg->bpffs);
+	free(cfg->state_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}

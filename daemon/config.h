@@ -1,0 +1,30 @@
+/* config.h - segd's config file (-c FILE), YAML:
+ *   socket: /run/segd/segd.sock
+ *   bpffs: /sys/fs/bpf/segd
+ *   state_dir: /var/lib/segd
+ *   node_addresses: [10.200.0.1, fd00:200::1]   # the node itself: `host`
+ *   log_level: info                             # error|warn|info|debug
+ * Command-line flags override the file.
+ */
+#ifndef SEGD_CONFIG_H
+#define SEGD_CONFIG_H
+
+#include "control.h"
+#include "log.h"
+
+#define SEGD_DEFAULT_SOCKET    "/run/segd/segd.sock"
+#define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
+#define SEGD_DEFAULT_STATE_DIR "/var/lib/segd"
+
+/* Parse the file's text into cfg (fields it sets replace cfg's).
+ * Errors carry file:line:col. */
+int segd_config_parse(const char *buf, size_t len, const char *file,
+		      struct segd_config_file *cfg, enum seg_log_level *level,
+		      struct seg_error *err);
+int segd_config_load(const char *file, struct segd_config_file *cfg,
+		     enum seg_log_level *level, struct seg_error *err);
+/* Fill unset fields with the defaults. */
+int segd_config_defaults(struct segd_config_file *cfg);
+void segd_config_free(struct segd_config_file *cfg);
+
+#endif /* SEGD_CONFIG_H */

@@ -1,0 +1,57 @@
+/* control.h - segd's request handlers: one YAML request document in, one
+ * YAML response document out. The socket plumbing is in server.c; this
+ * module decides, so it can be driven directly in tests.
+ *
+ * Request:  {command: NAME, args: {...}}
+ * Response: {ok: bool, exit: 0|1|2, error: "what, where, what to do",
+ *            result: {...}}
+ */
+#ifndef SEGD_CONTROL_H
+#define SEGD_CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <yaml.h>
+#include "compiler.h"
+#include "datapath.h"
+#include "state.h"
+
+struct segd_config_file {
+	char *socket_path;
+	char *bpffs;
+	char *state_dir;
+	struct in6_addr node_addrs[16];   /* the node's own addresses: HOST */
+	size_t n_node_addrs;
+};
+
+struct segd {
+	struct segd_config_file cfg;
+	struct seg_state state;           /* desired state, as persisted */
+	struct seg_compiled compiled;     /* what the kernel enforces now */
+	struct seg_datapath *dp;          /* NULL: no kernel (tests, -n) */
+	bool dirty;                       /* state differs from disk */
+};
+
+/* Who asked (SO_PEERCRED), for the audit trail. */
+struct segd_peer {
+	pid_t pid;
+	uid_t uid;
+};
+
+/* One request being handled: its document, its args node, its error. */
+struct segd_req {
+	yaml_document_t *doc;
+	yaml_node_t *args;
+	struct seg_error *err;
+};
+const char *segd_arg_str(struct segd_req *r, const char *key);
+
+/* Handle one request; resp is initialised by the callee. */
+int segd_handle(struct segd *d, yaml_document_t *req,
+		const struct segd_peer *peer, yaml_document_t *resp);
+
+/* Compile the current state and make the kernel enforce it, attaching
+ * programs to every known interface (used at start and on SIGHUP). */
+int segd_sync_kernel(struct segd *d, struct seg_error *err);
+
+#endif /* SEGD_CONTROL_H */

@@ -1,0 +1,281 @@
+/* main.c - segd: the node daemon. Arguments, config, signals, the loop.
+ *
+ *   SIGHUP   re-read the config file and re-sync the kernel
+ *   SIGTERM  stop; enforcement (pinned maps, attached programs) stays
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "server.h"
+
+#define SEGD_VERSION "0.1.0"
+
+struct options {
+	const char *config_file;
+	const char *socket_path;
+	const char *bpffs;
+	const char *state_dir;
+	bool check_only;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: segd [-c FILE] [--socket PATH] [--bpffs DIR] [--state-dir DIR] [-n]\n"
+		"\n"
+		"Node daemon of segd: compiles segment policies into BPF maps and keeps\n"
+		"the kernel enforcing them.\n"
+		"\n"
+		"  -c, --config FILE   YAML config (socket, bpffs, state_dir, node_addresses,\n"
+		"                      log_level); flags below override it\n"
+		"      --socket PATH   control socket (default " SEGD_DEFAULT_SOCKET ")\n"
+		"      --bpffs DIR     where maps are pinned (default " SEGD_DEFAULT_BPFFS ")\n"
+		"      --state-dir DIR desired state (default " SEGD_DEFAULT_STATE_DIR ")\n"
+		"  -n, --check         check the config and the saved state, then exit\n"
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n"
+		"      --version       print the version\n"
+		"\n"
+		"SIGHUP reloads the config; SIGTERM stops segd and leaves enforcement in place.\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_SOCKET = 256, OPT_BPFFS, OPT_STATE, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "bpffs", required_argument, NULL, OPT_BPFFS },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config_file = optarg; break;
+		case OPT_SOCKET: o->socket_path = optarg; break;
+		case OPT_BPFFS: o->bpffs = optarg; break;
+		case OPT_STATE: o->state_dir = optarg; break;
+		case 'n': o->check_only = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		case OPT_VERSION: printf("segd %s\n", SEGD_VERSION); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "segd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int override(char **dst, const char *v)
+{
+	if (!v)
+		return 0;
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* File first, flags over it, defaults under both. */
+static int load_config(const struct options *o, struct segd_config_file *cfg,
+		       enum seg_log_level *level, struct seg_error *err)
+{
+	int ret = 0;
+
+	if (o->config_file)
+		ret = segd_config_load(o->config_file, cfg, level, err);
+	if (!ret && o->verbose)
+		*level = SEG_LOG_DEBUG;
+	if (!ret && ((ret = override(&cfg->socket_path, o->socket_path)) ||
+		     (ret = override(&cfg->bpffs, o->bpffs)) ||
+		     (ret = override(&cfg->state_dir, o->state_dir))))
+		return ret;
+	return ret ? ret : segd_config_defaults(cfg);
+}
+
+static void report(const char *what, const struct seg_error *err)
+{
+	char msg[1024];
+
+	seg_error_format(err, msg, sizeof(msg));
+	seg_log(SEG_LOG_ERROR, "%s: %s", what, msg);
+}
+
+/* -n: everything but the kernel. */
+static int check_only(struct segd *d)
+{
+	struct seg_error err = { 0 };
+	struct seg_compiled c = { 0 };
+	struct seg_world w;
+	int ret = seg_state_load(&d->state, d->cfg.state_dir, &err);
+
+	if (ret) {
+		report("state", &err);
+		return 1;
+	}
+	w = d->state.world;
+	w.host_ips = d->cfg.node_addrs;
+	w.n_host_ips = d->cfg.n_node_addrs;
+	ret = seg_compile(&w, &c, &err);
+	if (ret) {
+		report("compile", &err);
+		return 1;
+	}
+	printf("segd: config ok: socket %s, bpffs %s, state %s: %zu namespaces, "
+	       "%zu endpoints, %zu policies -> %zu map entries\n",
+	       d->cfg.socket_path, d->cfg.bpffs, d->cfg.state_dir,
+	       w.n_namespaces, w.n_endpoints, w.n_policies, c.n_entries);
+	seg_compiled_free(&c);
+	return 0;
+}
+
+struct loop_ctx {
+	struct segd *d;
+	const struct options *o;
+	struct event_base *base;
+};
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop_ctx *l = arg;
+
+	(void)what;
+	seg_log(SEG_LOG_INFO, "signal %d: stopping; enforcement stays in place",
+		(int)sig);
+	event_base_loopbreak(l->base);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop_ctx *l = arg;
+	struct segd_config_file fresh = { 0 };
+	enum seg_log_level level = SEG_LOG_INFO;
+	struct seg_error err = { 0 };
+
+	(void)sig, (void)what;
+	if (load_config(l->o, &fresh, &level, &err)) {
+		report("reload: config rejected, keeping the running one", &err);
+		segd_config_free(&fresh);
+		return;
+	}
+	if (strcmp(fresh.socket_path, l->d->cfg.socket_path) ||
+	    strcmp(fresh.bpffs, l->d->cfg.bpffs) ||
+	    strcmp(fresh.state_dir, l->d->cfg.state_dir))
+		seg_log(SEG_LOG_WARN, "reload: socket, bpffs and state_dir changes "
+			"take effect at the next start");
+	seg_log_set_level(level);
+	memcpy(l->d->cfg.node_addrs, fresh.node_addrs, sizeof(fresh.node_addrs));
+	l->d->cfg.n_node_addrs = fresh.n_node_addrs;
+	segd_config_free(&fresh);
+	if (segd_sync_kernel(l->d, &err))
+		report("reload: re-sync failed", &err);
+	else
+		seg_log(SEG_LOG_INFO, "reload: config re-read, kernel re-synced");
+}
+
+static int run(struct segd *d, const struct options *o)
+{
+	struct loop_ctx l = { .d = d, .o = o };
+	struct seg_server *srv = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct seg_error err = { 0 };
+	int ret;
+
+	ret = seg_state_load(&d->state, d->cfg.state_dir, &err);
+	if (ret) {
+		report("cannot restore state", &err);
+		return 1;
+	}
+	ret = seg_dp_open(d->cfg.bpffs, &d->dp);
+	if (ret) {
+		seg_log(SEG_LOG_ERROR, "cannot load BPF programs with maps under %s: %s; "
+			"is %s on a bpffs (mount -t bpf bpf DIR) and are you root?",
+			d->cfg.bpffs, strerror(-ret), d->cfg.bpffs);
+		return 1;
+	}
+	ret = segd_sync_kernel(d, &err);
+	if (ret) {
+		report("cannot enforce the restored state", &err);
+		goto out;
+	}
+	seg_log(SEG_LOG_INFO, "enforcing: %zu endpoints, %zu policies, generation %u",
+		d->state.world.n_endpoints, d->state.world.n_policies,
+		seg_dp_generation(d->dp));
+
+	signal(SIGPIPE, SIG_IGN);
+	l.base = event_base_new();
+	if (!l.base) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = seg_server_open(l.base, d, d->cfg.socket_path, &srv);
+	if (ret) {
+		seg_log(SEG_LOG_ERROR, "control socket %s: %s%s", d->cfg.socket_path,
+			strerror(-ret), ret == -EADDRINUSE ?
+			" (another segd is running there)" : "");
+		goto out;
+	}
+	ev_term = evsignal_new(l.base, SIGTERM, on_stop, &l);
+	ev_int = evsignal_new(l.base, SIGINT, on_stop, &l);
+	ev_hup = evsignal_new(l.base, SIGHUP, on_reload, &l);
+	if (!ev_term || !ev_int || !ev_hup || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
+	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
+out:
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
+	seg_server_close(srv);
+	if (l.base)
+		event_base_free(l.base);
+	/* user-space handles only: pinned maps and attached programs stay */
+	seg_dp_close(d->dp);
+	d->dp = NULL;
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct segd d = { 0 };
+	enum seg_log_level level = SEG_LOG_INFO;
+	struct seg_error err = { 0 };
+	int ret;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (load_config(&o, &d.cfg, &level, &err)) {
+		report("config", &err);
+		return 1;
+	}
+	seg_log_set_level(level);
+	ret = o.check_only ? check_only(&d) : run(&d, &o);
+	seg_compiled_free(&d.compiled);
+	seg_state_free(&d.state);
+	segd_config_free(&d.cfg);
+	return ret;
+}

@@ -1,0 +1,194 @@
+/* model.h - segd's desired-state model: namespaces, endpoints, policies.
+ *
+ * Produced by the policy parser and the control handlers, consumed by the
+ * pure compiler. Plain data, owned by whoever allocated it; *_free()
+ * functions release everything a struct owns (not the struct itself).
+ */
+#ifndef SEGD_MODEL_H
+#define SEGD_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+/* Where a problem was found; msg says what and what to do. */
+struct seg_error {
+	char file[256];   /* "" when not from a file */
+	int line, col;    /* 1-based; 0 when unknown */
+	char msg[512];
+};
+/* Fill err (may be NULL) and return -code. printf-style message. */
+int seg_errorf(struct seg_error *err, const char *file, int line, int col,
+	       int code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* "file:line:col: msg" or just "msg" */
+void seg_error_format(const struct seg_error *err, char *buf, size_t len);
+
+/* ---- labels and selectors --------------------------------------------- */
+struct seg_label {
+	char *key;
+	char *value;
+};
+
+struct seg_labels {          /* kept sorted by key, keys unique */
+	struct seg_label *v;
+	size_t n;
+};
+
+enum seg_sel_op {
+	SEG_SEL_IN,
+	SEG_SEL_NOT_IN,
+	SEG_SEL_EXISTS,
+	SEG_SEL_DOES_NOT_EXIST,
+};
+
+struct seg_sel_req {
+	char *key;
+	enum seg_sel_op op;
+	char **values;
+	size_t n_values;
+};
+
+/* A Kubernetes LabelSelector: matchLabels become IN requirements with one
+ * value. An empty selector (n_reqs == 0) matches everything. */
+struct seg_selector {
+	struct seg_sel_req *reqs;
+	size_t n_reqs;
+};
+
+/* ---- addresses ----------------------------------------------------------- */
+struct seg_cidr {
+	struct in6_addr addr;   /* IPv4 stored mapped: ::ffff:a.b.c.d */
+	uint8_t plen;           /* 0..128 over the mapped form (v4 /N = 96+N) */
+};
+
+/* ---- policy ------------------------------------------------------------- */
+enum seg_policy_kind {
+	SEG_KIND_SEGMENT,      /* segd.io/v1 SegmentPolicy */
+	SEG_KIND_K8S,          /* networking.k8s.io/v1 NetworkPolicy */
+};
+
+enum seg_action {
+	SEG_ACTION_ALLOW,
+	SEG_ACTION_DENY,
+};
+
+enum seg_peer_kind {
+	SEG_PEER_ENDPOINTS,    /* pods selected by pod and namespace selectors */
+	SEG_PEER_CIDR,         /* cidr minus except */
+	SEG_PEER_WORLD,        /* everything that is not a known endpoint or host */
+	SEG_PEER_HOST,         /* the node itself */
+	SEG_PEER_ALL,          /* anything at all */
+};
+
+struct seg_peer {
+	enum seg_peer_kind kind;
+	/* SEG_PEER_ENDPOINTS: pods matching `pods` in namespaces matching
+	 * `namespaces`; when has_namespaces is false, only the policy's own
+	 * namespace. */
+	struct seg_selector pods;
+	bool has_namespaces;
+	struct seg_selector namespaces;
+	/* SEG_PEER_CIDR */
+	struct seg_cidr cidr;
+	struct seg_cidr *except;
+	size_t n_except;
+};
+
+struct seg_port {
+	uint8_t proto;          /* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, 0 = any */
+	uint16_t port_lo;       /* 0 = any port */
+	uint16_t port_hi;       /* == port_lo for a single port */
+};
+
+struct seg_rule {
+	enum seg_action action;
+	int dir;                /* enum segd_dir */
+	char *name;             /* optional; "" when unnamed */
+	bool all_peers;         /* from/to missing: any peer */
+	struct seg_peer *peers; /* OR'd */
+	size_t n_peers;
+	bool all_ports;         /* ports missing: any protocol, any port */
+	struct seg_port *ports; /* OR'd */
+	size_t n_ports;
+	int line, col;          /* position in the source document */
+};
+
+struct seg_policy {
+	enum seg_policy_kind kind;
+	char *name;
+	char *ns;               /* namespace the policy lives in */
+	char *source_file;      /* for messages; may be NULL */
+	char *source;           /* the document re-serialised as YAML: what the
+				 * state dir stores and `get -o yaml` shows */
+	int line, col;          /* of the document */
+	/* Subject: endpoints matching `subject` in the policy's namespace, or
+	 * in namespaces matching `subject_namespaces` when has_subject_ns. */
+	struct seg_selector subject;
+	bool has_subject_ns;
+	struct seg_selector subject_namespaces;
+	bool enforce[2];        /* [SEGD_DIR_INGRESS], [SEGD_DIR_EGRESS] */
+	bool audit;             /* reserved for audit mode */
+	struct seg_rule *rules; /* ingress and egress rules, in document order */
+	size_t n_rules;
+};
+
+/* ---- endpoints and namespaces ------------------------------------------- */
+struct seg_namespace {
+	char *name;
+	struct seg_labels labels; /* includes kubernetes.io/metadata.name */
+};
+
+#define SEG_MAX_EP_IPS 8
+
+struct seg_endpoint {
+	char *name;
+	char *ns;
+	struct seg_labels labels;
+	struct in6_addr ips[SEG_MAX_EP_IPS]; /* IPv4 mapped */
+	size_t n_ips;
+	char ifname[16];
+	uint32_t ifindex;       /* 0 until the interface is known */
+	uint32_t endpoint_id;   /* stable small id, 1.. */
+};
+
+/* The whole desired state the compiler works from. */
+struct seg_world {
+	struct seg_namespace *namespaces;
+	size_t n_namespaces;
+	struct seg_endpoint *endpoints;
+	size_t n_endpoints;
+	struct seg_policy *policies;
+	size_t n_policies;
+	struct in6_addr *host_ips;   /* the node's own addresses */
+	size_t n_host_ips;
+};
+
+/* ---- helpers (model.c) ---------------------------------------------------- */
+void seg_labels_free(struct seg_labels *l);
+int seg_labels_set(struct seg_labels *l, const char *key, const char *value);
+const char *seg_labels_get(const struct seg_labels *l, const char *key);
+/* Parse "k=v,k2=v2"; keys and values per Kubernetes' label syntax. */
+int seg_labels_parse(const char *text, struct seg_labels *out,
+		     struct seg_error *err);
+int seg_labels_copy(struct seg_labels *dst, const struct seg_labels *src);
+void seg_selector_free(struct seg_selector *s);
+bool seg_selector_matches(const struct seg_selector *s,
+			  const struct seg_labels *l);
+void seg_peer_free(struct seg_peer *p);
+void seg_rule_free(struct seg_rule *r);
+void seg_policy_free(struct seg_policy *p);
+void seg_namespace_free(struct seg_namespace *n);
+void seg_endpoint_free(struct seg_endpoint *e);
+
+/* Parse "10.0.0.0/8", "fd00::/64", or a bare address (full-length prefix).
+ * Host bits must be zero. 0 or -EINVAL with err->msg set. */
+int seg_cidr_parse(const char *text, struct seg_cidr *out,
+		   struct seg_error *err);
+int seg_addr_parse(const char *text, struct in6_addr *out);
+void seg_addr_format(const struct in6_addr *a, char *buf, size_t len);
+void seg_cidr_format(const struct seg_cidr *c, char *buf, size_t len);
+bool seg_cidr_contains(const struct seg_cidr *outer, const struct seg_cidr *inner);
+
+#endif /* SEGD_MODEL_H */

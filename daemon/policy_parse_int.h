@@ -1,0 +1,81 @@
+/* policy_parse_int.h - internals shared by policy_parse*.c. Not an API. */
+#ifndef SEGD_POLICY_PARSE_INT_H
+#define SEGD_POLICY_PARSE_INT_H
+
+#include <stdbool.h>
+#include "model.h"
+#include "yaml_util.h"
+
+/* Parse state of one document. */
+struct pp {
+	yaml_document_t *doc;
+	const char *file;
+	const char *ns;          /* namespace of the policy being parsed */
+	struct seg_error *err;
+};
+
+enum pp_flavor {
+	PP_K8S,                  /* networking.k8s.io/v1: Kubernetes' rules */
+	PP_SEG,                  /* segd.io/v1: our own, a bit more liberal */
+};
+
+/* Printable, bounded copy of user text for messages: Q(s). */
+const char *pp_q(const char *s, char *buf, size_t len);
+#define Q(s) pp_q((s), (char[72]){ 0 }, 72)
+
+/* Error at node n (position of n); returns -EINVAL. */
+int pp_err(const struct pp *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pp_nomem(const struct pp *c);
+/* "a mapping", "a list", "a string"... for messages. */
+const char *pp_type_name(const yaml_node_t *n);
+
+yaml_node_t *pp_get(const struct pp *c, yaml_node_t *map, const char *key);
+/* The key node of `key` in map (for positions), NULL if absent. */
+yaml_node_t *pp_key_node(const struct pp *c, yaml_node_t *map, const char *key);
+
+/* Type checks; `what` names the field in messages ("spec.ingress"). */
+int pp_want_map(const struct pp *c, const yaml_node_t *n, const char *what);
+int pp_want_seq(const struct pp *c, const yaml_node_t *n, const char *what);
+/* Non-null scalar; *out points into the document. */
+int pp_want_str(const struct pp *c, const yaml_node_t *n, const char *what,
+		const char **out);
+/* Every key of mapping n must be a string from `keys` (NULL-terminated)
+ * and appear once. Unknown keys get a did-you-mean when one is close. */
+int pp_keys(const struct pp *c, const yaml_node_t *n, const char *what,
+	    const char *const *keys);
+
+/* Kubernetes LabelSelector {matchLabels, matchExpressions}; null or
+ * missing (n == NULL) gives the empty selector. */
+int pp_selector(const struct pp *c, yaml_node_t *n, const char *what,
+		struct seg_selector *out);
+/* cidr (+ optional except list) -> SEG_PEER_CIDR peer. K8S requires
+ * explicit prefix lengths. */
+int pp_cidr_peer(const struct pp *c, yaml_node_t *cidr, yaml_node_t *except,
+		 enum pp_flavor fl, struct seg_peer *out);
+/* `ports` value of a rule -> r->all_ports / r->ports. Missing, null or
+ * (K8S only) [] means all ports. */
+int pp_ports(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
+	     struct seg_rule *r);
+/* calloc that never returns NULL for n == 0 and checks overflow. */
+void *pp_calloc(size_t n, size_t size);
+
+/* Case-insensitive edit distance, capped at 9 (for did-you-mean). */
+unsigned pp_edit_distance(const char *a, const char *b);
+/* Is `typed` close enough to `known` to suggest it? */
+bool pp_close(const char *typed, const char *known);
+/* Scalar node n as a valid label key / value (null value = ""). */
+int pp_label_key(const struct pp *c, yaml_node_t *n, const char *what,
+		 const char **out);
+int pp_label_value(const struct pp *c, yaml_node_t *n, const char *what,
+		   const char **out);
+/* Label key / value syntax checks; NULL when valid, else why not. */
+const char *pp_check_label_key(const char *s);
+const char *pp_check_label_value(const char *s);
+
+/* Kind-specific spec parsers (policy_parse_k8s.c, policy_parse_seg.c).
+ * p->name/ns are set; they fill subject, enforce, audit and rules. */
+int pp_k8s_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p);
+int pp_seg_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p);
+
+#endif /* SEGD_POLICY_PARSE_INT_H */

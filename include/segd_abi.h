@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * segd_abi.h - the one contract between the BPF programs and user space.
+ *
+ * Map names, keys, values, verdicts and drop-reason codes live here and
+ * nowhere else. Both sides include this file; sizes are pinned with
+ * _Static_assert so a layout change breaks the build, not the datapath.
+ *
+ * Addresses: every address is 16 bytes. IPv4 is stored IPv4-mapped
+ * (::ffff:a.b.c.d) so one code path and one set of maps serves both
+ * families; an IPv4 /N prefix is stored as /(96+N).
+ */
+#ifndef SEGD_ABI_H
+#define SEGD_ABI_H
+
+#if defined(__bpf__)
+/* BPF side: types come from the generated vmlinux.h */
+#else
+#include <linux/types.h>
+#endif
+
+/* ---- map names (pinned under <bpffs>/ by name) ------------------------ */
+#define SEGD_MAP_CONFIG     "segd_config"    /* array[1] of segd_config */
+#define SEGD_MAP_POLICY     "segd_policy"    /* array_of_maps[2] -> hash policy */
+#define SEGD_MAP_IPC_EXACT  "segd_ipc_exact" /* array_of_maps[2] -> hash addr */
+#define SEGD_MAP_IPC_LPM    "segd_ipc_lpm"   /* array_of_maps[2] -> lpm prefix */
+#define SEGD_MAP_CT         "segd_ct"        /* lru_hash conntrack */
+#define SEGD_MAP_FRAG       "segd_frag"      /* lru_hash first-fragment ports */
+#define SEGD_MAP_REASONS    "segd_reasons"   /* percpu_array per reason */
+#define SEGD_MAP_RULES      "segd_rules"     /* percpu_array per rule id */
+
+/* ---- capacities ------------------------------------------------------- */
+#define SEGD_POLICY_SLOTS        2       /* slot = generation & 1 */
+#define SEGD_MAX_POLICY_ENTRIES  524288
+#define SEGD_MAX_IPC_EXACT       65536
+#define SEGD_MAX_IPC_PREFIXES    65536
+#define SEGD_MAX_CT_ENTRIES      262144
+#define SEGD_MAX_FRAG_ENTRIES    8192
+#define SEGD_MAX_RULES           65536   /* rule ids 0..65535; 0 = default */
+
+/* ---- identities -------------------------------------------------------- */
+#define SEGD_ID_ANY              0u  /* policy key wildcard; never an address */
+#define SEGD_ID_WORLD            1u  /* IPv4 address no other entry claims */
+#define SEGD_ID_HOST             2u  /* the node's own addresses */
+#define SEGD_ID_WORLD_V6         3u  /* IPv6 address no other entry claims */
+#define SEGD_ID_FIRST_ENDPOINT   256u
+#define SEGD_ID_LAST_ENDPOINT    0x00ffffffu
+#define SEGD_ID_FIRST_CIDR       0x01000000u
+#define SEGD_ID_LAST_CIDR        0x01ffffffu
+
+/* ---- generic values ---------------------------------------------------- */
+enum segd_dir {
+	SEGD_DIR_INGRESS = 0, /* towards the local endpoint */
+	SEGD_DIR_EGRESS  = 1, /* away from the local endpoint */
+};
+
+enum segd_verdict {
+	SEGD_VERDICT_NONE  = 0, /* no entry matched */
+	SEGD_VERDICT_ALLOW = 1,
+	SEGD_VERDICT_DENY  = 2,
+};
+
+/* Why a packet was dropped (or FORWARDED). Index into segd_reasons. */
+enum segd_reason {
+	SEGD_REASON_FORWARDED = 0,
+	SEGD_REASON_POLICY_DENIED,    /* explicit deny rule */
+	SEGD_REASON_DEFAULT_DENIED,   /* enforced direction, no rule allows */
+	SEGD_REASON_SPOOFED,          /* source not owned by the endpoint */
+	SEGD_REASON_MALFORMED_L2,
+	SEGD_REASON_MALFORMED_L3,     /* truncated, bad IHL, bad length */
+	SEGD_REASON_MALFORMED_L4,
+	SEGD_REASON_FRAG_UNTRACKED,   /* non-first fragment, no first seen */
+	SEGD_REASON_UNSUPPORTED_L3,   /* not IPv4/IPv6/ARP */
+	SEGD_REASON_NO_STATE,         /* policy slots not populated: fail closed */
+	SEGD_REASON_CT_REVOKED,       /* established flow no longer allowed */
+	SEGD_REASON_NOT_ENDPOINT,     /* to-endpoint packet for a foreign address */
+	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
+	SEGD_REASON_MAX = 32,
+};
+
+/* ---- segd_config ------------------------------------------------------- */
+struct segd_config {
+	__u32 policy_gen;   /* bumped by user space after filling slot gen&1 */
+	__u32 flags;        /* reserved */
+};
+_Static_assert(sizeof(struct segd_config) == 8, "segd_config size");
+
+/* ---- address / ipcache ------------------------------------------------- */
+struct segd_addr {
+	__u8 b[16];
+};
+_Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
+
+/* Flags on an ipcache value. ENFORCE_* and HINT_* are per direction:
+ * bit (x << dir). Hints let the datapath skip lookups that cannot hit. */
+#define SEGD_EPF_LOCAL            (1u << 0) /* endpoint on this node */
+#define SEGD_EPF_ENFORCE_INGRESS  (1u << 1)
+#define SEGD_EPF_ENFORCE_EGRESS   (1u << 2)
+#define SEGD_EPF_ENFORCE(dir)     (1u << (1 + (dir)))
+#define SEGD_EPF_HINT_BLOCK(dir)  (1u << (3 + (dir))) /* has port-block keys */
+#define SEGD_EPF_HINT_ANYREM(dir) (1u << (5 + (dir))) /* has remote=ANY keys */
+/* Probe hints, derived by the datapath loader (datapath.c) from the policy
+ * entries at apply time and OR'd into every exact ipcache value: which of
+ * the four probe kinds of the lookup chain have at least one key for this
+ * local identity, per direction and per remote kind (0 = a specific
+ * remote, 1 = remote ANY). Only honoured when SEGD_EPF_PROBES_VALID is
+ * set, so a state without them probes everything. */
+#define SEGD_EPF_PROBES_VALID     (1u << 7)
+#define SEGD_PROBE_EXACT    0    /* (proto, EXACT, port) */
+#define SEGD_PROBE_BLOCK    1    /* (proto, BLOCK, port & 0xff00) */
+#define SEGD_PROBE_PROTO    2    /* (proto != 0, ANY, 0) */
+#define SEGD_PROBE_ALLPROTO 3    /* (0, ANY, 0) */
+#define SEGD_EPF_PROBE(dir, anyrem, kind) \
+	(1u << (8 + (dir) * 8 + (anyrem) * 4 + (kind)))
+
+struct segd_ipcache_value {
+	__u32 identity;
+	__u32 ifindex;      /* host-side interface of a local endpoint, else 0 */
+	__u32 flags;        /* SEGD_EPF_* */
+	__u32 endpoint_id;  /* 0 when not a local endpoint */
+};
+_Static_assert(sizeof(struct segd_ipcache_value) == 16, "ipcache value size");
+
+/* LPM key for segd_ipc_lpm inner maps; prefixlen counts over addr (0..128) */
+struct segd_lpm_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct segd_lpm_key) == 20, "lpm key size");
+
+/* ---- policy ------------------------------------------------------------ */
+/* port_kind: how `port` is matched. A range is compiled into EXACT ports at
+ * its ragged ends and BLOCK entries (port & 0xff00) for whole 256-port
+ * blocks, so lookups are a fixed chain of hash probes:
+ *   (L,R,proto,EXACT,port) (L,R,proto,BLOCK,port&0xff00) (L,R,proto,ANY,0)
+ *   (L,R,0,ANY,0), then the same four with R = SEGD_ID_ANY.
+ * The first hit decides. The compiler materialises the intersection of every
+ * overlapping deny and allow as a deny, so first-hit == deny-beats-allow. */
+enum segd_port_kind {
+	SEGD_PORT_EXACT = 0,
+	SEGD_PORT_BLOCK = 1,
+	SEGD_PORT_ANY   = 2,
+};
+#define SEGD_PORT_BLOCK_MASK 0xff00u
+#define SEGD_PROTO_ANY       0
+
+struct segd_policy_key {
+	__u32 local_id;
+	__u32 remote_id;    /* SEGD_ID_ANY = any remote */
+	__u16 port;         /* host byte order */
+	__u8  proto;        /* IPPROTO_*, 0 = any */
+	__u8  dir;          /* enum segd_dir */
+	__u8  port_kind;    /* enum segd_port_kind */
+	__u8  pad[3];
+};
+_Static_assert(sizeof(struct segd_policy_key) == 16, "policy key size");
+
+struct segd_policy_value {
+	__u8  verdict;      /* enum segd_verdict */
+	__u8  flags;        /* reserved (audit) */
+	__u16 pad;
+	__u32 rule_id;      /* index into segd_rules and the daemon's rule table */
+};
+_Static_assert(sizeof(struct segd_policy_value) == 8, "policy value size");
+
+/* ---- conntrack --------------------------------------------------------- */
+/* Keyed from the local endpoint's point of view, so both hooks of an
+ * endpoint (and the uplink, for replies) find the same entry, and two local
+ * endpoints talking to each other get one entry each: both sides' policy
+ * is enforced. For ICMP echo, lport = rport = echo id. */
+struct segd_ct_key {
+	struct segd_addr local;
+	struct segd_addr remote;
+	__u16 lport;        /* host byte order */
+	__u16 rport;
+	__u8  proto;
+	__u8  pad[3];
+};
+_Static_assert(sizeof(struct segd_ct_key) == 40, "ct key size");
+
+#define SEGD_CT_ORIG  0
+#define SEGD_CT_REPLY 1
+
+struct segd_ct_value {
+	__u64 created_ns;
+	__u64 last_seen_ns;
+	__u64 packets[2];   /* [SEGD_CT_ORIG], [SEGD_CT_REPLY] */
+	__u64 bytes[2];     /* IP header + payload */
+	__u32 policy_gen;   /* generation the verdict was taken under */
+	__u32 rule_id;
+	__u32 remote_id;
+	__u8  origin_dir;   /* enum segd_dir of the first packet */
+	__u8  tcp_flags[2]; /* TCP flags seen per direction */
+	__u8  pad;
+};
+_Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
+
+/* Lifetimes in seconds since last packet. */
+#define SEGD_CT_TCP_LIFETIME      21600
+#define SEGD_CT_TCP_SYN_LIFETIME  60
+#define SEGD_CT_TCP_CLOSE_LIFETIME 10
+#define SEGD_CT_UDP_LIFETIME      60
+#define SEGD_CT_ICMP_LIFETIME     30
+#define SEGD_CT_OTHER_LIFETIME    60
+
+/* ---- fragments ----------------------------------------------------------- */
+/* A first fragment records its ports; later fragments of the same datagram
+ * reuse them. A non-first fragment with no record is dropped. */
+struct segd_frag_key {
+	struct segd_addr saddr;
+	struct segd_addr daddr;
+	__u32 id;           /* IPv4 id (16 bit) or IPv6 fragment id */
+	__u8  proto;
+	__u8  pad[3];
+};
+_Static_assert(sizeof(struct segd_frag_key) == 40, "frag key size");
+
+struct segd_frag_value {
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct segd_frag_value) == 8, "frag value size");
+
+/* ---- counters (per-CPU; user space sums) --------------------------------- */
+struct segd_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct segd_counter) == 16, "counter size");
+
+struct segd_rule_counter {
+	__u64 flows;        /* new flows decided by this rule */
+	__u64 packets;      /* packets of those first decisions */
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
+
+#endif /* SEGD_ABI_H */

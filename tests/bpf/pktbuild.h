@@ -1,0 +1,38 @@
+/* pktbuild.h - craft test packets (Ethernet .. L4) from a small spec. */
+#ifndef SEGD_TEST_PKTBUILD_H
+#define SEGD_TEST_PKTBUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { PB_FRAG_NONE, PB_FRAG_FIRST, PB_FRAG_LATER };
+
+struct pkt_spec {
+	const char *src, *dst;      /* IPv4 or IPv6 text; family follows */
+	uint16_t ethertype;         /* 0: from the address family */
+	int vlans;                  /* 0..3 802.1Q tags */
+	uint8_t proto;              /* IPPROTO_* */
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
+	int payload;                /* L4 payload bytes */
+	int frag;                   /* PB_FRAG_* */
+	uint32_t frag_id;
+	int v6_ext;                 /* extra IPv6 dest-opts headers */
+	const struct pkt_spec *inner; /* ICMP error: the packet it quotes */
+	/* malformation knobs */
+	int ihl;                    /* IPv4 IHL override (0 = 5) */
+	int tot_len;                /* IPv4 tot_len / IPv6 payload_len override */
+	int tcp_doff;               /* override (0 = 5) */
+	int truncate;               /* cut the frame to this many bytes */
+	int l4_len;                 /* override L4 header bytes written */
+};
+
+/* Build into buf (cap bytes). Returns frame length or -1. */
+int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap);
+/* The IP datagram length (what conntrack counts as bytes). */
+int pkt_ip_len(const struct pkt_spec *s);
+void pkt_hexdump(const uint8_t *buf, size_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# lib.sh - assertions for the end-to-end tests. Source after setting -u.
+# Each check prints "ok - ..." or "not ok - ..."; e2e_finish prints the
+# counts and returns non-zero when anything failed.
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$E2E_ROOT" || exit 1
+# shellcheck source=../../tools/topology.sh
+. "$E2E_ROOT/tools/topology.sh"
+
+E2E_PASS=0
+E2E_FAIL=0
+
+pass() { E2E_PASS=$((E2E_PASS + 1)); echo "ok - $*"; }
+fail() { E2E_FAIL=$((E2E_FAIL + 1)); echo "not ok - $*"; }
+
+# allowed "what" probe args...   (the probe must get through)
+allowed() {
+	local what=$1; shift
+	if "$@"; then pass "allowed: $what"; else fail "allowed: $what (was blocked)"; fi
+}
+
+# denied "what" probe args...    (the probe must NOT get through)
+denied() {
+	local what=$1; shift
+	if "$@"; then fail "denied: $what (got through)"; else pass "denied: $what"; fi
+}
+
+# check "what" command...        (command must exit 0)
+check() {
+	local what=$1; shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# refute "what" command...       (command must fail)
+refute() {
+	local what=$1; shift
+	if "$@"; then fail "$what"; else pass "$what"; fi
+}
+
+# quiet command...: run it without output
+quiet() { "$@" >/dev/null 2>&1; }
+
+# rc_and_match RC WANT PATTERN TEXT: exit code as wanted and TEXT matches
+rc_and_match() {
+	[ "$1" -eq "$2" ] && grep -qE -- "$3" <<<"$4"
+}
+
+# counter value of a reason from `segctl status -o json`
+reason_packets() {
+	segctl status -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["counters"].get(sys.argv[1], {}).get("packets", 0))' "$1"
+}
+
+# The demo node: three pods of a shop app and an outside host.
+setup_shop() {
+	topo_create_node
+	topo_add_pod web 10.200.1.10 fd00:200::10
+	topo_add_pod api 10.200.1.20 fd00:200::20
+	topo_add_pod db 10.200.1.30 fd00:200::30
+	topo_start_segd || return 1
+	segctl namespace set shop --labels team=shop >/dev/null
+	segctl endpoint add web -n shop --ip 10.200.1.10 --ip fd00:200::10 \
+		--labels app=web --ifname "$(pod_if web)" >/dev/null
+	segctl endpoint add api -n shop --ip 10.200.1.20 --ip fd00:200::20 \
+		--labels app=api --ifname "$(pod_if api)" >/dev/null
+	segctl endpoint add db -n shop --ip 10.200.1.30 --ip fd00:200::30 \
+		--labels app=db --ifname "$(pod_if db)" >/dev/null
+	segctl attach up0 --role uplink >/dev/null
+	serve pod web 80
+	serve pod api 8080
+	serve pod db 5432
+	serve ext "" 443
+	serve ext "" 80
+	sleep 0.5
+}
+
+e2e_finish() {
+	echo "# $(basename "$0"): $E2E_PASS passed, $E2E_FAIL failed"
+	[ "$E2E_FAIL" -eq 0 ]
+}

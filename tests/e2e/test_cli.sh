@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# segctl's stable interface: exit codes, -o json, --help, errors.
+set -u
+. "$(dirname "$0")/lib.sh"
+trap topo_destroy EXIT
+
+# not reachable: exit 3
+SEGD_SOCKET=$TOPO_DIR/none.sock "$SEGCTL_BIN" status >/dev/null 2>&1
+check "segd not reachable exits 3" [ $? -eq 3 ]
+"$SEGCTL_BIN" frobnicate >/dev/null 2>&1
+check "unknown command exits 2" [ $? -eq 2 ]
+"$SEGCTL_BIN" endpoint add x --ip 10.200.9.9 >/dev/null 2>&1
+check "missing --ifname exits 2" [ $? -eq 2 ]
+for c in "namespace set" "endpoint add" "endpoint del" attach apply "delete policy" get status; do
+	# shellcheck disable=SC2086
+	out=$("$SEGCTL_BIN" $c --help); rc=$?
+	check "segctl $c --help" rc_and_match "$rc" 0 "^usage: segctl" "$out"
+done
+"$SEGD_BIN" --help >/dev/null
+check "segd --help" [ $? -eq 0 ]
+
+# segd -n checks the config
+cfg=$TOPO_DIR/segd.yaml
+printf 'socket: %s\nnode_addresses: [169.254.1.1]\n' "$TOPO_SOCK" >"$cfg"
+"$SEGD_BIN" -n -c "$cfg" --state-dir "$TOPO_DIR/empty" >/dev/null
+check "segd -n accepts a good config" [ $? -eq 0 ]
+printf 'socket: %s\nnode_adresses: [1.2.3.4]\n' "$TOPO_SOCK" >"$cfg"
+err=$("$SEGD_BIN" -n -c "$cfg" --state-dir "$TOPO_DIR/empty" 2>&1); rc=$?
+check "segd -n rejects an unknown key with file:line:col ($err)" rc_and_match "$rc" 1 "segd.yaml:2:1: unknown setting .node_adresses." "$err"
+
+setup_shop || { fail "setup"; e2e_finish; exit 1; }
+segctl apply policies/demo.yaml >/dev/null
+
+for what in policies endpoints namespaces; do
+	segctl get "$what" -o json | python3 -m json.tool >/dev/null
+	check "get $what -o json is valid JSON" [ "${PIPESTATUS[0]}" -eq 0 ]
+done
+segctl status -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert isinstance(d["generation"], int) and d["generation"] > 0
+assert any(m["capacity"] > 0 for m in d["maps"])
+assert any(p["hook"].startswith("xdp") for i in d["interfaces"] for p in i["programs"])
+'
+check "status -o json: generation, map usage, attached programs" [ $? -eq 0 ]
+out=$(segctl get endpoints)
+check "get endpoints table shows enforcement" grep -q "web .*ingress,egress" <<<"$out"
+segctl get policies -o yaml | grep -q "name: shop-web"
+check "get policies -o yaml" [ $? -eq 0 ]
+
+err=$(segctl apply tests/fixtures/e2e/invalid-second-doc.yaml 2>&1 >/dev/null); rc=$?
+check "rejected apply exits 1" [ "$rc" -eq 1 ]
+check "rejected apply says file:line:col" grep -qE "invalid-second-doc.yaml:[0-9]+:[0-9]+" <<<"$err"
+segctl delete policy nosuch -n shop >/dev/null 2>&1
+check "deleting an unknown policy exits 1" [ $? -eq 1 ]
+segctl endpoint del web -n shop >/dev/null
+out=$(segctl status)
+check "endpoint del detaches its programs" bash -c '! grep -q "web .*tc-" <<<"$0"' "$out"
+
+e2e_finish

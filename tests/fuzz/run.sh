@@ -1,0 +1,61 @@
+#!/bin/sh
+# Run every libFuzzer target built by `make` (build/fuzz_*) for a bounded
+# time over a seed corpus copied from tests/fixtures. Builds nothing.
+# Exits non-zero when a target crashes, leaks, times out or is missing.
+#
+#   FUZZ_TIME=20 (seconds per target)  FUZZ_RSS_MB=2048  BUILD=build
+set -eu
+
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+FUZZ_TIME=${FUZZ_TIME:-20}
+FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/segd-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+found=0
+failed=0
+for bin in "$BUILD"/fuzz_*; do
+	[ -x "$bin" ] || continue
+	found=$((found + 1))
+	name=${bin##*/}            # fuzz_policy_parse
+	what=${name#fuzz_}         # policy_parse
+	corpus="$work/$name"
+	mkdir -p "$corpus" "$work/artifacts-$name"
+	# seeds: the fixtures of the target's input kind, else all fixtures
+	case "$what" in
+	policy*) seeds="$(find tests/fixtures/policies policies -type f -name '*.yaml' 2>/dev/null || true)" ;;
+	*) seeds="$(find tests/fixtures -type f 2>/dev/null || true)" ;;
+	esac
+	i=0
+	for s in $seeds; do
+		i=$((i + 1))
+		cp "$s" "$corpus/seed-$i"
+	done
+	echo "== $name: ${FUZZ_TIME}s over $i seeds"
+	if ! "$bin" -max_total_time="$FUZZ_TIME" -rss_limit_mb="$FUZZ_RSS_MB" \
+		-timeout=10 -max_len=16384 -print_final_stats=1 \
+		-artifact_prefix="$work/artifacts-$name/" "$corpus" \
+		>"$work/$name.log" 2>&1; then
+		failed=$((failed + 1))
+		echo "!! $name FAILED; last output:"
+		tail -n 60 "$work/$name.log"
+		for a in "$work/artifacts-$name"/*; do
+			[ -f "$a" ] || continue
+			mkdir -p "$BUILD/fuzz-artifacts"
+			cp "$a" "$BUILD/fuzz-artifacts/$name-${a##*/}"
+			echo "!! reproducer: $BUILD/fuzz-artifacts/$name-${a##*/}"
+		done
+	else
+		grep -E "stat::number_of_executed_units|stat::peak_rss_mb" \
+			"$work/$name.log" | sed 's/^/   /' || true
+	fi
+done
+
+if [ "$found" -eq 0 ]; then
+	echo "no fuzz targets in $BUILD/ (run: make fuzz)" >&2
+	exit 1
+fi
+echo "fuzz: $found target(s), $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Every test of segd: unit (Criterion), BPF programs (BPF_PROG_TEST_RUN),
+# fuzz targets (bounded), end to end (network namespaces, real traffic).
+# `make check` builds first and calls this. Needs root.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+B=${BUILD:-build}
+total_pass=0 total_fail=0 failed_suites=()
+
+criterion_counts() { # parse "Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C"
+	sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\) | Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\2 \3 \4/p' | tail -1
+}
+
+run_criterion() {
+	local name=$1 bin=$2 out p f c
+	echo "=== $name"
+	out=$("$bin" --jobs 1 2>&1); rc=$?
+	echo "$out" | tail -n 40
+	read -r p f c < <(criterion_counts <<<"$out")
+	p=${p:-0} f=${f:-0} c=${c:-0}
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f + c))
+	if [ "$rc" -ne 0 ] || [ $((f + c)) -gt 0 ] || [ "$p" -eq 0 ]; then
+		failed_suites+=("$name"); [ $((f + c)) -eq 0 ] && total_fail=$((total_fail + 1))
+	fi
+}
+
+run_script() {
+	local name=$1; shift
+	local out p f
+	echo "=== $name"
+	out=$("$@" 2>&1); rc=$?
+	echo "$out"
+	read -r p f < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' <<<"$out" | tail -1)
+	p=${p:-0} f=${f:-0}
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+	if [ "$rc" -ne 0 ]; then
+		failed_suites+=("$name"); [ "$f" -eq 0 ] && total_fail=$((total_fail + 1))
+	fi
+}
+
+run_criterion unit "$B/test_unit"
+run_criterion bpf "$B/test_bpf"
+run_script fuzz tests/fuzz/run.sh
+run_script e2e tests/e2e/run.sh
+
+left=$(ip netns list 2>/dev/null | grep -c '^sg' || true)
+if [ "$left" -gt 0 ]; then
+	echo "tests left $left network namespaces behind"; total_fail=$((total_fail + 1))
+	failed_suites+=("cleanup")
+fi
+[ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
+echo "segd: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]
