@@ -229,7 +229,7 @@ uint32_t seg_dp_generation(struct seg_datapath *dp)
 static int fill_map(int fd, const void *keys, size_t key_size,
 		    const void *vals, size_t val_size, size_t n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_NOEXIST);
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
 	uint32_t count = (uint32_t)n;
 	size_t i = 0;
 	int err;

@@ -16,6 +16,8 @@
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "datapath.h"
 #include "dp_state.h"
@@ -730,4 +732,47 @@ Test(datapath, map_usage_and_apply_limits)
 	cr_expect_eq(seg_dp_apply(dp, &c), -EINVAL);
 	st_free(&c);
 	cr_expect_eq(seg_dp_generation(dp), 1);
+}
+
+/* A restarted segd adopts what is pinned: generation, policy and CT. */
+Test(datapath, adopt_pinned_state)
+{
+	static const struct row before[] = {
+	{ "open tcp 80 (first process)", FROM,
+	  { .src = A4, .dst = R4, .proto = TCP, .sport = 42000, .dport = 80,
+	    .tcp_flags = SYN }, TC_ACT_OK, FWD },
+	};
+	static const struct row after[] = {
+	{ "established flow survives the restart", TO,
+	  { .src = R4, .dst = A4, .proto = TCP, .sport = 80, .dport = 42000,
+	    .tcp_flags = SYNACK }, TC_ACT_OK, FWD },
+	{ "policy survives the restart", FROM,
+	  { .src = A4, .dst = R4, .proto = TCP, .sport = 42001, .dport = 81,
+	    .tcp_flags = SYN }, TC_ACT_SHOT, SEGD_REASON_DEFAULT_DENIED },
+	};
+	char root[] = "/tmp/segd-test-bpffs.XXXXXX", pin[64];
+	struct segd_ct_value v;
+
+	cr_assert_not_null(mkdtemp(root));
+	if (mount("bpf", root, "bpf", 0, NULL)) {
+		rmdir(root);
+		cr_skip_test("cannot mount a bpffs: %s", strerror(errno));
+	}
+	snprintf(pin, sizeof(pin), "%s/segd", root);
+	seg_dp_close(dp);
+	cr_assert_eq(seg_dp_open(pin, &dp), 0);
+	apply_world(0);
+	RUN("adopt/before", before);
+	seg_dp_close(dp);
+	dp = NULL;
+
+	cr_assert_eq(seg_dp_open(pin, &dp), 0);
+	cr_expect_eq(seg_dp_generation(dp), 1);
+	RUN("adopt/after", after);
+	cr_expect_eq(ct_get(A4, R4, 42000, 80, TCP, &v), 0);
+	seg_dp_close(dp);
+	dp = NULL;
+	umount2(root, MNT_DETACH);
+	rmdir(root);
+	cr_assert_eq(seg_dp_open(NULL, &dp), 0); /* for teardown */
 }

@@ -3,11 +3,6 @@
  * Every input must either parse (then each policy's `source` must parse
  * again to one policy of the same name) or fail with a positioned message;
  * never crash, leak or hang.
- *
- * The parser is split over daemon/policy_parse*.c while the Makefile's
- * FUZZ_LIB_SRCS names only daemon/policy_parse.c, so the other parts are
- * compiled in here. Build with -DSEGD_FUZZ_ALL_SRCS when FUZZ_LIB_SRCS
- * lists them itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,11 +10,6 @@
 
 #include "policy_parse.h"
 
-#ifndef SEGD_FUZZ_ALL_SRCS
-#include "../../daemon/policy_parse_fields.c"
-#include "../../daemon/policy_parse_k8s.c"
-#include "../../daemon/policy_parse_seg.c"
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

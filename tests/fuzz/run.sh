@@ -57,5 +57,5 @@ if [ "$found" -eq 0 ]; then
 	echo "no fuzz targets in $BUILD/ (run: make fuzz)" >&2
 	exit 1
 fi
-echo "fuzz: $found target(s), $failed failed"
+echo "fuzz: $((found - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -375,10 +375,10 @@ int main(void)
 	printf("segd datapath: ns per packet, BPF_PROG_TEST_RUN, repeat %u, "
 	       "best of %d\n", REPEAT, ROUNDS);
 	printf("  state A: %zu rules, %zu endpoints, %zu policy entries "
-	       "(compile %.1f ms, apply %.1f ms)\n", s.n_rules - 1, s.n_eps,
+	       "(compile %.1f ms, apply %.1f ms)\n", s.n_rules, s.n_eps,
 	       s.n_entries, s.compile_ms, s.apply_ms);
 	printf("  state B: %zu rules, %zu endpoints, %zu policy entries "
-	       "(compile %.1f ms, apply %.1f ms)\n", l.n_rules - 1, l.n_eps,
+	       "(compile %.1f ms, apply %.1f ms)\n", l.n_rules, l.n_eps,
 	       l.n_entries, l.compile_ms, l.apply_ms);
 	printf("  %-44s %9s %9s %8s\n", "case", "A", "B", "B/A");
 	line("established flow (tc, CT hit)", s.est, l.est);

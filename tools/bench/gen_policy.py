@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""gen_policy.py - synthetic scale inputs for segd's benchmarks.
+
+  gen_policy.py endpoints N          lines "ns name ip labels" for N endpoints
+  gen_policy.py policy RULES [SEED] [--change K]
+                                     one multi-document SegmentPolicy file with
+                                     RULES rules (100 per document); --change K
+                                     alters rule K's port (a one-rule change)
+
+Endpoints: 10 namespaces, 20 apps per namespace (200 label sets), IPv4 in
+10.200.0.0/16 (inside the test's namespaces only).
+"""
+import random
+import sys
+
+NAMESPACES = 10
+APPS = 20
+
+
+def endpoints(n):
+    for i in range(n):
+        ns = "ns%d" % (i % NAMESPACES)
+        app = "a%d" % ((i // NAMESPACES) % APPS)
+        ip = "10.200.%d.%d" % (10 + i // 250, 1 + i % 250)
+        print("%s ep%d %s app=%s,tier=t%d" % (ns, i, ip, app, (i // NAMESPACES) % APPS % 3))
+
+
+def policy(rules, seed, change):
+    rnd = random.Random(seed)
+    per_doc = 100
+    out = []
+    for doc in range(0, rules, per_doc):
+        ns = "ns%d" % ((doc // per_doc) % NAMESPACES)
+        out.append("---\napiVersion: segd.io/v1\nkind: SegmentPolicy\n"
+                   "metadata: {name: bench-%d, namespace: %s}\nspec:\n"
+                   "  appliesTo: {selector: {matchLabels: {app: a%d}}}\n"
+                   "  ingress:\n" % (doc // per_doc, ns, (doc // per_doc) % APPS))
+        for r in range(doc, min(doc + per_doc, rules)):
+            port = 1000 + rnd.randrange(20000)
+            if r == change:
+                port = 40000 + r % 1000
+            kind = rnd.random()
+            if kind < 0.85:
+                peer = "{selector: {matchLabels: {app: a%d}}, namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ns%d}}}" % (
+                    rnd.randrange(APPS), rnd.randrange(NAMESPACES))
+            elif kind < 0.97:
+                peer = "{cidr: 203.0.%d.0/24}" % rnd.randrange(256)
+            else:
+                peer = "{entity: world}"
+            action = "deny" if rnd.random() < 0.02 else "allow"
+            out.append("    - {action: %s, from: [%s], ports: [{protocol: TCP, port: %d}]}\n"
+                       % (action, peer, port))
+    sys.stdout.write("".join(out))
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "endpoints":
+        endpoints(int(argv[2]))
+    elif len(argv) >= 3 and argv[1] == "policy":
+        change = -1
+        if "--change" in argv:
+            change = int(argv[argv.index("--change") + 1])
+            argv = argv[:argv.index("--change")]
+        seed = int(argv[3]) if len(argv) > 3 else 1
+        policy(int(argv[2]), seed, change)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
