@@ -10,12 +10,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "control.h"
 #include "control_report.h"
 #include "policy_parse.h"
 #include "yaml_util.h"
 
 /* ---- shared steps ---------------------------------------------------------- */
+
+/* Where an apply spends its time, reported back to segctl (and the bench). */
+struct phase_times {
+	double parse, compile, kernel, report, persist;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static struct seg_world candidate_of(struct segd *d)
 {
@@ -30,17 +44,23 @@ static struct seg_world candidate_of(struct segd *d)
  * new compilation is in *out (the caller installs or frees it). */
 static int compile_and_enforce(struct segd *d, const struct seg_world *w,
 			       bool dry, struct seg_compiled *out,
-			       struct seg_error *err)
+			       struct seg_error *err, struct phase_times *t)
 {
+	double t0 = now_ms();
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = seg_compile(w, out, err);
+	if (t)
+		t->compile = now_ms() - t0;
 	if (ret)
 		return ret;
 	if (dry || !d->dp)
 		return 0;
+	t0 = now_ms();
 	ret = seg_dp_apply(d->dp, out);
+	if (t)
+		t->kernel = now_ms() - t0;
 	if (ret) {
 		seg_compiled_free(out);
 		return seg_errorf(err, NULL, 0, 0, ret,
@@ -104,7 +124,7 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 		e->ifindex = if_nametoindex(e->ifname);
 	}
 	w = candidate_of(d);
-	ret = compile_and_enforce(d, &w, false, &c, err);
+	ret = compile_and_enforce(d, &w, false, &c, err, NULL);
 	if (ret)
 		return ret;
 	install_compiled(d, &c);
@@ -182,7 +202,7 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 	if ((ret = seg_state_set_ns(&d->state, name, text ? &labels : NULL)))
 		goto out;
 	w = candidate_of(d);
-	ret = compile_and_enforce(d, &w, false, &c, r->err);
+	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret) {
 		if (existed)
 			seg_state_set_ns(&d->state, name, &saved.labels);
@@ -268,7 +288,7 @@ static int h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *o
 	w = candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = cur ? n : n + 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err);
+	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret)
 		goto out;
 	install_compiled(d, &c);
@@ -318,7 +338,7 @@ static int h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *o
 	w = candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = n - 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err);
+	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	free(arr);
 	if (ret)
 		return ret;
@@ -440,11 +460,14 @@ static int h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	size_t n_in = 0, n_old = d->state.world.n_policies, n_arr;
 	bool dry = arg_bool(r, "dry_run");
 	struct seg_compiled c = { 0 };
+	struct phase_times t = { 0 };
 	struct seg_world w;
-	int ret, seq;
+	double t0 = now_ms();
+	int ret, seq, tm;
 
 	if ((ret = parse_files(r, &incoming, &n_in)))
 		return ret;
+	t.parse = now_ms() - t0;
 	arr = calloc(n_old + n_in, sizeof(*arr));
 	if (!arr) {
 		ret = -ENOMEM;
@@ -464,10 +487,11 @@ static int h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	w = candidate_of(d);
 	w.policies = arr;
 	w.n_policies = n_arr;
-	ret = compile_and_enforce(d, &w, dry, &c, r->err);
+	ret = compile_and_enforce(d, &w, dry, &c, r->err, &t);
 	if (ret)
 		goto out;
 
+	t0 = now_ms();
 	seq = yu_add_seq(out);
 	yu_set(out, res, "policies", seq);
 	for (size_t i = 0; i < n_in; i++) {
@@ -487,17 +511,27 @@ static int h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	}
 	yu_set_bool(out, res, "dry_run", dry);
 	ret = segd_report_diff(&d->compiled, &c, &w, out, res);
+	t.report = now_ms() - t0;
 	if (ret || dry) {
 		seg_compiled_free(&c);
-		goto out;
+		goto timing;
 	}
 	install_compiled(d, &c);
 	/* commit: incoming policies move into the state */
-	for (size_t i = 0; i < n_in; i++) {
+	for (size_t i = 0; i < n_in; i++)
 		seg_state_put_policy(&d->state, &incoming[i]);
-	}
 	n_in = 0;
+	t0 = now_ms();
 	ret = persist(d, r->err);
+	t.persist = now_ms() - t0;
+timing:
+	tm = yu_add_map(out);
+	yu_set(out, res, "timing_us", tm);
+	yu_set_uint(out, tm, "parse", (uint64_t)(t.parse * 1000));
+	yu_set_uint(out, tm, "compile", (uint64_t)(t.compile * 1000));
+	yu_set_uint(out, tm, "kernel", (uint64_t)(t.kernel * 1000));
+	yu_set_uint(out, tm, "report", (uint64_t)(t.report * 1000));
+	yu_set_uint(out, tm, "persist", (uint64_t)(t.persist * 1000));
 out:
 	free(arr);
 	seg_policies_free(incoming, n_in);
@@ -530,7 +564,7 @@ static int h_policy_del(struct segd *d, struct segd_req *r, yaml_document_t *out
 	w = candidate_of(d);
 	w.policies = arr;
 	w.n_policies = n - 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err);
+	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	free(arr);
 	if (ret)
 		return ret;
