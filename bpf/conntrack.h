@@ -69,14 +69,24 @@ static __always_inline int ct_expired(const struct segd_ct_value *v,
 	return now > last && now - last > ct_lifetime_ns(v, proto);
 }
 
-/* Count a packet travelling in dir on an existing entry. */
+/* Count a packet travelling in dir on an existing entry.
+ *
+ * Plain adds, not atomics: a locked add is a full barrier (~20 cycles
+ * each on x86) and this is the hottest write of the datapath. What it can
+ * cost: an increment lost when two CPUs update the SAME direction of the
+ * SAME flow at the same instant. One direction of a flow is normally
+ * handled by one CPU at a time (a socket's transmit path, one veth
+ * backlog, RSS on the uplink), and orig/reply live in separate words, so
+ * collisions are rare and each loses one packet's worth. These counters are
+ * observability only; no verdict, expiry or revocation reads them
+ * (last_seen and tcp_flags were always plain stores). */
 static __always_inline void ct_account(struct segd_ct_value *v, __u8 dir,
 				       const struct segd_pkt *p, __u64 now)
 {
 	int idx = dir == v->origin_dir ? SEGD_CT_ORIG : SEGD_CT_REPLY;
 
-	__sync_fetch_and_add(&v->packets[idx], 1);
-	__sync_fetch_and_add(&v->bytes[idx], p->ip_len);
+	v->packets[idx] += 1;
+	v->bytes[idx] += p->ip_len;
 	v->last_seen_ns = now;
 	if (p->tcp_flags & ~v->tcp_flags[idx])
 		v->tcp_flags[idx] |= p->tcp_flags;

@@ -8,6 +8,13 @@
  * tc:  local endpoint check (anti-spoofing / not-endpoint), fragments,
  *      ICMP errors of tracked flows, conntrack (with generation re-check),
  *      policy on a miss, CT creation and rule counters on a new flow.
+ *
+ * Hot path (established flow, same generation): config (inlined array),
+ * the slot's exact ipcache (inlined array-of-maps + one 16-byte hash), one
+ * 40-byte CT hash, plain counter adds. The policy and LPM maps of the slot
+ * are only looked up when a decision is needed (view_full). Hash probes
+ * are what costs here (jhash rounds are latency-bound), so every lookup
+ * that cannot change the outcome is skipped.
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
  */
@@ -71,6 +78,8 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 			__u8 od = ct->origin_dir & 1;
 			__u16 port = od == SEGD_DIR_EGRESS ? k.rport : k.lport;
 
+			if (view_full(&v))
+				return SEGD_REASON_NO_STATE;
 			remote_id = identity_of(&v, raddr);
 			policy_decide(&v, local_id, lflags, remote_id, od,
 				      p->proto, p->has_ports, port, &d);
@@ -87,6 +96,9 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	}
 
 	/* new flow: the destination port is the one policy talks about */
+	if (view_full(&v))
+		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+					       SEGD_REASON_NO_STATE;
 	remote_id = identity_of(&v, raddr);
 	policy_decide(&v, local_id, lflags, remote_id, dir, p->proto,
 		      p->has_ports, p->dport, &d);

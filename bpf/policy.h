@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* policy.h - an atomic view of one policy generation and the decision.
  *
- * User space fills the inactive slot, swaps its inner maps in, and only
- * then bumps segd_config.policy_gen. Reading the generation FIRST and then
- * the three inner maps of slot gen&1 therefore never mixes generations.
- * A missing inner map fails closed (SEGD_REASON_NO_STATE).
+ * User space fills the inactive slot (fresh inner maps swapped in, or the
+ * slot's own maps edited in place once no packet can still be reading
+ * them) and only then bumps segd_config.policy_gen. Reading the generation
+ * FIRST and then the inner maps of slot gen&1 therefore never mixes
+ * generations. A missing inner map fails closed (SEGD_REASON_NO_STATE).
  */
 #ifndef SEGD_BPF_POLICY_H
 #define SEGD_BPF_POLICY_H
@@ -14,25 +15,43 @@
 
 struct segd_view {
 	__u32 gen;
+	__u32 slot;
 	void *policy;   /* inner hash: segd_policy_key -> segd_policy_value */
 	void *exact;    /* inner hash: segd_addr -> segd_ipcache_value */
 	void *lpm;      /* inner lpm:  segd_lpm_key -> segd_ipcache_value */
 };
 
+/* Generation, then only the exact ipcache of its slot: all an established
+ * flow needs. view_full() adds the policy and LPM maps of the SAME slot
+ * when a decision is needed. Loading them later in the same program run
+ * is safe because user space never touches a slot's maps (swap or in-place
+ * edit) until a grace period has passed since the generation that last
+ * used it was retired, and this whole program is one RCU read section
+ * (see seg_dp_apply). */
 static __always_inline int view_load(struct segd_view *v)
 {
-	__u32 zero = 0, slot;
+	__u32 zero = 0;
 	struct segd_config *cfg;
 
 	cfg = bpf_map_lookup_elem(&segd_config, &zero);
 	if (!cfg)
 		return -1;
 	v->gen = *(volatile __u32 *)&cfg->policy_gen;
-	slot = v->gen & 1;
-	v->policy = bpf_map_lookup_elem(&segd_policy, &slot);
-	v->exact = bpf_map_lookup_elem(&segd_ipc_exact, &slot);
-	v->lpm = bpf_map_lookup_elem(&segd_ipc_lpm, &slot);
-	if (!v->policy || !v->exact || !v->lpm)
+	v->slot = v->gen & 1;
+	v->policy = NULL;
+	v->lpm = NULL;
+	v->exact = bpf_map_lookup_elem(&segd_ipc_exact, &v->slot);
+	if (!v->exact)
+		return -1;
+	return 0;
+}
+
+/* A missing inner map fails closed (SEGD_REASON_NO_STATE). */
+static __always_inline int view_full(struct segd_view *v)
+{
+	v->policy = bpf_map_lookup_elem(&segd_policy, &v->slot);
+	v->lpm = bpf_map_lookup_elem(&segd_ipc_lpm, &v->slot);
+	if (!v->policy || !v->lpm)
 		return -1;
 	return 0;
 }
@@ -95,6 +114,22 @@ static __always_inline int probe_may_hit(__u32 lflags, __u8 dir, int anyrem,
 	return (lflags & SEGD_EPF_PROBE(dir, anyrem, kind)) != 0;
 }
 
+static __always_inline __u32 proto_class(__u8 proto)
+{
+	return proto == IPPROTO_TCP_ ? SEGD_PCLASS_TCP :
+	       proto == IPPROTO_UDP_ ? SEGD_PCLASS_UDP : SEGD_PCLASS_OTHER;
+}
+
+/* May a remote=ANY key with this (non-zero) proto exist? Necessary
+ * condition only, like probe_may_hit. */
+static __always_inline int anyrem_proto_may_hit(__u32 lflags, __u8 dir,
+						__u8 proto)
+{
+	if (!(lflags & SEGD_EPF_ANYREM_PROTO_VALID))
+		return 1;
+	return (lflags & SEGD_EPF_ANYREM_PROTO(dir, proto_class(proto))) != 0;
+}
+
 /* The fixed lookup chain of segd_abi.h: at most 8 hash probes, the first
  * hit decides; cost does not depend on the number of rules. */
 static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
@@ -103,7 +138,7 @@ static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 					  __u16 port, struct segd_decision *d)
 {
 	struct segd_policy_key k = {};
-	int i;
+	int i, pmay = 1;
 
 	d->rule_id = 0;
 	if (!(lflags & SEGD_EPF_ENFORCE(dir))) {
@@ -118,11 +153,12 @@ static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 			if (!(lflags & SEGD_EPF_HINT_ANYREM(dir)))
 				break;
 			k.remote_id = SEGD_ID_ANY;
+			pmay = anyrem_proto_may_hit(lflags, dir, proto);
 		} else {
 			k.remote_id = remote_id;
 		}
 		k.proto = proto;
-		if (has_ports) {
+		if (has_ports && pmay) {
 			if (probe_may_hit(lflags, dir, i, SEGD_PROBE_EXACT)) {
 				k.port_kind = SEGD_PORT_EXACT;
 				k.port = port;
@@ -139,7 +175,7 @@ static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 		}
 		k.port_kind = SEGD_PORT_ANY;
 		k.port = 0;
-		if (proto != SEGD_PROTO_ANY &&
+		if (proto != SEGD_PROTO_ANY && pmay &&
 		    probe_may_hit(lflags, dir, i, SEGD_PROBE_PROTO)) {
 			if (policy_probe(v->policy, &k, d))
 				return;

@@ -20,6 +20,7 @@ static const char top_help[] =
 	"  delete policy NAME [--namespace NS]\n"
 	"  get policies|endpoints|namespaces [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
+	"  flows [--endpoint NAME] [--namespace NS] [-o table|json|yaml]\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -40,6 +41,7 @@ static const char *const opt_ns[] = { "namespace", NULL };
 static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NULL };
 static const char *const opt_role[] = { "role", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
+static const char *const opt_flows[] = { "endpoint", "namespace", NULL };
 
 static const struct command commands[] = {
 	{ "namespace set", "namespace.set", "namespace set NS [--labels k=v,...]",
@@ -70,6 +72,10 @@ static const struct command commands[] = {
 	{ "status", "status", "status [-o table|json|yaml]",
 	  "Programs attached per interface, map usage, policy generation and\n"
 	  "packet counters by verdict and drop reason.\n", 0, opt_none, opt_none },
+	{ "flows", "flows", "flows [--endpoint NAME] [--namespace NS] [-o table|json|yaml]",
+	  "Flows the datapath tracks (allowed connections), with packets and bytes\n"
+	  "each way, the endpoint, the peer's identity and the rule that allowed\n"
+	  "them.\n", 0, opt_flows, opt_none },
 };
 
 static bool listed(const char *const *list, const char *name)
@@ -109,7 +115,7 @@ static int read_all(FILE *f, char **out, size_t *len)
 
 static int add_file(struct segctl_cmd *cmd, int files, const char *path, FILE *err)
 {
-	char *text = NULL;
+	char *text = NULL, *grown;
 	size_t len = 0;
 	int ret, m;
 
@@ -119,10 +125,19 @@ static int add_file(struct segctl_cmd *cmd, int files, const char *path, FILE *e
 		fprintf(err, "segctl: cannot read %s: %s\n", path, strerror(-ret));
 		return SEGCTL_USAGE;
 	}
+	/* the bytes travel raw after the header (daemon/wire.h) */
+	grown = realloc(cmd->payload, cmd->payload_len + len + 1);
+	if (!grown) {
+		free(text);
+		return SEGCTL_FAILED;
+	}
+	cmd->payload = grown;
+	memcpy(cmd->payload + cmd->payload_len, text, len);
+	cmd->payload_len += len;
 	m = yu_add_map(&cmd->req);
 	ret = yu_append(&cmd->req, files, m) ||
 	      yu_set_str(&cmd->req, m, "name", strcmp(path, "-") ? path : "<stdin>") ||
-	      yu_set_str(&cmd->req, m, "content", text);
+	      yu_set_uint(&cmd->req, m, "size", len);
 	free(text);
 	return ret ? SEGCTL_FAILED : 0;
 }
@@ -328,4 +343,7 @@ void segctl_cmd_free(struct segctl_cmd *cmd)
 	if (cmd->command)
 		yaml_document_delete(&cmd->req);
 	cmd->command = NULL;
+	free(cmd->payload);
+	cmd->payload = NULL;
+	cmd->payload_len = 0;
 }

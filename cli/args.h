@@ -23,6 +23,8 @@ struct segctl_cmd {
 	enum segctl_format format;
 	bool help;               /* --help given: text already printed */
 	yaml_document_t req;     /* the request; valid when command != NULL */
+	char *payload;           /* apply: the files' bytes, back to back */
+	size_t payload_len;
 };
 
 #define SEGCTL_DEFAULT_SOCKET "/run/segd/segd.sock"

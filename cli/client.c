@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "args.h"
 #include "client.h"
+#include "wire.h"
 #include "yaml_util.h"
 
 static int write_all(int fd, const char *p, size_t len)
@@ -66,11 +67,12 @@ static int read_all(int fd, int timeout_ms, char **out, size_t *len)
 }
 
 int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
+		     const char *payload, size_t payload_len,
 		     yaml_document_t *resp, int timeout_ms, FILE *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct seg_error perr = { 0 };
-	char *text = NULL, *answer = NULL, msg[1024];
+	char *text = NULL, *answer = NULL, msg[1024], prefix[64];
 	size_t len = 0, alen = 0;
 	int fd, ret;
 
@@ -90,7 +92,11 @@ int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
 	}
 	ret = yu_dump(req, &text, &len);
 	if (!ret)
+		ret = write_all(fd, prefix, (size_t)seg_wire_prefix(prefix, sizeof(prefix), len));
+	if (!ret)
 		ret = write_all(fd, text, len);
+	if (!ret && payload_len)
+		ret = write_all(fd, payload, payload_len);
 	if (!ret && shutdown(fd, SHUT_WR))
 		ret = -errno;
 	if (!ret)

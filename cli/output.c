@@ -240,6 +240,40 @@ static void print_apply(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	fprintf(f, "nothing was changed (dry run)\n");
 }
 
+static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *flows = yu_map_get(d, res, "flows");
+	struct table t = { .ncols = 8 };
+	char src[96], dst[96], fwd[64], rev[64];
+
+	table_row(&t, (const char *[]){ "ENDPOINT", "DIR", "PROTO", "SOURCE", "DESTINATION",
+					"PKTS/BYTES", "REPLY PKTS/BYTES", "RULE" });
+	for (size_t i = 0; i < yu_seq_len(flows); i++) {
+		yaml_node_t *x = yu_seq_at(d, flows, i);
+		const char *sip = str(d, x, "src_ip"), *dip = str(d, x, "dst_ip");
+
+		snprintf(src, sizeof(src), strchr(sip, ':') ? "[%s]:%s" : "%s:%s", sip,
+			 str(d, x, "src_port"));
+		snprintf(dst, sizeof(dst), strchr(dip, ':') ? "[%s]:%s" : "%s:%s", dip,
+			 str(d, x, "dst_port"));
+		snprintf(fwd, sizeof(fwd), "%s/%s", str(d, x, "packets"), str(d, x, "bytes"));
+		snprintf(rev, sizeof(rev), "%s/%s", str(d, x, "reply_packets"),
+			 str(d, x, "reply_bytes"));
+		table_row(&t, (const char *[]){ str(d, x, "endpoint"), str(d, x, "direction"),
+			  str(d, x, "proto"), src, dst, fwd, rev, str(d, x, "rule") });
+	}
+	if (!yu_seq_len(flows)) {
+		fprintf(f, "No flows.\n");
+		t.nrows = 1;
+		table_free(&t);
+		return;
+	}
+	table_print(&t, f);
+	if (!strcmp(str(d, res, "truncated"), "true"))
+		fprintf(f, "(%s flows in all; the first %zu shown)\n", str(d, res, "total"),
+			yu_seq_len(flows));
+}
+
 static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			 yaml_node_t *res, FILE *f)
 {
@@ -301,6 +335,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		print_status(resp, res, out);
 	else if (!strcmp(cmd->command, "apply"))
 		print_apply(resp, res, out);
+	else if (!strcmp(cmd->command, "flows"))
+		print_flows(resp, res, out);
 	else
 		print_simple(cmd, resp, res, out);
 	return SEGCTL_OK;

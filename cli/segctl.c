@@ -16,7 +16,8 @@ int main(int argc, char **argv)
 		segctl_cmd_free(&cmd);
 		return ret;
 	}
-	ret = segctl_roundtrip(cmd.socket, &cmd.req, &resp, REQUEST_TIMEOUT_MS, stderr);
+	ret = segctl_roundtrip(cmd.socket, &cmd.req, cmd.payload, cmd.payload_len, &resp,
+			       REQUEST_TIMEOUT_MS, stderr);
 	if (ret == SEGCTL_OK) {
 		ret = segctl_print(&cmd, &resp, stdout, stderr);
 		yaml_document_delete(&resp);

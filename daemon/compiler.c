@@ -5,14 +5,16 @@
  * or sorted before it shapes the output (identity ids are assigned in
  * sorted key order, outputs are sorted by key bytes).
  *
- * Pipeline of seg_compile():
+ * Pipeline of seg_compile() (and seg_compile_cached(), compiler_cache.c):
  *   1. namespaces that hold endpoints, with their labels
  *   2. endpoint identities: one per distinct (namespace, labels)
  *   3. rule ids over policies sorted by (ns, name), then rule index
  *   4. CIDR identities: one per distinct cidr/except prefix used by a rule
- *   5. policy entries: subject x remote x port keys, merged per key
- *      (DENY beats ALLOW; same verdict: lowest rule id)
- *   6. deny/allow intersections materialised as DENY (see below)
+ *   5. policy entries: subject x remote x port keys appended as tuples,
+ *      then radix-sorted by key bytes and merged per key (DENY beats
+ *      ALLOW; same verdict: lowest rule id) - no hashing, no comparison
+ *      sort (compiler_entries.c)
+ *   6. deny/allow intersections materialised as DENY (compiler_entries.c)
  *   7. hints, ipcache exact and prefix maps, sorting, capacity checks
  *
  * Selector results are computed once per distinct (scope, selector) and
@@ -37,142 +39,6 @@ static int cmp_policy_order(const void *a, const void *b, void *arg)
 	if (!c)
 		c = strcmp(p[i].name ? p[i].name : "", p[j].name ? p[j].name : "");
 	return c ? c : (i < j ? -1 : i > j);
-}
-
-static int gen_entries(struct ctx *x, struct seg_compiled *out)
-{
-	const struct seg_world *w = x->w;
-	struct pkey *pk = NULL;
-	size_t n_pk = 0, cap_pk = 0, n_rem, cap_rem = 0;
-	uint32_t *rem = NULL, rule_id = 0;
-	int rc = 0;
-
-	for (size_t oi = 0; oi < w->n_policies; oi++) {
-		const struct seg_policy *p = &w->policies[x->pol_order[oi]];
-		size_t subj;
-
-		rc = segc_select_idents(x, p->has_subject_ns, &p->subject_namespaces,
-				   pol_ns(p), &p->subject, &subj);
-		if (rc)
-			goto out;
-		for (size_t k = 0; k < x->sets[subj].n; k++)
-			for (int dir = 0; dir < 2; dir++)
-				if (p->enforce[dir])
-					x->ids[x->pool[x->sets[subj].off + k]].flags |=
-						SEGD_EPF_ENFORCE(dir);
-		for (size_t ri = 0; ri < p->n_rules; ri++) {
-			const struct seg_rule *r = &p->rules[ri];
-			struct seg_rule_ref *ref = &out->rules[out->n_rules];
-
-			ref->rule_id = ++rule_id;
-			ref->policy_ns = strdup(pol_ns(p));
-			ref->policy_name = strdup(p->name ? p->name : "");
-			ref->rule_index = (uint32_t)ri;
-			ref->action = r->action;
-			ref->dir = r->dir;
-			out->n_rules++;
-			if (!ref->policy_ns || !ref->policy_name) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			/* a rule in a direction its policy does not enforce
-			 * cannot come from the parser; it has no effect */
-			if (r->dir < 0 || r->dir > 1 || !p->enforce[r->dir])
-				continue;
-			rc = segc_port_keys(r, &pk, &n_pk, &cap_pk);
-			if (rc == -ERANGE) {
-				rc = seg_errorf(x->err, p->source_file, r->line,
-						r->col, EINVAL, "policy %s/%s rule "
-						"%zu: port range end is below "
-						"its start", pol_ns(p), p->name,
-						ri + 1);
-				goto out;
-			}
-			if (rc)
-				goto out;
-			n_rem = 0;
-			for (size_t k = 0; k < r->n_peers || (r->all_peers && !k); k++) {
-				const struct seg_peer *pe = r->all_peers ? NULL : &r->peers[k];
-				size_t set = SIZE_MAX;
-				uint32_t one[1], n_one = 0;
-
-				if (!pe || pe->kind == SEG_PEER_ALL)
-					one[n_one++] = SEGD_ID_ANY;
-				else if (pe->kind == SEG_PEER_HOST)
-					one[n_one++] = SEGD_ID_HOST;
-				else if (pe->kind == SEG_PEER_ENDPOINTS)
-					rc = segc_select_idents(x, pe->has_namespaces,
-							   &pe->namespaces, pol_ns(p),
-							   &pe->pods, &set);
-				else if (pe->kind == SEG_PEER_CIDR)
-					rc = segc_select_cidr(x, pe, &set);
-				if (rc)
-					goto out;
-				if (pe && pe->kind == SEG_PEER_WORLD) {
-					/* everything no endpoint/host claims */
-					size_t need = n_rem + x->n_cidrs + 2;
-
-					if ((rc = segc_grow(&rem, &cap_rem, need, sizeof(*rem))))
-						goto out;
-					rem[n_rem++] = SEGD_ID_WORLD;
-					rem[n_rem++] = SEGD_ID_WORLD_V6;
-					for (size_t c = 0; c < x->n_cidrs; c++)
-						rem[n_rem++] = x->cidrs[c].id;
-				}
-				if (set != SIZE_MAX) {
-					const struct idset *s = &x->sets[set];
-
-					if ((rc = segc_grow(&rem, &cap_rem, n_rem + s->n, sizeof(*rem))))
-						goto out;
-					for (size_t j = 0; j < s->n; j++)
-						rem[n_rem++] = pe->kind == SEG_PEER_CIDR ?
-							x->pool[s->off + j] :
-							x->ids[x->pool[s->off + j]].id;
-				}
-				if (n_one) {
-					if ((rc = segc_grow(&rem, &cap_rem, n_rem + 1, sizeof(*rem))))
-						goto out;
-					rem[n_rem++] = one[0];
-				}
-			}
-			if (n_rem > 1) {
-				size_t u = 1;
-
-				segc_sort(rem, n_rem, sizeof(*rem), segc_cmp_u32);
-				for (size_t j = 1; j < n_rem; j++)
-					if (rem[j] != rem[u - 1])
-						rem[u++] = rem[j];
-				n_rem = u;
-			}
-			for (size_t s = 0; s < x->sets[subj].n; s++) {
-				uint32_t lid = x->ids[x->pool[x->sets[subj].off + s]].id;
-
-				for (size_t j = 0; j < n_rem; j++)
-					for (size_t q = 0; q < n_pk; q++) {
-						struct segd_policy_key key = {
-							.local_id = lid,
-							.remote_id = rem[j],
-							.port = pk[q].port,
-							.proto = pk[q].proto,
-							.dir = (uint8_t)r->dir,
-							.port_kind = pk[q].kind,
-						};
-
-						rc = segc_emap_merge(&x->em, &key,
-								r->action == SEG_ACTION_DENY ?
-								SEGD_VERDICT_DENY :
-								SEGD_VERDICT_ALLOW,
-								rule_id);
-						if (rc)
-							goto out;
-					}
-			}
-		}
-	}
-out:
-	free(pk);
-	free(rem);
-	return rc;
 }
 
 /* ---- ipcache ------------------------------------------------------------------ */
@@ -293,105 +159,119 @@ static int cmp_identity(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct id_idx {
-	uint32_t id;
-	size_t idx;
-};
+/* ---- the shared pipeline -------------------------------------------------------- */
 
-static int cmp_id_idx(const void *a, const void *b)
+int segc_e2big_entries(struct seg_error *err)
 {
-	return segc_cmp_u32(a, b);
+	return seg_errorf(err, NULL, 0, 0, E2BIG,
+			  "policies compile to more than %d policy map "
+			  "entries (the datapath's limit); narrow port "
+			  "ranges, peers or subjects, or use fewer "
+			  "wildcard denies", SEGD_MAX_POLICY_ENTRIES);
 }
 
-/* ---- seg_compile ------------------------------------------------------------- */
-
-int seg_compile(const struct seg_world *world, struct seg_compiled *out,
-		struct seg_error *err)
+/* Steps 1-4: namespaces, identities, policy order, CIDR identities. */
+int segc_prepare(struct ctx *x, const struct seg_world *world,
+		 struct seg_error *err)
 {
-	struct ctx x = { .w = world, .err = err };
-	struct seg_compiled c = { 0 };
-	struct id_idx *byid = NULL;
-	uint32_t *used = NULL;
-	size_t used_cap = 64, total_rules = 0;
-	int rc = 0;
+	size_t total_rules = 0;
+	int rc;
 
-	if (!world || !out)
+	memset(x, 0, sizeof(*x));
+	x->w = world;
+	x->err = err;
+	if (!world)
 		return seg_errorf(err, NULL, 0, 0, EINVAL, "nothing to compile");
-	while (used_cap < 2 * (world->n_endpoints + 4))
-		used_cap *= 2;
-	used = calloc(used_cap, sizeof(*used));
-	x.pol_order = calloc(world->n_policies + 1, sizeof(*x.pol_order));
-	if (!used || !x.pol_order)
-		{ rc = -ENOMEM; goto out; }
-	segc_id_claim(used, used_cap, SEGD_ID_WORLD);
-	segc_id_claim(used, used_cap, SEGD_ID_HOST);
-	segc_id_claim(used, used_cap, SEGD_ID_WORLD_V6);
+	x->used_cap = 64;
+	while (x->used_cap < 2 * (world->n_endpoints + 4))
+		x->used_cap *= 2;
+	x->used = calloc(x->used_cap, sizeof(*x->used));
+	x->pol_order = calloc(world->n_policies + 1, sizeof(*x->pol_order));
+	if (!x->used || !x->pol_order)
+		return -ENOMEM;
+	segc_id_claim(x->used, x->used_cap, SEGD_ID_WORLD);
+	segc_id_claim(x->used, x->used_cap, SEGD_ID_HOST);
+	segc_id_claim(x->used, x->used_cap, SEGD_ID_WORLD_V6);
 
 	for (size_t i = 0; i < world->n_policies; i++) {
-		x.pol_order[i] = i;
+		x->pol_order[i] = i;
 		total_rules += world->policies[i].n_rules;
 	}
-	if (total_rules > SEGD_MAX_RULES - 1) {
-		rc = seg_errorf(err, NULL, 0, 0, E2BIG,
-				"%zu policy rules exceed the limit of %d; merge "
-				"rules (several peers and ports per rule) or "
-				"delete unused policies", total_rules,
-				SEGD_MAX_RULES - 1);
-		goto out;
-	}
-	qsort_r(x.pol_order, world->n_policies, sizeof(*x.pol_order),
+	if (total_rules > SEGD_MAX_RULES - 1)
+		return seg_errorf(err, NULL, 0, 0, E2BIG,
+				  "%zu policy rules exceed the limit of %d; merge "
+				  "rules (several peers and ports per rule) or "
+				  "delete unused policies", total_rules,
+				  SEGD_MAX_RULES - 1);
+	qsort_r(x->pol_order, world->n_policies, sizeof(*x->pol_order),
 		cmp_policy_order, world->policies);
-
-	rc = segc_build_identities(&x, used, used_cap);
+	rc = segc_build_identities(x);
 	if (!rc)
-		rc = segc_build_cidrs(&x, &used, &used_cap);
-	if (rc)
-		goto out;
-
-	c.rules = calloc(total_rules + 1, sizeof(*c.rules));
-	if (!c.rules)
-		{ rc = -ENOMEM; goto out; }
-	rc = gen_entries(&x, &c);
+		rc = segc_build_cidrs(x);
 	if (!rc)
-		rc = segc_materialise_denies(&x);
-	if (rc == -E2BIG) {
-		rc = seg_errorf(err, NULL, 0, 0, E2BIG,
-				"policies compile to more than %d policy map "
-				"entries (the datapath's limit); narrow port "
-				"ranges, peers or subjects, or use fewer "
-				"wildcard denies", SEGD_MAX_POLICY_ENTRIES);
-		goto out;
-	}
-	if (rc)
-		goto out;
+		rc = segc_build_ranks(x);
+	if (!rc && !(x->bk = calloc(x->n_ids + 1, sizeof(*x->bk))))
+		rc = -ENOMEM;
+	return rc;
+}
 
-	/* hints, then the flags go into the identities and exact entries */
-	byid = calloc(x.n_ids + 1, sizeof(*byid));
-	if (!byid)
-		{ rc = -ENOMEM; goto out; }
-	for (size_t i = 0; i < x.n_ids; i++)
-		byid[i] = (struct id_idx){ x.ids[i].id, i };
-	segc_sort(byid, x.n_ids, sizeof(*byid), cmp_id_idx);
-	for (size_t i = 0; i < x.em.n; i++) {
-		const struct segd_policy_key *k = &x.em.v[i].key;
-		struct id_idx *hit = segc_find(&k->local_id, byid, x.n_ids,
-					     sizeof(*byid), cmp_id_idx);
+void segc_add_enforce(struct ctx *x, const struct seg_policy *p,
+		      const uint32_t *idents, size_t n)
+{
+	uint32_t f = (p->enforce[0] ? SEGD_EPF_ENFORCE(0) : 0) |
+		     (p->enforce[1] ? SEGD_EPF_ENFORCE(1) : 0);
 
-		if (!hit)
-			continue;
-		if (k->port_kind == SEGD_PORT_BLOCK)
-			x.ids[hit->idx].flags |= SEGD_EPF_HINT_BLOCK(k->dir);
-		if (k->remote_id == SEGD_ID_ANY)
-			x.ids[hit->idx].flags |= SEGD_EPF_HINT_ANYREM(k->dir);
+	for (size_t k = 0; k < n; k++)
+		x->ids[idents[k]].flags |= f;
+}
+
+static int fill_rules(struct ctx *x, struct seg_compiled *c)
+{
+	const struct seg_world *w = x->w;
+	size_t total = 0;
+
+	for (size_t i = 0; i < w->n_policies; i++)
+		total += w->policies[i].n_rules;
+	c->rules = calloc(total + 1, sizeof(*c->rules));
+	if (!c->rules)
+		return -ENOMEM;
+	for (size_t oi = 0; oi < w->n_policies; oi++) {
+		const struct seg_policy *p = &w->policies[x->pol_order[oi]];
+
+		for (size_t ri = 0; ri < p->n_rules; ri++) {
+			struct seg_rule_ref *ref = &c->rules[c->n_rules];
+
+			ref->rule_id = (uint32_t)++c->n_rules;
+			ref->policy_ns = strdup(pol_ns(p));
+			ref->policy_name = strdup(p->name ? p->name : "");
+			ref->rule_index = (uint32_t)ri;
+			ref->action = p->rules[ri].action;
+			ref->dir = p->rules[ri].dir;
+			if (!ref->policy_ns || !ref->policy_name)
+				return -ENOMEM;
+		}
 	}
-	rc = build_exact(&x, &c);
+	return 0;
+}
+
+/* Steps 6-7, then the output. */
+int segc_finish(struct ctx *x, struct seg_compiled *out)
+{
+	struct seg_compiled c = { 0 };
+	int rc;
+
+	rc = segc_finish_entries(x);
+	if (rc == -E2BIG)
+		return segc_e2big_entries(x->err);
+	if (!rc)
+		rc = build_exact(x, &c);
 	if (rc)
 		goto out;
 
 	/* prefixes */
-	c.n_prefixes = 2 + x.n_cidrs;
+	c.n_prefixes = 2 + x->n_cidrs;
 	if (c.n_prefixes > SEGD_MAX_IPC_PREFIXES) {
-		rc = seg_errorf(err, NULL, 0, 0, E2BIG,
+		rc = seg_errorf(x->err, NULL, 0, 0, E2BIG,
 				"%zu CIDR prefixes exceed the prefix ipcache "
 				"limit of %d; aggregate ipBlocks into fewer, "
 				"wider prefixes", c.n_prefixes,
@@ -403,25 +283,24 @@ int seg_compile(const struct seg_world *world, struct seg_compiled *out,
 		{ rc = -ENOMEM; goto out; }
 	for (size_t i = 0; i < c.n_prefixes; i++) {
 		const struct seg_cidr *pc = i == 0 ? &segc_world4 : i == 1 ? &segc_world6 :
-					    &x.cidrs[i - 2].c;
+					    &x->cidrs[i - 2].c;
 
 		c.prefixes[i].key.prefixlen = pc->plen;
 		memcpy(c.prefixes[i].key.addr, &pc->addr, 16);
 		c.prefixes[i].value.identity = i == 0 ? SEGD_ID_WORLD :
 					       i == 1 ? SEGD_ID_WORLD_V6 :
-					       x.cidrs[i - 2].id;
+					       x->cidrs[i - 2].id;
 	}
 	segc_sort(c.prefixes, c.n_prefixes, sizeof(*c.prefixes), cmp_prefix);
 
-	/* entries */
-	c.entries = x.em.v;
-	c.n_entries = x.em.n;
-	x.em.v = NULL;
-	x.em.n = 0;
-	segc_sort(c.entries, c.n_entries, sizeof(*c.entries), segc_cmp_entry);
+	/* entries: sorted by key bytes, keys unique */
+	rc = segc_emit_entries(x, &c.entries);
+	if (rc)
+		goto out;
+	c.n_entries = x->n_entries;
 
 	/* identities: reserved, endpoints, cidrs */
-	c.identities = calloc(3 + x.n_ids + x.n_cidrs, sizeof(*c.identities));
+	c.identities = calloc(3 + x->n_ids + x->n_cidrs, sizeof(*c.identities));
 	if (!c.identities)
 		{ rc = -ENOMEM; goto out; }
 	{
@@ -438,45 +317,102 @@ int seg_compile(const struct seg_world *world, struct seg_compiled *out,
 				{ rc = -ENOMEM; goto out; }
 		}
 	}
-	for (size_t i = 0; i < x.n_ids; i++) {
-		c.identities[c.n_identities].id = x.ids[i].id;
-		c.identities[c.n_identities].flags = x.ids[i].flags;
-		c.identities[c.n_identities++].key = x.ids[i].key;
-		x.ids[i].key = NULL;
+	for (size_t i = 0; i < x->n_ids; i++) {
+		c.identities[c.n_identities].id = x->ids[i].id;
+		c.identities[c.n_identities].flags = x->ids[i].flags;
+		c.identities[c.n_identities++].key = x->ids[i].key;
+		x->ids[i].key = NULL;
 	}
-	for (size_t i = 0; i < x.n_cidrs; i++) {
-		c.identities[c.n_identities].id = x.cidrs[i].id;
-		c.identities[c.n_identities++].key = x.cidrs[i].key;
-		x.cidrs[i].key = NULL;
+	for (size_t i = 0; i < x->n_cidrs; i++) {
+		c.identities[c.n_identities].id = x->cidrs[i].id;
+		c.identities[c.n_identities++].key = x->cidrs[i].key;
+		x->cidrs[i].key = NULL;
 	}
 	segc_sort(c.identities, c.n_identities, sizeof(*c.identities), cmp_identity);
+	rc = fill_rules(x, &c);
+	if (rc)
+		goto out;
 	*out = c;
 	memset(&c, 0, sizeof(c));
-	rc = 0;
-out:	/* on success c is empty: only temporaries are freed */
+out:
+	seg_compiled_free(&c);
+	return rc;
+}
+
+void segc_ctx_free(struct ctx *x)
+{
+	for (size_t i = 0; i < x->n_ns; i++)
+		seg_labels_free(&x->ns[i].labels);
+	free(x->ns);
+	segc_smap_free(&x->ns_by_name);
+	for (size_t i = 0; x->ids && i < x->n_ids; i++)
+		free(x->ids[i].key);
+	free(x->ids);
+	free(x->ep_ident);
+	free(x->ns_members);
+	for (size_t i = 0; i < x->n_cidrs; i++)
+		free(x->cidrs[i].key);
+	free(x->cidrs);
+	segc_smap_free(&x->memo);
+	free(x->sets);
+	free(x->pool);
+	free(x->rpool);
+	free(x->world_rem);
+	free(x->sb.p);
+	free(x->pk);
+	free(x->rem);
+	free(x->tmp);
+	free(x->kv);
+	free(x->rank_id);
+	segc_buckets_free(x->bk, x->n_ids);
+	free(x->pol_order);
+	free(x->used);
+	memset(x, 0, sizeof(*x));
+}
+
+/* ---- seg_compile ------------------------------------------------------------- */
+
+/* every policy's entries into x->bk, compacted; ENFORCE flags */
+static int gen_all(struct ctx *x)
+{
+	const struct seg_world *w = x->w;
+	uint32_t base = 0;
+	int rc = 0;
+
+	for (size_t oi = 0; !rc && oi < w->n_policies; oi++) {
+		const struct seg_policy *p = &w->policies[x->pol_order[oi]];
+		size_t subj;
+
+		rc = segc_gen_policy(x, p, base, x->bk, &subj);
+		if (rc == -EINVAL && segc_compact_all(x, x->bk) == -E2BIG)
+			rc = -E2BIG;    /* the map overflowed before this rule */
+		if (rc)
+			break;
+		segc_add_enforce(x, p, x->pool + x->sets[subj].off,
+				 x->sets[subj].n);
+		base += (uint32_t)p->n_rules;
+	}
+	if (!rc)
+		rc = segc_compact_all(x, x->bk);
+	return rc == -E2BIG ? segc_e2big_entries(x->err) : rc;
+}
+
+int seg_compile(const struct seg_world *world, struct seg_compiled *out,
+		struct seg_error *err)
+{
+	struct ctx x;
+	int rc;
+
+	if (!out)
+		return seg_errorf(err, NULL, 0, 0, EINVAL, "nothing to compile");
+	rc = segc_prepare(&x, world, err);
+	if (!rc)
+		rc = gen_all(&x);
+	if (!rc)
+		rc = segc_finish(&x, out);
 	if (rc == -ENOMEM)
 		seg_errorf(err, NULL, 0, 0, ENOMEM, "out of memory while compiling");
-	seg_compiled_free(&c);
-	for (size_t i = 0; i < x.n_ns; i++)
-		seg_labels_free(&x.ns[i].labels);
-	free(x.ns);
-	segc_smap_free(&x.ns_by_name);
-	for (size_t i = 0; x.ids && i < x.n_ids; i++)
-		free(x.ids[i].key);
-	free(x.ids);
-	free(x.ep_ident);
-	free(x.ns_members);
-	for (size_t i = 0; i < x.n_cidrs; i++)
-		free(x.cidrs[i].key);
-	free(x.cidrs);
-	segc_smap_free(&x.memo);
-	free(x.sets);
-	free(x.pool);
-	free(x.em.slots);
-	free(x.em.v);
-	free(x.pol_order);
-	free(used);
-	free(byid);
+	segc_ctx_free(&x);
 	return rc;
 }
 

@@ -5,6 +5,8 @@
 
 #include "compiler.h"
 
+#include <string.h>
+
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
 
 /* ---- containers (compiler_util.c) --------------------------------------- */
@@ -31,21 +33,13 @@ struct smap {
 	size_t cap, n;
 };
 
-/* policy key -> merged value; slots hold index + 1 into v */
-struct emap {
-	uint32_t *slots;
-	size_t cap;
-	struct seg_policy_entry *v;
-	size_t n, vcap;
-};
-
 void segc_sb_add(struct sbuf *sb, const char *s, size_t len);
 void segc_sb_str(struct sbuf *sb, const char *s);
 const uint32_t *segc_smap_get(const struct smap *m, const char *k);
 int segc_smap_put(struct smap *m, const char *k, uint32_t v);
 void segc_smap_free(struct smap *m);
-int segc_emap_merge(struct emap *m, const struct segd_policy_key *k,
-		    uint8_t verdict, uint32_t rule_id);
+void segc_sort_u32(uint32_t *v, size_t n);
+size_t segc_uniq_u32(uint32_t *v, size_t n);   /* sorted v: drop repeats */
 
 /* ---- prefixes ------------------------------------------------------------ */
 extern const struct seg_cidr segc_world4;   /* ::ffff:0:0/96 = WORLD */
@@ -54,6 +48,62 @@ bool segc_cidr_is_v4(const struct seg_cidr *c);
 bool segc_cidr_eq(const struct seg_cidr *a, const struct seg_cidr *b);
 bool segc_cidr_within(const struct seg_cidr *outer, const struct seg_cidr *in);
 struct seg_cidr segc_cidr_masked(const struct seg_cidr *c);
+
+/* ---- entry codes ------------------------------------------------------------ */
+
+/* While compiling, a policy entry of local identity L is one uint64_t in
+ * L's bucket (L is implied by the bucket):
+ *
+ *   63..44 rank of remote_id   27..20 proto    18..17 port_kind
+ *   43..28 port, key byte order   19 dir       16 1 = ALLOW, 0 = DENY
+ *                                              15..0  rule id
+ *
+ * Ranks number the remote identities in the order of their key bytes
+ * (remote ANY = rank 0), so key order (code >> 17) == memcmp order of the
+ * keys, and the least code of a key is the merged value: DENY beats ALLOW,
+ * same verdict: lowest rule id. Rule ids fit 16 bits (SEGD_MAX_RULES), so
+ * rebasing a policy's rule ids is an addition. */
+#define SEGC_RULE_MASK    0xffffull
+#define SEGC_ALLOW_BIT    (1ull << 16)
+#define SEGC_KIND_SHIFT   17
+#define SEGC_DIR_SHIFT    19
+#define SEGC_PROTO_SHIFT  20
+#define SEGC_PORT_SHIFT   28
+#define SEGC_RANK_SHIFT   44
+#define SEGC_RANK_BITS    20
+#define SEGC_MAX_RANKS    (1u << SEGC_RANK_BITS)
+#define SEGC_KEY(c)       ((c) >> SEGC_KIND_SHIFT)
+
+static inline uint16_t segc_port_ord(uint16_t port)    /* key byte order */
+{
+	uint8_t b[2];
+
+	memcpy(b, &port, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint16_t segc_port_host(uint16_t ord)
+{
+	uint8_t b[2] = { (uint8_t)(ord >> 8), (uint8_t)ord };
+	uint16_t p;
+
+	memcpy(&p, b, 2);
+	return p;
+}
+
+/* the port/proto/kind part of a code */
+static inline uint64_t segc_code_port(uint8_t proto, uint8_t kind,
+				      uint16_t port)
+{
+	return (uint64_t)segc_port_ord(port) << SEGC_PORT_SHIFT |
+	       (uint64_t)proto << SEGC_PROTO_SHIFT |
+	       (uint64_t)kind << SEGC_KIND_SHIFT;
+}
+
+struct bucket {                       /* codes of one local identity */
+	uint64_t *v;
+	size_t n, cap, n_sorted;      /* v[0..n_sorted): sorted, keys unique */
+};
 
 /* ---- compile context ------------------------------------------------------ */
 
@@ -65,7 +115,7 @@ struct ns_info {
 
 struct ep_ident {
 	char *key;                    /* owned until handed to the output */
-	uint32_t id, flags;
+	uint32_t id, flags, rank;
 	size_t ns;
 	const struct seg_labels *labels;
 	const struct seg_endpoint *first_ep;
@@ -73,12 +123,13 @@ struct ep_ident {
 
 struct cidr_ident {
 	struct seg_cidr c;
-	uint32_t id;
+	uint32_t id, rank;
 	char *key;
 };
 
 struct idset {                        /* a memoised selector result */
-	size_t off, n;                /* range in ctx.pool */
+	size_t off, n;                /* ident indices: range in ctx.pool */
+	size_t roff, rn;              /* remote ranks, sorted: in ctx.rpool */
 };
 
 struct ctx {
@@ -93,13 +144,31 @@ struct ctx {
 	size_t *ns_members;           /* ident indices grouped by namespace */
 	struct cidr_ident *cidrs;
 	size_t n_cidrs, cap_cidrs;
+	uint32_t *rank_id;            /* rank -> remote identity id */
+	size_t n_ranks;
+	uint32_t rank_host, rank_world, rank_world6;
+	uint32_t *world_rem;          /* ranks of WORLD, WORLD_V6, CIDRs; sorted */
+	size_t n_world_rem;
 	struct smap memo;
 	struct idset *sets;
 	size_t n_sets, cap_sets;
-	uint32_t *pool;               /* ident indices or identity ids */
+	uint32_t *pool;               /* ident indices */
 	size_t n_pool, cap_pool;
-	struct emap em;
+	uint32_t *rpool;              /* remote ranks, sorted per set */
+	size_t n_rpool, cap_rpool;
+	struct sbuf sb;               /* scratch for selector memo keys */
+	uint64_t *pk;                 /* scratch: a rule's port codes */
+	size_t cap_pk;
+	uint32_t *rem;                /* scratch: a rule's remote ranks */
+	size_t cap_rem;
+	uint64_t *tmp, *kv;           /* scratch: radix sort, deny codes */
+	size_t cap_tmp, n_kv, cap_kv;
+	struct bucket *bk;            /* per ident: the entries */
+	size_t raw;                   /* codes pushed since the last compaction */
+	size_t n_entries;             /* after segc_finish_entries */
 	size_t *pol_order;
+	uint32_t *used;               /* claimed identity ids (open addressing) */
+	size_t used_cap;
 };
 
 static inline const char *ep_ns(const struct seg_endpoint *e)
@@ -114,22 +183,63 @@ static inline const char *pol_ns(const struct seg_policy *p)
 
 /* ---- identities and selectors (compiler_select.c) ------------------------ */
 bool segc_id_claim(uint32_t *set, size_t cap, uint32_t id);
-int segc_build_identities(struct ctx *x, uint32_t *used, size_t used_cap);
-int segc_build_cidrs(struct ctx *x, uint32_t **used, size_t *used_cap);
+int segc_build_identities(struct ctx *x);
+int segc_build_cidrs(struct ctx *x);
+int segc_build_ranks(struct ctx *x);
 int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set);
 
-/* ---- ports and deny materialisation (compiler_rules.c) -------------------- */
-struct pkey {
-	uint8_t proto, kind;
-	uint16_t port;
-};
-
-/* -ERANGE when a range ends below its start */
-int segc_port_keys(const struct seg_rule *r, struct pkey **v, size_t *n,
+/* ---- ports and one policy's entries (compiler_rules.c) -------------------- */
+/* A rule's port keys as codes (segc_code_port); -ERANGE when a range ends
+ * below its start */
+int segc_port_keys(const struct seg_rule *r, uint64_t **v, size_t *n,
 		   size_t *cap);
-int segc_materialise_denies(struct ctx *x);
+/* One policy's entries into bk[ident], rule ids base + rule index + 1;
+ * *subj is the memoised subject set. Errors are formatted (-EINVAL for a
+ * bad port range); -E2BIG unformatted. */
+int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
+		    struct bucket *bk, size_t *subj);
+
+/* ---- buckets (compiler_entries.c) ----------------------------------------- */
+/* Tail compaction threshold: bounds memory on huge inputs while the common
+ * case compacts once, at the end. */
+#define SEGC_RAW_MAX (1u << 20)
+
+int segc_bk_grow(struct bucket *b);
+/* sort + merge every bucket; -E2BIG past SEGD_MAX_POLICY_ENTRIES keys */
+int segc_compact_all(struct ctx *x, struct bucket *bk);
+int segc_bk_sort(struct ctx *x, struct bucket *b);
+void segc_buckets_free(struct bucket *bk, size_t n);
+/* deny intersections, hints, x->n_entries; -E2BIG unformatted */
+int segc_finish_entries(struct ctx *x);
+/* every bucket's codes as sorted output entries */
+int segc_emit_entries(struct ctx *x, struct seg_policy_entry **out);
+
+static inline int segc_bk_push(struct ctx *x, struct bucket *bk, struct bucket *b,
+			       uint64_t code)
+{
+	int rc;
+
+	if (b->n == b->cap && (rc = segc_bk_grow(b)))
+		return rc;
+	b->v[b->n++] = code;
+	if (++x->raw >= SEGC_RAW_MAX)
+		return segc_compact_all(x, bk);
+	return 0;
+}
+
+/* ---- the shared pipeline (compiler.c) ------------------------------------- */
+int segc_prepare(struct ctx *x, const struct seg_world *w,
+		 struct seg_error *err);
+/* x->bk holds every policy entry (compacted) and the identities their
+ * ENFORCE flags: deny intersections, hints, ipcache, identities, rules. */
+int segc_finish(struct ctx *x, struct seg_compiled *out);
+void segc_ctx_free(struct ctx *x);
+int segc_e2big_entries(struct seg_error *err);
+/* ENFORCE flags of policy p on its subject identities */
+void segc_add_enforce(struct ctx *x, const struct seg_policy *p,
+		      const uint32_t *idents, size_t n);
 
 #endif /* SEGD_COMPILER_INT_H */

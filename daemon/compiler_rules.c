@@ -1,5 +1,4 @@
-/* compiler_rules.c - port keys and the deny/allow intersections that make
- * first-hit lookups equal deny-beats-allow. */
+/* compiler_rules.c - port keys and one policy's entries. */
 #include "compiler_int.h"
 
 #include <errno.h>
@@ -9,19 +8,19 @@
 
 /* ---- ports ----------------------------------------------------------------- */
 
-static int pk_push(struct pkey **v, size_t *n, size_t *cap, uint8_t proto,
+static int pk_push(uint64_t **v, size_t *n, size_t *cap, uint8_t proto,
 		   uint8_t kind, uint16_t port)
 {
 	if (segc_grow(v, cap, *n + 1, sizeof(**v)))
 		return -ENOMEM;
-	(*v)[(*n)++] = (struct pkey){ proto, kind, port };
+	(*v)[(*n)++] = segc_code_port(proto, kind, port);
 	return 0;
 }
 
 /* A range becomes EXACT keys at its ragged ends and one BLOCK key per whole
  * aligned 256-port block: 1-65535 = 255 EXACT + 255 BLOCK, 80 = 1 EXACT. */
-int segc_port_keys(const struct seg_rule *r, struct pkey **v, size_t *n,
-		     size_t *cap)
+int segc_port_keys(const struct seg_rule *r, uint64_t **v, size_t *n,
+		   size_t *cap)
 {
 	static const uint8_t any_protos[] = { IPPROTO_TCP, IPPROTO_UDP,
 					      IPPROTO_SCTP };
@@ -61,155 +60,109 @@ int segc_port_keys(const struct seg_rule *r, struct pkey **v, size_t *n,
 	return rc;
 }
 
-/* ---- deny/allow intersections ----------------------------------------------- */
+/* ---- one policy's entries -------------------------------------------------- */
 
-/* Meet of two keys of the same (local, dir): the key matching exactly the
- * packets both match, or false when they are disjoint. */
-static bool key_meet(const struct segd_policy_key *a,
-		     const struct segd_policy_key *b, struct segd_policy_key *k)
+static int rem_add(struct ctx *x, size_t *n, const uint32_t *ids, size_t k)
 {
-	*k = *a;
-	if (a->remote_id != b->remote_id) {
-		if (a->remote_id == SEGD_ID_ANY)
-			k->remote_id = b->remote_id;
-		else if (b->remote_id != SEGD_ID_ANY)
-			return false;
-	}
-	if (a->proto != b->proto) {
-		if (a->proto == SEGD_PROTO_ANY)
-			k->proto = b->proto;
-		else if (b->proto != SEGD_PROTO_ANY)
-			return false;
-	}
-	if (a->port_kind == SEGD_PORT_ANY) {
-		k->port_kind = b->port_kind;
-		k->port = b->port;
-	} else if (b->port_kind == SEGD_PORT_ANY) {
-		/* keep a's port */
-	} else if (a->port_kind == b->port_kind) {
-		if (a->port != b->port)
-			return false;
-	} else {
-		const struct segd_policy_key *e =
-			a->port_kind == SEGD_PORT_EXACT ? a : b;
-		const struct segd_policy_key *bl = e == a ? b : a;
-
-		if ((e->port & SEGD_PORT_BLOCK_MASK) != bl->port)
-			return false;
-		k->port_kind = SEGD_PORT_EXACT;
-		k->port = e->port;
-	}
-	return true;
-}
-
-/* group order: local, dir, verdict (DENY first), remote, proto, kind, port */
-static int cmp_group(const void *pa, const void *pb)
-{
-	const struct seg_policy_entry *a = pa, *b = pb;
-
-#define CMP(f) if (a->f != b->f) return a->f < b->f ? -1 : 1
-	CMP(key.local_id);
-	CMP(key.dir);
-	if (a->value.verdict != b->value.verdict)
-		return a->value.verdict > b->value.verdict ? -1 : 1;
-	CMP(key.remote_id);
-	CMP(key.proto);
-	CMP(key.port_kind);
-	CMP(key.port);
-#undef CMP
+	if (segc_grow(&x->rem, &x->cap_rem, *n + k, sizeof(*x->rem)))
+		return -ENOMEM;
+	memcpy(x->rem + *n, ids, k * sizeof(*ids));
+	*n += k;
 	return 0;
 }
 
-/*
- * Deny beats allow under the datapath's first-hit lookup.
- *
- * For a packet (R, proto, port) the datapath probes, in order,
- *   level 0..3: (R, proto, EXACT, port) (R, proto, BLOCK, port & 0xff00)
- *               (R, proto, ANY, 0) (R, 0, ANY, 0)
- *   level 4..7: the same four with remote = ANY.
- * Each level names exactly one key, so two distinct keys that both match a
- * packet sit at distinct levels. Order keys by specificity: remote R is
- * more specific than ANY; port EXACT than BLOCK than ANY; proto p than 0
- * (proto 0 only ever comes with port ANY). If K is at least as specific as
- * A in every component, then K's remote half is no later than A's (K's
- * remote is ANY only if A's is) and, within a half, K's level is no later
- * than A's (EXACT/BLOCK/ANY are levels 0/1/2 for a fixed proto and proto 0
- * is the last level). So the chain's order is a linear extension of "more
- * specific first", and a key K below A is probed before A, or K == A.
- *
- * For every DENY D and ALLOW A of one (local, dir) that overlap, we store
- * K = D meet A as DENY (D's rule id). K is below both. Suppose the first
- * hit for a packet x were an ALLOW A while some DENY matches x; every DENY
- * in the final table is an original D or lies below one, so an original D
- * matches x, K = D meet A matches x, and K is probed before A (or K == A,
- * overwritten to DENY) - contradiction. Every K only matches packets D
- * matches, so nothing that no deny rule covers becomes denied.
- */
-int segc_materialise_denies(struct ctx *x)
+/* Remote identity ranks of a rule, sorted and unique, in x->rem. */
+static int rule_remotes(struct ctx *x, const struct seg_policy *p,
+			const struct seg_rule *r, size_t *n_rem)
 {
-	struct seg_policy_entry *snap = NULL;
-	size_t n = x->em.n;
+	size_t n = 0, sources = 0;
 	int rc = 0;
 
-	if (!n)
-		return 0;
-	snap = malloc(n * sizeof(*snap));
-	if (!snap)
-		return -ENOMEM;
-	memcpy(snap, x->em.v, n * sizeof(*snap));
-	segc_sort(snap, n, sizeof(*snap), cmp_group);
-	for (size_t g = 0; g < n && !rc;) {
-		size_t end = g, d_end, a_any_end;
+	for (size_t k = 0; k < r->n_peers || (r->all_peers && !k); k++) {
+		const struct seg_peer *pe = r->all_peers ? NULL : &r->peers[k];
+		size_t set = SIZE_MAX;
+		uint32_t one;
 
-		while (end < n && snap[end].key.local_id == snap[g].key.local_id &&
-		       snap[end].key.dir == snap[g].key.dir)
-			end++;
-		d_end = g;
-		while (d_end < end && snap[d_end].value.verdict == SEGD_VERDICT_DENY)
-			d_end++;
-		a_any_end = d_end;
-		while (a_any_end < end && snap[a_any_end].key.remote_id == SEGD_ID_ANY)
-			a_any_end++;
-		for (size_t d = g; d < d_end && !rc; d++) {
-			const struct segd_policy_key *dk = &snap[d].key;
-			size_t lo = d_end, hi = end;
-
-			if (dk->remote_id != SEGD_ID_ANY) {
-				/* allows with remote ANY, then remote == dk's */
-				size_t l = a_any_end, h = end;
-
-				while (l < h) {
-					size_t m = l + (h - l) / 2;
-
-					if (snap[m].key.remote_id < dk->remote_id)
-						l = m + 1;
-					else
-						h = m;
-				}
-				hi = l;
-				while (hi < end && snap[hi].key.remote_id == dk->remote_id)
-					hi++;
-				lo = l;
-				for (size_t a = d_end; a < a_any_end && !rc; a++) {
-					struct segd_policy_key k;
-
-					if (key_meet(dk, &snap[a].key, &k))
-						rc = segc_emap_merge(&x->em, &k,
-								SEGD_VERDICT_DENY,
-								snap[d].value.rule_id);
-				}
-			}
-			for (size_t a = lo; a < hi && !rc; a++) {
-				struct segd_policy_key k;
-
-				if (key_meet(dk, &snap[a].key, &k))
-					rc = segc_emap_merge(&x->em, &k, SEGD_VERDICT_DENY,
-							snap[d].value.rule_id);
-			}
+		if (!pe || pe->kind == SEG_PEER_ALL) {
+			one = 0;        /* the rank of SEGD_ID_ANY */
+			rc = rem_add(x, &n, &one, 1);
+		} else if (pe->kind == SEG_PEER_HOST) {
+			one = x->rank_host;
+			rc = rem_add(x, &n, &one, 1);
+		} else if (pe->kind == SEG_PEER_WORLD) {
+			/* everything no endpoint/host claims */
+			rc = rem_add(x, &n, x->world_rem, x->n_world_rem);
+		} else if (pe->kind == SEG_PEER_ENDPOINTS) {
+			rc = segc_select_idents(x, pe->has_namespaces,
+						&pe->namespaces, pol_ns(p),
+						&pe->pods, &set);
+		} else if (pe->kind == SEG_PEER_CIDR) {
+			rc = segc_select_cidr(x, pe, &set);
+		} else {
+			continue;
 		}
-		g = end;
+		if (!rc && set != SIZE_MAX)
+			rc = rem_add(x, &n, x->rpool + x->sets[set].roff,
+				     x->sets[set].rn);
+		if (rc)
+			return rc;
+		sources++;
 	}
-	free(snap);
-	return rc;
+	if (sources > 1) {
+		segc_sort_u32(x->rem, n);
+		n = segc_uniq_u32(x->rem, n);
+	}
+	*n_rem = n;
+	return 0;
 }
 
+int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
+		    struct bucket *bk, size_t *subj_out)
+{
+	size_t subj, n_pk = 0, n_rem = 0;
+	int rc;
+
+	rc = segc_select_idents(x, p->has_subject_ns, &p->subject_namespaces,
+				pol_ns(p), &p->subject, &subj);
+	if (rc)
+		return rc;
+	*subj_out = subj;
+	for (size_t ri = 0; ri < p->n_rules; ri++) {
+		const struct seg_rule *r = &p->rules[ri];
+		uint64_t tail = (uint64_t)r->dir << SEGC_DIR_SHIFT |
+				(r->action == SEG_ACTION_DENY ? 0 : SEGC_ALLOW_BIT) |
+				(base + ri + 1);
+		const uint32_t *subj_ids;
+		size_t n_subj;
+
+		/* a rule in a direction its policy does not enforce
+		 * cannot come from the parser; it has no effect */
+		if (r->dir < 0 || r->dir > 1 || !p->enforce[r->dir])
+			continue;
+		rc = segc_port_keys(r, &x->pk, &n_pk, &x->cap_pk);
+		if (rc == -ERANGE)
+			return seg_errorf(x->err, p->source_file, r->line,
+					  r->col, EINVAL, "policy %s/%s rule "
+					  "%zu: port range end is below its "
+					  "start", pol_ns(p), p->name, ri + 1);
+		if (!rc)
+			rc = rule_remotes(x, p, r, &n_rem);
+		if (rc)
+			return rc;
+		subj_ids = x->pool + x->sets[subj].off;
+		n_subj = x->sets[subj].n;
+		for (size_t s = 0; s < n_subj; s++) {
+			struct bucket *b = &bk[subj_ids[s]];
+
+			for (size_t j = 0; j < n_rem; j++) {
+				uint64_t c = (uint64_t)x->rem[j] << SEGC_RANK_SHIFT |
+					     tail;
+
+				for (size_t q = 0; q < n_pk; q++)
+					if ((rc = segc_bk_push(x, bk, b, c | x->pk[q])))
+						return rc;
+			}
+		}
+	}
+	return 0;
+}

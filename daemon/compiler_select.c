@@ -67,7 +67,7 @@ static uint32_t id_assign(uint32_t *set, size_t cap, const char *key,
 	return first + h;
 }
 
-int segc_build_identities(struct ctx *x, uint32_t *used, size_t used_cap)
+int segc_build_identities(struct ctx *x)
 {
 	const struct seg_world *w = x->w;
 	struct sbuf sb = { 0 };
@@ -115,7 +115,7 @@ int segc_build_identities(struct ctx *x, uint32_t *used, size_t used_cap)
 	}
 	segc_sort(x->ids, x->n_ids, sizeof(*x->ids), cmp_ident_key);
 	for (size_t i = 0; i < x->n_ids; i++) {
-		x->ids[i].id = id_assign(used, used_cap, x->ids[i].key,
+		x->ids[i].id = id_assign(x->used, x->used_cap, x->ids[i].key,
 					 SEGD_ID_FIRST_ENDPOINT,
 					 SEGD_ID_LAST_ENDPOINT);
 		rc = segc_smap_put(&by_key, x->ids[i].key, (uint32_t)i);
@@ -183,12 +183,21 @@ static void sel_canon(struct sbuf *sb, const struct seg_selector *s)
 	}
 }
 
-static int set_new(struct ctx *x, const char *key, size_t off, size_t *out)
+/* a new memo entry: ident indices pool[off..], identity ids rpool[roff..]
+ * (sorted here) */
+static int set_new(struct ctx *x, const char *key, size_t off, size_t roff,
+		   size_t *out)
 {
+	struct idset *s;
+
 	if (segc_grow(&x->sets, &x->cap_sets, x->n_sets + 1, sizeof(*x->sets)))
 		return -ENOMEM;
-	x->sets[x->n_sets].off = off;
-	x->sets[x->n_sets].n = x->n_pool - off;
+	s = &x->sets[x->n_sets];
+	s->off = off;
+	s->n = x->n_pool - off;
+	s->roff = roff;
+	s->rn = x->n_rpool - roff;
+	segc_sort_u32(x->rpool + roff, s->rn);
 	*out = x->n_sets++;
 	return segc_smap_put(&x->memo, key, (uint32_t)*out);
 }
@@ -201,32 +210,40 @@ static int pool_push(struct ctx *x, uint32_t v)
 	return 0;
 }
 
+static int rpool_push(struct ctx *x, uint32_t v)
+{
+	if (segc_grow(&x->rpool, &x->cap_rpool, x->n_rpool + 1,
+		      sizeof(*x->rpool)))
+		return -ENOMEM;
+	x->rpool[x->n_rpool++] = v;
+	return 0;
+}
+
 /* Endpoint identities (indices into x->ids) matching `pods` in the scope:
  * namespace `ns_name`, or every namespace matching `nss` when has_nss. */
 int segc_select_idents(struct ctx *x, bool has_nss,
 			 const struct seg_selector *nss, const char *ns_name,
 			 const struct seg_selector *pods, size_t *set)
 {
-	struct sbuf sb = { 0 };
+	struct sbuf *sb = &x->sb;
 	const uint32_t *hit;
-	size_t off = x->n_pool;
+	size_t off = x->n_pool, roff = x->n_rpool;
 	int rc = 0;
 
-	segc_sb_str(&sb, "E");
+	sb->n = 0;
+	segc_sb_str(sb, "E");
 	if (has_nss)
-		sel_canon(&sb, nss);
+		sel_canon(sb, nss);
 	else
-		segc_sb_str(&sb, ns_name);
-	segc_sb_str(&sb, "\x1f");
-	sel_canon(&sb, pods);
-	if (sb.err) {
-		rc = sb.err;
-		goto out;
-	}
-	hit = segc_smap_get(&x->memo, sb.p);
+		segc_sb_str(sb, ns_name);
+	segc_sb_str(sb, "\x1f");
+	sel_canon(sb, pods);
+	if (sb->err)
+		return sb->err;
+	hit = segc_smap_get(&x->memo, sb->p);
 	if (hit) {
 		*set = *hit;
-		goto out;
+		return 0;
 	}
 	for (size_t n = 0; n < x->n_ns; n++) {
 		const struct ns_info *ns = &x->ns[n];
@@ -240,14 +257,13 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 			if (!seg_selector_matches(pods, x->ids[id].labels))
 				continue;
 			rc = pool_push(x, (uint32_t)id);
+			if (!rc)
+				rc = rpool_push(x, x->ids[id].rank);
 			if (rc)
-				goto out;
+				return rc;
 		}
 	}
-	rc = set_new(x, sb.p, off, set);
-out:
-	free(sb.p);
-	return rc;
+	return set_new(x, sb->p, off, roff, set);
 }
 
 /* Identity ids of CIDR c minus except[]: every known prefix P (WORLD and
@@ -263,28 +279,27 @@ out:
  * semantics; select them with pod selectors / the host peer). */
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 {
-	struct sbuf sb = { 0 };
+	struct sbuf *sb = &x->sb;
 	char buf[64];
 	const uint32_t *hit;
-	size_t off = x->n_pool;
+	size_t off = x->n_pool, roff = x->n_rpool;
 	int rc = 0;
 
+	sb->n = 0;
 	seg_cidr_format(&p->cidr, buf, sizeof(buf));
-	segc_sb_str(&sb, "C");
-	segc_sb_str(&sb, buf);
+	segc_sb_str(sb, "C");
+	segc_sb_str(sb, buf);
 	for (size_t i = 0; i < p->n_except; i++) {
 		seg_cidr_format(&p->except[i], buf, sizeof(buf));
-		segc_sb_str(&sb, "-");
-		segc_sb_str(&sb, buf);
+		segc_sb_str(sb, "-");
+		segc_sb_str(sb, buf);
 	}
-	if (sb.err) {
-		rc = sb.err;
-		goto out;
-	}
-	hit = segc_smap_get(&x->memo, sb.p);
+	if (sb->err)
+		return sb->err;
+	hit = segc_smap_get(&x->memo, sb->p);
 	if (hit) {
 		*set = *hit;
-		goto out;
+		return 0;
 	}
 	{
 		struct seg_cidr c = segc_cidr_masked(&p->cidr);
@@ -293,9 +308,9 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 			const struct seg_cidr *pc = i == 0 ? &segc_world4 :
 						    i == 1 ? &segc_world6 :
 						    &x->cidrs[i - 2].c;
-			uint32_t id = i == 0 ? SEGD_ID_WORLD :
-				      i == 1 ? SEGD_ID_WORLD_V6 :
-				      x->cidrs[i - 2].id;
+			uint32_t rank = i == 0 ? x->rank_world :
+					i == 1 ? x->rank_world6 :
+					x->cidrs[i - 2].rank;
 			bool ok = segc_cidr_within(&c, pc);
 
 			for (size_t e = 0; ok && e < p->n_except; e++) {
@@ -304,14 +319,11 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 				if (segc_cidr_within(&ex, pc))
 					ok = false;
 			}
-			if (ok && (rc = pool_push(x, id)))
-				goto out;
+			if (ok && (rc = rpool_push(x, rank)))
+				return rc;
 		}
 	}
-	rc = set_new(x, sb.p, off, set);
-out:
-	free(sb.p);
-	return rc;
+	return set_new(x, sb->p, off, roff, set);
 }
 
 /* ---- CIDR identities ------------------------------------------------------------ */
@@ -345,7 +357,7 @@ static int cmp_cidr_key(const void *a, const void *b)
 		      ((const struct cidr_ident *)b)->key);
 }
 
-int segc_build_cidrs(struct ctx *x, uint32_t **used, size_t *used_cap)
+int segc_build_cidrs(struct ctx *x)
 {
 	struct smap seen = { 0 };
 	int rc = 0;
@@ -372,7 +384,7 @@ int segc_build_cidrs(struct ctx *x, uint32_t **used, size_t *used_cap)
 	segc_sort(x->cidrs, x->n_cidrs, sizeof(*x->cidrs), cmp_cidr_key);
 	{
 		/* re-size the used-id set for endpoints + cidrs */
-		size_t need = 64, old = *used_cap;
+		size_t need = 64, old = x->used_cap;
 		uint32_t *ns;
 
 		while (need < 2 * (x->n_ids + x->n_cidrs + 4))
@@ -383,17 +395,79 @@ int segc_build_cidrs(struct ctx *x, uint32_t **used, size_t *used_cap)
 			goto out;
 		}
 		for (size_t i = 0; i < old; i++)
-			if ((*used)[i])
-				segc_id_claim(ns, need, (*used)[i]);
-		free(*used);
-		*used = ns;
-		*used_cap = need;
+			if (x->used[i])
+				segc_id_claim(ns, need, x->used[i]);
+		free(x->used);
+		x->used = ns;
+		x->used_cap = need;
 	}
 	for (size_t i = 0; i < x->n_cidrs; i++)
-		x->cidrs[i].id = id_assign(*used, *used_cap, x->cidrs[i].key,
+		x->cidrs[i].id = id_assign(x->used, x->used_cap, x->cidrs[i].key,
 					   SEGD_ID_FIRST_CIDR, SEGD_ID_LAST_CIDR);
 out:
 	segc_smap_free(&seen);
 	return rc;
 }
 
+
+/* ---- ranks ---------------------------------------------------------------------- */
+
+static int cmp_id_bytes(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(uint32_t));
+}
+
+static uint32_t rank_of(const struct ctx *x, uint32_t id)
+{
+	size_t lo = 0, hi = x->n_ranks;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+
+		if (memcmp(&x->rank_id[m], &id, sizeof(id)) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return (uint32_t)lo;
+}
+
+/* Remote identities numbered in key byte order (see compiler_int.h). */
+int segc_build_ranks(struct ctx *x)
+{
+	size_t n = 0;
+
+	if (4 + x->n_ids + x->n_cidrs > SEGC_MAX_RANKS)
+		return seg_errorf(x->err, NULL, 0, 0, E2BIG,
+				  "%zu identities exceed the compiler's limit "
+				  "of %u; use fewer distinct label sets or "
+				  "CIDRs", x->n_ids + x->n_cidrs,
+				  SEGC_MAX_RANKS - 4);
+	x->rank_id = calloc(4 + x->n_ids + x->n_cidrs, sizeof(*x->rank_id));
+	x->world_rem = calloc(2 + x->n_cidrs, sizeof(*x->world_rem));
+	if (!x->rank_id || !x->world_rem)
+		return -ENOMEM;
+	x->rank_id[n++] = SEGD_ID_ANY;
+	x->rank_id[n++] = SEGD_ID_WORLD;
+	x->rank_id[n++] = SEGD_ID_HOST;
+	x->rank_id[n++] = SEGD_ID_WORLD_V6;
+	for (size_t i = 0; i < x->n_ids; i++)
+		x->rank_id[n++] = x->ids[i].id;
+	for (size_t i = 0; i < x->n_cidrs; i++)
+		x->rank_id[n++] = x->cidrs[i].id;
+	qsort(x->rank_id, n, sizeof(*x->rank_id), cmp_id_bytes);
+	x->n_ranks = n;
+	for (size_t i = 0; i < x->n_ids; i++)
+		x->ids[i].rank = rank_of(x, x->ids[i].id);
+	x->rank_world = rank_of(x, SEGD_ID_WORLD);
+	x->rank_world6 = rank_of(x, SEGD_ID_WORLD_V6);
+	x->rank_host = rank_of(x, SEGD_ID_HOST);
+	x->world_rem[x->n_world_rem++] = x->rank_world;
+	x->world_rem[x->n_world_rem++] = x->rank_world6;
+	for (size_t i = 0; i < x->n_cidrs; i++) {
+		x->cidrs[i].rank = rank_of(x, x->cidrs[i].id);
+		x->world_rem[x->n_world_rem++] = x->cidrs[i].rank;
+	}
+	segc_sort_u32(x->world_rem, x->n_world_rem);
+	return 0;
+}

@@ -146,65 +146,6 @@ void segc_smap_free(struct smap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static size_t key_hash(const struct segd_policy_key *k)
-{
-	uint64_t a, b;
-
-	memcpy(&a, k, 8);
-	memcpy(&b, (const char *)k + 8, 8);
-	return (size_t)segc_mix64(a ^ segc_mix64(b + 0x9e3779b97f4a7c15ull));
-}
-
-/* Merge {key -> verdict, rule}: DENY beats ALLOW, same verdict lowest rule.
- * -E2BIG once the map would hold more than SEGD_MAX_POLICY_ENTRIES. */
-int segc_emap_merge(struct emap *m, const struct segd_policy_key *k,
-		      uint8_t verdict, uint32_t rule_id)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 1024;
-		uint32_t *ns = calloc(nc, sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		for (size_t j = 0; j < m->n; j++) {
-			i = key_hash(&m->v[j].key) & (nc - 1);
-			while (ns[i])
-				i = (i + 1) & (nc - 1);
-			ns[i] = (uint32_t)j + 1;
-		}
-		free(m->slots);
-		m->slots = ns;
-		m->cap = nc;
-	}
-	i = key_hash(k) & (m->cap - 1);
-	while (m->slots[i]) {
-		struct seg_policy_entry *e = &m->v[m->slots[i] - 1];
-
-		if (!memcmp(&e->key, k, sizeof(*k))) {
-			if (verdict > e->value.verdict ||
-			    (verdict == e->value.verdict &&
-			     rule_id < e->value.rule_id)) {
-				e->value.verdict = verdict;
-				e->value.rule_id = rule_id;
-			}
-			return 0;
-		}
-		i = (i + 1) & (m->cap - 1);
-	}
-	if (m->n >= SEGD_MAX_POLICY_ENTRIES)
-		return -E2BIG;
-	if (segc_grow(&m->v, &m->vcap, m->n + 1, sizeof(*m->v)))
-		return -ENOMEM;
-	memset(&m->v[m->n], 0, sizeof(m->v[m->n]));
-	m->v[m->n].key = *k;
-	m->v[m->n].value.verdict = verdict;
-	m->v[m->n].value.rule_id = rule_id;
-	m->slots[i] = (uint32_t)++m->n;
-	return 0;
-}
-
 /* ---- addresses ------------------------------------------------------------- */
 
 const struct seg_cidr segc_world4 = {

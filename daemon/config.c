@@ -59,16 +59,28 @@ static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
 	return 0;
 }
 
-int segd_config_parse(const char *buf, size_t len, const char *file,
-		      struct segd_config_file *cfg, enum seg_log_level *level,
-		      struct seg_error *err)
-{
-	yaml_document_t d;
-	yaml_node_t *root;
-	int ret = yu_load_one(buf, len, file, &d, err);
+struct config_ctx {
+	const char *file;
+	struct segd_config_file *cfg;
+	enum seg_log_level *level;
+	struct seg_error *err;
+	int docs;
+};
 
-	if (ret)
-		return ret;
+static int config_doc(yaml_document_t *doc, void *p)
+{
+	struct config_ctx *x = p;
+	struct segd_config_file *cfg = x->cfg;
+	enum seg_log_level *level = x->level;
+	struct seg_error *err = x->err;
+	const char *file = x->file;
+	yaml_document_t d = *doc;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (x->docs++)
+		return seg_errorf(err, file, yu_line(yu_root(doc)), 1, -EINVAL,
+				  "the config is one YAML document; remove the others");
 	root = yu_root(&d);
 	if (yu_is_null(root))
 		goto out; /* an empty file: all defaults */
@@ -104,8 +116,17 @@ int segd_config_parse(const char *buf, size_t len, const char *file,
 		}
 	}
 out:
-	yaml_document_delete(&d);
 	return ret;
+}
+
+int segd_config_parse(const char *buf, size_t len, const char *file,
+		      struct segd_config_file *cfg, enum seg_log_level *level,
+		      struct seg_error *err)
+{
+	struct config_ctx x = { file, cfg, level, err, 0 };
+
+	/* an empty file is valid: every setting keeps its default */
+	return yu_load_all(buf, len, file, config_doc, &x, err);
 }
 
 int segd_config_load(const char *file, struct segd_config_file *cfg,

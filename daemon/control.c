@@ -12,18 +12,15 @@
 #include <string.h>
 #include <time.h>
 #include "control.h"
+#include "control_int.h"
 #include "control_report.h"
+#include "flows.h"
 #include "policy_parse.h"
 #include "yaml_util.h"
 
 /* ---- shared steps ---------------------------------------------------------- */
 
-/* Where an apply spends its time, reported back to segctl (and the bench). */
-struct phase_times {
-	double parse, compile, kernel, report, persist;
-};
-
-static double now_ms(void)
+double segd_now_ms(void)
 {
 	struct timespec ts;
 
@@ -31,7 +28,7 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static struct seg_world candidate_of(struct segd *d)
+struct seg_world segd_candidate_of(struct segd *d)
 {
 	struct seg_world w = d->state.world;
 
@@ -42,25 +39,25 @@ static struct seg_world candidate_of(struct segd *d)
 
 /* Compile `w` and, unless dry, make the kernel enforce it. On success the
  * new compilation is in *out (the caller installs or frees it). */
-static int compile_and_enforce(struct segd *d, const struct seg_world *w,
-			       bool dry, struct seg_compiled *out,
-			       struct seg_error *err, struct phase_times *t)
+int segd_compile_and_enforce(struct segd *d, const struct seg_world *w, bool dry,
+			     struct seg_compiled *out, struct seg_error *err,
+			     struct segd_phase_times *t)
 {
-	double t0 = now_ms();
+	double t0 = segd_now_ms();
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = seg_compile(w, out, err);
 	if (t)
-		t->compile = now_ms() - t0;
+		t->compile = segd_now_ms() - t0;
 	if (ret)
 		return ret;
 	if (dry || !d->dp)
 		return 0;
-	t0 = now_ms();
+	t0 = segd_now_ms();
 	ret = seg_dp_apply(d->dp, out);
 	if (t)
-		t->kernel = now_ms() - t0;
+		t->kernel = segd_now_ms() - t0;
 	if (ret) {
 		seg_compiled_free(out);
 		return seg_errorf(err, NULL, 0, 0, ret,
@@ -71,7 +68,7 @@ static int compile_and_enforce(struct segd *d, const struct seg_world *w,
 	return 0;
 }
 
-static void install_compiled(struct segd *d, struct seg_compiled *c)
+void segd_install_compiled(struct segd *d, struct seg_compiled *c)
 {
 	seg_compiled_free(&d->compiled);
 	d->compiled = *c;
@@ -79,14 +76,10 @@ static void install_compiled(struct segd *d, struct seg_compiled *c)
 }
 
 /* Persist after a commit. The kernel already enforces the new state; a
- * failed write is reported but not rolled back (the next change retries). */
-static int persist(struct segd *d, struct seg_error *err)
+ * failed write is reported but not rolled back (the next change retries
+ * everything: d->dirty). */
+static int persist_result(struct segd *d, int ret, struct seg_error *err)
 {
-	int ret;
-
-	if (!d->cfg.state_dir)
-		return 0;
-	ret = seg_state_save(&d->state, d->cfg.state_dir);
 	d->dirty = ret != 0;
 	if (ret)
 		return seg_errorf(err, d->cfg.state_dir, 0, 0, ret,
@@ -94,6 +87,29 @@ static int persist(struct segd *d, struct seg_error *err)
 				  "state dir or the change is lost on restart",
 				  strerror(-ret));
 	return 0;
+}
+
+int segd_persist_main(struct segd *d, struct seg_error *err)
+{
+	if (!d->cfg.state_dir)
+		return 0;
+	if (d->dirty)
+		return persist_result(d, seg_state_save(&d->state, d->cfg.state_dir), err);
+	return persist_result(d, seg_state_save_main(&d->state, d->cfg.state_dir), err);
+}
+
+int segd_persist_policy(struct segd *d, const struct seg_policy *p,
+			const char *removed_ns, const char *removed_name,
+			struct seg_error *err)
+{
+	if (!d->cfg.state_dir)
+		return 0;
+	if (d->dirty)
+		return persist_result(d, seg_state_save(&d->state, d->cfg.state_dir), err);
+	if (p)
+		return persist_result(d, seg_state_save_policy(p, d->cfg.state_dir), err);
+	return persist_result(d, seg_state_remove_policy(d->cfg.state_dir, removed_ns,
+							 removed_name), err);
 }
 
 static int attach_endpoint(struct segd *d, struct seg_endpoint *e,
@@ -123,11 +139,11 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 
 		e->ifindex = if_nametoindex(e->ifname);
 	}
-	w = candidate_of(d);
-	ret = compile_and_enforce(d, &w, false, &c, err, NULL);
+	w = segd_candidate_of(d);
+	ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
 	if (ret)
 		return ret;
-	install_compiled(d, &c);
+	segd_install_compiled(d, &c);
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		ret = attach_endpoint(d, &d->state.world.endpoints[i], err);
 		if (ret)
@@ -154,7 +170,7 @@ const char *segd_arg_str(struct segd_req *r, const char *key)
 	return yu_scalar(yu_map_get(r->doc, r->args, key));
 }
 
-static bool arg_bool(struct segd_req *r, const char *key)
+bool segd_arg_bool(struct segd_req *r, const char *key)
 {
 	bool v = false;
 
@@ -162,14 +178,14 @@ static bool arg_bool(struct segd_req *r, const char *key)
 	return v;
 }
 
-static const char *arg_ns(struct segd_req *r)
+const char *segd_arg_ns(struct segd_req *r)
 {
 	const char *ns = segd_arg_str(r, "namespace");
 
 	return ns && *ns ? ns : "default";
 }
 
-static int need(struct segd_req *r, const char *key, const char **out)
+int segd_arg_need(struct segd_req *r, const char *key, const char **out)
 {
 	*out = segd_arg_str(r, key);
 	if (!*out || !**out)
@@ -190,7 +206,7 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 	bool existed;
 	int ret;
 
-	if ((ret = need(r, "name", &name)))
+	if ((ret = segd_arg_need(r, "name", &name)))
 		return ret;
 	if (text && (ret = seg_labels_parse(text, &labels, r->err)))
 		return ret;
@@ -201,8 +217,8 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 		goto out;
 	if ((ret = seg_state_set_ns(&d->state, name, text ? &labels : NULL)))
 		goto out;
-	w = candidate_of(d);
-	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
+	w = segd_candidate_of(d);
+	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret) {
 		if (existed)
 			seg_state_set_ns(&d->state, name, &saved.labels);
@@ -210,8 +226,8 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 		 * yet, so leaving it registered cannot change enforcement */
 		goto out;
 	}
-	install_compiled(d, &c);
-	ret = persist(d, r->err);
+	segd_install_compiled(d, &c);
+	ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "namespace", name);
 	yu_set_str(out, res, "action", existed ? "configured" : "created");
 out:
@@ -226,7 +242,7 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 	yaml_node_t *ips = yu_map_get(r->doc, r->args, "ips");
 	int ret;
 
-	if ((ret = need(r, "name", &name)) || (ret = need(r, "ifname", &ifname)))
+	if ((ret = segd_arg_need(r, "name", &name)) || (ret = segd_arg_need(r, "ifname", &ifname)))
 		return ret;
 	if (strlen(ifname) >= sizeof(ep->ifname))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
@@ -239,7 +255,7 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
 				  "at most %d addresses per endpoint", SEG_MAX_EP_IPS);
 	ep->name = strdup(name);
-	ep->ns = strdup(arg_ns(r));
+	ep->ns = strdup(segd_arg_ns(r));
 	if (!ep->name || !ep->ns)
 		return -ENOMEM;
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
@@ -285,19 +301,19 @@ static int h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *o
 	/* the id the state will keep for it, so the maps carry the same one */
 	ep.endpoint_id = cur ? cur->endpoint_id : seg_state_free_endpoint_id(&d->state);
 	arr[slot] = ep;
-	w = candidate_of(d);
+	w = segd_candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = cur ? n : n + 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
+	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret)
 		goto out;
-	install_compiled(d, &c);
+	segd_install_compiled(d, &c);
 	if ((ret = seg_state_put_ep(&d->state, &ep)))
 		goto out;
 	cur = seg_state_find_ep(&d->state, arr[slot].ns, arr[slot].name);
 	ret = attach_endpoint(d, cur, r->err);
 	if (!ret)
-		ret = persist(d, r->err);
+		ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "endpoint", cur->name);
 	yu_set_str(out, res, "namespace", cur->ns);
 	yu_set_uint(out, res, "id", cur->endpoint_id);
@@ -313,7 +329,7 @@ out:
 
 static int h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	const char *name, *ns = arg_ns(r);
+	const char *name, *ns = segd_arg_ns(r);
 	struct seg_endpoint *e, *arr;
 	struct seg_compiled c;
 	struct seg_world w;
@@ -321,7 +337,7 @@ static int h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *o
 	size_t n, idx;
 	int ret;
 
-	if ((ret = need(r, "name", &name)))
+	if ((ret = segd_arg_need(r, "name", &name)))
 		return ret;
 	e = seg_state_find_ep(&d->state, ns, name);
 	if (!e)
@@ -335,21 +351,21 @@ static int h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *o
 		return -ENOMEM;
 	memcpy(arr, d->state.world.endpoints, n * sizeof(*arr));
 	arr[idx] = arr[n - 1];
-	w = candidate_of(d);
+	w = segd_candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = n - 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
+	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	free(arr);
 	if (ret)
 		return ret;
-	install_compiled(d, &c);
+	segd_install_compiled(d, &c);
 	ifindex = e->ifindex;
 	seg_state_del_ep(&d->state, ns, name);
 	/* its interface no longer belongs to an endpoint: take our programs
 	 * off it (the maps no longer list its addresses either way) */
 	if (d->dp && ifindex)
 		seg_dp_detach_endpoint(d->dp, ifindex);
-	ret = persist(d, r->err);
+	ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "endpoint", name);
 	yu_set_str(out, res, "namespace", ns);
 	yu_set_str(out, res, "action", "deleted");
@@ -362,7 +378,7 @@ static int h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, in
 	unsigned int idx;
 	int ret;
 
-	if ((ret = need(r, "ifname", &ifname)) || (ret = need(r, "role", &role)))
+	if ((ret = segd_arg_need(r, "ifname", &ifname)) || (ret = segd_arg_need(r, "role", &role)))
 		return ret;
 	if (strcmp(role, "uplink"))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
@@ -379,202 +395,11 @@ static int h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, in
 				  strerror(-ret));
 	if ((ret = seg_state_add_uplink(&d->state, ifname)))
 		return seg_errorf(r->err, NULL, 0, 0, ret, "too many uplinks");
-	ret = persist(d, r->err);
+	ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "interface", ifname);
 	yu_set_str(out, res, "role", "uplink");
 	yu_set_uint(out, res, "ifindex", idx);
 	return ret;
-}
-
-/* ---- policies ------------------------------------------------------------------ */
-
-static const char *kind_name(const struct seg_policy *p)
-{
-	return p->kind == SEG_KIND_K8S ? "networkpolicy.networking.k8s.io"
-				       : "segmentpolicy.segd.io";
-}
-
-/* Parse every file of the call; any error rejects the whole call. */
-static int parse_files(struct segd_req *r, struct seg_policy **out, size_t *n_out)
-{
-	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
-	const char *ns = segd_arg_str(r, "namespace");
-	struct seg_policy *all = NULL;
-	size_t n_all = 0;
-	int ret = 0;
-
-	if (yu_seq_len(files) == 0)
-		return seg_errorf(r->err, NULL, 0, 0, -EINVAL, "no files to apply");
-	for (size_t i = 0; i < yu_seq_len(files); i++) {
-		yaml_node_t *f = yu_seq_at(r->doc, files, i);
-		const char *name = yu_scalar(yu_map_get(r->doc, f, "name"));
-		yaml_node_t *content = yu_map_get(r->doc, f, "content");
-		struct seg_policy *p = NULL, *grown;
-		size_t np = 0;
-
-		if (!name || !yu_scalar(content)) {
-			ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL,
-					 "file entry %zu needs name and content", i);
-			goto err;
-		}
-		ret = seg_policy_parse(yu_scalar(content), content->data.scalar.length,
-				       name, ns && *ns ? ns : NULL, &p, &np, r->err);
-		if (ret)
-			goto err;
-		grown = realloc(all, (n_all + np) * sizeof(*all));
-		if (!grown && np) {
-			seg_policies_free(p, np);
-			ret = -ENOMEM;
-			goto err;
-		}
-		all = grown;
-		memcpy(all + n_all, p, np * sizeof(*p));
-		n_all += np;
-		free(p);
-	}
-	/* the same policy twice in one call is ambiguous */
-	for (size_t i = 0; i < n_all; i++)
-		for (size_t j = i + 1; j < n_all; j++)
-			if (!strcmp(all[i].ns, all[j].ns) &&
-			    !strcmp(all[i].name, all[j].name)) {
-				ret = seg_errorf(r->err, all[j].source_file,
-						 all[j].line, all[j].col, -EINVAL,
-						 "policy %s/%s is defined twice in this "
-						 "call (also at %s:%d); keep one",
-						 all[j].ns, all[j].name,
-						 all[i].source_file ? all[i].source_file : "?",
-						 all[i].line);
-				goto err;
-			}
-	*out = all;
-	*n_out = n_all;
-	return 0;
-err:
-	seg_policies_free(all, n_all);
-	return ret;
-}
-
-static int h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
-{
-	struct seg_policy *incoming = NULL, *arr = NULL;
-	size_t n_in = 0, n_old = d->state.world.n_policies, n_arr;
-	bool dry = arg_bool(r, "dry_run");
-	struct seg_compiled c = { 0 };
-	struct phase_times t = { 0 };
-	struct seg_world w;
-	double t0 = now_ms();
-	int ret, seq, tm;
-
-	if ((ret = parse_files(r, &incoming, &n_in)))
-		return ret;
-	t.parse = now_ms() - t0;
-	arr = calloc(n_old + n_in, sizeof(*arr));
-	if (!arr) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(arr, d->state.world.policies, n_old * sizeof(*arr));
-	n_arr = n_old;
-	for (size_t i = 0; i < n_in; i++) {
-		struct seg_policy *old = seg_state_find_policy(&d->state,
-					incoming[i].ns, incoming[i].name);
-
-		if (old)
-			arr[old - d->state.world.policies] = incoming[i];
-		else
-			arr[n_arr++] = incoming[i];
-	}
-	w = candidate_of(d);
-	w.policies = arr;
-	w.n_policies = n_arr;
-	ret = compile_and_enforce(d, &w, dry, &c, r->err, &t);
-	if (ret)
-		goto out;
-
-	t0 = now_ms();
-	seq = yu_add_seq(out);
-	yu_set(out, res, "policies", seq);
-	for (size_t i = 0; i < n_in; i++) {
-		struct seg_policy *old = seg_state_find_policy(&d->state,
-					incoming[i].ns, incoming[i].name);
-		int m = yu_add_map(out);
-		const char *action = !old ? "created" :
-			(old->source && incoming[i].source &&
-			 !strcmp(old->source, incoming[i].source)) ? "unchanged" :
-			"configured";
-
-		yu_append(out, seq, m);
-		yu_set_str(out, m, "kind", kind_name(&incoming[i]));
-		yu_set_str(out, m, "namespace", incoming[i].ns);
-		yu_set_str(out, m, "name", incoming[i].name);
-		yu_set_str(out, m, "action", action);
-	}
-	yu_set_bool(out, res, "dry_run", dry);
-	ret = segd_report_diff(&d->compiled, &c, &w, out, res);
-	t.report = now_ms() - t0;
-	if (ret || dry) {
-		seg_compiled_free(&c);
-		goto timing;
-	}
-	install_compiled(d, &c);
-	/* commit: incoming policies move into the state */
-	for (size_t i = 0; i < n_in; i++)
-		seg_state_put_policy(&d->state, &incoming[i]);
-	n_in = 0;
-	t0 = now_ms();
-	ret = persist(d, r->err);
-	t.persist = now_ms() - t0;
-timing:
-	tm = yu_add_map(out);
-	yu_set(out, res, "timing_us", tm);
-	yu_set_uint(out, tm, "parse", (uint64_t)(t.parse * 1000));
-	yu_set_uint(out, tm, "compile", (uint64_t)(t.compile * 1000));
-	yu_set_uint(out, tm, "kernel", (uint64_t)(t.kernel * 1000));
-	yu_set_uint(out, tm, "report", (uint64_t)(t.report * 1000));
-	yu_set_uint(out, tm, "persist", (uint64_t)(t.persist * 1000));
-out:
-	free(arr);
-	seg_policies_free(incoming, n_in);
-	return ret;
-}
-
-static int h_policy_del(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
-{
-	const char *name, *ns = arg_ns(r);
-	struct seg_policy *p, *arr;
-	struct seg_compiled c;
-	struct seg_world w;
-	size_t n, idx;
-	int ret;
-
-	if ((ret = need(r, "name", &name)))
-		return ret;
-	p = seg_state_find_policy(&d->state, ns, name);
-	if (!p)
-		return seg_errorf(r->err, NULL, 0, 0, -ENOENT,
-				  "policy %s/%s not found; see `segctl get policies`",
-				  ns, name);
-	n = d->state.world.n_policies;
-	idx = (size_t)(p - d->state.world.policies);
-	arr = calloc(n, sizeof(*arr));
-	if (!arr)
-		return -ENOMEM;
-	memcpy(arr, d->state.world.policies, idx * sizeof(*arr));
-	memcpy(arr + idx, p + 1, (n - idx - 1) * sizeof(*arr));
-	w = candidate_of(d);
-	w.policies = arr;
-	w.n_policies = n - 1;
-	ret = compile_and_enforce(d, &w, false, &c, r->err, NULL);
-	free(arr);
-	if (ret)
-		return ret;
-	install_compiled(d, &c);
-	yu_set_str(out, res, "kind", kind_name(p));
-	yu_set_str(out, res, "namespace", ns);
-	yu_set_str(out, res, "name", name);
-	yu_set_str(out, res, "action", "deleted");
-	seg_state_del_policy(&d->state, ns, name);
-	return persist(d, r->err);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -589,17 +414,20 @@ static const struct {
 	{ "endpoint.add", h_endpoint_add },
 	{ "endpoint.del", h_endpoint_del },
 	{ "attach", h_attach },
-	{ "apply", h_apply },
-	{ "policy.delete", h_policy_del },
+	{ "apply", segd_h_apply },
+	{ "policy.delete", segd_h_policy_delete },
 	{ "get", segd_h_get },
 	{ "status", segd_h_status },
+	{ "flows", segd_h_flows },
 };
 
-int segd_handle(struct segd *d, yaml_document_t *req,
-		const struct segd_peer *peer, yaml_document_t *resp)
+int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
+		size_t payload_len, const struct segd_peer *peer,
+		yaml_document_t *resp)
 {
 	struct seg_error err = { 0 };
-	struct segd_req r = { .doc = req, .err = &err };
+	struct segd_req r = { .doc = req, .err = &err, .payload = payload,
+			      .payload_len = payload_len };
 	yaml_node_t *root = yu_root(req);
 	const char *cmd = yu_scalar(yu_map_get(req, root, "command"));
 	int top = yu_doc_init_map(resp), res, ret = -EINVAL, exit_code = 2;

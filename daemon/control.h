@@ -43,12 +43,15 @@ struct segd_req {
 	yaml_document_t *doc;
 	yaml_node_t *args;
 	struct seg_error *err;
+	const char *payload;    /* raw file bytes after the header (wire.h) */
+	size_t payload_len;
 };
 const char *segd_arg_str(struct segd_req *r, const char *key);
 
 /* Handle one request; resp is initialised by the callee. */
-int segd_handle(struct segd *d, yaml_document_t *req,
-		const struct segd_peer *peer, yaml_document_t *resp);
+int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
+		size_t payload_len, const struct segd_peer *peer,
+		yaml_document_t *resp);
 
 /* Compile the current state and make the kernel enforce it, attaching
  * programs to every known interface (used at start and on SIGHUP). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -271,6 +272,7 @@ static int cmp_id_bits(const void *a, const void *b)
 
 static uint32_t probe_bit(const struct segd_policy_key *k)
 {
+	uint32_t bits;
 	int kind;
 
 	if (k->dir > SEGD_DIR_EGRESS)
@@ -286,7 +288,20 @@ static uint32_t probe_bit(const struct segd_policy_key *k)
 		kind = k->proto ? SEGD_PROBE_PROTO : SEGD_PROBE_ALLPROTO;
 		break;
 	}
-	return SEGD_EPF_PROBE(k->dir, k->remote_id == SEGD_ID_ANY, kind);
+	bits = SEGD_EPF_PROBE(k->dir, k->remote_id == SEGD_ID_ANY, kind);
+	if (k->remote_id == SEGD_ID_ANY && kind != SEGD_PROBE_ALLPROTO) {
+		if (k->proto == IPPROTO_TCP)
+			bits |= SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_TCP);
+		else if (k->proto == IPPROTO_UDP)
+			bits |= SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_UDP);
+		else if (k->proto)
+			bits |= SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_OTHER);
+		else    /* a port key without a protocol: never skip */
+			bits |= SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_TCP) |
+				SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_UDP) |
+				SEGD_EPF_ANYREM_PROTO(k->dir, SEGD_PCLASS_OTHER);
+	}
+	return bits;
 }
 
 /* sorted, one row per local identity that has policy entries */
@@ -324,9 +339,10 @@ static uint32_t hints_of(const struct id_bits *t, size_t n, uint32_t id)
 	struct id_bits key = { .id = id }, *hit;
 
 	if (!n)
-		return SEGD_EPF_PROBES_VALID;
+		return SEGD_EPF_PROBES_VALID | SEGD_EPF_ANYREM_PROTO_VALID;
 	hit = bsearch(&key, t, n, sizeof(*t), cmp_id_bits);
-	return SEGD_EPF_PROBES_VALID | (hit ? hit->bits : 0);
+	return SEGD_EPF_PROBES_VALID | SEGD_EPF_ANYREM_PROTO_VALID |
+	       (hit ? hit->bits : 0);
 }
 
 static int build_inner(struct seg_datapath *dp, int which,

@@ -122,6 +122,9 @@ struct seg_policy {
 	char *source_file;      /* for messages; may be NULL */
 	char *source;           /* the document re-serialised as YAML: what the
 				 * state dir stores and `get -o yaml` shows */
+	uint64_t raw_hash;      /* hash of the document's text as applied (and
+				 * the namespace it defaulted to): an apply that
+				 * sends the same text again skips parsing it */
 	int line, col;          /* of the document */
 	/* Subject: endpoints matching `subject` in the policy's namespace, or
 	 * in namespaces matching `subject_namespaces` when has_subject_ns. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "server.h"
+#include "wire.h"
 #include "yaml_util.h"
 
 #define MAX_REQUEST (64u << 20) /* a large policy file, with room to spare */
@@ -50,13 +51,20 @@ static void respond(struct bufferevent *bev, struct conn *c)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	const char *text = (const char *)evbuffer_pullup(in, -1);
+	const char *hdr = NULL, *payload = NULL;
+	size_t hdr_len = 0, payload_len = 0;
 	yaml_document_t req, resp;
 	struct seg_error err = { 0 };
 	char *out = NULL, msg[1024];
 	size_t out_len = 0;
 	int ret;
 
-	ret = yu_load_one(text ? text : "", len, "request", &req, &err);
+	ret = seg_wire_split(text ? text : "", len, &hdr, &hdr_len, &payload, &payload_len);
+	if (ret)
+		seg_errorf(&err, NULL, 0, 0, ret, "not a segd request; "
+			   "is segctl from the same release as segd?");
+	else
+		ret = yu_load_one(hdr, hdr_len, "request", &req, &err);
 	if (ret) {
 		int top = yu_doc_init_map(&resp);
 
@@ -65,7 +73,7 @@ static void respond(struct bufferevent *bev, struct conn *c)
 		yu_set_int(&resp, top, "exit", 2);
 		yu_set_str(&resp, top, "error", msg);
 	} else {
-		segd_handle(c->srv->d, &req, &c->peer, &resp);
+		segd_handle(c->srv->d, &req, payload, payload_len, &c->peer, &resp);
 		yaml_document_delete(&req);
 	}
 	ret = yu_dump(&resp, &out, &out_len);

@@ -1,5 +1,6 @@
 /* state.c - desired state: lookup, edit, persist. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,17 +266,6 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 	for (size_t i = 0; i < s->n_uplinks; i++)
 		if (yu_append(d, seq, yu_add_str(d, s->uplinks[i])))
 			return -ENOMEM;
-	if ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "policies", seq))
-		return -ENOMEM;
-	for (size_t i = 0; i < w->n_policies; i++) {
-		const struct seg_policy *p = &w->policies[i];
-
-		if ((m = yu_add_map(d)) < 0 || yu_append(d, seq, m) ||
-		    yu_set_str(d, m, "namespace", p->ns) ||
-		    yu_set_str(d, m, "file", p->source_file ? p->source_file : "") ||
-		    yu_set_str(d, m, "source", p->source ? p->source : ""))
-			return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -347,24 +337,53 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	return ret;
 }
 
-static int policy_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s,
-		       const char *file, struct seg_error *err)
+/* policies/<ns>_<name>.yaml: {namespace, name, file, raw_hash, source} */
+static int policy_file_doc(const struct seg_policy *p, yaml_document_t *d)
 {
-	const char *src = yu_scalar(yu_map_get(d, n, "source"));
-	const char *ns = yu_scalar(yu_map_get(d, n, "namespace"));
-	const char *pfile = yu_scalar(yu_map_get(d, n, "file"));
+	char hash[32];
+	int root = yu_doc_init_map(d);
+
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)p->raw_hash);
+	if (root < 0 || yu_set_str(d, root, "namespace", p->ns) ||
+	    yu_set_str(d, root, "name", p->name) ||
+	    yu_set_str(d, root, "file", p->source_file ? p->source_file : "") ||
+	    yu_set_str(d, root, "raw_hash", hash) ||
+	    yu_set_str(d, root, "source", p->source ? p->source : ""))
+		return -ENOMEM;
+	return 0;
+}
+
+static int policy_from(const char *text, size_t len, const char *path,
+		       struct seg_state *s, struct seg_error *err)
+{
+	yaml_document_t d;
+	yaml_node_t *root;
+	const char *src, *ns, *pfile, *hash;
 	struct seg_policy *p = NULL;
 	size_t np = 0;
-	int ret;
+	int ret = yu_load_one(text, len, path, &d, err);
 
-	if (!src || !ns)
-		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
-				  "policy needs namespace and source");
-	ret = seg_policy_parse(src, strlen(src), pfile && *pfile ? pfile : file,
+	if (ret)
+		return ret;
+	root = yu_root(&d);
+	src = yu_scalar(yu_map_get(&d, root, "source"));
+	ns = yu_scalar(yu_map_get(&d, root, "namespace"));
+	pfile = yu_scalar(yu_map_get(&d, root, "file"));
+	hash = yu_scalar(yu_map_get(&d, root, "raw_hash"));
+	if (!src || !ns) {
+		ret = seg_errorf(err, path, 1, 1, -EINVAL,
+				 "policy file needs namespace and source");
+		goto out;
+	}
+	ret = seg_policy_parse(src, strlen(src), pfile && *pfile ? pfile : path,
 			       ns, &p, &np, err);
-	for (size_t i = 0; !ret && i < np; i++)
+	for (size_t i = 0; !ret && i < np; i++) {
+		p[i].raw_hash = hash ? strtoull(hash, NULL, 16) : 0;
 		ret = seg_state_put_policy(s, &p[i]);
+	}
 	seg_policies_free(p, np);
+out:
+	yaml_document_delete(&d);
 	return ret;
 }
 
@@ -411,9 +430,6 @@ static int state_from_doc(yaml_document_t *d, void *p)
 
 		ret = u ? seg_state_add_uplink(c->s, u) : -EINVAL;
 	}
-	seq = yu_map_get(d, root, "policies");
-	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)
-		ret = policy_from(d, yu_seq_at(d, seq, i), c->s, c->file, c->err);
 	return ret;
 }
 
@@ -537,7 +553,16 @@ static int mkdir_p(const char *path, int mode)
 	return 0;
 }
 
-int seg_state_save(const struct seg_state *s, const char *dir)
+static int policy_path(char *buf, size_t len, const char *dir, const char *ns,
+		       const char *name)
+{
+	/* names are DNS labels/subdomains: no '_' or '/', so this is 1:1 */
+	if (snprintf(buf, len, "%s/policies/%s_%s.yaml", dir, ns, name) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int seg_state_save_main(const struct seg_state *s, const char *dir)
 {
 	char path[4096], *text = NULL;
 	int ret = mkdir_p(dir, 0700);
@@ -552,6 +577,79 @@ int seg_state_save(const struct seg_state *s, const char *dir)
 	return ret;
 }
 
+int seg_state_save_policy(const struct seg_policy *p, const char *dir)
+{
+	char path[4096], *text = NULL;
+	yaml_document_t d;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/policies", dir);
+	if ((ret = mkdir_p(path, 0700)) ||
+	    (ret = policy_path(path, sizeof(path), dir, p->ns, p->name)))
+		return ret;
+	ret = policy_file_doc(p, &d);
+	if (!ret)
+		ret = yu_dump(&d, &text, NULL);
+	yaml_document_delete(&d);
+	if (!ret)
+		ret = seg_write_file_atomic(path, text, strlen(text), 0600);
+	free(text);
+	return ret;
+}
+
+int seg_state_remove_policy(const char *dir, const char *ns, const char *name)
+{
+	char path[4096];
+	int ret = policy_path(path, sizeof(path), dir, ns, name);
+
+	if (ret)
+		return ret;
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int seg_state_save(const struct seg_state *s, const char *dir)
+{
+	int ret = seg_state_save_main(s, dir);
+
+	for (size_t i = 0; !ret && i < s->world.n_policies; i++)
+		ret = seg_state_save_policy(&s->world.policies[i], dir);
+	return ret;
+}
+
+static int load_policies(struct seg_state *s, const char *dir, struct seg_error *err)
+{
+	char path[4096], *text;
+	struct dirent **names = NULL;
+	size_t len;
+	int n, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/policies", dir);
+	n = scandir(path, &names, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		const char *f = names[i]->d_name;
+		size_t fl = strlen(f);
+
+		if (!ret && fl > 5 && !strcmp(f + fl - 5, ".yaml")) {
+			snprintf(path, sizeof(path), "%s/policies/%s", dir, f);
+			ret = seg_read_file(path, &text, &len);
+			if (ret)
+				seg_errorf(err, path, 0, 0, ret, "cannot read: %s",
+					   strerror(-ret));
+			else {
+				ret = policy_from(text, len, path, s, err);
+				free(text);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
 int seg_state_load(struct seg_state *s, const char *dir, struct seg_error *err)
 {
 	char path[4096], *text = NULL;
@@ -563,12 +661,14 @@ int seg_state_load(struct seg_state *s, const char *dir, struct seg_error *err)
 		return ret;
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
 	ret = seg_read_file(path, &text, &len);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
+	if (ret && ret != -ENOENT)
 		return seg_errorf(err, path, 0, 0, ret, "cannot read state: %s",
 				  strerror(-ret));
-	ret = seg_state_from_yaml(text, len, path, s, err);
-	free(text);
-	return ret;
+	if (!ret) {
+		ret = seg_state_from_yaml(text, len, path, s, err);
+		free(text);
+		if (ret)
+			return ret;
+	}
+	return load_policies(s, dir, err);
 }

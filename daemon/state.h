@@ -42,14 +42,19 @@ int seg_state_put_policy(struct seg_state *s, struct seg_policy *p);
 int seg_state_del_policy(struct seg_state *s, const char *ns, const char *name);
 int seg_state_add_uplink(struct seg_state *s, const char *ifname);
 
-/* Serialise to / restore from YAML text. */
+/* Serialise to / restore from YAML text: state.yaml, without policies. */
 int seg_state_to_yaml(const struct seg_state *s, char **out);
 int seg_state_from_yaml(const char *buf, size_t len, const char *file,
 			struct seg_state *s, struct seg_error *err);
 
-/* <dir>/state.yaml, written atomically (temp file, fsync, rename, fsync
- * of the directory). A missing file loads as a fresh state. */
+/* The state dir holds state.yaml (namespaces, endpoints, uplinks) and
+ * policies/<ns>_<name>.yaml, one file per policy, so a policy change
+ * rewrites one small file. Every write is atomic (temp file, fsync,
+ * rename, fsync of the directory). A missing dir loads as a fresh state. */
 int seg_state_save(const struct seg_state *s, const char *dir);
+int seg_state_save_main(const struct seg_state *s, const char *dir);
+int seg_state_save_policy(const struct seg_policy *p, const char *dir);
+int seg_state_remove_policy(const char *dir, const char *ns, const char *name);
 int seg_state_load(struct seg_state *s, const char *dir, struct seg_error *err);
 
 /* Write `data` to path atomically with mode. */

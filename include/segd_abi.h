@@ -112,6 +112,18 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PROBE_ALLPROTO 3    /* (0, ANY, 0) */
 #define SEGD_EPF_PROBE(dir, anyrem, kind) \
 	(1u << (8 + (dir) * 8 + (anyrem) * 4 + (kind)))
+/* Remote-ANY protocol hints, also derived by datapath.c: which protocol
+ * classes the remote=ANY keys with proto != 0 of this local identity use,
+ * per direction. "allow udp/53 to anywhere" is in nearly every egress
+ * policy; without these a TCP packet would probe (L, *, tcp, ...) for it.
+ * Only honoured with SEGD_EPF_ANYREM_PROTO_VALID (an older state lacks
+ * them and must keep probing). The proto-0 (all protocols) probe is not
+ * affected. */
+#define SEGD_PCLASS_TCP     0
+#define SEGD_PCLASS_UDP     1
+#define SEGD_PCLASS_OTHER   2
+#define SEGD_EPF_ANYREM_PROTO(dir, pclass) (1u << (24 + (dir) * 3 + (pclass)))
+#define SEGD_EPF_ANYREM_PROTO_VALID        (1u << 30)
 
 struct segd_ipcache_value {
 	__u32 identity;

@@ -17,6 +17,17 @@ sleep 1.5
 check "TCP stream api -> db flows" grep -q "^ok" "$tlog"
 check "UDP stream api -> db flows" grep -q "^ok" "$ulog"
 
+# the same file again: recognised unchanged, nothing recompiled wrongly
+out=$(segctl apply policies/demo.yaml)
+check "re-apply of demo.yaml: 4 unchanged" [ "$(grep -c ' unchanged' <<<"$out")" -eq 4 ]
+# one document edited inside the same file: only it is configured
+sed '0,/port: 8080}, {protocol: ICMP}/s//port: 8080}, {protocol: UDP, port: 9999}, {protocol: ICMP}/' \
+	policies/demo.yaml >"$TOPO_DIR/demo-edit.yaml"
+out=$(segctl apply "$TOPO_DIR/demo-edit.yaml")
+check "edited file: exactly one policy configured" [ "$(grep -c ' configured' <<<"$out")" -eq 1 ]
+check "edited file: three unchanged" [ "$(grep -c ' unchanged' <<<"$out")" -eq 3 ]
+segctl apply policies/demo.yaml >/dev/null
+
 # dry run: reports, changes nothing
 out=$(segctl apply --dry-run $F/api-no-db.yaml)
 check "dry-run reports the change" grep -q "configured (dry run)" <<<"$out"

@@ -48,6 +48,21 @@ denied "web pinging api from a spoofed source" quiet in_pod web ping -c 1 -W 1 -
 after=$(reason_packets spoofed-source)
 check "spoofed-source counter grew ($before -> $after)" [ "$after" -gt "$before" ]
 
+# per-flow counters are exact: 5 echo requests of 84 bytes (IP header
+# included) and their 5 replies, on one flow
+quiet in_pod web ping -c 5 -i 0.2 -W 1 10.200.1.20
+segctl flows --endpoint web -o json | python3 -c '
+import json, sys
+flows = json.load(sys.stdin)["flows"]
+hit = [f for f in flows if f["proto"] == "icmp" and f["dst_ip"] == "10.200.1.20"
+       and f["packets"] == 5 and f["bytes"] == 420
+       and f["reply_packets"] == 5 and f["reply_bytes"] == 420
+       and f["rule"].startswith("shop/shop-web#")]
+sys.exit(0 if hit else 1)'
+check "flows: ping web -> api counted 5/420 each way under shop-web's rule" [ $? -eq 0 ]
+out=$(segctl flows -n shop)
+check "flows table lists the web -> api tcp flow" grep -qE "shop/web +egress +tcp +10.200.1.10:[0-9]+ +10.200.1.20:8080" <<<"$out"
+
 # counters and status
 denied_pkts=$(reason_packets default-denied)
 check "default-denied counter counts drops ($denied_pkts)" [ "$denied_pkts" -gt 0 ]

@@ -33,6 +33,8 @@ pols=$(segctl get policies)
 check "policies restored from the state dir" grep -q shop-api <<<"$pols"
 eps=$(segctl get endpoints)
 check "endpoints restored from the state dir" grep -q "10.200.1.30" <<<"$eps"
+out=$(segctl apply policies/demo.yaml)
+check "re-applying demo.yaml after a restart: all 4 unchanged" [ "$(grep -c ' unchanged' <<<"$out")" -eq 4 ]
 denied "after restart: web -> db denied" probe_tcp pod web 10.200.1.30 5432
 allowed "after restart: api -> db allowed" probe_tcp pod api 10.200.1.30 5432
 

@@ -26,6 +26,7 @@ for bin in "$BUILD"/fuzz_*; do
 	# seeds: the fixtures of the target's input kind, else all fixtures
 	case "$what" in
 	policy*) seeds="$(find tests/fixtures/policies policies -type f -name '*.yaml' 2>/dev/null || true)" ;;
+	config*) seeds="$(find tests/fixtures/config -type f 2>/dev/null || true)" ;;
 	*) seeds="$(find tests/fixtures -type f 2>/dev/null || true)" ;;
 	esac
 	i=0

@@ -1,26 +1,36 @@
-/* bench_datapath - ns per packet of the segd BPF programs (run as root).
+/* bench_datapath - ns per packet of the segd BPF programs, and the cost of
+ * seg_dp_apply (run as root).  Usage: bench_datapath [all|packets|apply]
  *
  * Two states compiled by seg_compile(): 10 rules (1 policy, 10 endpoints)
  * and 10,000 rules (1,000 policies x 10 rules over 1,000 endpoints, with
  * endpoint peers, CIDRs, port ranges, all-peer rules and denies). The same
  * packets run against both; the ratio column is 10k / 10.
  *
- * Method: BPF_PROG_TEST_RUN with repeat = 1,000,000 (kernel-reported mean
- * ns per run, best of 3). A tc program creates a CT entry on the first
- * allowed packet, so repeating an allowed new flow would measure the
- * established path from run 2 on. "new flow allowed" is therefore
- * measured on the XDP uplink, which runs the identical parse + ipcache +
- * CT miss + policy chain without creating state. The cost of a CT insert
- * on top is measured separately on tc with 20,000 distinct flows at
+ * Per packet: BPF_PROG_TEST_RUN with repeat = 1,000,000 (kernel-reported
+ * mean ns per run). The VM is noisy, so each case runs SEGD_BENCH_ROUNDS
+ * (default 7) rounds with A and B alternating (A B, then B A, ...) and the
+ * median is reported, with the minimum alongside. A tc program creates a CT
+ * entry on the first allowed packet, so repeating an allowed new flow would
+ * measure the established path from run 2 on. "new flow allowed" is
+ * therefore measured on the XDP uplink, which runs the identical parse +
+ * ipcache + CT miss + policy chain without creating state. The cost of a CT
+ * insert on top is measured separately on tc with 20,000 distinct flows at
  * repeat = 1 each, minus the per-call timer overhead (calibrated as the
  * difference between the established path at repeat 1 and at 1M).
+ *
+ * Apply: seg_dp_apply wall clock for the first apply of the 10k-rule state,
+ * the same state again, a one-rule change (spaced, and back-to-back), and a
+ * switch to the 10-rule state; median of 7.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,7 +39,9 @@
 #include "datapath.h"
 
 #define REPEAT     1000000u
-#define ROUNDS     3
+#define ROUNDS     7
+#define MAXROUNDS  64
+#define CTROUNDS   3
 #define NEWFLOWS   20000
 #define EP_IF      1u            /* lo: test_run needs a real device */
 
@@ -93,8 +105,11 @@ static void app_name(char *buf, size_t len, int i, int n)
 	snprintf(buf, len, "app%d", ((i % n) + n) % n);
 }
 
-/* n_eps endpoints app0..; policies for endpoints [first, first+n_pols) */
-static int gen_world(struct seg_world *w, int n_eps, int first, int n_pols)
+/* n_eps endpoints app0..; policies for endpoints [first, first+n_pols).
+ * change >= 0: policy `change` (absolute index) moves its first rule from
+ * tcp 8001 to tcp 8201 - a one-rule change of the same world. */
+static int gen_world(struct seg_world *w, int n_eps, int first, int n_pols,
+		     int change)
 {
 	char a[32];
 	int err;
@@ -148,9 +163,12 @@ static int gen_world(struct seg_world *w, int n_eps, int first, int n_pols)
 		/* egress to the next four endpoints, tcp 8000+i */
 		for (int i = 1; i <= 4 && !err; i++) {
 			app_name(a, sizeof(a), s + i, n_eps);
+			uint16_t port = (uint16_t)(8000 + i +
+					(s == change && i == 1 ? 200 : 0));
+
 			err = mk_rule(&r[k++], SEGD_DIR_EGRESS, SEG_ACTION_ALLOW,
 				      SEG_PEER_ENDPOINTS, a, NULL, IPPROTO_TCP,
-				      (uint16_t)(8000 + i), (uint16_t)(8000 + i));
+				      port, port);
 		}
 		err = err ? err : mk_rule(&r[k++], SEGD_DIR_EGRESS,
 			SEG_ACTION_ALLOW, SEG_PEER_CIDR, NULL, "203.0.113.0/24",
@@ -232,32 +250,6 @@ static int run(int fd, int is_tc, const uint8_t *pkt, int len,
 	return 0;
 }
 
-/* best of ROUNDS, REPEAT each; checks the verdict */
-static double bench(int fd, int is_tc, const uint8_t *pkt, int len,
-		    uint32_t want)
-{
-	uint32_t best = UINT32_MAX, d, rv;
-
-	for (int i = 0; i < ROUNDS; i++) {
-		if (run(fd, is_tc, pkt, len, REPEAT, &d, &rv))
-			return -1;
-		if (rv != want) {
-			fprintf(stderr, "bench: %s verdict %u, want %u\n",
-				is_tc ? "tc" : "xdp", rv, want);
-			return -1;
-		}
-		if (d < best)
-			best = d;
-	}
-	return best;
-}
-
-struct result {
-	double est, deny_ep, deny_world, allow_xdp, allow_ct, overhead;
-	size_t n_rules, n_entries, n_eps;
-	double compile_ms, apply_ms;
-};
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -266,129 +258,229 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int measure(int n_eps, int first, int n_pols, struct result *res)
+static int cmp_dbl(const void *a, const void *b)
 {
-	struct seg_datapath *dp = NULL;
-	struct seg_compiled c = { 0 };
-	struct seg_error e = { 0 };
-	struct seg_world w;
-	char me[32], peer[32], prev[32];
-	struct in6_addr a;
-	uint8_t pkt[64];
-	int len, err, from, xdp;
-	double t0, sum = 0;
-	uint32_t d, rv;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	err = gen_world(&w, n_eps, first, n_pols);
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- one state: compiled + loaded ------------------------------------------ */
+
+struct state {
+	const char *name;
+	int n_eps, first, n_pols;
+	struct seg_world w;
+	struct seg_compiled c;
+	struct seg_datapath *dp;
+	int from, xdp;
+	char me[32], peer[32], prev[32];
+	double compile_ms, apply_ms;
+};
+
+static int state_open(struct state *s)
+{
+	struct seg_error e = { 0 };
+	struct in6_addr a;
+	double t0;
+	int err;
+
+	err = gen_world(&s->w, s->n_eps, s->first, s->n_pols, -1);
 	if (err)
-		goto cleanup;
+		return err;
 	t0 = now_ms();
-	err = seg_compile(&w, &c, &e);
-	res->compile_ms = now_ms() - t0;
+	err = seg_compile(&s->w, &s->c, &e);
+	s->compile_ms = now_ms() - t0;
 	if (err) {
 		fprintf(stderr, "bench: seg_compile: %s\n", e.msg);
-		goto cleanup;
+		return err;
 	}
-	res->n_entries = c.n_entries;
-	res->n_rules = c.n_rules;
-	res->n_eps = (size_t)n_eps;
-	err = seg_dp_open(NULL, &dp);
+	err = seg_dp_open(NULL, &s->dp);
 	if (err)
-		goto cleanup;
+		return err;
 	t0 = now_ms();
-	err = seg_dp_apply(dp, &c);
-	res->apply_ms = now_ms() - t0;
+	err = seg_dp_apply(s->dp, &s->c);
+	s->apply_ms = now_ms() - t0;
 	if (err)
-		goto cleanup;
-	from = seg_dp_prog_fd(dp, SEG_PROG_TC_FROM_EP);
-	xdp = seg_dp_prog_fd(dp, SEG_PROG_XDP_UPLINK);
-	ep_addr(first, &a);
-	inet_ntop(AF_INET, &a.s6_addr[12], me, sizeof(me));
-	ep_addr(first + 1, &a);
-	inet_ntop(AF_INET, &a.s6_addr[12], peer, sizeof(peer));
-	ep_addr(first - 1, &a);
-	inet_ntop(AF_INET, &a.s6_addr[12], prev, sizeof(prev));
-	err = -EINVAL;
+		return err;
+	s->from = seg_dp_prog_fd(s->dp, SEG_PROG_TC_FROM_EP);
+	s->xdp = seg_dp_prog_fd(s->dp, SEG_PROG_XDP_UPLINK);
+	ep_addr(s->first, &a);
+	inet_ntop(AF_INET, &a.s6_addr[12], s->me, sizeof(s->me));
+	ep_addr(s->first + 1, &a);
+	inet_ntop(AF_INET, &a.s6_addr[12], s->peer, sizeof(s->peer));
+	ep_addr(s->first - 1, &a);
+	inet_ntop(AF_INET, &a.s6_addr[12], s->prev, sizeof(s->prev));
+	return 0;
+}
 
-	/* established: egress to the next endpoint, tcp 8001 (rule hit) */
-	len = tcp4(pkt, me, peer, 40000, 8001, 0x02);
-	if (len < 0 || run(from, 1, pkt, len, 1, &d, &rv) || rv != 0) {
-		fprintf(stderr, "bench: first packet of %s -> %s not allowed\n",
-			me, peer);
-		goto cleanup;
+static void state_close(struct state *s)
+{
+	seg_dp_close(s->dp);
+	seg_compiled_free(&s->c);
+	free_world(&s->w);
+}
+
+/* ---- per-packet cases ------------------------------------------------------ */
+
+enum { C_EST, C_DENY_EP, C_DENY_WORLD, C_ALLOW_XDP, C_COUNT };
+
+static const char *const case_names[C_COUNT] = {
+	"established flow (tc, CT hit)",
+	"new flow denied, remote endpoint (tc)",
+	"new flow denied, remote world/LPM (tc)",
+	"new flow allowed, decision (xdp uplink)",
+};
+
+/* the packet of case `c` for state s; returns length, sets prog + verdict */
+static int case_pkt(const struct state *s, int c, uint8_t *pkt, int *fd,
+		    int *is_tc, uint32_t *want)
+{
+	*fd = s->from;
+	*is_tc = 1;
+	*want = 0;
+	switch (c) {
+	case C_EST:        /* egress to the next endpoint, tcp 8001 (rule) */
+		return tcp4(pkt, s->me, s->peer, 40000, 8001, 0x10);
+	case C_DENY_EP:    /* remote is an endpoint (exact ipcache hit) */
+		*want = 2;
+		return tcp4(pkt, s->me, s->peer, 40001, 9, 0x02);
+	case C_DENY_WORLD: /* remote is the world (exact miss + LPM) */
+		*want = 2;
+		return tcp4(pkt, s->me, "192.0.2.77", 40001, 9, 0x02);
+	default:           /* uplink towards the endpoint, ingress tcp 8050
+			    * from the previous endpoint (port range: block) */
+		*fd = s->xdp;
+		*is_tc = 0;
+		*want = XDP_PASS;
+		return tcp4(pkt, s->prev, s->me, 40002, 8050, 0x02);
 	}
-	tcp4(pkt, me, peer, 40000, 8001, 0x10);
-	res->est = bench(from, 1, pkt, len, 0);
-	/* new flow denied, remote is an endpoint (exact ipcache hit) */
-	tcp4(pkt, me, peer, 40001, 9, 0x02);
-	res->deny_ep = bench(from, 1, pkt, len, 2);
-	/* new flow denied, remote is the world (exact miss + LPM) */
-	tcp4(pkt, me, "192.0.2.77", 40001, 9, 0x02);
-	res->deny_world = bench(from, 1, pkt, len, 2);
-	/* new flow allowed: uplink towards the endpoint, ingress tcp 8050
-	 * from the previous endpoint (port range -> block entry) */
-	tcp4(pkt, prev, me, 40002, 8050, 0x02);
-	res->allow_xdp = bench(xdp, 0, pkt, len, XDP_PASS);
-	if (res->est < 0 || res->deny_ep < 0 || res->deny_world < 0 ||
-	    res->allow_xdp < 0)
-		goto cleanup;
+}
 
-	/* timer overhead at repeat 1, on the established packet */
-	tcp4(pkt, me, peer, 40000, 8001, 0x10);
+static int one_run(const struct state *s, int c, double *ns)
+{
+	uint8_t pkt[64];
+	uint32_t d, rv, want;
+	int fd, is_tc, len = case_pkt(s, c, pkt, &fd, &is_tc, &want);
+
+	if (len < 0 || run(fd, is_tc, pkt, len, REPEAT, &d, &rv))
+		return -1;
+	if (rv != want) {
+		fprintf(stderr, "bench: %s / %s: verdict %u, want %u\n",
+			s->name, case_names[c], rv, want);
+		return -1;
+	}
+	*ns = d;
+	return 0;
+}
+
+/* new flows allowed with CT insert: distinct flows at repeat 1, minus the
+ * per-call overhead (established@repeat1 - established@repeatREPEAT) */
+static int ct_insert(const struct state *s, double est, double *overhead,
+		     double *allow_ct, uint16_t base)
+{
+	uint8_t pkt[64];
+	uint32_t d, rv;
+	double sum = 0;
+	int len = tcp4(pkt, s->me, s->peer, 40000, 8001, 0x10);
+
 	for (int i = 0; i < NEWFLOWS; i++) {
-		if (run(from, 1, pkt, len, 1, &d, &rv))
-			goto cleanup;
+		if (run(s->from, 1, pkt, len, 1, &d, &rv))
+			return -1;
 		sum += d;
 	}
-	res->overhead = sum / NEWFLOWS - res->est;
-	/* new flows allowed with CT insert: distinct source ports */
+	*overhead = sum / NEWFLOWS - est;
 	sum = 0;
 	for (int i = 0; i < NEWFLOWS; i++) {
-		tcp4(pkt, me, peer, (uint16_t)(10000 + i), 8001, 0x02);
-		if (run(from, 1, pkt, len, 1, &d, &rv) || rv != 0)
-			goto cleanup;
+		tcp4(pkt, s->me, s->peer, (uint16_t)(base + i), 8001, 0x02);
+		if (run(s->from, 1, pkt, len, 1, &d, &rv) || rv != 0)
+			return -1;
 		sum += d;
 	}
-	res->allow_ct = sum / NEWFLOWS - res->overhead;
-	err = 0;
-cleanup:
-	if (err)
-		fprintf(stderr, "bench: %d endpoints: %s\n", n_eps,
-			strerror(-err));
-	seg_dp_close(dp);
-	seg_compiled_free(&c);
-	free_world(&w);
-	return err;
+	*allow_ct = sum / NEWFLOWS - *overhead;
+	return 0;
 }
 
-static void line(const char *what, double a, double b)
+static void line(const char *what, double a, double b, double amin,
+		 double bmin)
 {
-	printf("  %-44s %9.1f %9.1f %7.2fx\n", what, a, b, a > 0 ? b / a : 0);
+	printf("  %-42s %7.1f %7.1f %6.2fx   (min %5.1f %5.1f)\n", what, a, b,
+	       a > 0 ? b / a : 0, amin, bmin);
 }
 
-int main(void)
+static int bench_packets(struct state *st, int rounds)
 {
-	struct result s = { 0 }, l = { 0 };
+	double v[2][C_COUNT][MAXROUNDS], med[2][C_COUNT], mn[2][C_COUNT];
+	double est1[2], ovh[2][MAXROUNDS], act[2][MAXROUNDS];
+	uint8_t pkt[64];
+	uint32_t d, rv;
 
-	if (measure(10, 5, 1, &s) || measure(1000, 500, 1000, &l))
-		return 1;
-	printf("segd datapath: ns per packet, BPF_PROG_TEST_RUN, repeat %u, "
-	       "best of %d\n", REPEAT, ROUNDS);
-	printf("  state A: %zu rules, %zu endpoints, %zu policy entries "
-	       "(compile %.1f ms, apply %.1f ms)\n", s.n_rules, s.n_eps,
-	       s.n_entries, s.compile_ms, s.apply_ms);
-	printf("  state B: %zu rules, %zu endpoints, %zu policy entries "
-	       "(compile %.1f ms, apply %.1f ms)\n", l.n_rules, l.n_eps,
-	       l.n_entries, l.compile_ms, l.apply_ms);
-	printf("  %-44s %9s %9s %8s\n", "case", "A", "B", "B/A");
-	line("established flow (tc, CT hit)", s.est, l.est);
-	line("new flow denied, remote endpoint (tc)", s.deny_ep, l.deny_ep);
-	line("new flow denied, remote world/LPM (tc)", s.deny_world,
-	     l.deny_world);
-	line("new flow allowed, decision (xdp uplink)", s.allow_xdp,
-	     l.allow_xdp);
-	line("new flow allowed + CT insert (tc, see below)", s.allow_ct,
-	     l.allow_ct);
+	/* open the established flow once per state */
+	for (int k = 0; k < 2; k++) {
+		int len = tcp4(pkt, st[k].me, st[k].peer, 40000, 8001, 0x02);
+
+		if (len < 0 || run(st[k].from, 1, pkt, len, 1, &d, &rv) ||
+		    rv != 0) {
+			fprintf(stderr, "bench: first packet of %s -> %s not "
+				"allowed\n", st[k].me, st[k].peer);
+			return -1;
+		}
+	}
+	/* rounds x cases, A and B alternating (ABBA..) so drift and noise
+	 * hit both states alike; report medians */
+	for (int r = 0; r < rounds; r++)
+		for (int c = 0; c < C_COUNT; c++)
+			for (int j = 0; j < 2; j++) {
+				int k = (r + c) % 2 ? 1 - j : j;
+
+				if (one_run(&st[k], c, &v[k][c][r]))
+					return -1;
+			}
+	for (int k = 0; k < 2; k++)
+		for (int c = 0; c < C_COUNT; c++) {
+			mn[k][c] = v[k][c][0];
+			for (int r = 1; r < rounds; r++)
+				if (v[k][c][r] < mn[k][c])
+					mn[k][c] = v[k][c][r];
+			med[k][c] = median(v[k][c], rounds);
+		}
+	/* CT insert: fewer, longer rounds (each 2 x NEWFLOWS syscalls) */
+	for (int r = 0; r < CTROUNDS; r++)
+		for (int j = 0; j < 2; j++) {
+			int k = r % 2 ? 1 - j : j;
+
+			if (ct_insert(&st[k], med[k][C_EST], &ovh[k][r],
+				      &act[k][r], (uint16_t)(2000 + r * 3000))) {
+				fprintf(stderr, "bench: CT insert failed\n");
+				return -1;
+			}
+		}
+	for (int k = 0; k < 2; k++)
+		est1[k] = median(ovh[k], CTROUNDS);
+
+	printf("segd datapath: ns per packet, BPF_PROG_TEST_RUN, repeat %u; "
+	       "median of %d rounds,\nA and B alternating\n", REPEAT, rounds);
+	for (int k = 0; k < 2; k++)
+		printf("  state %c: %zu rules, %d endpoints, %zu policy entries "
+		       "(compile %.1f ms, apply %.1f ms)\n", 'A' + k,
+		       st[k].c.n_rules, st[k].n_eps, st[k].c.n_entries,
+		       st[k].compile_ms, st[k].apply_ms);
+	printf("  %-42s %7s %7s %7s\n", "case", "A", "B", "B/A");
+	for (int c = 0; c < C_COUNT; c++)
+		line(case_names[c], med[0][c], med[1][c], mn[0][c], mn[1][c]);
+	{
+		double a = median(act[0], CTROUNDS), b = median(act[1], CTROUNDS);
+
+		printf("  %-42s %7.1f %7.1f %6.2fx\n",
+		       "new flow allowed + CT insert (tc, see below)", a, b,
+		       a > 0 ? b / a : 0);
+	}
 	printf("method: the tc program creates CT on the first allowed packet, "
 	       "so a repeated\n  allowed packet would measure the established "
 	       "path. 'decision (xdp uplink)'\n  runs the same parse + "
@@ -396,7 +488,137 @@ int main(void)
 	       "(repeat %u). '+ CT insert' runs %d distinct new flows through "
 	       "tc at repeat 1\n  and subtracts the per-call timer overhead "
 	       "(%.1f / %.1f ns, measured as\n  established@repeat1 - "
-	       "established@repeat%u); it includes the LRU insert.\n",
-	       REPEAT, NEWFLOWS, s.overhead, l.overhead, REPEAT);
+	       "established@repeat%u); it includes the LRU insert;\n  median "
+	       "of %d rounds.\n", REPEAT, NEWFLOWS, est1[0], est1[1], REPEAT,
+	       CTROUNDS);
 	return 0;
+}
+
+/* ---- apply (kernel step) ----------------------------------------------------- */
+
+static int compile_world(int n_eps, int first, int n_pols, int change,
+			 struct seg_compiled *c)
+{
+	struct seg_error e = { 0 };
+	struct seg_world w;
+	int err = gen_world(&w, n_eps, first, n_pols, change);
+
+	if (!err)
+		err = seg_compile(&w, c, &e);
+	if (err)
+		fprintf(stderr, "bench: compile: %s\n", e.msg);
+	free_world(&w);
+	return err;
+}
+
+static int timed_apply(struct seg_datapath *dp, const struct seg_compiled *c,
+		       double *ms)
+{
+	double t0 = now_ms();
+	int err = seg_dp_apply(dp, c);
+
+	*ms = now_ms() - t0;
+	if (err)
+		fprintf(stderr, "bench: seg_dp_apply: %s\n", strerror(-err));
+	return err;
+}
+
+#define APPLY_RUNS 7
+#define SETTLE_US  100000   /* between spaced applies: > 1 grace period */
+
+static int bench_apply(void)
+{
+	struct seg_compiled small = { 0 }, big = { 0 }, big1 = { 0 };
+	double first[APPLY_RUNS], same[APPLY_RUNS], one[APPLY_RUNS];
+	double b2b[APPLY_RUNS], tiny[APPLY_RUNS], gp_mb[APPLY_RUNS];
+	struct seg_datapath *dp = NULL;
+	int err;
+
+	err = compile_world(1000, 500, 1000, -1, &big);
+	err = err ? err : compile_world(1000, 500, 1000, 700, &big1);
+	err = err ? err : compile_world(1000, 500, 1, -1, &small);
+	if (err)
+		goto out;
+	for (int r = 0; r < APPLY_RUNS; r++) {
+		/* first apply of 10k rules into a fresh datapath */
+		err = seg_dp_open(NULL, &dp);
+		err = err ? err : timed_apply(dp, &big, &first[r]);
+		if (err)
+			goto out;
+		usleep(SETTLE_US);
+		/* the same state again */
+		err = timed_apply(dp, &big, &same[r]);
+		usleep(SETTLE_US);
+		/* one-rule change, spaced (the usual case: a human or a
+		 * controller, far more than a grace period apart) */
+		err = err ? err : timed_apply(dp, &big1, &one[r]);
+		usleep(SETTLE_US);
+		/* and straight back, without a pause */
+		err = err ? err : timed_apply(dp, &big, &b2b[r]);
+		usleep(SETTLE_US);
+		/* a 10-rule state after the 10k one (everything changes),
+		 * then back to 10k is not timed */
+		err = err ? err : timed_apply(dp, &small, &tiny[r]);
+		seg_dp_close(dp);
+		dp = NULL;
+		if (err)
+			goto out;
+		{
+			double t0 = now_ms();
+
+			if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+				gp_mb[r] = -1;
+			else
+				gp_mb[r] = now_ms() - t0;
+		}
+	}
+	printf("\nseg_dp_apply (kernel step): ms, median of %d (min)\n",
+	       APPLY_RUNS);
+	printf("  10k-rule state: %zu policy entries, %zu exact, %zu prefixes\n",
+	       big.n_entries, big.n_exact, big.n_prefixes);
+#define ROW(what, v) do { double m_ = median(v, APPLY_RUNS); \
+	printf("  %-52s %8.2f (%.2f)\n", what, m_, v[0]); } while (0)
+	ROW("first apply of 10k rules (fresh maps)", first);
+	ROW("no change (same 10k-rule state again)", same);
+	ROW("one-rule change of the 10k-rule state", one);
+	ROW("one-rule change back, right after the previous", b2b);
+	ROW("10k rules -> 10 rules (everything changes)", tiny);
+	ROW("for scale: one RCU grace period (membarrier GLOBAL)", gp_mb);
+#undef ROW
+out:
+	seg_dp_close(dp);
+	seg_compiled_free(&small);
+	seg_compiled_free(&big);
+	seg_compiled_free(&big1);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct state st[2] = {
+		{ .name = "A", .n_eps = 10, .first = 5, .n_pols = 1 },
+		{ .name = "B", .n_eps = 1000, .first = 500, .n_pols = 1000 },
+	};
+	const char *what = argc > 1 ? argv[1] : "all";
+	const char *env = getenv("SEGD_BENCH_ROUNDS");
+	int rounds = env ? atoi(env) : ROUNDS, err = 0;
+
+	if (rounds < 1 || rounds > MAXROUNDS)
+		rounds = ROUNDS;
+	if (strcmp(what, "all") && strcmp(what, "packets") &&
+	    strcmp(what, "apply")) {
+		fprintf(stderr, "usage: %s [all|packets|apply]\n", argv[0]);
+		return 2;
+	}
+	if (strcmp(what, "apply")) {
+		err = state_open(&st[0]);
+		err = err ? err : state_open(&st[1]);
+		err = err ? err : bench_packets(st, rounds);
+		state_close(&st[0]);
+		state_close(&st[1]);
+	}
+	if (!err && strcmp(what, "packets")) {
+		err = bench_apply();
+	}
+	return err ? 1 : 0;
 }

@@ -1,0 +1,413 @@
+/* compiler_entries.c - buckets of entry codes (see compiler_int.h): radix
+ * sort, merge per key, the deny/allow intersections that make first-hit
+ * lookups equal deny-beats-allow, hints, and the output array. */
+#include "compiler_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- sorting ------------------------------------------------------------- */
+
+static void isort_u64(uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		size_t j = i;
+
+		for (; j && SEGC_KEY(v[j - 1]) > SEGC_KEY(x); j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* Sort codes by key (bits 17..63) only: LSD radix, 8-bit digits from bit
+ * 17; digits equal in every code cost no pass. Returns the buffer holding
+ * the result (v or tmp). */
+#define NDIG 6
+static uint64_t *radix_u64(uint64_t *v, size_t n, uint64_t *tmp)
+{
+	uint32_t cnt[NDIG][256];
+	uint64_t diff = 0, *src = v, *dst = tmp;
+
+	if (n <= 32) {
+		isort_u64(v, n);
+		return v;
+	}
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t c = SEGC_KEY(v[i]);
+
+		diff |= c ^ SEGC_KEY(v[0]);
+		for (int b = 0; b < NDIG; b++)
+			cnt[b][(c >> (8 * b)) & 0xff]++;
+	}
+	for (int b = 0; b < NDIG; b++) {
+		uint32_t *c = cnt[b], sum = 0;
+		int sh = SEGC_KIND_SHIFT + 8 * b;
+
+		if (!((diff >> (8 * b)) & 0xff))
+			continue;
+		for (int d = 0; d < 256; d++) {
+			uint32_t t = c[d];
+
+			c[d] = sum;
+			sum += t;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[(src[i] >> sh) & 0xff]++] = src[i];
+		{
+			uint64_t *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	return src;
+}
+_Static_assert(64 - SEGC_KIND_SHIFT <= 8 * NDIG, "digits cover the key");
+
+static void isort_u32(uint32_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+
+		for (; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+void segc_sort_u32(uint32_t *v, size_t n)
+{
+	if (n <= 32)
+		isort_u32(v, n);
+	else
+		qsort(v, n, sizeof(*v), segc_cmp_u32);
+}
+
+size_t segc_uniq_u32(uint32_t *v, size_t n)
+{
+	size_t u = n ? 1 : 0;
+
+	for (size_t j = 1; j < n; j++)
+		if (v[j] != v[u - 1])
+			v[u++] = v[j];
+	return u;
+}
+
+/* ---- buckets ---------------------------------------------------------------- */
+
+int segc_bk_grow(struct bucket *b)
+{
+	return segc_grow(&b->v, &b->cap, b->n + 1, sizeof(*b->v));
+}
+
+void segc_buckets_free(struct bucket *bk, size_t n)
+{
+	for (size_t i = 0; bk && i < n; i++)
+		free(bk[i].v);
+	free(bk);
+}
+
+/* codes sorted by key -> one code per key, in place: the least, i.e.
+ * DENY (ALLOW bit clear) first, then the lowest rule id */
+static size_t dedupe(uint64_t *v, size_t n)
+{
+	size_t u = n ? 1 : 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (SEGC_KEY(v[i]) != SEGC_KEY(v[u - 1]))
+			v[u++] = v[i];
+		else if (v[i] < v[u - 1])
+			v[u - 1] = v[i];
+	}
+	return u;
+}
+
+static int sort_codes(struct ctx *x, uint64_t *v, size_t *n)
+{
+	uint64_t *s;
+
+	if (segc_grow(&x->tmp, &x->cap_tmp, *n, sizeof(*x->tmp)))
+		return -ENOMEM;
+	s = radix_u64(v, *n, x->tmp);
+	if (s != v)
+		memcpy(v, s, *n * sizeof(*v));
+	*n = dedupe(v, *n);
+	return 0;
+}
+
+int segc_bk_sort(struct ctx *x, struct bucket *b)
+{
+	int rc = 0;
+
+	if (b->n_sorted != b->n)
+		rc = sort_codes(x, b->v, &b->n);
+	b->n_sorted = b->n;
+	return rc;
+}
+
+int segc_compact_all(struct ctx *x, struct bucket *bk)
+{
+	size_t total = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < x->n_ids && !rc; i++) {
+		rc = segc_bk_sort(x, &bk[i]);
+		total += bk[i].n;
+	}
+	x->raw = 0;
+	if (!rc && total > SEGD_MAX_POLICY_ENTRIES)
+		rc = -E2BIG;
+	return rc;
+}
+
+/* ---- deny/allow intersections ----------------------------------------------- */
+
+struct dkey {                         /* a decoded code */
+	uint32_t rank;
+	uint16_t port;                /* host order */
+	uint8_t proto, dir, kind;
+};
+
+static struct dkey decode(uint64_t c)
+{
+	return (struct dkey){
+		.rank = (uint32_t)(c >> SEGC_RANK_SHIFT),
+		.port = segc_port_host((uint16_t)(c >> SEGC_PORT_SHIFT)),
+		.proto = (uint8_t)(c >> SEGC_PROTO_SHIFT),
+		.dir = (uint8_t)((c >> SEGC_DIR_SHIFT) & 1),
+		.kind = (uint8_t)((c >> SEGC_KIND_SHIFT) & 3),
+	};
+}
+
+/* Meet of two keys of the same (local, dir): the key matching exactly the
+ * packets both match, or false when they are disjoint. Rank 0 = ANY. */
+static bool key_meet(const struct dkey *a, const struct dkey *b,
+		     struct dkey *k)
+{
+	*k = *a;
+	if (a->rank != b->rank) {
+		if (a->rank == 0)
+			k->rank = b->rank;
+		else if (b->rank != 0)
+			return false;
+	}
+	if (a->proto != b->proto) {
+		if (a->proto == SEGD_PROTO_ANY)
+			k->proto = b->proto;
+		else if (b->proto != SEGD_PROTO_ANY)
+			return false;
+	}
+	if (a->kind == SEGD_PORT_ANY) {
+		k->kind = b->kind;
+		k->port = b->port;
+	} else if (b->kind == SEGD_PORT_ANY) {
+		/* keep a's port */
+	} else if (a->kind == b->kind) {
+		if (a->port != b->port)
+			return false;
+	} else {
+		const struct dkey *e = a->kind == SEGD_PORT_EXACT ? a : b;
+		const struct dkey *bl = e == a ? b : a;
+
+		if ((e->port & SEGD_PORT_BLOCK_MASK) != bl->port)
+			return false;
+		k->kind = SEGD_PORT_EXACT;
+		k->port = e->port;
+	}
+	return true;
+}
+
+static int kv_push(struct ctx *x, uint64_t c)
+{
+	if (segc_grow(&x->kv, &x->cap_kv, x->n_kv + 1, sizeof(*x->kv)))
+		return -ENOMEM;
+	x->kv[x->n_kv++] = c;
+	if (x->n_kv >= SEGC_RAW_MAX) {   /* bound memory on huge inputs */
+		int rc = sort_codes(x, x->kv, &x->n_kv);
+
+		if (rc)
+			return rc;
+		if (x->n_kv > SEGD_MAX_POLICY_ENTRIES)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n)
+{
+	struct dkey d = decode(dc);
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct dkey ak, k;
+
+		if (!(a[i] & SEGC_ALLOW_BIT) ||
+		    ((a[i] >> SEGC_DIR_SHIFT) & 1) != d.dir)
+			continue;
+		ak = decode(a[i]);
+		if (key_meet(&d, &ak, &k))
+			rc = kv_push(x, (uint64_t)k.rank << SEGC_RANK_SHIFT |
+					(uint64_t)k.dir << SEGC_DIR_SHIFT |
+					segc_code_port(k.proto, k.kind, k.port) |
+					(dc & SEGC_RULE_MASK));
+	}
+	return rc;
+}
+
+/*
+ * Deny beats allow under the datapath's first-hit lookup.
+ *
+ * For a packet (R, proto, port) the datapath probes, in order,
+ *   level 0..3: (R, proto, EXACT, port) (R, proto, BLOCK, port & 0xff00)
+ *               (R, proto, ANY, 0) (R, 0, ANY, 0)
+ *   level 4..7: the same four with remote = ANY.
+ * Each level names exactly one key, so two distinct keys that both match a
+ * packet sit at distinct levels. Order keys by specificity: remote R is
+ * more specific than ANY; port EXACT than BLOCK than ANY; proto p than 0
+ * (proto 0 only ever comes with port ANY). If K is at least as specific as
+ * A in every component, then K's remote half is no later than A's (K's
+ * remote is ANY only if A's is) and, within a half, K's level is no later
+ * than A's (EXACT/BLOCK/ANY are levels 0/1/2 for a fixed proto and proto 0
+ * is the last level). So the chain's order is a linear extension of "more
+ * specific first", and a key K below A is probed before A, or K == A.
+ *
+ * For every DENY D and ALLOW A of one (local, dir) that overlap, we store
+ * K = D meet A as DENY (D's rule id). K is below both. Suppose the first
+ * hit for a packet x were an ALLOW A while some DENY matches x; every DENY
+ * in the final table is an original D or lies below one, so an original D
+ * matches x, K = D meet A matches x, and K is probed before A (or K == A,
+ * overwritten to DENY) - contradiction. Every K only matches packets D
+ * matches, so nothing that no deny rule covers becomes denied.
+ *
+ * A bucket is one local identity, sorted by code, so each remote is a
+ * contiguous range (remote ANY, rank 0, first). A deny with a specific
+ * remote meets the allows of remote ANY and of its own remote; a deny with
+ * remote ANY meets every allow of its (local, dir).
+ */
+static int materialise_denies(struct ctx *x, struct bucket *b)
+{
+	const uint64_t *u = b->v;
+	size_t n = b->n, any_end = 0, r_lo = 0, r_hi = 0;
+	int rc = 0;
+
+	x->n_kv = 0;
+	while (any_end < n && !(u[any_end] >> SEGC_RANK_SHIFT))
+		any_end++;
+	for (size_t d = 0; d < n && !rc; d++) {
+		uint64_t r = u[d] >> SEGC_RANK_SHIFT;
+
+		if (u[d] & SEGC_ALLOW_BIT)
+			continue;
+		if (!r) {
+			rc = meet_range(x, u[d], u, n);
+			continue;
+		}
+		rc = meet_range(x, u[d], u, any_end);
+		if (r_lo == r_hi || u[r_lo] >> SEGC_RANK_SHIFT != r) {
+			for (r_lo = d; r_lo > any_end &&
+			     u[r_lo - 1] >> SEGC_RANK_SHIFT == r; r_lo--)
+				;
+			for (r_hi = d + 1; r_hi < n &&
+			     u[r_hi] >> SEGC_RANK_SHIFT == r; r_hi++)
+				;
+		}
+		if (!rc)
+			rc = meet_range(x, u[d], u + r_lo, r_hi - r_lo);
+	}
+	if (rc || !x->n_kv)
+		return rc;
+	/* add them to the bucket and merge */
+	if (segc_grow(&b->v, &b->cap, b->n + x->n_kv, sizeof(*b->v)))
+		return -ENOMEM;
+	memcpy(b->v + b->n, x->kv, x->n_kv * sizeof(*x->kv));
+	b->n += x->n_kv;
+	return segc_bk_sort(x, b);
+}
+
+/* HINT_* flags of a bucket's identity */
+static uint32_t bucket_hints(const struct bucket *b)
+{
+	uint32_t f = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t c = b->v[i];
+		int dir = (int)((c >> SEGC_DIR_SHIFT) & 1);
+
+		if (((c >> SEGC_KIND_SHIFT) & 3) == SEGD_PORT_BLOCK)
+			f |= SEGD_EPF_HINT_BLOCK(dir);
+		if (!(c >> SEGC_RANK_SHIFT))
+			f |= SEGD_EPF_HINT_ANYREM(dir);
+	}
+	return f;
+}
+
+int segc_finish_entries(struct ctx *x)
+{
+	size_t total = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < x->n_ids && !rc; i++) {
+		struct bucket *b = &x->bk[i];
+
+		rc = segc_bk_sort(x, b);
+		if (!rc)
+			rc = materialise_denies(x, b);
+		total += b->n;
+		if (!rc && total > SEGD_MAX_POLICY_ENTRIES)
+			rc = -E2BIG;
+		if (!rc)
+			x->ids[i].flags |= bucket_hints(b);
+	}
+	x->n_entries = total;
+	return rc;
+}
+
+static int cmp_ident_bytes(const void *a, const void *b, void *arg)
+{
+	const struct ep_ident *ids = arg;
+
+	return memcmp(&ids[*(const uint32_t *)a].id, &ids[*(const uint32_t *)b].id,
+		      sizeof(uint32_t));
+}
+
+int segc_emit_entries(struct ctx *x, struct seg_policy_entry **out)
+{
+	struct seg_policy_entry *e = calloc(x->n_entries + 1, sizeof(*e));
+	uint32_t *order = calloc(x->n_ids + 1, sizeof(*order));
+	size_t n = 0;
+
+	if (!e || !order) {
+		free(e);
+		free(order);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < x->n_ids; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, x->n_ids, sizeof(*order), cmp_ident_bytes, x->ids);
+	for (size_t o = 0; o < x->n_ids; o++) {
+		const struct bucket *b = &x->bk[order[o]];
+		uint32_t lid = x->ids[order[o]].id;
+
+		for (size_t i = 0; i < b->n; i++, n++) {
+			uint64_t c = b->v[i];
+			struct dkey k = decode(c);
+
+			e[n].key.local_id = lid;
+			e[n].key.remote_id = x->rank_id[k.rank];
+			e[n].key.port = k.port;
+			e[n].key.proto = k.proto;
+			e[n].key.dir = k.dir;
+			e[n].key.port_kind = k.kind;
+			e[n].value.verdict = c & SEGC_ALLOW_BIT ?
+					     SEGD_VERDICT_ALLOW : SEGD_VERDICT_DENY;
+			e[n].value.rule_id = (uint32_t)(c & SEGC_RULE_MASK);
+		}
+	}
+	free(order);
+	*out = e;
+	return 0;
+}

@@ -1,0 +1,364 @@
+/* control_apply.c - `apply` and `delete policy`.
+ *
+ * An apply is all-or-nothing: every document of every file is checked,
+ * the candidate world is compiled and enforced, and only then committed.
+ * Documents whose text was applied before in the same way are recognised
+ * by a hash of that text and not parsed again (docsplit.h): re-applying a
+ * large file with one changed rule parses one document.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "control_int.h"
+#include "control_report.h"
+#include "docsplit.h"
+#include "policy_parse.h"
+#include "yaml_util.h"
+
+/* One document of the call, in call order. */
+struct applied_doc {
+	bool kept;             /* unchanged: state policy `index` */
+	size_t index;          /* into parsed[] or d->state.world.policies */
+	const char *file;
+	int line;
+};
+
+struct apply_input {
+	struct seg_policy *parsed;   /* new or changed policies */
+	size_t n_parsed;
+	struct applied_doc *docs;
+	size_t n_docs;
+};
+
+static void apply_input_free(struct apply_input *in)
+{
+	seg_policies_free(in->parsed, in->n_parsed);
+	free(in->docs);
+	memset(in, 0, sizeof(*in));
+}
+
+struct hash_ref {
+	uint64_t hash;
+	size_t index;
+};
+
+static int hash_ref_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hash_ref *)a)->hash, y = ((const struct hash_ref *)b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+static int add_doc(struct apply_input *in, bool kept, size_t index,
+		   const char *file, int line)
+{
+	struct applied_doc *v = realloc(in->docs, (in->n_docs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	in->docs = v;
+	v[in->n_docs++] = (struct applied_doc){ kept, index, file, line };
+	return 0;
+}
+
+/* Parse text (a whole file, or one document of it starting at first_line)
+ * and append its policies; positions stay relative to the file. */
+static int parse_part(struct apply_input *in, const char *text, size_t len,
+		      const char *file, const char *ns, int first_line,
+		      uint64_t raw_hash, struct seg_error *err)
+{
+	struct seg_policy *p = NULL, *grown;
+	size_t np = 0;
+	int ret, shift = first_line - 1;
+
+	ret = seg_policy_parse(text, len, file, ns, &p, &np, err);
+	if (ret) {
+		if (err->line > 0)
+			err->line += shift;
+		return ret;
+	}
+	grown = realloc(in->parsed, (in->n_parsed + np) * sizeof(*grown));
+	if (!grown && np) {
+		seg_policies_free(p, np);
+		return -ENOMEM;
+	}
+	in->parsed = grown;
+	for (size_t i = 0; i < np; i++) {
+		p[i].line += shift;
+		for (size_t j = 0; j < p[i].n_rules; j++)
+			p[i].rules[j].line += shift;
+		p[i].raw_hash = raw_hash;
+		in->parsed[in->n_parsed] = p[i];
+		ret = add_doc(in, false, in->n_parsed++, p[i].source_file, p[i].line);
+		if (ret)
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+static int parse_file(struct segd *d, struct apply_input *in, const struct hash_ref *known,
+		      size_t n_known, const char *text, size_t len, const char *file,
+		      const char *ns, struct seg_error *err)
+{
+	struct seg_doc_span *spans = NULL;
+	size_t n_spans = 0;
+	int ret = seg_split_documents(text, len, &spans, &n_spans);
+
+	if (ret == -EINVAL) /* a layout only libyaml can split */
+		return parse_part(in, text, len, file, ns, 1, 0, err);
+	for (size_t i = 0; !ret && i < n_spans; i++) {
+		const char *doc = text + spans[i].off;
+		struct hash_ref key = { seg_doc_hash(ns, doc, spans[i].len), 0 };
+		const struct hash_ref *hit = bsearch(&key, known, n_known, sizeof(key),
+						     hash_ref_cmp);
+
+		if (hit && d->state.world.policies[hit->index].raw_hash == key.hash)
+			ret = add_doc(in, true, hit->index, file, spans[i].first_line);
+		else
+			ret = parse_part(in, doc, spans[i].len, file, ns,
+					 spans[i].first_line, key.hash, err);
+	}
+	free(spans);
+	return ret;
+}
+
+static const struct seg_policy *doc_policy(struct segd *d, const struct apply_input *in,
+					   const struct applied_doc *doc)
+{
+	return doc->kept ? &d->state.world.policies[doc->index] : &in->parsed[doc->index];
+}
+
+struct named_doc {
+	const struct seg_policy *p;
+	const struct applied_doc *doc;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	const struct named_doc *x = a, *y = b;
+	int c = strcmp(x->p->ns, y->p->ns);
+
+	if (c)
+		return c;
+	c = strcmp(x->p->name, y->p->name);
+	return c ? c : (x->doc < y->doc ? -1 : x->doc > y->doc);
+}
+
+/* The same policy twice in one call is ambiguous. */
+static int check_duplicates(struct segd *d, const struct apply_input *in,
+			    struct seg_error *err)
+{
+	struct named_doc *v = calloc(in->n_docs + 1, sizeof(*v));
+	int ret = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->n_docs; i++)
+		v[i] = (struct named_doc){ doc_policy(d, in, &in->docs[i]), &in->docs[i] };
+	qsort(v, in->n_docs, sizeof(*v), named_cmp);
+	for (size_t i = 1; i < in->n_docs && !ret; i++) {
+		if (strcmp(v[i].p->ns, v[i - 1].p->ns) || strcmp(v[i].p->name, v[i - 1].p->name))
+			continue;
+		ret = seg_errorf(err, v[i].doc->file, v[i].doc->line, 1, -EINVAL,
+				 "policy %s/%s is defined twice in this call (also at "
+				 "%s:%d); keep one", v[i].p->ns, v[i].p->name,
+				 v[i - 1].doc->file, v[i - 1].doc->line);
+	}
+	free(v);
+	return ret;
+}
+
+static int read_files(struct segd *d, struct segd_req *r, struct apply_input *in)
+{
+	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
+	const char *ns = segd_arg_str(r, "namespace");
+	size_t n_known = d->state.world.n_policies, off = 0;
+	struct hash_ref *known = calloc(n_known + 1, sizeof(*known));
+	int ret = 0;
+
+	if (!known)
+		return -ENOMEM;
+	ns = ns && *ns ? ns : "default";
+	for (size_t i = 0; i < n_known; i++)
+		known[i] = (struct hash_ref){ d->state.world.policies[i].raw_hash, i };
+	qsort(known, n_known, sizeof(*known), hash_ref_cmp);
+	if (yu_seq_len(files) == 0)
+		ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL, "no files to apply");
+	for (size_t i = 0; !ret && i < yu_seq_len(files); i++) {
+		yaml_node_t *f = yu_seq_at(r->doc, files, i);
+		const char *name = yu_scalar(yu_map_get(r->doc, f, "name"));
+		int64_t size;
+
+		if (!name || yu_int(yu_map_get(r->doc, f, "size"), 0, INT64_MAX, &size) ||
+		    (uint64_t)size > r->payload_len - off) {
+			ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+					 "file entry %zu needs a name and a size "
+					 "within the request", i);
+			break;
+		}
+		ret = parse_file(d, in, known, n_known, r->payload + off, (size_t)size,
+				 name, ns, r->err);
+		off += (size_t)size;
+	}
+	if (!ret)
+		ret = check_duplicates(d, in, r->err);
+	free(known);
+	return ret;
+}
+
+static const char *kind_name(const struct seg_policy *p)
+{
+	return p->kind == SEG_KIND_K8S ? "networkpolicy.networking.k8s.io"
+				       : "segmentpolicy.segd.io";
+}
+
+static void report_docs(struct segd *d, const struct apply_input *in,
+			yaml_document_t *out, int res)
+{
+	int seq = yu_add_seq(out);
+
+	yu_set(out, res, "policies", seq);
+	for (size_t i = 0; i < in->n_docs; i++) {
+		const struct seg_policy *p = doc_policy(d, in, &in->docs[i]), *old = NULL;
+		const char *action = "unchanged";
+		int m = yu_add_map(out);
+
+		if (!in->docs[i].kept) {
+			old = seg_state_find_policy(&d->state, p->ns, p->name);
+			action = !old ? "created" :
+				 (old->source && p->source && !strcmp(old->source, p->source)) ?
+				 "unchanged" : "configured";
+		}
+		yu_append(out, seq, m);
+		yu_set_str(out, m, "kind", kind_name(p));
+		yu_set_str(out, m, "namespace", p->ns);
+		yu_set_str(out, m, "name", p->name);
+		yu_set_str(out, m, "action", action);
+	}
+}
+
+static void report_times(yaml_document_t *out, int res, const struct segd_phase_times *t)
+{
+	int tm = yu_add_map(out);
+
+	yu_set(out, res, "timing_us", tm);
+	yu_set_uint(out, tm, "parse", (uint64_t)(t->parse * 1000));
+	yu_set_uint(out, tm, "compile", (uint64_t)(t->compile * 1000));
+	yu_set_uint(out, tm, "kernel", (uint64_t)(t->kernel * 1000));
+	yu_set_uint(out, tm, "report", (uint64_t)(t->report * 1000));
+	yu_set_uint(out, tm, "persist", (uint64_t)(t->persist * 1000));
+}
+
+int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+{
+	struct apply_input in = { 0 };
+	struct seg_policy *arr = NULL;
+	size_t n_old = d->state.world.n_policies, n_arr = n_old, n_new;
+	bool dry = segd_arg_bool(r, "dry_run");
+	struct seg_compiled c = { 0 };
+	struct segd_phase_times t = { 0 };
+	struct seg_world w;
+	double t0 = segd_now_ms();
+	int ret;
+
+	if ((ret = read_files(d, r, &in)))
+		goto out;
+	t.parse = segd_now_ms() - t0;
+	/* candidate: the current policies with the parsed ones put in */
+	arr = calloc(n_old + in.n_parsed + 1, sizeof(*arr));
+	if (!arr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(arr, d->state.world.policies, n_old * sizeof(*arr));
+	for (size_t i = 0; i < in.n_parsed; i++) {
+		struct seg_policy *old = seg_state_find_policy(&d->state, in.parsed[i].ns,
+							       in.parsed[i].name);
+
+		arr[old ? (size_t)(old - d->state.world.policies) : n_arr++] = in.parsed[i];
+	}
+	w = segd_candidate_of(d);
+	w.policies = arr;
+	w.n_policies = n_arr;
+	ret = segd_compile_and_enforce(d, &w, dry, &c, r->err, &t);
+	if (ret)
+		goto out;
+
+	t0 = segd_now_ms();
+	report_docs(d, &in, out, res);
+	yu_set_bool(out, res, "dry_run", dry);
+	ret = segd_report_diff(&d->compiled, &c, &w, out, res);
+	t.report = segd_now_ms() - t0;
+	if (ret || dry) {
+		seg_compiled_free(&c);
+		goto times;
+	}
+	segd_install_compiled(d, &c);
+	/* commit: the parsed policies move into the state, then to disk */
+	t0 = segd_now_ms();
+	n_new = in.n_parsed;
+	for (size_t i = 0; i < n_new; i++) {
+		struct seg_policy *p;
+		char *ns = strdup(in.parsed[i].ns), *name = strdup(in.parsed[i].name);
+
+		if (!ns || !name || seg_state_put_policy(&d->state, &in.parsed[i])) {
+			free(ns);
+			free(name);
+			ret = -ENOMEM;
+			break;
+		}
+		p = seg_state_find_policy(&d->state, ns, name);
+		free(ns);
+		free(name);
+		if (!ret)
+			ret = segd_persist_policy(d, p, NULL, NULL, r->err);
+	}
+	t.persist = segd_now_ms() - t0;
+times:
+	report_times(out, res, &t);
+out:
+	free(arr);
+	apply_input_free(&in);
+	return ret;
+}
+
+int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+{
+	const char *name, *ns = segd_arg_ns(r);
+	struct seg_policy *p, *arr;
+	struct seg_compiled c;
+	struct seg_world w;
+	size_t n, idx;
+	int ret;
+
+	if ((ret = segd_arg_need(r, "name", &name)))
+		return ret;
+	p = seg_state_find_policy(&d->state, ns, name);
+	if (!p)
+		return seg_errorf(r->err, NULL, 0, 0, -ENOENT,
+				  "policy %s/%s not found; see `segctl get policies`",
+				  ns, name);
+	n = d->state.world.n_policies;
+	idx = (size_t)(p - d->state.world.policies);
+	arr = calloc(n, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	memcpy(arr, d->state.world.policies, idx * sizeof(*arr));
+	memcpy(arr + idx, p + 1, (n - idx - 1) * sizeof(*arr));
+	w = segd_candidate_of(d);
+	w.policies = arr;
+	w.n_policies = n - 1;
+	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
+	free(arr);
+	if (ret)
+		return ret;
+	segd_install_compiled(d, &c);
+	yu_set_str(out, res, "kind", kind_name(p));
+	yu_set_str(out, res, "namespace", ns);
+	yu_set_str(out, res, "name", name);
+	yu_set_str(out, res, "action", "deleted");
+	seg_state_del_policy(&d->state, ns, name);
+	return segd_persist_policy(d, NULL, ns, name, r->err);
+}

@@ -1,0 +1,130 @@
+/* test_cli_args.c - segctl's command line -> request, table-driven. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "args.h"
+#include "yaml_util.h"
+
+struct args_case {
+	char argv[12][40];  /* argv[0] is "segctl"; "" ends the list */
+	int exit;           /* SEGCTL_* from segctl_parse */
+	char command[24];   /* request command when exit == 0 ("" = help) */
+	char key[16];       /* an args key to check */
+	char value[40];     /* its scalar value ("" = not checked) */
+	char err[48];       /* substring of stderr when exit != 0 */
+};
+
+static const struct args_case cases[] = {
+	{ { "segctl", "status" }, 0, "status", "", "", "" },
+	{ { "segctl", "status", "-o", "json" }, 0, "status", "", "", "" },
+	{ { "segctl", "status", "-o", "xml" }, 2, "", "", "", "-o takes table, json or yaml" },
+	{ { "segctl", "namespace", "set", "shop", "--labels", "team=a" }, 0,
+	  "namespace.set", "labels", "team=a", "" },
+	{ { "segctl", "namespace", "set" }, 2, "", "", "", "takes one name" },
+	{ { "segctl", "endpoint", "add", "web", "-n", "shop", "--ip", "10.200.1.10",
+	    "--ifname", "veth1" }, 0, "endpoint.add", "namespace", "shop", "" },
+	{ { "segctl", "endpoint", "add", "web", "--ip=10.200.1.10", "--ifname=v1" }, 0,
+	  "endpoint.add", "ifname", "v1", "" },
+	{ { "segctl", "endpoint", "add", "web", "--ip", "10.200.1.10" }, 2, "", "", "",
+	  "needs --ip and --ifname" },
+	{ { "segctl", "endpoint", "add", "web", "--ifname", "v1", "--port", "80" }, 2, "",
+	  "", "", "does not take --port" },
+	{ { "segctl", "endpoint", "del", "web", "--namespace", "shop" }, 0,
+	  "endpoint.del", "name", "web", "" },
+	{ { "segctl", "attach", "up0", "--role", "uplink" }, 0, "attach", "ifname", "up0", "" },
+	{ { "segctl", "attach", "up0" }, 2, "", "", "", "needs --role uplink" },
+	{ { "segctl", "apply" }, 2, "", "", "", "one or more files" },
+	{ { "segctl", "apply", "/nonexistent/p.yaml" }, 2, "", "", "", "cannot read" },
+	{ { "segctl", "delete", "policy", "p1", "-n", "shop" }, 0, "policy.delete",
+	  "name", "p1", "" },
+	{ { "segctl", "get", "policies", "-o", "yaml" }, 0, "get", "what", "policies", "" },
+	{ { "segctl", "get", "pods" }, 2, "", "", "", "get policies, endpoints or namespaces" },
+	{ { "segctl", "frobnicate" }, 2, "", "", "", "unknown command" },
+	{ { "segctl" }, 2, "", "", "", "usage: segctl" },
+	{ { "segctl", "--bogus", "status" }, 2, "", "", "", "unknown option" },
+	{ { "segctl", "--socket", "/tmp/x.sock", "status" }, 0, "status", "", "", "" },
+	{ { "segctl", "get", "--help" }, 0, "", "", "", "" },
+	{ { "segctl", "--help" }, 0, "", "", "", "" },
+};
+
+ParameterizedTestParameters(cli, args)
+{
+	return cr_make_param_array(struct args_case, (void *)cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct args_case *c, cli, args)
+{
+	char *argv[13] = { 0 }, *errbuf = NULL, *outbuf = NULL;
+	size_t errlen = 0, outlen = 0;
+	FILE *err = open_memstream(&errbuf, &errlen), *out = open_memstream(&outbuf, &outlen);
+	struct segctl_cmd cmd;
+	int argc = 0, ret;
+
+	while (argc < 12 && c->argv[argc][0]) {
+		argv[argc] = c->argv[argc];
+		argc++;
+	}
+	ret = segctl_parse(argc, argv, &cmd, out, err);
+	fclose(err);
+	fclose(out);
+	cr_assert_eq(ret, c->exit, "%s %s: exit %d, stderr: %s", argv[1] ? argv[1] : "",
+		     argv[2] ? argv[2] : "", ret, errbuf);
+	if (ret) {
+		cr_assert(strstr(errbuf, c->err), "stderr '%s' lacks '%s'", errbuf, c->err);
+	} else if (!c->command[0]) {
+		cr_assert(cmd.help, "help expected");
+		cr_assert(strstr(outbuf, "usage: segctl"), "help text printed");
+	} else {
+		yaml_node_t *root = yu_root(&cmd.req);
+		yaml_node_t *args = yu_map_get(&cmd.req, root, "args");
+
+		cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, root, "command")), c->command);
+		if (c->key[0])
+			cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, args, c->key)),
+					 c->value, "args.%s", c->key);
+	}
+	segctl_cmd_free(&cmd);
+	free(errbuf);
+	free(outbuf);
+}
+
+Test(cli, socket_from_environment)
+{
+	char *argv[] = { "segctl", "status", NULL };
+	struct segctl_cmd cmd;
+
+	setenv("SEGD_SOCKET", "/tmp/env.sock", 1);
+	cr_assert_eq(segctl_parse(2, argv, &cmd, stdout, stderr), 0);
+	cr_assert_str_eq(cmd.socket, "/tmp/env.sock");
+	segctl_cmd_free(&cmd);
+	unsetenv("SEGD_SOCKET");
+	cr_assert_eq(segctl_parse(2, argv, &cmd, stdout, stderr), 0);
+	cr_assert_str_eq(cmd.socket, SEGCTL_DEFAULT_SOCKET);
+	segctl_cmd_free(&cmd);
+}
+
+Test(cli, apply_sends_files_raw)
+{
+	char path[] = "/tmp/segctl-test-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = { "segctl", "apply", path, path, "--dry-run", NULL };
+	struct segctl_cmd cmd;
+	yaml_node_t *args, *files;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, "abc: 1\n", 7), 7);
+	close(fd);
+	cr_assert_eq(segctl_parse(5, argv, &cmd, stdout, stderr), 0);
+	unlink(path);
+	args = yu_map_get(&cmd.req, yu_root(&cmd.req), "args");
+	files = yu_map_get(&cmd.req, args, "files");
+	cr_assert_eq(yu_seq_len(files), 2);
+	cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, yu_seq_at(&cmd.req, files, 1), "size")), "7");
+	cr_assert_eq(cmd.payload_len, 14);
+	cr_assert(!memcmp(cmd.payload, "abc: 1\nabc: 1\n", 14));
+	cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, args, "dry_run")), "true");
+	segctl_cmd_free(&cmd);
+}

@@ -1,0 +1,159 @@
+/* test_state_config.c - segd's config file and its state dir round trip. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "policy_parse.h"
+#include "state.h"
+
+struct config_case {
+	char text[128];
+	int ret;
+	int line, col;      /* of the error */
+	char msg[48];
+};
+
+static const struct config_case config_cases[] = {
+	{ "", 0, 0, 0, "" },
+	{ "socket: /run/x.sock\nbpffs: /sys/fs/bpf/x\nstate_dir: /var/lib/x\n", 0, 0, 0, "" },
+	{ "node_addresses: [10.0.0.1, fd00::1]\nlog_level: debug\n", 0, 0, 0, "" },
+	{ "socket: /a\nsockt: /b\n", -EINVAL, 2, 1, "unknown setting 'sockt'" },
+	{ "node_addresses: [10.0.0.300]\n", -EINVAL, 1, 18, "not an IPv4 or IPv6" },
+	{ "node_addresses: 10.0.0.1\n", -EINVAL, 1, 17, "must be a list" },
+	{ "log_level: loud\n", -EINVAL, 1, 12, "log_level must be" },
+	{ "socket:\n", -EINVAL, 1, 8, "needs a path" },
+	{ "- a\n- b\n", -EINVAL, 1, 1, "mapping of settings" },
+	{ "socket: [\n", -EINVAL, 2, 1, "invalid YAML" },
+};
+
+ParameterizedTestParameters(config, parse)
+{
+	return cr_make_param_array(struct config_case, (void *)config_cases,
+				   sizeof(config_cases) / sizeof(config_cases[0]));
+}
+
+ParameterizedTest(struct config_case *c, config, parse)
+{
+	struct segd_config_file cfg = { 0 };
+	enum seg_log_level level = SEG_LOG_INFO;
+	struct seg_error err = { 0 };
+	int ret = segd_config_parse(c->text, strlen(c->text), "segd.yaml", &cfg, &level, &err);
+
+	cr_assert_eq(ret, c->ret, "'%s': ret %d (%s)", c->text, ret, err.msg);
+	if (ret) {
+		cr_assert_eq(err.line, c->line, "'%s': line %d", c->text, err.line);
+		cr_assert_eq(err.col, c->col, "'%s': col %d", c->text, err.col);
+		cr_assert(strstr(err.msg, c->msg), "'%s' lacks '%s'", err.msg, c->msg);
+	}
+	segd_config_free(&cfg);
+}
+
+Test(config, defaults_fill_only_what_is_unset)
+{
+	struct segd_config_file cfg = { 0 };
+	struct seg_error err = { 0 };
+	const char *t = "socket: /tmp/s.sock\nnode_addresses: [169.254.1.1]\n";
+
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0);
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_str_eq(cfg.socket_path, "/tmp/s.sock");
+	cr_assert_str_eq(cfg.bpffs, SEGD_DEFAULT_BPFFS);
+	cr_assert_str_eq(cfg.state_dir, SEGD_DEFAULT_STATE_DIR);
+	cr_assert_eq(cfg.n_node_addrs, 1);
+	segd_config_free(&cfg);
+}
+
+static const char policy_text[] =
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: db, namespace: shop}\n"
+	"spec:\n  podSelector: {matchLabels: {app: db}}\n  ingress: []\n";
+
+Test(state, round_trip_through_the_state_dir)
+{
+	char dir[] = "/tmp/segd-state-test-XXXXXX";
+	struct seg_state s, t;
+	struct seg_labels l = { 0 };
+	struct seg_endpoint ep = { 0 };
+	struct seg_policy *p = NULL;
+	struct seg_error err = { 0 };
+	size_t np = 0;
+	char cmd[128];
+
+	cr_assert(mkdtemp(dir));
+	cr_assert_eq(seg_state_init(&s), 0);
+	cr_assert_eq(seg_labels_parse("team=shop", &l, &err), 0);
+	cr_assert_eq(seg_state_set_ns(&s, "shop", &l), 0);
+	ep.name = strdup("web");
+	ep.ns = strdup("shop");
+	strcpy(ep.ifname, "veth-web");
+	cr_assert_eq(seg_addr_parse("10.200.1.10", &ep.ips[ep.n_ips++]), 0);
+	cr_assert_eq(seg_addr_parse("fd00:200::10", &ep.ips[ep.n_ips++]), 0);
+	cr_assert_eq(seg_labels_parse("app=web", &ep.labels, &err), 0);
+	cr_assert_eq(seg_state_put_ep(&s, &ep), 0);
+	cr_assert_eq(seg_state_add_uplink(&s, "up0"), 0);
+	cr_assert_eq(seg_policy_parse(policy_text, strlen(policy_text), "db.yaml", NULL,
+				      &p, &np, &err), 0, "%s", err.msg);
+	p[0].raw_hash = 0x1234abcd5678ef00ull;
+	cr_assert_eq(seg_state_put_policy(&s, &p[0]), 0);
+	seg_policies_free(p, np);
+	cr_assert_eq(seg_state_save(&s, dir), 0);
+
+	cr_assert_eq(seg_state_load(&t, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(t.world.n_namespaces, 2); /* default + shop */
+	cr_assert_str_eq(seg_labels_get(&seg_state_find_ns(&t, "shop")->labels, "team"), "shop");
+	cr_assert_str_eq(seg_labels_get(&seg_state_find_ns(&t, "shop")->labels,
+					"kubernetes.io/metadata.name"), "shop");
+	cr_assert_eq(t.world.n_endpoints, 1);
+	cr_assert_eq(t.world.endpoints[0].n_ips, 2);
+	cr_assert_eq(t.world.endpoints[0].endpoint_id, 1);
+	cr_assert_str_eq(t.world.endpoints[0].ifname, "veth-web");
+	cr_assert_eq(memcmp(&t.world.endpoints[0].ips[1], &s.world.endpoints[0].ips[1], 16), 0);
+	cr_assert_eq(t.n_uplinks, 1);
+	cr_assert_eq(t.world.n_policies, 1);
+	cr_assert_str_eq(t.world.policies[0].name, "db");
+	cr_assert_eq(t.world.policies[0].raw_hash, 0x1234abcd5678ef00ull);
+	cr_assert(t.world.policies[0].enforce[0] && !t.world.policies[0].enforce[1]);
+	seg_state_free(&t);
+
+	/* a removed policy's file goes, and a reload no longer sees it */
+	cr_assert_eq(seg_state_remove_policy(dir, "shop", "db"), 0);
+	cr_assert_eq(seg_state_load(&t, dir, &err), 0);
+	cr_assert_eq(t.world.n_policies, 0);
+	seg_state_free(&t);
+	seg_state_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(state, missing_dir_is_a_fresh_state)
+{
+	struct seg_state s;
+	struct seg_error err = { 0 };
+
+	cr_assert_eq(seg_state_load(&s, "/nonexistent/segd-state", &err), 0);
+	cr_assert_eq(s.world.n_namespaces, 1);
+	cr_assert_str_eq(s.world.namespaces[0].name, "default");
+	seg_state_free(&s);
+}
+
+Test(state, corrupt_state_file_is_reported_with_position)
+{
+	char dir[] = "/tmp/segd-state-test-XXXXXX", path[64], cmd[128];
+	struct seg_state s;
+	struct seg_error err = { 0 };
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.yaml", dir);
+	f = fopen(path, "w");
+	fputs("version: 1\nendpoints:\n  - name: x\n", f);
+	fclose(f);
+	cr_assert_neq(seg_state_load(&s, dir, &err), 0);
+	cr_assert_eq(err.line, 3, "line %d: %s", err.line, err.msg);
+	seg_state_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
