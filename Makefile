@@ -47,6 +47,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
 .PHONY: all deps demo check test unit bpf-test e2e fuzz bench install clean
+# BPF objects and skeletons are products, not intermediates: keep them
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h
 all: $(BUILD)/segd $(BUILD)/segctl
 
 deps:
@@ -124,6 +126,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/segd $(DESTDIR)$(PREFIX)/sbin/segd
 	install -m 0755 $(BUILD)/segctl $(DESTDIR)$(PREFIX)/bin/segctl
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 docs/man/segd.8 docs/man/segctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/segd-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf $(BUILD)

@@ -63,6 +63,56 @@ int seg_compile(const struct seg_world *world, struct seg_compiled *out,
 		struct seg_error *err);
 void seg_compiled_free(struct seg_compiled *c);
 
+/* ---- incremental compilation ---------------------------------------------- */
+
+/* What a caller keeps between compilations to make the next one cheap.
+ * Opaque; one per compiling thread (not thread-safe). It never changes
+ * what is compiled: seg_compile_cached() gives exactly (byte for byte,
+ * errors included) what seg_compile() gives for the same world.
+ *
+ * It holds, content-addressed, each policy's entries as compiled (rule ids
+ * local to the policy, rebased by addition when merged), and the final
+ * per-local-identity entries of the last successful compilation. A policy
+ * is "unchanged" when everything the compiler reads from it (namespace,
+ * subject, enforce, every rule's action, direction, peers and ports - not
+ * its name, file or source text) is equal, compared byte for byte, not by
+ * pointer; renamed, reordered or re-parsed policies are reused too. Only
+ * the local identities selected by an added, removed or changed policy are
+ * recomputed; rule ids that shift because a policy before them gained or
+ * lost rules are renumbered in place.
+ *
+ * Everything is recompiled when the identity universe changes: an
+ * endpoint label set (identity) appears or disappears, namespace labels of
+ * a namespace holding endpoints change, or the set of distinct CIDR
+ * prefixes used by rules changes. Endpoint addresses, ifindexes, ids and
+ * host addresses are not part of it (the ipcache is rebuilt every time),
+ * so adding an endpoint with an existing label set is incremental. */
+struct seg_compile_cache;
+
+/* *out = a new empty cache. 0 or -ENOMEM. */
+int seg_compile_cache_new(struct seg_compile_cache **out);
+void seg_compile_cache_free(struct seg_compile_cache *cache);
+
+/* seg_compile(world, out, err), reusing and then updating `cache` (NULL:
+ * plain seg_compile). The world may be any world - the cache finds out
+ * itself what changed since the compilation it last saw. On failure the
+ * cache is emptied (the next call compiles in full) and err is exactly
+ * what seg_compile() reports. */
+int seg_compile_cached(const struct seg_world *world,
+		       struct seg_compile_cache *cache,
+		       struct seg_compiled *out, struct seg_error *err);
+
+/* What the last seg_compile_cached() did, for tests and benchmarks. */
+struct seg_compile_cache_stats {
+	bool full;               /* nothing reused (first call, universe changed) */
+	size_t policies_reused;  /* policies whose entries came from the cache */
+	size_t policies_compiled;
+	size_t idents_rebuilt;   /* local identities whose entries were re-merged */
+	size_t idents_reused;
+};
+void seg_compile_cache_stats(const struct seg_compile_cache *cache,
+			     struct seg_compile_cache_stats *st);
+
 /* Identity of an address per the compiled ipcache (exact, then longest
  * prefix, then WORLD). Used by `explain` and tests. */
 uint32_t seg_compiled_identity_of(const struct seg_compiled *c,

@@ -353,9 +353,11 @@ int segc_finish_entries(struct ctx *x)
 	for (size_t i = 0; i < x->n_ids && !rc; i++) {
 		struct bucket *b = &x->bk[i];
 
-		rc = segc_bk_sort(x, b);
-		if (!rc)
-			rc = materialise_denies(x, b);
+		if (!x->bk_final || !x->bk_final[i]) {
+			rc = segc_bk_sort(x, b);
+			if (!rc)
+				rc = materialise_denies(x, b);
+		}
 		total += b->n;
 		if (!rc && total > SEGD_MAX_POLICY_ENTRIES)
 			rc = -E2BIG;

@@ -164,6 +164,7 @@ struct ctx {
 	uint64_t *tmp, *kv;           /* scratch: radix sort, deny codes */
 	size_t cap_tmp, n_kv, cap_kv;
 	struct bucket *bk;            /* per ident: the entries */
+	const uint8_t *bk_final;      /* per ident: bk[] already final, or NULL */
 	size_t raw;                   /* codes pushed since the last compaction */
 	size_t n_entries;             /* after segc_finish_entries */
 	size_t *pol_order;
