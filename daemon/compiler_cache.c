@@ -149,7 +149,8 @@ static uint64_t fp_hash(const char *p, size_t n)
 		uint64_t w;
 
 		memcpy(&w, p + i, 8);
-		h = segc_mix64(h ^ w) + n;
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
 	}
 	for (size_t i = n & ~(size_t)7; i < n; i++)
 		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
@@ -262,8 +263,8 @@ void seg_compile_cache_stats(const struct seg_compile_cache *c,
 /* p's entries, rule ids 1..n, as a new entry (via the scratch buckets tbk,
  * left empty) */
 static int compile_policy(struct ctx *x, struct bucket *tbk,
-			  const struct seg_policy *p, uint64_t h,
-			  struct pol_entry **out)
+			  const struct seg_policy *p, const struct sbuf *fp,
+			  uint64_t h, struct pol_entry **out)
 {
 	struct pol_entry *e = calloc(1, sizeof(*e));
 	size_t subj, total = 0;
@@ -277,16 +278,18 @@ static int compile_policy(struct ctx *x, struct bucket *tbk,
 	e->n_subj = x->sets[subj].n;
 	e->subj = malloc((e->n_subj + 1) * sizeof(*e->subj));
 	e->run = malloc((e->n_subj + 1) * sizeof(*e->run));
-	e->fp = malloc(x->sb.n + 1);
+	e->fp = malloc(fp->n + 1);
 	if (!e->subj || !e->run || !e->fp) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	memcpy(e->fp, x->sb.p, x->sb.n);
-	e->n_fp = x->sb.n;
+	memcpy(e->fp, fp->p, fp->n);
+	e->n_fp = fp->n;
 	e->hash = h;
 	e->n_rules = p->n_rules;
-	memcpy(e->subj, x->pool + x->sets[subj].off, e->n_subj * sizeof(*e->subj));
+	if (e->n_subj)
+		memcpy(e->subj, x->pool + x->sets[subj].off,
+		       e->n_subj * sizeof(*e->subj));
 	segc_sort_u32(e->subj, e->n_subj);
 	for (size_t k = 0; k < e->n_subj && !rc; k++) {
 		rc = segc_bk_sort(x, &tbk[e->subj[k]]);
@@ -301,7 +304,8 @@ static int compile_policy(struct ctx *x, struct bucket *tbk,
 		if (k == e->n_subj)
 			break;
 		b = &tbk[e->subj[k]];
-		memcpy(e->codes + n, b->v, b->n * sizeof(*b->v));
+		if (b->n)
+			memcpy(e->codes + n, b->v, b->n * sizeof(*b->v));
 		n += b->n;
 		b->n = b->n_sorted = 0;
 	}
@@ -433,6 +437,7 @@ int seg_compile_cached(const struct seg_world *world,
 		       struct seg_error *err)
 {
 	struct run_state s = { 0 };
+	struct sbuf fp = { 0 };         /* policy fingerprints */
 	uint8_t *final = NULL;
 	struct ctx x;
 	uint32_t base = 0;
@@ -467,15 +472,15 @@ int seg_compile_cached(const struct seg_world *world,
 		struct pol_entry *e;
 		uint64_t h;
 
-		fp_policy(&x.sb, p);
-		if ((rc = x.sb.err))
+		fp_policy(&fp, p);
+		if ((rc = fp.err))
 			goto fail;
-		h = fp_hash(x.sb.p, x.sb.n);
-		e = tab_find(c, h, x.sb.p, x.sb.n);
+		h = fp_hash(fp.p, fp.n);
+		e = tab_find(c, h, fp.p, fp.n);
 		if (e) {
 			c->st.policies_reused++;
 		} else {
-			rc = compile_policy(&x, s.tbk, p, h, &e);
+			rc = compile_policy(&x, s.tbk, p, &fp, h, &e);
 			if (!rc && (rc = tab_add(c, e)))
 				entry_free(e);
 			if (rc)
@@ -501,24 +506,24 @@ int seg_compile_cached(const struct seg_world *world,
 	x.bk_final = final;
 	if (!rc)
 		rc = segc_finish(&x, out);
-	if (!rc)
-		rc = keep(c, &x, base);
 	if (rc)
 		goto fail;
+	if (keep(c, &x, base))
+		cache_reset(c);         /* *out is fine; start over next time */
 	goto out;
 fail:
-	/* the exact error (or, on a surprise, the exact result) of a plain
-	 * compile; the next call starts from nothing */
+	/* the exact error (or, after a transient failure, the exact result)
+	 * of a plain compile; the next call starts from nothing */
 	cache_reset(c);
-	if (rc != -ENOMEM || out->entries == NULL)
-		rc = seg_compile(world, out, err);
+	rc = seg_compile(world, out, err);
 out:
-	segc_ctx_free(&x);
 	segc_buckets_free(s.tbk, x.n_ids);
+	segc_ctx_free(&x);
 	free(s.ord);
 	free(s.base);
 	free(s.touched);
 	free(s.remap);
 	free(final);
+	free(fp.p);
 	return rc;
 }

@@ -64,6 +64,8 @@ int segc_port_keys(const struct seg_rule *r, uint64_t **v, size_t *n,
 
 static int rem_add(struct ctx *x, size_t *n, const uint32_t *ids, size_t k)
 {
+	if (!k)
+		return 0;
 	if (segc_grow(&x->rem, &x->cap_rem, *n + k, sizeof(*x->rem)))
 		return -ENOMEM;
 	memcpy(x->rem + *n, ids, k * sizeof(*ids));

@@ -47,7 +47,7 @@ int segd_compile_and_enforce(struct segd *d, const struct seg_world *w, bool dry
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = seg_compile(w, out, err);
+	ret = seg_compile_cached(w, d->compile_cache, out, err);
 	if (t)
 		t->compile = segd_now_ms() - t0;
 	if (ret)

@@ -29,6 +29,7 @@ struct segd {
 	struct seg_state state;           /* desired state, as persisted */
 	struct seg_compiled compiled;     /* what the kernel enforces now */
 	struct seg_datapath *dp;          /* NULL: no kernel (tests, -n) */
+	struct seg_compile_cache *compile_cache; /* reuse across compiles; may be NULL */
 	bool dirty;                       /* state differs from disk */
 };
 

@@ -203,6 +203,8 @@ static int run(struct segd *d, const struct options *o)
 		report("cannot restore state", &err);
 		return 1;
 	}
+	if (seg_compile_cache_new(&d->compile_cache))
+		seg_log(SEG_LOG_WARN, "no memory for the compile cache; compiling in full");
 	ret = seg_dp_open(d->cfg.bpffs, &d->dp);
 	if (ret) {
 		seg_log(SEG_LOG_ERROR, "cannot load BPF programs with maps under %s: %s; "
@@ -255,6 +257,8 @@ out:
 	/* user-space handles only: pinned maps and attached programs stay */
 	seg_dp_close(d->dp);
 	d->dp = NULL;
+	seg_compile_cache_free(d->compile_cache);
+	d->compile_cache = NULL;
 	return ret ? 1 : 0;
 }
 
