@@ -556,8 +556,8 @@ static int bench_apply(void)
 		/* one-rule change, spaced (the usual case: a human or a
 		 * controller, far more than a grace period apart) */
 		err = err ? err : timed_apply(dp, &big1, &one[r]);
-		usleep(SETTLE_US);
-		/* and straight back, without a pause */
+		/* and straight back, without a pause: this one may wait for
+		 * the rest of the previous flip's grace period */
 		err = err ? err : timed_apply(dp, &big, &b2b[r]);
 		usleep(SETTLE_US);
 		/* a 10-rule state after the 10k one (everything changes) */

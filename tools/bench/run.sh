@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every benchmark, each printing its cases side by side with ratios.
+# `make bench` builds them and runs this (root: BPF and namespaces).
+# Numbers are for reading, never pass/fail: docs/performance.md has ours.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${BUILD:-build}
+echo "== compiler (pure user space)"; "$B/bench_compile"
+echo; echo "== datapath per packet (BPF_PROG_TEST_RUN)"; "$B/bench_datapath"
+if [ -x "$B/bench_apply_kernel" ]; then
+	echo; echo "== writing compiled state to the kernel"; "$B/bench_apply_kernel"
+fi
+echo; echo "== segctl apply end to end (segd in a namespace)"; bash tools/bench/apply.sh
