@@ -67,6 +67,21 @@ static uint32_t id_assign(uint32_t *set, size_t cap, const char *key,
 	return first + h;
 }
 
+/* "ep:<ns>\n<k>=<v>\n..." into sb (labels are kept sorted) */
+static void identity_key(struct sbuf *sb, const struct seg_endpoint *e)
+{
+	sb->n = 0;
+	segc_sb_str(sb, "ep:");
+	segc_sb_str(sb, ep_ns(e));
+	segc_sb_str(sb, "\n");
+	for (size_t j = 0; j < e->labels.n; j++) {
+		segc_sb_str(sb, e->labels.v[j].key);
+		segc_sb_str(sb, "=");
+		segc_sb_str(sb, e->labels.v[j].value);
+		segc_sb_str(sb, "\n");
+	}
+}
+
 int segc_build_identities(struct ctx *x)
 {
 	const struct seg_world *w = x->w;
@@ -85,16 +100,7 @@ int segc_build_identities(struct ctx *x)
 	for (size_t i = 0; i < w->n_endpoints; i++) {
 		const struct seg_endpoint *e = &w->endpoints[i];
 
-		sb.n = 0;
-		segc_sb_str(&sb, "ep:");
-		segc_sb_str(&sb, ep_ns(e));
-		segc_sb_str(&sb, "\n");
-		for (size_t j = 0; j < e->labels.n; j++) {
-			segc_sb_str(&sb, e->labels.v[j].key);
-			segc_sb_str(&sb, "=");
-			segc_sb_str(&sb, e->labels.v[j].value);
-			segc_sb_str(&sb, "\n");
-		}
+		identity_key(&sb, e);
 		rc = sb.err ? sb.err : ns_add(x, ep_ns(e));
 		if (rc)
 			goto out;
@@ -125,16 +131,7 @@ int segc_build_identities(struct ctx *x)
 	for (size_t i = 0; i < w->n_endpoints; i++) {
 		const struct seg_endpoint *e = &w->endpoints[i];
 
-		sb.n = 0;
-		segc_sb_str(&sb, "ep:");
-		segc_sb_str(&sb, ep_ns(e));
-		segc_sb_str(&sb, "\n");
-		for (size_t j = 0; j < e->labels.n; j++) {
-			segc_sb_str(&sb, e->labels.v[j].key);
-			segc_sb_str(&sb, "=");
-			segc_sb_str(&sb, e->labels.v[j].value);
-			segc_sb_str(&sb, "\n");
-		}
+		identity_key(&sb, e);
 		if (sb.err) {
 			rc = sb.err;
 			goto out;

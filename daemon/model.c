@@ -210,12 +210,19 @@ static const char *check_dns_subdomain(const char *s, size_t n)
 	return NULL;
 }
 
-/* Validate a label key; *bad_off gets the offset of the offending part. */
-static const char *check_key(const char *s, size_t n, size_t *bad_off)
+const char *seg_label_value_problem(const char *s, size_t n)
+{
+	return n ? check_name63(s, n) : NULL;
+}
+
+const char *seg_label_key_problem(const char *s, size_t n, size_t *bad_off)
 {
 	const char *slash = memchr(s, '/', n);
 	const char *why;
+	size_t unused;
 
+	if (!bad_off)
+		bad_off = &unused;
 	*bad_off = 0;
 	if (n == 0)
 		return "key must not be empty";
@@ -296,7 +303,7 @@ int seg_labels_parse(const char *text, struct seg_labels *out,
 		kn = (size_t)(eq - item);
 		vn = n - kn - 1;
 		voff = kn + 1;
-		why = check_key(item, kn, &bad);
+		why = seg_label_key_problem(item, kn, &bad);
 		if (why) {
 			rc = seg_errorf(err, NULL, 0, col + (int)bad, EINVAL,
 					"label '%.*s' at column %d: invalid key "

@@ -176,6 +176,10 @@ const char *seg_labels_get(const struct seg_labels *l, const char *key);
 int seg_labels_parse(const char *text, struct seg_labels *out,
 		     struct seg_error *err);
 int seg_labels_copy(struct seg_labels *dst, const struct seg_labels *src);
+/* Why key/value is not valid Kubernetes label syntax, or NULL when it is.
+ * *bad_off (may be NULL) gets the offset of the offending part of a key. */
+const char *seg_label_key_problem(const char *key, size_t len, size_t *bad_off);
+const char *seg_label_value_problem(const char *value, size_t len);
 void seg_selector_free(struct seg_selector *s);
 bool seg_selector_matches(const struct seg_selector *s,
 			  const struct seg_labels *l);

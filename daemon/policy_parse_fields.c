@@ -12,73 +12,6 @@
 
 /* ---- labels and selectors ---------------------------------------------------- */
 
-static bool is_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9');
-}
-
-static const char *check_name63(const char *s, size_t n)
-{
-	if (n > 63)
-		return "must be at most 63 characters";
-	if (!is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return "must begin and end with a letter or digit";
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return "may contain only letters, digits, '-', '_' and '.'";
-	return NULL;
-}
-
-static const char *check_prefix(const char *s, size_t n)
-{
-	size_t start = 0;
-
-	if (n > 253)
-		return "prefix must be at most 253 characters";
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.') {
-			if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-				return "prefix must be a DNS subdomain (lowercase "
-				       "letters, digits, '-' and '.')";
-			continue;
-		}
-		if (i == start || i - start > 63 || s[start] == '-' ||
-		    s[i - 1] == '-')
-			return "prefix must be a DNS subdomain (dot-separated "
-			       "parts of 1-63 characters, alphanumeric at both "
-			       "ends)";
-		start = i + 1;
-	}
-	return NULL;
-}
-
-const char *pp_check_label_key(const char *s)
-{
-	const char *slash = strchr(s, '/');
-	const char *name = slash ? slash + 1 : s;
-
-	if (!*s)
-		return "a label key must not be empty";
-	if (slash) {
-		const char *why = check_prefix(s, (size_t)(slash - s));
-
-		if (why)
-			return why;
-		if (strchr(name, '/'))
-			return "a label key may contain at most one '/'";
-	}
-	if (!*name)
-		return "the name part must not be empty";
-	return check_name63(name, strlen(name));
-}
-
-const char *pp_check_label_value(const char *s)
-{
-	return *s ? check_name63(s, strlen(s)) : NULL;
-}
-
 int pp_label_key(const struct pp *c, yaml_node_t *n, const char *what,
 		     const char **out)
 {
@@ -87,7 +20,7 @@ int pp_label_key(const struct pp *c, yaml_node_t *n, const char *what,
 
 	if (ret)
 		return ret;
-	why = pp_check_label_key(*out);
+	why = seg_label_key_problem(*out, strlen(*out), NULL);
 	if (why)
 		return pp_err(c, n, "invalid label key '%s' in %s: %s", Q(*out),
 			      what, why);
@@ -107,7 +40,7 @@ int pp_label_value(const struct pp *c, yaml_node_t *n, const char *what,
 		return pp_err(c, n, "label value in %s must be a string, not %s",
 			      what, pp_type_name(n));
 	*out = yu_scalar(n);
-	why = pp_check_label_value(*out);
+	why = seg_label_value_problem(*out, strlen(*out));
 	if (why)
 		return pp_err(c, n, "invalid label value '%s' in %s: %s", Q(*out),
 			      what, why);

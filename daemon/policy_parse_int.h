@@ -69,9 +69,6 @@ int pp_label_key(const struct pp *c, yaml_node_t *n, const char *what,
 		 const char **out);
 int pp_label_value(const struct pp *c, yaml_node_t *n, const char *what,
 		   const char **out);
-/* Label key / value syntax checks; NULL when valid, else why not. */
-const char *pp_check_label_key(const char *s);
-const char *pp_check_label_value(const char *s);
 
 /* Kind-specific spec parsers (policy_parse_k8s.c, policy_parse_seg.c).
  * p->name/ns are set; they fill subject, enforce, audit and rules. */

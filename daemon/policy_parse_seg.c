@@ -84,7 +84,7 @@ static int check_segments(const struct segctx *x)
 		ret = pp_want_str(c, k, "segment name", &name);
 		if (ret)
 			break;
-		why = *name ? pp_check_label_value(name) : "must not be empty";
+		why = *name ? seg_label_value_problem(name, strlen(name)) : "must not be empty";
 		if (why)
 			return pp_err(c, k, "invalid segment name '%s': %s",
 				      Q(name), why);
