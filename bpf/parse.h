@@ -4,7 +4,7 @@
  * parse_packet() works on [data, data_end) starting at the Ethernet header
  * and fills a struct segd_pkt. Every access is bounds-checked against
  * data_end (for the verifier) and against the IP length (for semantics).
- * Verdicts: PARSE_OK (policy applies), PARSE_PASS (ARP, ICMPv6 NDP: forward
+ * Verdicts: PARSE_OK (policy applies), PARSE_PASS (ARP, ICMPv6 NDP/MLD: forward
  * without policy), PARSE_DROP (p->reason says why).
  */
 #ifndef SEGD_BPF_PARSE_H
@@ -163,8 +163,12 @@ static __always_inline int parse_l4(void *data, void *data_end,
 			p->sport = (l4[4] << 8) | l4[5];
 			p->dport = p->sport;
 		}
-		if (p->v6 && type >= 133 && type <= 137)
-			return PARSE_PASS; /* NDP: neighbours must resolve */
+		/* link-scope control: NDP (133-137) so neighbours resolve,
+		 * MLD (130-132, 143) so multicast listeners work; neither is
+		 * ever forwarded off the link */
+		if (p->v6 && ((type >= 133 && type <= 137) ||
+			      (type >= 130 && type <= 132) || type == 143))
+			return PARSE_PASS;
 		p->icmp_err = p->frag == SEGD_FRAG_NONE &&
 			      icmp_is_error(p->v6, type);
 		break;
