@@ -1,0 +1,104 @@
+/* datapath_int.h - private to daemon/datapath*.c: the datapath object and
+ * what its parts share. Nothing outside the datapath includes this.
+ *
+ *   datapath.c         open/adopt, close, generation, map and program fds,
+ *                      program pins, counters, map usage
+ *   datapath_tables.c  normalized tables (what one inner map holds), probe
+ *                      hints, the delta between two tables
+ *   datapath_apply.c   inner-map building, batch writes, grace periods,
+ *                      seg_dp_apply
+ *   datapath_attach.c  tc and XDP attach, detach, query
+ */
+#ifndef SEGD_DATAPATH_INT_H
+#define SEGD_DATAPATH_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+
+#include "datapath.h"
+#include "segd_tc.skel.h"
+#include "segd_xdp.skel.h"
+
+/* the three two-slot map-in-maps, in this order everywhere */
+enum { IN_POLICY, IN_EXACT, IN_LPM, IN_COUNT };
+
+extern const char *const dp_outer_names[IN_COUNT];
+/* key and value size of each inner map's records */
+extern const size_t dp_tbl_ks[IN_COUNT];
+extern const size_t dp_tbl_vs[IN_COUNT];
+
+struct inner_tmpl {
+	enum bpf_map_type type;
+	uint32_t key_size, value_size, max_entries, flags;
+};
+
+/* n (key, value) records, sorted by key bytes, unique keys: exactly what
+ * one inner map holds */
+struct tbl {
+	uint8_t *rec;
+	size_t n, cap;          /* records, bytes allocated */
+};
+
+enum { SLOT_UNKNOWN = 0, SLOT_KNOWN = 1 };
+
+/* what user space knows about one policy slot's inner maps */
+struct seg_slot {
+	int state;                 /* SLOT_UNKNOWN / SLOT_KNOWN */
+	uint32_t id[IN_COUNT];     /* inner map ids the content belongs to */
+	struct tbl t[IN_COUNT];
+};
+
+struct seg_datapath {
+	struct segd_tc_bpf *tc;
+	struct segd_xdp_bpf *xdp;
+	struct inner_tmpl tmpl[IN_COUNT];
+	int ncpus;
+	struct seg_slot slot[SEGD_POLICY_SLOTS];
+	/* the buffers of the content an apply replaced, reused by the next
+	 * one: touching 11 MB of fresh pages costs more than filling them */
+	struct tbl spare[IN_COUNT];
+	/* grace periods (datapath_apply.c) */
+	int gp_outer, gp_inner;
+	bool gp_init, gp_thread_ok, gp_stop, gp_pending, gp_busy;
+	bool gp_done_valid;
+	uint32_t gp_req_gen, gp_done_gen;
+	pthread_t gp_tid;
+	pthread_mutex_t gp_mu;
+	pthread_cond_t gp_cv;
+};
+
+/* ---- datapath.c ---------------------------------------------------------- */
+int dp_read_gen(struct seg_datapath *dp, uint32_t *gen);
+int dp_outer_fd(struct seg_datapath *dp, int which);
+
+/* ---- datapath_tables.c --------------------------------------------------- */
+void dp_tbl_free(struct tbl *t);
+/* The three tables exactly as the inner maps must hold them (sorted,
+ * unique, probe hints OR'd into the exact ipcache values); rule ids are
+ * validated. Buffers come from dp->spare when they are big enough. */
+int dp_normalize(struct seg_datapath *dp, const struct seg_compiled *c,
+		 struct tbl out[IN_COUNT]);
+
+struct delta {
+	uint8_t *del;          /* keys to delete */
+	size_t n_del;
+	uint8_t *up_k, *up_v;  /* keys and values to add or change */
+	size_t n_up;
+};
+
+/* What turns normalized table o into n. */
+int dp_tbl_diff(const struct tbl *o, const struct tbl *n, size_t ks,
+		size_t vs, struct delta *d);
+void dp_delta_free(struct delta *d);
+
+/* ---- datapath_apply.c ---------------------------------------------------- */
+/* Grace-period machinery, and the first grace period an adopted state
+ * needs before an apply may touch the inactive slot. */
+int dp_apply_init(struct seg_datapath *dp);
+/* Stops the helper thread, frees what the slots and spares hold. */
+void dp_apply_fini(struct seg_datapath *dp);
+
+#endif /* SEGD_DATAPATH_INT_H */
