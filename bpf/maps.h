@@ -105,4 +105,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_rules SEC(".maps");
 
+/* remote-specific probe hints per (slot, local endpoint id); see
+ * segd_abi.h. An array: the lookup is inlined, no hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SEGD_POLICY_SLOTS * SEGD_LHINT_EPS);
+	__type(key, __u32);
+	__type(value, struct segd_lhint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_lhints SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

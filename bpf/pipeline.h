@@ -14,7 +14,9 @@
  * 40-byte CT hash, plain counter adds. The policy and LPM maps of the slot
  * are only looked up when a decision is needed (view_full). Hash probes
  * are what costs here (jhash rounds are latency-bound), so every lookup
- * that cannot change the outcome is skipped.
+ * that cannot change the outcome is skipped: by the ipcache flags, and for
+ * the remote-specific probes by the local endpoint's segd_lhints entry
+ * (lhint_kinds: an inlined array lookup, no hash).
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
  */
@@ -81,8 +83,10 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 			if (view_full(&v))
 				return SEGD_REASON_NO_STATE;
 			remote_id = identity_of(&v, raddr);
-			policy_decide(&v, local_id, lflags, remote_id, od,
-				      p->proto, p->has_ports, port, &d);
+			policy_decide(&v, local_id, lflags, remote_id,
+				      lhint_kinds(&v, lv->endpoint_id, od,
+						  remote_id),
+				      od, p->proto, p->has_ports, port, &d);
 			if (d.verdict != SEGD_VERDICT_ALLOW) {
 				bpf_map_delete_elem(&segd_ct, &k);
 				return SEGD_REASON_CT_REVOKED;
@@ -100,8 +104,9 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
 	remote_id = identity_of(&v, raddr);
-	policy_decide(&v, local_id, lflags, remote_id, dir, p->proto,
-		      p->has_ports, p->dport, &d);
+	policy_decide(&v, local_id, lflags, remote_id,
+		      lhint_kinds(&v, lv->endpoint_id, dir, remote_id), dir,
+		      p->proto, p->has_ports, p->dport, &d);
 	if (hook == SEGD_HOOK_XDP && d.verdict == SEGD_VERDICT_ALLOW)
 		return SEGD_R_UNCOUNTED;
 	count_rule(d.rule_id, p->ip_len);

@@ -130,12 +130,47 @@ static __always_inline int anyrem_proto_may_hit(__u32 lflags, __u8 dir,
 	return (lflags & SEGD_EPF_ANYREM_PROTO(dir, proto_class(proto))) != 0;
 }
 
+#define SEGD_RKINDS_ALL 0xfu
+
+/* Which remote-specific probe kinds (bit 1 << SEGD_PROBE_*) may hit for
+ * this local endpoint and remote identity, from segd_lhints of the view's
+ * slot; all of them when there is no valid entry of this generation. One
+ * inlined array lookup, no hash. Necessary conditions only. */
+static __always_inline __u32 lhint_kinds(struct segd_view *v,
+					 __u32 endpoint_id, __u8 dir,
+					 __u32 remote_id)
+{
+	struct segd_lhint *h;
+	__u32 idx;
+	__u64 x;
+
+	if (endpoint_id == 0 || endpoint_id >= SEGD_LHINT_EPS)
+		return SEGD_RKINDS_ALL;
+	idx = v->slot * SEGD_LHINT_EPS + endpoint_id;
+	h = bpf_map_lookup_elem(&segd_lhints, &idx);
+	if (!h || h->gen != v->gen || !(h->flags & SEGD_LHF_VALID))
+		return SEGD_RKINDS_ALL;
+	x = h->probes >> ((dir & 1) * 32 + segd_lh_bucket(remote_id));
+	return (x & 1) | ((x >> 7) & 2) | ((x >> 14) & 4) | ((x >> 21) & 8);
+}
+
+/* probe_may_hit, narrowed by lhint_kinds() for the remote-specific pass */
+static __always_inline int probe_ok(__u32 lflags, __u8 dir, int anyrem,
+				    int kind, __u32 rkinds)
+{
+	if (!anyrem && !(rkinds & (1u << kind)))
+		return 0;
+	return probe_may_hit(lflags, dir, anyrem, kind);
+}
+
 /* The fixed lookup chain of segd_abi.h: at most 8 hash probes, the first
- * hit decides; cost does not depend on the number of rules. */
+ * hit decides; cost does not depend on the number of rules. rkinds comes
+ * from lhint_kinds() (SEGD_RKINDS_ALL: no such knowledge). */
 static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 					  __u32 lflags, __u32 remote_id,
-					  __u8 dir, __u8 proto, __u8 has_ports,
-					  __u16 port, struct segd_decision *d)
+					  __u32 rkinds, __u8 dir, __u8 proto,
+					  __u8 has_ports, __u16 port,
+					  struct segd_decision *d)
 {
 	struct segd_policy_key k = {};
 	int i, pmay = 1;
@@ -159,14 +194,16 @@ static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 		}
 		k.proto = proto;
 		if (has_ports && pmay) {
-			if (probe_may_hit(lflags, dir, i, SEGD_PROBE_EXACT)) {
+			if (probe_ok(lflags, dir, i, SEGD_PROBE_EXACT,
+				     rkinds)) {
 				k.port_kind = SEGD_PORT_EXACT;
 				k.port = port;
 				if (policy_probe(v->policy, &k, d))
 					return;
 			}
 			if ((lflags & SEGD_EPF_HINT_BLOCK(dir)) &&
-			    probe_may_hit(lflags, dir, i, SEGD_PROBE_BLOCK)) {
+			    probe_ok(lflags, dir, i, SEGD_PROBE_BLOCK,
+				     rkinds)) {
 				k.port_kind = SEGD_PORT_BLOCK;
 				k.port = port & SEGD_PORT_BLOCK_MASK;
 				if (policy_probe(v->policy, &k, d))
@@ -176,11 +213,11 @@ static __always_inline void policy_decide(struct segd_view *v, __u32 local_id,
 		k.port_kind = SEGD_PORT_ANY;
 		k.port = 0;
 		if (proto != SEGD_PROTO_ANY && pmay &&
-		    probe_may_hit(lflags, dir, i, SEGD_PROBE_PROTO)) {
+		    probe_ok(lflags, dir, i, SEGD_PROBE_PROTO, rkinds)) {
 			if (policy_probe(v->policy, &k, d))
 				return;
 		}
-		if (probe_may_hit(lflags, dir, i, SEGD_PROBE_ALLPROTO)) {
+		if (probe_ok(lflags, dir, i, SEGD_PROBE_ALLPROTO, rkinds)) {
 			k.proto = SEGD_PROTO_ANY;
 			if (policy_probe(v->policy, &k, d))
 				return;

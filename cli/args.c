@@ -21,6 +21,9 @@ static const char top_help[] =
 	"  get policies|endpoints|namespaces [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
 	"  flows [--endpoint NAME] [--namespace NS] [-o table|json|yaml]\n"
+	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
+	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
+	"  blocklist list | show NAME | del NAME | test IP\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -30,7 +33,9 @@ struct command {
 	const char *request;    /* control command */
 	const char *usage;
 	const char *help;
-	int positionals;        /* required positional args after the words; -1 = 1+ */
+	/* positional arguments after the words, by the args key they fill;
+	 * "file" reads a file into the payload, "files..." takes one or more */
+	const char *const *pos;
 	const char *const *options; /* accepted long options taking a value */
 	const char *const *flags;   /* accepted long options without a value */
 };
@@ -42,40 +47,74 @@ static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NUL
 static const char *const opt_role[] = { "role", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
 static const char *const opt_flows[] = { "endpoint", "namespace", NULL };
+static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
+					   "allow", NULL };
+static const char *const pos_none[] = { NULL };
+static const char *const pos_name[] = { "name", NULL };
+static const char *const pos_ifname[] = { "ifname", NULL };
+static const char *const pos_what[] = { "what", NULL };
+static const char *const pos_files[] = { "files...", NULL };
+static const char *const pos_name_file[] = { "name", "file", NULL };
+static const char *const pos_address[] = { "address", NULL };
+/* options that may repeat, and the list they build */
+static const char *const repeatable[][2] = { { "ip", "ips" }, { "allow", "allow" } };
 
 static const struct command commands[] = {
 	{ "namespace set", "namespace.set", "namespace set NS [--labels k=v,...]",
 	  "Create namespace NS or replace its labels. The label\n"
-	  "kubernetes.io/metadata.name=NS is always set.\n", 1, opt_labels, opt_none },
+	  "kubernetes.io/metadata.name=NS is always set.\n", pos_name, opt_labels, opt_none },
 	{ "endpoint add", "endpoint.add",
 	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --ifname IFACE",
 	  "Register a workload: its addresses, its labels and the host-side\n"
 	  "interface its traffic crosses. segd attaches its programs there; the\n"
 	  "endpoint may only send from its own addresses. Re-adding replaces it.\n",
-	  1, opt_ep, opt_none },
+	  pos_name, opt_ep, opt_none },
 	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
 	  "Forget an endpoint and detach segd's programs from its interface.\n",
-	  1, opt_ns, opt_none },
+	  pos_name, opt_ns, opt_none },
 	{ "attach", "attach", "attach IFACE --role uplink",
 	  "Attach segd's XDP program to the node's uplink IFACE for early drops.\n",
-	  1, opt_role, opt_none },
+	  pos_ifname, opt_role, opt_none },
 	{ "apply", "apply", "apply FILE... [--dry-run] [--namespace NS]",
 	  "Create or replace the policies in FILEs (multi-document YAML:\n"
 	  "segd.io/v1 SegmentPolicy, networking.k8s.io/v1 NetworkPolicy; '-' reads\n"
 	  "stdin). Nothing changes when any document is invalid. --dry-run prints\n"
 	  "what would change. --namespace sets the namespace of documents that name\n"
-	  "none (default: default).\n", -1, opt_ns, flag_dry },
+	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
 	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
-	  "Delete a policy.\n", 1, opt_ns, opt_none },
+	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
 	{ "get", "get", "get policies|endpoints|namespaces [-o table|json|yaml]",
-	  "List what segd holds.\n", 1, opt_none, opt_none },
+	  "List what segd holds.\n", pos_what, opt_none, opt_none },
 	{ "status", "status", "status [-o table|json|yaml]",
 	  "Programs attached per interface, map usage, policy generation and\n"
-	  "packet counters by verdict and drop reason.\n", 0, opt_none, opt_none },
+	  "packet counters by verdict and drop reason.\n", pos_none, opt_none, opt_none },
 	{ "flows", "flows", "flows [--endpoint NAME] [--namespace NS] [-o table|json|yaml]",
 	  "Flows the datapath tracks (allowed connections), with packets and bytes\n"
 	  "each way, the endpoint, the peer's identity and the rule that allowed\n"
-	  "them.\n", 0, opt_flows, opt_none },
+	  "them.\n", pos_none, opt_flows, opt_none },
+	{ "blocklist load", "blocklist.load",
+	  "blocklist load NAME FILE --category miner|c2|custom|exception [--format FORMAT] "
+	  "[--action drop|audit] [--expires DURATION] [--allow CIDR]...",
+	  "Load (or reload) an indicator list. Formats: auto (default), plain,\n"
+	  "spamhaus-drop, spamhaus-json, feodo-csv, hosts, domains, falco-yaml. Bad\n"
+	  "lines are reported with their line numbers; the good ones load. Entries\n"
+	  "covering private, loopback, link-local or multicast ranges, the node or an\n"
+	  "endpoint are refused unless inside an --allow CIDR. Category exception\n"
+	  "makes an exception list, which overrides every blocklist. --action audit\n"
+	  "counts instead of dropping. --expires 12h|7d|3600s removes the list then.\n"
+	  "A reload never leaves a moment without the list's old entries.\n",
+	  pos_name_file, opt_bl_load, opt_none },
+	{ "blocklist list", "blocklist.list", "blocklist list [-o table|json|yaml]",
+	  "Lists with category, action, entries and what they dropped.\n",
+	  pos_none, opt_none, opt_none },
+	{ "blocklist show", "blocklist.show", "blocklist show NAME [-o table|json|yaml]",
+	  "One list: its source, counts, problems (bad or refused lines) and counters.\n",
+	  pos_name, opt_none, opt_none },
+	{ "blocklist del", "blocklist.del", "blocklist del NAME",
+	  "Remove a list.\n", pos_name, opt_none, opt_none },
+	{ "blocklist test", "blocklist.test", "blocklist test IP [-o table|json|yaml]",
+	  "Which lists hold IP, by which entry (and whether an exception covers it).\n",
+	  pos_address, opt_none, opt_none },
 };
 
 static bool listed(const char *const *list, const char *name)
@@ -177,11 +216,43 @@ static const struct command *match(int argc, char **argv, int *used)
 	return NULL;
 }
 
+/* The k-th positional argument `a`: a value for its args key, a file for
+ * the payload, or (for get) one of the kinds segd lists. */
+static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
+		      int k, const char *a, int *files, FILE *err)
+{
+	const char *key = NULL;
+
+	for (int i = 0; i <= k && c->pos[i]; i++)
+		key = c->pos[i];
+	if (!key || (strcmp(key, "files...") && !c->pos[k]))
+		return 0; /* too many: counted and reported by the caller */
+	if (!strcmp(key, "files...") || !strcmp(key, "file")) {
+		if (*files < 0 && ((*files = yu_add_seq(&cmd->req)) < 0 ||
+				   yu_set(&cmd->req, args, "files", *files)))
+			return SEGCTL_FAILED;
+		return add_file(cmd, *files, a, err);
+	}
+	if (!strcmp(key, "what")) {
+		if (strcmp(a, "policies") && strcmp(a, "endpoints") && strcmp(a, "namespaces")) {
+			fprintf(err, "segctl: get policies, endpoints or namespaces, not '%s'\n", a);
+			return SEGCTL_USAGE;
+		}
+		cmd->what = a;
+	}
+	return yu_set_str(&cmd->req, args, key, a) ? SEGCTL_FAILED : SEGCTL_OK;
+}
+
 static int build(const struct command *c, int argc, char **argv,
 		 struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
-	int root, args, ips = -1, files = -1, n_pos = 0, ret;
-	const char *first = NULL;
+	int root, args, lists[2] = { -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
+
+	for (; c->pos[n_want]; n_want++)
+		if (!strcmp(c->pos[n_want], "files...")) {
+			n_want = -1;
+			break;
+		}
 
 	root = yu_doc_init_map(&cmd->req);
 	args = yu_add_map(&cmd->req);
@@ -212,15 +283,8 @@ static int build(const struct command *c, int argc, char **argv,
 		if (!strcmp(a, "-n")) /* kubectl's short namespace flag */
 			a = "--namespace";
 		if (strncmp(a, "--", 2) || !a[2]) {
-			if (n_pos++ == 0)
-				first = a;
-			if (!strcmp(c->request, "apply")) {
-				if (files < 0 && ((files = yu_add_seq(&cmd->req)) < 0 ||
-						  yu_set(&cmd->req, args, "files", files)))
-					return SEGCTL_FAILED;
-				if ((ret = add_file(cmd, files, a, err)))
-					return ret;
-			}
+			if ((ret = positional(c, cmd, args, n_pos++, a, &files, err)))
+				return ret;
 			continue;
 		}
 		eq = strchr(a + 2, '=');
@@ -242,39 +306,29 @@ static int build(const struct command *c, int argc, char **argv,
 			fprintf(err, "segctl: --%s needs a value\n", name);
 			return SEGCTL_USAGE;
 		}
-		if (!strcmp(name, "ip")) {
-			if (ips < 0 && ((ips = yu_add_seq(&cmd->req)) < 0 ||
-					yu_set(&cmd->req, args, "ips", ips)))
+		ret = 0;
+		for (size_t k = 0; k < sizeof(repeatable) / sizeof(repeatable[0]); k++) {
+			if (strcmp(name, repeatable[k][0]))
+				continue;
+			if (lists[k] < 0 && ((lists[k] = yu_add_seq(&cmd->req)) < 0 ||
+					     yu_set(&cmd->req, args, repeatable[k][1], lists[k])))
 				return SEGCTL_FAILED;
-			ret = yu_append(&cmd->req, ips, yu_add_str(&cmd->req, val));
-		} else {
-			ret = yu_set_str(&cmd->req, args, name, val);
+			ret = yu_append(&cmd->req, lists[k], yu_add_str(&cmd->req, val)) ? -1 : 1;
 		}
+		if (ret == 0)
+			ret = yu_set_str(&cmd->req, args, name, val);
+		else
+			ret = ret < 0;
 		if (ret)
 			return SEGCTL_FAILED;
 	}
-	if ((c->positionals >= 0 && n_pos != c->positionals) ||
-	    (c->positionals < 0 && n_pos == 0)) {
+	if ((n_want >= 0 && n_pos != n_want) || (n_want < 0 && n_pos == 0)) {
 		fprintf(err, "segctl: %s takes %s\nusage: segctl %s\n", c->words,
-			c->positionals == 0 ? "no arguments" :
-			c->positionals < 0 ? "one or more files" : "one name",
-			c->usage);
+			n_want == 0 ? "no arguments" : n_want < 0 ? "one or more files" :
+			n_want == 1 ? "one argument" : "two arguments", c->usage);
 		return SEGCTL_USAGE;
 	}
-	if (!first || c->positionals < 0)
-		return SEGCTL_OK;
-	if (!strcmp(c->request, "get")) {
-		if (strcmp(first, "policies") && strcmp(first, "endpoints") &&
-		    strcmp(first, "namespaces")) {
-			fprintf(err, "segctl: get policies, endpoints or namespaces, "
-				"not '%s'\n", first);
-			return SEGCTL_USAGE;
-		}
-		cmd->what = first;
-		return yu_set_str(&cmd->req, args, "what", first) ? SEGCTL_FAILED : 0;
-	}
-	return yu_set_str(&cmd->req, args, !strcmp(c->request, "attach") ? "ifname" :
-			  "name", first) ? SEGCTL_FAILED : SEGCTL_OK;
+	return SEGCTL_OK;
 }
 
 static int check_required(struct segctl_cmd *cmd, FILE *err)

@@ -21,6 +21,8 @@ static const char *const reason_names[SEGD_REASON_MAX] = {
 	[SEGD_REASON_CT_REVOKED] = "established-revoked",
 	[SEGD_REASON_NOT_ENDPOINT] = "not-an-endpoint",
 	[SEGD_REASON_IPV6_EXT_LIMIT] = "ipv6-ext-header-limit",
+	[SEGD_REASON_BLOCKLISTED] = "blocklisted",
+	[SEGD_REASON_STRATUM] = "stratum-mining",
 };
 
 const char *segd_reason_name(unsigned int reason)

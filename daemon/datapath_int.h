@@ -76,11 +76,22 @@ int dp_outer_fd(struct seg_datapath *dp, int which);
 
 /* ---- datapath_tables.c --------------------------------------------------- */
 void dp_tbl_free(struct tbl *t);
+
+/* remote-specific probe hints (SEGD_LH_PROBE) per local endpoint id,
+ * sorted by id, unique: what segd_lhints gets for a slot */
+struct dp_lhints {
+	uint32_t *epid;
+	uint64_t *probes;
+	size_t n;
+};
+void dp_lhints_free(struct dp_lhints *l);
+
 /* The three tables exactly as the inner maps must hold them (sorted,
- * unique, probe hints OR'd into the exact ipcache values); rule ids are
- * validated. Buffers come from dp->spare when they are big enough. */
+ * unique, probe hints OR'd into the exact ipcache values) and the
+ * per-endpoint hints; rule ids are validated. Buffers come from dp->spare
+ * when they are big enough. */
 int dp_normalize(struct seg_datapath *dp, const struct seg_compiled *c,
-		 struct tbl out[IN_COUNT]);
+		 struct tbl out[IN_COUNT], struct dp_lhints *lh);
 
 struct delta {
 	uint8_t *del;          /* keys to delete */

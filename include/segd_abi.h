@@ -28,6 +28,14 @@
 #define SEGD_MAP_FRAG       "segd_frag"      /* lru_hash first-fragment ports */
 #define SEGD_MAP_REASONS    "segd_reasons"   /* percpu_array per reason */
 #define SEGD_MAP_RULES      "segd_rules"     /* percpu_array per rule id */
+#define SEGD_MAP_LHINTS     "segd_lhints"    /* array[2 * eps] of segd_lhint */
+
+/* ---- program pins ------------------------------------------------------- */
+/* The loaded programs are pinned as <bpffs>/progs/<program name>
+ * (from_endpoint, to_endpoint, uplink), replacing a previous segd's pins,
+ * so `bpftool prog show pinned` works and a later segd finds what is
+ * attached. */
+#define SEGD_PIN_PROGS_DIR  "progs"
 
 /* ---- capacities ------------------------------------------------------- */
 #define SEGD_POLICY_SLOTS        2       /* slot = generation & 1 */
@@ -75,6 +83,8 @@ enum segd_reason {
 	SEGD_REASON_CT_REVOKED,       /* established flow no longer allowed */
 	SEGD_REASON_NOT_ENDPOINT,     /* to-endpoint packet for a foreign address */
 	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
+	SEGD_REASON_BLOCKLISTED,      /* remote address on a drop blocklist */
+	SEGD_REASON_STRATUM,          /* first payload of the flow is Stratum */
 	SEGD_REASON_MAX = 32,
 };
 
@@ -99,10 +109,10 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_EPF_ENFORCE(dir)     (1u << (1 + (dir)))
 #define SEGD_EPF_HINT_BLOCK(dir)  (1u << (3 + (dir))) /* has port-block keys */
 #define SEGD_EPF_HINT_ANYREM(dir) (1u << (5 + (dir))) /* has remote=ANY keys */
-/* Probe hints, derived by the datapath loader (datapath.c) from the policy
- * entries at apply time and OR'd into every exact ipcache value: which of
- * the four probe kinds of the lookup chain have at least one key for this
- * local identity, per direction and per remote kind (0 = a specific
+/* Probe hints, derived by the datapath loader (datapath_tables.c) from the
+ * policy entries at apply time and OR'd into every exact ipcache value:
+ * which of the four probe kinds of the lookup chain have at least one key
+ * for this local identity, per direction and per remote kind (0 = a specific
  * remote, 1 = remote ANY). Only honoured when SEGD_EPF_PROBES_VALID is
  * set, so a state without them probes everything. */
 #define SEGD_EPF_PROBES_VALID     (1u << 7)
@@ -112,8 +122,8 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PROBE_ALLPROTO 3    /* (0, ANY, 0) */
 #define SEGD_EPF_PROBE(dir, anyrem, kind) \
 	(1u << (8 + (dir) * 8 + (anyrem) * 4 + (kind)))
-/* Remote-ANY protocol hints, also derived by datapath.c: which protocol
- * classes the remote=ANY keys with proto != 0 of this local identity use,
+/* Remote-ANY protocol hints, also derived by datapath_tables.c: which
+ * protocol classes the remote=ANY keys with proto != 0 of this local identity use,
  * per direction. "allow udp/53 to anywhere" is in nearly every egress
  * policy; without these a TCP packet would probe (L, *, tcp, ...) for it.
  * Only honoured with SEGD_EPF_ANYREM_PROTO_VALID (an older state lacks
@@ -124,6 +134,48 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PCLASS_OTHER   2
 #define SEGD_EPF_ANYREM_PROTO(dir, pclass) (1u << (24 + (dir) * 3 + (pclass)))
 #define SEGD_EPF_ANYREM_PROTO_VALID        (1u << 30)
+
+/* Remote-specific probe hints per local endpoint (segd_lhints), finer than
+ * SEGD_EPF_PROBE(dir, 0, kind): which probe kinds have a key for this local
+ * identity AND a remote identity of a given bucket. Buckets split the
+ * remote identities by class, then by hash: the world identities share
+ * bucket 0 (a denied flow is often to the world, and few policies name
+ * it), CIDR identities fall in 1..3, every other identity (endpoints,
+ * host) in 4..7. Derived by datapath_tables.c at apply time; the datapath
+ * skips a remote-specific probe whose bit is clear. Necessary conditions
+ * only: an entry that is missing, invalid or of another generation means
+ * "probe as before".
+ *
+ * segd_lhints is indexed slot * SEGD_LHINT_EPS + endpoint_id (the exact
+ * ipcache value of the local address names it); endpoint ids 0 and
+ * >= SEGD_LHINT_EPS have no entry. An entry is only honoured when its gen
+ * equals the generation the packet runs under, so a stale or foreign
+ * entry (older segd, failed apply, other slot) is never used. */
+#define SEGD_LHINT_EPS           65536
+#define SEGD_LHINT_BUCKETS       8
+#define SEGD_LHF_VALID           (1u << 0)
+#define SEGD_LH_PROBE(dir, kind, bucket) \
+	(1ull << ((dir) * 32 + (kind) * 8 + (bucket)))
+
+struct segd_lhint {
+	__u32 gen;          /* policy generation this entry belongs to */
+	__u32 flags;        /* SEGD_LHF_* */
+	__u64 probes;       /* SEGD_LH_PROBE bits */
+};
+_Static_assert(sizeof(struct segd_lhint) == 16, "lhint size");
+
+/* The bucket of a remote identity (see above). Shared by both sides. */
+static inline __attribute__((always_inline))
+__u32 segd_lh_bucket(__u32 remote_id)
+{
+	__u32 h = remote_id * 0x9e3779b1u;
+
+	if (remote_id == SEGD_ID_WORLD || remote_id == SEGD_ID_WORLD_V6)
+		return 0;
+	if (remote_id >= SEGD_ID_FIRST_CIDR)
+		return 1 + (__u32)(((__u64)h * 3) >> 32);
+	return 4 + (h >> 30);
+}
 
 struct segd_ipcache_value {
 	__u32 identity;
@@ -247,5 +299,43 @@ struct segd_rule_counter {
 	__u64 bytes;
 };
 _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
+
+/* ---- blocklists: miner pools, C2 servers, custom ----------------------- */
+/* Checked on the remote address of every flow decision (new flows and
+ * flows re-validated after a generation change), before policy, at every
+ * hook. A blocklist change bumps the generation, so established flows to a
+ * newly listed address are re-checked at their next packet. */
+#define SEGD_MAP_BL_EXACT    "segd_bl_exact"  /* hash: segd_addr -> segd_bl_value */
+#define SEGD_MAP_BL_LPM      "segd_bl_lpm"    /* lpm: segd_lpm_key -> segd_bl_value */
+#define SEGD_MAP_BL_EXCEPT   "segd_bl_except" /* lpm: segd_lpm_key -> __u32 (1) */
+#define SEGD_MAP_BL_STATS    "segd_bl_stats"  /* percpu_array[SEGD_MAX_BLOCKLISTS] */
+
+#define SEGD_MAX_BLOCKLISTS   256      /* list ids 1..255; 0 = none */
+#define SEGD_MAX_BL_EXACT     2097152  /* single addresses */
+#define SEGD_MAX_BL_PREFIXES  262144
+#define SEGD_MAX_BL_EXCEPT    16384
+
+/* segd_config.flags: which blocklist maps hold entries (skip empty ones) */
+#define SEGD_CFG_BL_EXACT     (1u << 0)
+#define SEGD_CFG_BL_PREFIXES  (1u << 1)
+#define SEGD_CFG_BL_EXCEPT    (1u << 2)
+
+enum segd_bl_action {
+	SEGD_BL_DROP  = 1,
+	SEGD_BL_AUDIT = 2,   /* count (and report), never drop */
+};
+
+enum segd_bl_category {
+	SEGD_BL_MINER  = 1,
+	SEGD_BL_C2     = 2,
+	SEGD_BL_CUSTOM = 3,
+};
+
+struct segd_bl_value {
+	__u16 list_id;       /* index into segd_bl_stats */
+	__u8  action;        /* enum segd_bl_action */
+	__u8  category;      /* enum segd_bl_category */
+};
+_Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
 
 #endif /* SEGD_ABI_H */

@@ -22,7 +22,7 @@ static const struct args_case cases[] = {
 	{ { "segctl", "status", "-o", "xml" }, 2, "", "", "", "-o takes table, json or yaml" },
 	{ { "segctl", "namespace", "set", "shop", "--labels", "team=a" }, 0,
 	  "namespace.set", "labels", "team=a", "" },
-	{ { "segctl", "namespace", "set" }, 2, "", "", "", "takes one name" },
+	{ { "segctl", "namespace", "set" }, 2, "", "", "", "takes one argument" },
 	{ { "segctl", "endpoint", "add", "web", "-n", "shop", "--ip", "10.200.1.10",
 	    "--ifname", "veth1" }, 0, "endpoint.add", "namespace", "shop", "" },
 	{ { "segctl", "endpoint", "add", "web", "--ip=10.200.1.10", "--ifname=v1" }, 0,
@@ -47,6 +47,14 @@ static const struct args_case cases[] = {
 	{ { "segctl", "--socket", "/tmp/x.sock", "status" }, 0, "status", "", "", "" },
 	{ { "segctl", "get", "--help" }, 0, "", "", "", "" },
 	{ { "segctl", "--help" }, 0, "", "", "", "" },
+	{ { "segctl", "blocklist", "load", "c2", "/nonexistent/feed.csv", "--category", "c2" },
+	  2, "", "", "", "cannot read" },
+	{ { "segctl", "blocklist", "load", "c2" }, 2, "", "", "", "takes two arguments" },
+	{ { "segctl", "blocklist", "test", "203.0.113.7" }, 0, "blocklist.test",
+	  "address", "203.0.113.7", "" },
+	{ { "segctl", "blocklist", "del", "c2" }, 0, "blocklist.del", "name", "c2", "" },
+	{ { "segctl", "blocklist", "list", "extra" }, 2, "", "", "", "takes no arguments" },
+	{ { "segctl", "flows", "--endpoint", "web" }, 0, "flows", "endpoint", "web", "" },
 };
 
 ParameterizedTestParameters(cli, args)
@@ -89,6 +97,29 @@ ParameterizedTest(struct args_case *c, cli, args)
 	segctl_cmd_free(&cmd);
 	free(errbuf);
 	free(outbuf);
+}
+
+Test(cli, blocklist_load_sends_one_file_and_repeated_allows)
+{
+	char path[] = "/tmp/segctl-test-XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = { "segctl", "blocklist", "load", "feodo", path, "--category", "c2",
+			 "--allow", "10.0.0.0/8", "--allow", "192.168.0.0/16", NULL };
+	struct segctl_cmd cmd;
+	yaml_node_t *args;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, "1.2.3.4\n", 8), 8);
+	close(fd);
+	cr_assert_eq(segctl_parse(11, argv, &cmd, stdout, stderr), 0);
+	unlink(path);
+	args = yu_map_get(&cmd.req, yu_root(&cmd.req), "args");
+	cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, args, "name")), "feodo");
+	cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, args, "category")), "c2");
+	cr_assert_eq(yu_seq_len(yu_map_get(&cmd.req, args, "allow")), 2);
+	cr_assert_eq(yu_seq_len(yu_map_get(&cmd.req, args, "files")), 1);
+	cr_assert_eq(cmd.payload_len, 8);
+	segctl_cmd_free(&cmd);
 }
 
 Test(cli, socket_from_environment)

@@ -6,6 +6,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 B=${BUILD:-build}
 echo "== compiler (pure user space)"; "$B/bench_compile"
+echo; echo "== blocklist load (pure user space)"; "$B/bench_blocklist_load"
 echo; echo "== datapath per packet (BPF_PROG_TEST_RUN)"; "$B/bench_datapath"
 if [ -x "$B/bench_apply_kernel" ]; then
 	echo; echo "== writing compiled state to the kernel"; "$B/bench_apply_kernel"

@@ -1,0 +1,164 @@
+/* blocklist.h - indicator feeds (miner pools, C2 servers, custom lists):
+ * parsing the formats feeds are published in, refusing entries that would
+ * blackhole what must stay reachable, and merging all lists into the
+ * content of the datapath's blocklist maps. Pure: no syscalls, so every
+ * function here is unit-tested and fuzzed.
+ */
+#ifndef SEGD_BLOCKLIST_H
+#define SEGD_BLOCKLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+#include "segd_abi.h"
+
+enum seg_bl_format {
+	SEG_BL_FMT_AUTO = 0,
+	SEG_BL_FMT_PLAIN,         /* one IP or CIDR per line; '#'/';' comments
+				   * (Emerging Threats, FireHOL netset/ipset) */
+	SEG_BL_FMT_SPAMHAUS_DROP, /* "CIDR ; SBLnnn", ';' comments */
+	SEG_BL_FMT_SPAMHAUS_JSON, /* one object per line, {"cidr":...}; a last
+				   * {"type":"metadata",...} line */
+	SEG_BL_FMT_FEODO_CSV,     /* '#' banner, quoted header row, quoted
+				   * fields, dst_ip column, "# END N entries" */
+	SEG_BL_FMT_HOSTS,         /* "0.0.0.0 domain" (NoCoin) */
+	SEG_BL_FMT_DOMAINS,       /* one domain per line */
+	SEG_BL_FMT_FALCO_YAML,    /* Falco rules YAML: - list: miner_domains
+				   * items: [...] (domain lists) */
+};
+
+/* Name as used on the command line ("auto", "plain", "spamhaus-drop",
+ * "spamhaus-json", "feodo-csv", "hosts", "domains", "falco-yaml"). */
+const char *seg_bl_format_name(enum seg_bl_format f);
+int seg_bl_format_parse(const char *name, enum seg_bl_format *out);
+const char *seg_bl_category_name(enum segd_bl_category c);  /* miner|c2|custom */
+int seg_bl_category_parse(const char *name, enum segd_bl_category *out);
+const char *seg_bl_action_name(enum segd_bl_action a);      /* drop|audit */
+int seg_bl_action_parse(const char *name, enum segd_bl_action *out);
+/* The format a file name suggests (".json", ".csv", "drop", "hosts",
+ * ".yaml", "domain", ".netset"/".ipset"), AUTO when none. Auto-detection
+ * decides from the content and uses this only to break a tie or to name
+ * the format of a list without data lines. */
+enum seg_bl_format seg_bl_format_hint(const char *file);
+
+struct seg_bl_entry {
+	struct seg_cidr cidr;     /* a single address is a full-length prefix */
+	uint32_t line;            /* in the source file, 1-based */
+};
+
+/* A line that was not loaded: unparseable, or refused by the safety check.
+ * The good lines of the file load regardless. */
+struct seg_bl_problem {
+	uint32_t line;
+	char text[64];            /* the offending text, truncated */
+	char why[128];
+};
+
+struct seg_blocklist {
+	char *name;               /* malloc'd; seg_blocklist_free frees it */
+	enum segd_bl_category category;
+	enum segd_bl_action action;
+	int64_t expires;          /* unix seconds; 0 = never */
+	enum seg_bl_format format;            /* as detected or given */
+	struct seg_bl_entry *entries;         /* sorted by address bytes then
+					       * prefix length; unique (the
+					       * first line of a duplicate) */
+	size_t n_entries;
+	char **domains;                       /* lowercase, unique, sorted */
+	size_t n_domains;
+	struct seg_bl_problem *problems;      /* bad or refused lines, by
+					       * line number */
+	size_t n_problems;
+	size_t n_problems_total;              /* problems beyond the kept ones */
+};
+
+/* Parse a feed. Bad lines become problems (line numbers kept, at most
+ * SEG_BL_MAX_PROBLEMS stored, all counted); the call fails only when the
+ * format cannot be recognised or memory runs out. An empty list (comments
+ * only) is valid. out->name/category/action/expires are left to the
+ * caller (set them before or after; nothing else of *out is read).
+ *
+ * Every format: LF or CRLF, blanks around items, a UTF-8 BOM, '#' comment
+ * lines (';' too in plain/spamhaus-drop/domains), inline comments after an
+ * item. A CIDR with host bits set is refused with the prefix it probably
+ * meant. Auto-detection classifies the first 200 data lines and takes the
+ * majority; a certificate-fingerprint list (abuse.ch SSLBL SHA1 rows) is
+ * refused with -EINVAL and a message saying so. Given explicitly, a format
+ * that does not fit turns each line into a problem.
+ * Returns 0, -EINVAL (format not recognised; err says which line), -EFBIG
+ * (over 4 GiB) or -ENOMEM. On failure *out holds no allocations. */
+#define SEG_BL_MAX_PROBLEMS 100
+int seg_blocklist_parse(const char *buf, size_t len, const char *file,
+			enum seg_bl_format format, struct seg_blocklist *out,
+			struct seg_error *err);
+void seg_blocklist_free(struct seg_blocklist *bl);
+
+/* What a blocklist must never cover. Entries that overlap any of these
+ * (contain them or lie inside them) are refused and moved to problems.
+ * Built-in (seg_bl_reserved): 0.0.0.0/8, RFC 1918, 100.64.0.0/10 (RFC 6598,
+ * often pod or CGNAT space), 127/8, 169.254/16, 224/4, 255.255.255.255,
+ * ::, ::1, fc00::/7 (RFC 4193), fe80::/10, ff00::/8. An entry overlapping
+ * a built-in range loads when it lies wholly inside an `allowed` prefix.
+ * The node's addresses and every endpoint address are never blockable:
+ * `allowed` does not override them. Domains are not checked here: run the
+ * addresses they resolve to through this before they reach the maps.
+ * O((n + m) log m) for n entries and m protected addresses. */
+struct seg_bl_safety {
+	const struct in6_addr *node_addrs;  size_t n_node_addrs;
+	const struct in6_addr *ep_addrs;    size_t n_ep_addrs;
+	const struct seg_cidr *allowed;     size_t n_allowed;
+};
+void seg_blocklist_apply_safety(struct seg_blocklist *bl,
+				const struct seg_bl_safety *safety);
+/* The built-in ranges, for docs and `segctl`: i < seg_bl_reserved_count(). */
+size_t seg_bl_reserved_count(void);
+int seg_bl_reserved(size_t i, struct seg_cidr *out, const char **what);
+
+/* The content of the datapath's blocklist maps for a set of lists (list i
+ * gets list_id i + 1) and an exception list (which overrides every list).
+ * Single addresses (/32 IPv4 = plen 128 mapped, /128 IPv6) go to the exact
+ * hash, prefixes to the LPM trie, exceptions to the except trie. Where
+ * lists overlap on the same key, a drop list beats an audit list, then the
+ * lower list id wins. Arrays are sorted by the memcmp order of their map
+ * key (so two compiles diff with one linear merge) and unique; the result
+ * is deterministic.
+ * The datapath this assumes: exact hash first, else the LPM trie; on a hit,
+ * the except trie is asked, and a hit there means "not listed". So entries
+ * wholly inside an exception are left out (they could never decide), and
+ * so are entries of audit lists wholly inside a drop list's prefix (the
+ * longer audit match would otherwise hide the drop).
+ * Lists need action drop|audit and a category; -EINVAL otherwise. -E2BIG
+ * with a message when more than SEGD_MAX_BLOCKLISTS - 1 lists or more than
+ * SEGD_MAX_BL_EXACT / _PREFIXES / _EXCEPT entries; -ENOMEM. On failure
+ * *out holds nothing. */
+struct seg_bl_exact_entry {
+	struct segd_addr addr;
+	struct segd_bl_value value;
+};
+struct seg_bl_prefix_entry {
+	struct segd_lpm_key key;
+	struct segd_bl_value value;
+};
+struct seg_bl_compiled {
+	struct seg_bl_exact_entry *exact;   size_t n_exact;
+	struct seg_bl_prefix_entry *prefixes; size_t n_prefixes;
+	struct segd_lpm_key *except;        size_t n_except;
+};
+int seg_blocklists_compile(const struct seg_blocklist *lists, size_t n_lists,
+			   const struct seg_cidr *exceptions, size_t n_exceptions,
+			   struct seg_bl_compiled *out, struct seg_error *err);
+void seg_bl_compiled_free(struct seg_bl_compiled *c);
+
+/* Which lists hold addr, and by which entry: calls fn once per list that
+ * holds it, in list order, with that list's longest matching entry.
+ * excepted is true when an exception covers addr (the datapath would let
+ * it pass). No call when no list holds addr. Works on the parsed lists,
+ * not the compiled maps, so it names the line the entry came from. */
+typedef void (*seg_bl_hit_fn)(void *ctx, size_t list_index,
+			      const struct seg_bl_entry *entry, bool excepted);
+void seg_blocklists_test(const struct seg_blocklist *lists, size_t n_lists,
+			 const struct seg_cidr *exceptions, size_t n_exceptions,
+			 const struct in6_addr *addr, seg_bl_hit_fn fn, void *ctx);
+
+#endif /* SEGD_BLOCKLIST_H */
