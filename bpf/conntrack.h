@@ -108,6 +108,8 @@ static __always_inline void ct_create(const struct segd_ct_key *k,
 	v.remote_id = remote_id;
 	v.origin_dir = dir;
 	v.tcp_flags[SEGD_CT_ORIG] = p->tcp_flags;
+	if (dir == SEGD_DIR_EGRESS && tcp_has_payload(p))
+		v.flags = SEGD_CTF_PAYLOAD_SEEN;
 	bpf_map_update_elem(&segd_ct, k, &v, BPF_ANY);
 }
 

@@ -115,4 +115,43 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_lhints SEC(".maps");
 
+/* ---- blocklists (segd_abi.h; reader side in blocklist.h) ------------------
+ * Written in place by user space (seg_dp_blocklists_write): new and
+ * changed keys first, stale keys after. Which ones hold entries is in
+ * segd_config.flags (SEGD_CFG_BL_*), so an empty map costs nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SEGD_MAX_BL_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct segd_addr);
+	__type(value, struct segd_bl_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SEGD_MAX_BL_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct segd_lpm_key);
+	__type(value, struct segd_bl_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SEGD_MAX_BL_EXCEPT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct segd_lpm_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_except SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_MAX_BLOCKLISTS);
+	__type(key, __u32);
+	__type(value, struct segd_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_stats SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

@@ -63,8 +63,18 @@ struct segd_pkt {
 	__u8  frag;               /* SEGD_FRAG_* */
 	__u8  v6;
 	__u8  reason;             /* on PARSE_DROP */
-	__u8  pad[3];
+	__u8  scan;               /* out of the pipeline: SEGD_SCAN_* */
+	__u16 pl_off;             /* TCP: payload offset from data */
 };
+
+/* what the tc hook must do with the payload (bpf/stratum.h) */
+enum { SEGD_SCAN_NONE = 0, SEGD_SCAN_DROP = 1, SEGD_SCAN_AUDIT = 2 };
+
+/* a TCP segment (parsed, not a later fragment) that carries payload */
+static __always_inline int tcp_has_payload(const struct segd_pkt *p)
+{
+	return p->proto == IPPROTO_TCP_ && p->pl_off && p->pl_off < p->ip_end;
+}
 
 static __always_inline void addr_set_v4(struct segd_addr *a, __u32 be)
 {
@@ -133,6 +143,7 @@ static __always_inline int parse_l4(void *data, void *data_end,
 		p->dport = (l4[2] << 8) | l4[3];
 		p->tcp_flags = l4[13];
 		p->has_ports = 1;
+		p->pl_off = off + doff;
 		break;
 	}
 	case IPPROTO_UDP_:

@@ -19,6 +19,13 @@
  * (lhint_kinds: an inlined array lookup, no hash).
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
+ *
+ * Blocklists (blocklist.h) are asked on every decision (new flow, and a
+ * re-validation after a generation change), before policy, for the remote
+ * address; never on an established packet of the current generation.
+ * Stratum (stratum.h): the first egress payload of a flow the endpoint
+ * opened is flagged in p->scan for the tc hook, which has the skb to read
+ * it; the CT entry remembers that it was looked at (SEGD_CTF_PAYLOAD_SEEN).
  */
 #ifndef SEGD_BPF_PIPELINE_H
 #define SEGD_BPF_PIPELINE_H
@@ -27,8 +34,21 @@
 #include "policy.h"
 #include "conntrack.h"
 #include "counters.h"
+#include "blocklist.h"
 
 enum { SEGD_HOOK_TC = 0, SEGD_HOOK_XDP = 1 };
+
+/* A TCP packet the endpoint sends with payload: the scan it needs under
+ * the local endpoint's Stratum mode, if this is the first payload of a
+ * flow the endpoint opened (caller checked dir, hook, proto). */
+static __always_inline __u8 stratum_mode(const struct segd_pkt *p,
+					 __u32 lflags)
+{
+	if (lflags & SEGD_EPF_STRATUM_OFF)
+		return SEGD_SCAN_NONE;
+	return lflags & SEGD_EPF_STRATUM_AUDIT ? SEGD_SCAN_AUDIT :
+						 SEGD_SCAN_DROP;
+}
 
 static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 					   struct segd_pkt *p, __u8 dir,
@@ -82,6 +102,10 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 
 			if (view_full(&v))
 				return SEGD_REASON_NO_STATE;
+			if (bl_check(&v, raddr, p->ip_len, 1)) {
+				bpf_map_delete_elem(&segd_ct, &k);
+				return SEGD_REASON_BLOCKLISTED;
+			}
 			remote_id = identity_of(&v, raddr);
 			policy_decide(&v, local_id, lflags, remote_id,
 				      lhint_kinds(&v, lv->endpoint_id, od,
@@ -95,6 +119,12 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 			ct->rule_id = d.rule_id;
 			ct->remote_id = remote_id;
 		}
+		if (dir == SEGD_DIR_EGRESS && !(ct->flags & SEGD_CTF_PAYLOAD_SEEN) &&
+		    tcp_has_payload(p)) {
+			ct->flags |= SEGD_CTF_PAYLOAD_SEEN;
+			if (ct->origin_dir == SEGD_DIR_EGRESS)
+				p->scan = stratum_mode(p, lflags);
+		}
 		ct_account(ct, dir, p, now);
 		return SEGD_REASON_FORWARDED;
 	}
@@ -103,6 +133,8 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	if (view_full(&v))
 		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
+	if (bl_check(&v, raddr, p->ip_len, hook == SEGD_HOOK_TC))
+		return SEGD_REASON_BLOCKLISTED;
 	remote_id = identity_of(&v, raddr);
 	policy_decide(&v, local_id, lflags, remote_id,
 		      lhint_kinds(&v, lv->endpoint_id, dir, remote_id), dir,
@@ -112,6 +144,10 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	count_rule(d.rule_id, p->ip_len);
 	if (d.verdict != SEGD_VERDICT_ALLOW)
 		return d.reason;
+	/* a flow whose first packet already carries payload (no SYN seen:
+	 * picked up mid-way, or TCP fast open) */
+	if (dir == SEGD_DIR_EGRESS && tcp_has_payload(p))
+		p->scan = stratum_mode(p, lflags);
 	ct_create(&k, p, dir, v.gen, d.rule_id, remote_id, now);
 	return SEGD_REASON_FORWARDED;
 }

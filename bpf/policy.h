@@ -15,6 +15,7 @@
 
 struct segd_view {
 	__u32 gen;
+	__u32 cfg_flags;    /* segd_config.flags (SEGD_CFG_*) */
 	__u32 slot;
 	void *policy;   /* inner hash: segd_policy_key -> segd_policy_value */
 	void *exact;    /* inner hash: segd_addr -> segd_ipcache_value */
@@ -37,6 +38,7 @@ static __always_inline int view_load(struct segd_view *v)
 	if (!cfg)
 		return -1;
 	v->gen = *(volatile __u32 *)&cfg->policy_gen;
+	v->cfg_flags = cfg->flags;
 	v->slot = v->gen & 1;
 	v->policy = NULL;
 	v->lpm = NULL;

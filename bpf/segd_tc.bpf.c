@@ -9,6 +9,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
+#include "stratum.h"
 
 #define TC_ACT_OK_   0
 #define TC_ACT_SHOT_ 2
@@ -38,6 +39,19 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	else
 		reason = segd_pipeline(data, data_end, &p, dir, skb->ifindex,
 				       SEGD_HOOK_TC);
+	/* first payload of a flow the endpoint opened (egress only) */
+	if (p.scan != SEGD_SCAN_NONE && reason == SEGD_REASON_FORWARDED &&
+	    stratum_match(skb, p.pl_off, p.ip_end - p.pl_off)) {
+		if (p.scan == SEGD_SCAN_AUDIT) {
+			count_reason(SEGD_REASON_STRATUM_AUDIT, len);
+		} else {
+			struct segd_ct_key k;
+
+			ct_key_build(&k, &p, dir);
+			bpf_map_delete_elem(&segd_ct, &k);
+			reason = SEGD_REASON_STRATUM;
+		}
+	}
 	count_reason(reason, len);
 	return reason == SEGD_REASON_FORWARDED ? TC_ACT_OK_ : TC_ACT_SHOT_;
 }

@@ -274,6 +274,83 @@ static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			yu_seq_len(flows));
 }
 
+static void print_problems(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *probs = yu_map_get(d, res, "problems");
+
+	for (size_t i = 0; i < yu_seq_len(probs); i++) {
+		yaml_node_t *p = yu_seq_at(d, probs, i);
+
+		fprintf(f, "  line %s: %s: %s\n", str(d, p, "line"), str(d, p, "text"),
+			str(d, p, "why"));
+	}
+	if (atol(str(d, res, "problems_total")) > (long)yu_seq_len(probs))
+		fprintf(f, "  ... %s problems in all\n", str(d, res, "problems_total"));
+}
+
+static void print_blocklist(const char *c, yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	struct table t = { 0 };
+
+	if (!strcmp(c, "blocklist.load") || !strcmp(c, "blocklist.show")) {
+		fprintf(f, "blocklist/%s%s: %s (%s, %s format): %s entries, %s domains "
+			"(%s addresses resolved), %s lines not loaded\n", str(d, res, "name"),
+			!strcmp(c, "blocklist.load") ? " loaded" : "",
+			str(d, res, "category"), str(d, res, "action"), str(d, res, "format"),
+			str(d, res, "entries"), str(d, res, "domains"), str(d, res, "resolved"),
+			str(d, res, "problems_total"));
+		print_problems(d, res, f);
+		if (!strcmp(c, "blocklist.show"))
+			fprintf(f, "dropped or seen: %s packets, %s bytes\n",
+				str(d, res, "packets"), str(d, res, "bytes"));
+		return;
+	}
+	if (!strcmp(c, "blocklist.del")) {
+		fprintf(f, "blocklist/%s deleted\n", str(d, res, "name"));
+		return;
+	}
+	if (!strcmp(c, "blocklist.test")) {
+		yaml_node_t *hits = yu_map_get(d, res, "hits");
+
+		if (!yu_seq_len(hits)) {
+			fprintf(f, "%s is on no list\n", str(d, res, "address"));
+			return;
+		}
+		t.ncols = 5;
+		table_row(&t, (const char *[]){ "LIST", "CATEGORY", "ACTION", "ENTRY", "LINE" });
+		for (size_t i = 0; i < yu_seq_len(hits); i++) {
+			yaml_node_t *h = yu_seq_at(d, hits, i);
+			char action[32];
+
+			snprintf(action, sizeof(action), "%s%s", str(d, h, "action"),
+				 !strcmp(str(d, h, "excepted"), "true") ? " (excepted)" : "");
+			table_row(&t, (const char *[]){ str(d, h, "list"), str(d, h, "category"),
+				  action, str(d, h, "entry"), str(d, h, "line") });
+		}
+		table_print(&t, f);
+		return;
+	}
+	t.ncols = 8;
+	table_row(&t, (const char *[]){ "NAME", "CATEGORY", "ACTION", "ENTRIES", "DOMAINS",
+					"RESOLVED", "PACKETS", "BYTES" });
+	yaml_node_t *items = yu_map_get(d, res, "items");
+
+	for (size_t i = 0; i < yu_seq_len(items); i++) {
+		yaml_node_t *x = yu_seq_at(d, items, i);
+
+		table_row(&t, (const char *[]){ str(d, x, "name"), str(d, x, "category"),
+			  str(d, x, "action"), str(d, x, "entries"), str(d, x, "domains"),
+			  str(d, x, "resolved"), str(d, x, "packets"), str(d, x, "bytes") });
+	}
+	if (!yu_seq_len(items)) {
+		fprintf(f, "No blocklists.\n");
+		t.nrows = 1;
+		table_free(&t);
+		return;
+	}
+	table_print(&t, f);
+}
+
 static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			 yaml_node_t *res, FILE *f)
 {
@@ -337,6 +414,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		print_apply(resp, res, out);
 	else if (!strcmp(cmd->command, "flows"))
 		print_flows(resp, res, out);
+	else if (!strncmp(cmd->command, "blocklist.", 10))
+		print_blocklist(cmd->command, resp, res, out);
 	else
 		print_simple(cmd, resp, res, out);
 	return SEGCTL_OK;

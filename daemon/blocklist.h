@@ -46,6 +46,8 @@ struct seg_bl_entry {
 	struct seg_cidr cidr;     /* a single address is a full-length prefix */
 	uint32_t line;            /* in the source file, 1-based */
 };
+/* The order of seg_blocklist.entries (qsort/bsearch comparator). */
+int seg_bl_entry_cmp(const void *a, const void *b);
 
 /* A line that was not loaded: unparseable, or refused by the safety check.
  * The good lines of the file load regardless. */

@@ -44,7 +44,6 @@ int seg_bl_problem(struct seg_blocklist *bl, uint32_t line, const char *text,
 void seg_bl_problems_sort(struct seg_blocklist *bl);
 
 /* Order of seg_blocklist.entries: address bytes, then prefix length. */
-int seg_bl_entry_cmp(const void *a, const void *b);
 
 /* ---- line readers (blocklist_formats.c) --------------------------------- */
 struct seg_bl_reader {

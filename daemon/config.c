@@ -33,6 +33,30 @@ static int parse_level(yaml_node_t *n, enum seg_log_level *level,
 			  "log_level must be error, warn, info or debug");
 }
 
+static int parse_resolvers(yaml_document_t *d, yaml_node_t *n,
+			   struct segd_config_file *cfg, const char *file,
+			   struct seg_error *err)
+{
+	size_t max = sizeof(cfg->resolvers) / sizeof(cfg->resolvers[0]);
+
+	if (!yu_is_seq(n) || yu_seq_len(n) > max)
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "resolvers must be a list of at most %zu \"IP[:PORT]\"", max);
+	for (size_t i = 0; i < cfg->n_resolvers; i++)
+		free(cfg->resolvers[i]);
+	cfg->n_resolvers = 0;
+	for (size_t i = 0; i < yu_seq_len(n); i++) {
+		yaml_node_t *a = yu_seq_at(d, n, i);
+
+		if (!yu_scalar(a) || !*yu_scalar(a))
+			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					  "a resolver is \"IP\" or \"IP:PORT\"");
+		if (!(cfg->resolvers[cfg->n_resolvers++] = strdup(yu_scalar(a))))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
 		       struct segd_config_file *cfg, const char *file,
 		       struct seg_error *err)
@@ -101,11 +125,21 @@ static int config_doc(yaml_document_t *doc, void *p)
 			ret = parse_addrs(&d, v, cfg, file, err);
 		} else if (!strcmp(key, "log_level")) {
 			ret = parse_level(v, level, file, err);
+		} else if (!strcmp(key, "resolvers")) {
+			ret = parse_resolvers(&d, v, cfg, file, err);
+		} else if (!strcmp(key, "dns_grace")) {
+			int64_t g;
+
+			ret = yu_int(v, 0, 7 * 86400, &g) ?
+			      seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
+					 "dns_grace is seconds, 0 to 604800") : 0;
+			cfg->dns_grace = (unsigned int)g;
 		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
 			   strcmp(key, "state_dir")) {
 			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
 					 "unknown setting '%s'; known: socket, bpffs, "
-					 "state_dir, node_addresses, log_level", key);
+					 "state_dir, node_addresses, log_level, resolvers, "
+					 "dns_grace", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs a path", key);
@@ -146,6 +180,8 @@ int segd_config_load(const char *file, struct segd_config_file *cfg,
 
 int segd_config_defaults(struct segd_config_file *cfg)
 {
+	if (!cfg->dns_grace)
+		cfg->dns_grace = SEGD_DEFAULT_DNS_GRACE;
 	if (!cfg->socket_path && set_string(&cfg->socket_path, SEGD_DEFAULT_SOCKET))
 		return -ENOMEM;
 	if (!cfg->bpffs && set_string(&cfg->bpffs, SEGD_DEFAULT_BPFFS))
@@ -157,6 +193,8 @@ int segd_config_defaults(struct segd_config_file *cfg)
 
 void segd_config_free(struct segd_config_file *cfg)
 {
+	for (size_t i = 0; i < cfg->n_resolvers; i++)
+		free(cfg->resolvers[i]);
 	free(cfg->socket_path);
 	free(cfg->bpffs);
 	free(cfg->state_dir);

@@ -4,6 +4,9 @@
  *   state_dir: /var/lib/segd
  *   node_addresses: [10.200.0.1, fd00:200::1]   # the node itself: `host`
  *   log_level: info                             # error|warn|info|debug
+ *   resolvers: ["10.96.0.10", "127.0.0.1:5353"]  # for domain lists
+ *   dns_grace: 3600             # keep an address this long after its
+ *                               # domain stopped returning it
  * Command-line flags override the file.
  */
 #ifndef SEGD_CONFIG_H
@@ -15,6 +18,7 @@
 #define SEGD_DEFAULT_SOCKET    "/run/segd/segd.sock"
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
 #define SEGD_DEFAULT_STATE_DIR "/var/lib/segd"
+#define SEGD_DEFAULT_DNS_GRACE 3600
 
 /* Parse the file's text into cfg (fields it sets replace cfg's).
  * Errors carry file:line:col. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "control.h"
+#include "control_blocklist.h"
 #include "control_int.h"
 #include "control_report.h"
 #include "flows.h"
@@ -419,6 +420,11 @@ static const struct {
 	{ "get", segd_h_get },
 	{ "status", segd_h_status },
 	{ "flows", segd_h_flows },
+	{ "blocklist.load", segd_h_blocklist_load },
+	{ "blocklist.list", segd_h_blocklist_list },
+	{ "blocklist.show", segd_h_blocklist_show },
+	{ "blocklist.del", segd_h_blocklist_del },
+	{ "blocklist.test", segd_h_blocklist_test },
 };
 
 int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,

@@ -22,7 +22,16 @@ struct segd_config_file {
 	char *state_dir;
 	struct in6_addr node_addrs[16];   /* the node's own addresses: HOST */
 	size_t n_node_addrs;
+	char *resolvers[4];               /* DNS servers "IP[:PORT]" for domain
+					   * lists; none: /etc/resolv.conf */
+	size_t n_resolvers;
+	unsigned int dns_grace;           /* seconds an address stays after its
+					   * domain stopped returning it */
 };
+
+struct segd_list;
+struct seg_bl_compiled;
+struct segd_resolver;
 
 struct segd {
 	struct segd_config_file cfg;
@@ -31,6 +40,10 @@ struct segd {
 	struct seg_datapath *dp;          /* NULL: no kernel (tests, -n) */
 	struct seg_compile_cache *compile_cache; /* reuse across compiles; may be NULL */
 	bool dirty;                       /* state differs from disk */
+	struct segd_list *lists;          /* indicator lists (control_blocklist.h) */
+	size_t n_lists;
+	struct seg_bl_compiled *bl_written; /* what the blocklist maps hold; NULL = unknown */
+	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */

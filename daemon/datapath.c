@@ -249,14 +249,33 @@ int dp_outer_fd(struct seg_datapath *dp, int which)
 	return seg_dp_map_fd(dp, dp_outer_names[which]);
 }
 
-int dp_read_gen(struct seg_datapath *dp, uint32_t *gen)
+int dp_config_read(struct seg_datapath *dp, struct segd_config *cfg)
 {
-	struct segd_config cfg;
 	uint32_t zero = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->tc->maps.segd_config), &zero,
-				&cfg))
+				cfg))
 		return -errno;
+	return 0;
+}
+
+int dp_config_write(struct seg_datapath *dp, const struct segd_config *cfg)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.segd_config), &zero,
+				cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int dp_read_gen(struct seg_datapath *dp, uint32_t *gen)
+{
+	struct segd_config cfg;
+	int err = dp_config_read(dp, &cfg);
+
+	if (err)
+		return err;
 	*gen = cfg.policy_gen;
 	return 0;
 }
@@ -272,7 +291,7 @@ uint32_t seg_dp_generation(struct seg_datapath *dp)
 
 /* ---- introspection -------------------------------------------------------- */
 
-static int count_keys(int fd, uint32_t *entries, uint32_t *capacity)
+int dp_count_keys(int fd, uint32_t *entries, uint32_t *capacity)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info), n = 0;
@@ -319,7 +338,7 @@ int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 	slot = gen & 1;
 	for (int i = 0; i < 2 && n < max; i++) {
 		out[n].name = plain[i];
-		err = count_keys(seg_dp_map_fd(dp, plain[i]), &out[n].entries,
+		err = dp_count_keys(seg_dp_map_fd(dp, plain[i]), &out[n].entries,
 				 &out[n].capacity);
 		if (err)
 			return err;
@@ -337,9 +356,32 @@ int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 			fd = bpf_map_get_fd_by_id(id);
 			if (fd < 0)
 				return -errno;
-			err = count_keys(fd, &out[n].entries,
+			err = dp_count_keys(fd, &out[n].entries,
 					 &out[n].capacity);
 			close(fd);
+			if (err)
+				return err;
+		}
+		n++;
+	}
+	for (int i = 0; i < 3 && n < max; i++) {
+		static const char *const bl[] = {
+			SEGD_MAP_BL_EXACT, SEGD_MAP_BL_LPM, SEGD_MAP_BL_EXCEPT,
+		};
+		int fd = seg_dp_map_fd(dp, bl[i]);
+		struct bpf_map_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		out[n].name = bl[i];
+		if (dp->bl_known) {
+			/* up to millions of keys: what we wrote, not a scan */
+			if (bpf_obj_get_info_by_fd(fd, &info, &len))
+				return -errno;
+			out[n].entries = dp->bl_n[i];
+			out[n].capacity = info.max_entries;
+		} else {
+			err = dp_count_keys(fd, &out[n].entries,
+					    &out[n].capacity);
 			if (err)
 				return err;
 		}

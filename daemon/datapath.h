@@ -61,6 +61,22 @@ int seg_dp_reason_counters(struct seg_datapath *dp, struct segd_counter *reasons
 int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 			struct segd_rule_counter *out);
 
+/* Blocklist maps (segd_bl_exact, segd_bl_lpm, segd_bl_except): make them
+ * hold `next`. Keys new or changed are written before stale keys are
+ * deleted, so a reloaded list is never missing an old entry in between.
+ * `prev` is what was written last (NULL when unknown, e.g. after a restart:
+ * the maps are scanned). Sets the SEGD_CFG_BL_* flags for non-empty maps.
+ * Established flows see the change once the caller bumps the generation
+ * (seg_dp_apply). */
+struct seg_bl_compiled;
+int seg_dp_blocklists_write(struct seg_datapath *dp, const struct seg_bl_compiled *prev,
+			    const struct seg_bl_compiled *next);
+/* Per-list packets and bytes (drops, or audit hits), summed over CPUs;
+ * out has SEGD_MAX_BLOCKLISTS rows indexed by list id. */
+int seg_dp_blocklist_counters(struct seg_datapath *dp, struct segd_counter *out);
+/* Zero one list's counters (a new list takes over a freed id). */
+int seg_dp_blocklist_counter_reset(struct seg_datapath *dp, uint16_t list_id);
+
 /* For tests and benchmarks: program fds (for BPF_PROG_TEST_RUN) and map fds
  * by SEGD_MAP_* name. */
 int seg_dp_prog_fd(struct seg_datapath *dp, enum seg_prog prog);

@@ -66,8 +66,8 @@ static bool batch_unsupported(int err)
 
 /* One batch syscall where the map type supports it (hash), element by
  * element otherwise (LPM trie). */
-static int map_update_n(int fd, const void *keys, size_t ks, const void *vals,
-			size_t vs, size_t n)
+int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
+		    size_t vs, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
 	uint32_t count = (uint32_t)n;
@@ -91,7 +91,7 @@ static int map_update_n(int fd, const void *keys, size_t ks, const void *vals,
 	return 0;
 }
 
-static int map_delete_n(int fd, const void *keys, size_t ks, size_t n)
+int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	uint32_t count = (uint32_t)n;
@@ -146,7 +146,7 @@ static int build_inner(struct seg_datapath *dp, int which, const struct tbl *t,
 		memcpy(keys + i * ks, t->rec + i * rs, ks);
 		memcpy(vals + i * vs, t->rec + i * rs + ks, vs);
 	}
-	err = map_update_n(fd, keys, ks, vals, vs, t->n);
+	err = dp_map_update_n(fd, keys, ks, vals, vs, t->n);
 	if (err)
 		fprintf(stderr, "segd: fill %s (%zu entries): %s\n",
 			inner_names[which], t->n, strerror(-err));
@@ -351,7 +351,7 @@ static int lhints_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
 		vals[i].flags = gen ? SEGD_LHF_VALID : 0;
 		vals[i].probes = gen ? lh->probes[i] : 0;
 	}
-	err = map_update_n(bpf_map__fd(dp->tc->maps.segd_lhints), keys,
+	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_lhints), keys,
 			   sizeof(*keys), vals, sizeof(*vals), lh->n);
 	if (err)
 		fprintf(stderr, "segd: write %s[%u]: %s\n", SEGD_MAP_LHINTS,
@@ -369,7 +369,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 	struct tbl nt[IN_COUNT] = { 0 };
 	struct dp_lhints lh = { 0 };
 	struct segd_config cfg = { 0 };
-	uint32_t gen = 0, slot, zero = 0, cur_id[IN_COUNT];
+	uint32_t gen = 0, slot, cur_id[IN_COUNT];
 	bool touched = false, changes = false, gp_done = false;
 	struct seg_slot *s;
 	int err;
@@ -429,8 +429,8 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		if (edit[i] < 0)
 			continue;
 		touched = true;
-		err = map_delete_n(edit[i], d[i].del, dp_tbl_ks[i], d[i].n_del);
-		err = err ? err : map_update_n(edit[i], d[i].up_k,
+		err = dp_map_delete_n(edit[i], d[i].del, dp_tbl_ks[i], d[i].n_del);
+		err = err ? err : dp_map_update_n(edit[i], d[i].up_k,
 					       dp_tbl_ks[i], d[i].up_v,
 					       dp_tbl_vs[i], d[i].n_up);
 		if (err) {
@@ -473,11 +473,14 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 			s->state = SLOT_UNKNOWN;
 	touched = false;
 
-	/* only now do packets start reading the new slot */
-	cfg.policy_gen = gen + 1;
-	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.segd_config), &zero,
-				&cfg, BPF_ANY)) {
-		err = -errno;
+	/* only now do packets start reading the new slot; the flags (owned
+	 * by the blocklist writer) are kept as they are */
+	err = dp_config_read(dp, &cfg);
+	if (!err) {
+		cfg.policy_gen = gen + 1;
+		err = dp_config_write(dp, &cfg);
+	}
+	if (err) {
 		fprintf(stderr, "segd: bump generation: %s\n", strerror(-err));
 		/* an entry tagged with a generation this slot's content
 		 * never ran under must not outlive it */

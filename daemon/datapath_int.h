@@ -8,6 +8,7 @@
  *   datapath_apply.c   inner-map building, batch writes, grace periods,
  *                      seg_dp_apply
  *   datapath_attach.c  tc and XDP attach, detach, query
+ *   datapath_blocklist.c  blocklist maps: in-place writes, counters
  */
 #ifndef SEGD_DATAPATH_INT_H
 #define SEGD_DATAPATH_INT_H
@@ -68,10 +69,21 @@ struct seg_datapath {
 	pthread_t gp_tid;
 	pthread_mutex_t gp_mu;
 	pthread_cond_t gp_cv;
+	/* entries in segd_bl_exact / _lpm / _except after our last write;
+	 * bl_known is false until then (map usage counts the keys) */
+	bool bl_known;
+	uint32_t bl_n[3];
 };
 
 /* ---- datapath.c ---------------------------------------------------------- */
 int dp_read_gen(struct seg_datapath *dp, uint32_t *gen);
+/* segd_config as a whole. segd is single-threaded for config writes, so a
+ * writer reads, changes its own field and writes back: policy_gen belongs
+ * to seg_dp_apply, flags to seg_dp_blocklists_write. */
+int dp_config_read(struct seg_datapath *dp, struct segd_config *cfg);
+int dp_config_write(struct seg_datapath *dp, const struct segd_config *cfg);
+/* number of keys of a map, by get_next_key */
+int dp_count_keys(int fd, uint32_t *entries, uint32_t *capacity);
 int dp_outer_fd(struct seg_datapath *dp, int which);
 
 /* ---- datapath_tables.c --------------------------------------------------- */
@@ -106,6 +118,11 @@ int dp_tbl_diff(const struct tbl *o, const struct tbl *n, size_t ks,
 void dp_delta_free(struct delta *d);
 
 /* ---- datapath_apply.c ---------------------------------------------------- */
+/* n records in one batch syscall where the map supports it, else one by
+ * one; keys (and values) packed with stride ks (vs). */
+int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
+		    size_t vs, size_t n);
+int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n);
 /* Grace-period machinery, and the first grace period an adopted state
  * needs before an apply may touch the inactive slot. */
 int dp_apply_init(struct seg_datapath *dp);

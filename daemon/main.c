@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "config.h"
 #include "control.h"
+#include "control_blocklist.h"
 #include "log.h"
+#include "resolver.h"
 #include "server.h"
 
 #define SEGD_VERSION "0.1.0"
+#define EXPIRY_CHECK_SECONDS 1
 
 struct options {
 	const char *config_file;
@@ -190,11 +194,20 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		seg_log(SEG_LOG_INFO, "reload: config re-read, kernel re-synced");
 }
 
+static void on_expiry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop_ctx *l = arg;
+
+	(void)fd, (void)what;
+	segd_blocklists_expire(l->d, (int64_t)time(NULL));
+}
+
 static int run(struct segd *d, const struct options *o)
 {
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
+	struct timeval every = { .tv_sec = EXPIRY_CHECK_SECONDS };
 	struct seg_error err = { 0 };
 	int ret;
 
@@ -217,9 +230,15 @@ static int run(struct segd *d, const struct options *o)
 		report("cannot enforce the restored state", &err);
 		goto out;
 	}
-	seg_log(SEG_LOG_INFO, "enforcing: %zu endpoints, %zu policies, generation %u",
-		d->state.world.n_endpoints, d->state.world.n_policies,
-		seg_dp_generation(d->dp));
+	/* after the policy: writing the lists bumps the generation again */
+	ret = segd_blocklists_restore(d, &err);
+	if (ret) {
+		report("cannot enforce the restored blocklists", &err);
+		goto out;
+	}
+	seg_log(SEG_LOG_INFO, "enforcing: %zu endpoints, %zu policies, %zu lists, "
+		"generation %u", d->state.world.n_endpoints, d->state.world.n_policies,
+		d->n_lists, seg_dp_generation(d->dp));
 
 	signal(SIGPIPE, SIG_IGN);
 	l.base = event_base_new();
@@ -237,11 +256,17 @@ static int run(struct segd *d, const struct options *o)
 	ev_term = evsignal_new(l.base, SIGTERM, on_stop, &l);
 	ev_int = evsignal_new(l.base, SIGINT, on_stop, &l);
 	ev_hup = evsignal_new(l.base, SIGHUP, on_reload, &l);
-	if (!ev_term || !ev_int || !ev_hup || evsignal_add(ev_term, NULL) ||
-	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL)) {
+	ev_expire = event_new(l.base, -1, EV_PERSIST, on_expiry_timer, &l);
+	if (!ev_term || !ev_int || !ev_hup || !ev_expire || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL) ||
+	    event_add(ev_expire, &every)) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = segd_resolver_new(l.base, d, &d->resolver);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "no DNS resolver (%s): domain lists stay unresolved",
+			strerror(-ret));
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
@@ -251,7 +276,11 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
+	if (ev_expire)
+		event_free(ev_expire);
 	seg_server_close(srv);
+	segd_resolver_free(d->resolver);
+	d->resolver = NULL;
 	if (l.base)
 		event_base_free(l.base);
 	/* user-space handles only: pinned maps and attached programs stay */
@@ -259,6 +288,7 @@ out:
 	d->dp = NULL;
 	seg_compile_cache_free(d->compile_cache);
 	d->compile_cache = NULL;
+	segd_blocklists_free(d);
 	return ret ? 1 : 0;
 }
 

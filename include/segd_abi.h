@@ -85,13 +85,17 @@ enum segd_reason {
 	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
 	SEGD_REASON_BLOCKLISTED,      /* remote address on a drop blocklist */
 	SEGD_REASON_STRATUM,          /* first payload of the flow is Stratum */
+	/* Not a drop: counted in addition to FORWARDED, the packet passes
+	 * (audit blocklist hits are counted per list in segd_bl_stats). */
+	SEGD_REASON_STRATUM_AUDIT = 30, /* Stratum seen, endpoint in audit mode */
 	SEGD_REASON_MAX = 32,
 };
 
 /* ---- segd_config ------------------------------------------------------- */
 struct segd_config {
 	__u32 policy_gen;   /* bumped by user space after filling slot gen&1 */
-	__u32 flags;        /* reserved */
+	__u32 flags;        /* SEGD_CFG_*: every writer keeps the bits it
+			     * does not own (read-modify-write) */
 };
 _Static_assert(sizeof(struct segd_config) == 8, "segd_config size");
 
@@ -133,7 +137,18 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PCLASS_UDP     1
 #define SEGD_PCLASS_OTHER   2
 #define SEGD_EPF_ANYREM_PROTO(dir, pclass) (1u << (24 + (dir) * 3 + (pclass)))
-#define SEGD_EPF_ANYREM_PROTO_VALID        (1u << 30)
+/* The remote-ANY protocol hints are derived together with the probe hints
+ * and share their validity bit (they had bit 30 of their own until the
+ * Stratum mode needed it; an adopted older state is re-applied at start). */
+#define SEGD_EPF_ANYREM_PROTO_VALID        SEGD_EPF_PROBES_VALID
+
+/* Stratum detection (first egress TCP payload of a flow, bpf/stratum.h) on
+ * a local endpoint, set by the compiler from the namespace setting: with
+ * neither bit the flow is dropped (SEGD_REASON_STRATUM) and its conntrack
+ * entry removed; AUDIT counts it (segd_reasons[SEGD_REASON_STRATUM_AUDIT])
+ * and lets it pass; OFF does not look at payloads at all. */
+#define SEGD_EPF_STRATUM_AUDIT   (1u << 30)
+#define SEGD_EPF_STRATUM_OFF     (1u << 31)
 
 /* Remote-specific probe hints per local endpoint (segd_lhints), finer than
  * SEGD_EPF_PROBE(dir, 0, kind): which probe kinds have a key for this local
@@ -255,8 +270,10 @@ struct segd_ct_value {
 	__u32 remote_id;
 	__u8  origin_dir;   /* enum segd_dir of the first packet */
 	__u8  tcp_flags[2]; /* TCP flags seen per direction */
-	__u8  pad;
+	__u8  flags;        /* SEGD_CTF_* (was padding: 0 on older entries) */
 };
+/* the flow's first egress payload has been looked at (Stratum test) */
+#define SEGD_CTF_PAYLOAD_SEEN  (1u << 0)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 
 /* Lifetimes in seconds since last packet. */

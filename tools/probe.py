@@ -2,7 +2,8 @@
 """probe.py - traffic for segd's demo and end-to-end tests.
 
   probe.py serve PORT                 TCP and UDP echo server, IPv4 and IPv6
-  probe.py tcp ADDR PORT              one connection, one echoed line: "ok"
+  probe.py tcp ADDR PORT [PAYLOAD]    one connection, one echoed line: "ok"
+                                      (PAYLOAD: the first bytes to send)
   probe.py udp ADDR PORT              one datagram echoed: "ok"
   probe.py stream tcp|udp ADDR PORT LOG [SECONDS]
                                       a line every 20 ms over one long-lived
@@ -60,11 +61,17 @@ def serve(port):
     time.sleep(600)
 
 
-def tcp_once(addr, port):
+def tcp_once(addr, port, payload=b"ping\n"):
     with socket.create_connection((addr, port), timeout=1.5) as s:
         s.settimeout(1.5)
-        s.sendall(b"ping\n")
-        return s.recv(64) == b"ping\n"
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got == payload
 
 
 def udp_once(addr, port):
@@ -115,7 +122,8 @@ def main(argv):
         if cmd == "serve":
             serve(int(argv[2]))
         elif cmd == "tcp":
-            print("ok" if tcp_once(argv[2], int(argv[3])) else "bad")
+            payload = (argv[4] + "\n").encode() if len(argv) > 4 else b"ping\n"
+            print("ok" if tcp_once(argv[2], int(argv[3]), payload) else "bad")
         elif cmd == "udp":
             print("ok" if udp_once(argv[2], int(argv[3])) else "bad")
         elif cmd == "stream":

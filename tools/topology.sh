@@ -145,9 +145,9 @@ _run_in() {
 }
 
 # probe_tcp WHERE WHO ADDR PORT: full connect and one echoed line
-probe_tcp() {
+probe_tcp() { # WHERE WHO ADDR PORT [PAYLOAD]
 	local out
-	out=$(_run_in "$1" "$2" timeout 3 python3 "$TOPO_TOOLS/probe.py" tcp "$3" "$4" 2>/dev/null) || return 1
+	out=$(_run_in "$1" "$2" timeout 3 python3 "$TOPO_TOOLS/probe.py" tcp "$3" "$4" ${5:+"$5"} 2>/dev/null) || return 1
 	[ "$out" = ok ]
 }
 

@@ -22,7 +22,7 @@ static int is_icmp(uint8_t proto)
 /* L4 header + payload; returns bytes written. */
 static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 {
-	int hl, n;
+	int hl, n, pl = s->data ? (int)strlen(s->data) : s->payload;
 
 	if (s->frag == PB_FRAG_LATER) {
 		n = s->payload ? s->payload : 8;
@@ -49,7 +49,7 @@ static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 		hl = 0;
 		break;
 	}
-	if ((size_t)(hl + s->payload) > cap)
+	if ((size_t)(hl + pl) > cap)
 		return -1;
 	memset(p, 0, hl);
 	if (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
@@ -62,7 +62,7 @@ static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 		p[13] = s->tcp_flags;
 	}
 	if (s->proto == IPPROTO_UDP)
-		put16(p + 4, (uint16_t)(8 + s->payload));
+		put16(p + 4, (uint16_t)(8 + pl));
 	if (is_icmp(s->proto)) {
 		p[0] = s->icmp_type;
 		p[1] = s->icmp_code;
@@ -87,8 +87,11 @@ static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 		n += ql;
 		return n;
 	}
-	memset(p + n, 0x5a, s->payload);
-	return n + s->payload;
+	if (s->data)
+		memcpy(p + n, s->data, pl);
+	else
+		memset(p + n, 0x5a, pl);
+	return n + pl;
 }
 
 static int pb_build_ip(const struct pkt_spec *s, uint8_t *p, size_t cap)

@@ -16,7 +16,8 @@ struct pkt_spec {
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
-	int payload;                /* L4 payload bytes */
+	int payload;                /* L4 payload bytes (0x5a filler) */
+	const char *data;           /* L4 payload text (overrides payload) */
 	int frag;                   /* PB_FRAG_* */
 	uint32_t frag_id;
 	int v6_ext;                 /* extra IPv6 dest-opts headers */

@@ -932,7 +932,7 @@ Test(datapath, map_usage_and_apply_limits)
 
 	apply_world(0);
 	n = seg_dp_map_usage(dp, u, 8);
-	cr_assert_eq(n, 5, "rows %d", n);
+	cr_assert_eq(n, 8, "rows %d", n);
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(u[i].name, SEGD_MAP_POLICY)) {
 			cr_expect_eq(u[i].entries, 12);

@@ -1,0 +1,347 @@
+/* datapath_blocklist.c - the blocklist maps (segd_bl_exact, segd_bl_lpm,
+ * segd_bl_except) written in place, the SEGD_CFG_BL_* flags, per-list
+ * counters. The reader side is bpf/blocklist.h.
+ *
+ * A write never leaves a window in which an entry that both the old and the
+ * new content hold is missing, and an entry only the old content holds
+ * disappears last:
+ *
+ *   1. flags |= the maps `next` fills (a flag on an empty map only costs a
+ *      lookup; a missing flag would hide entries)
+ *   2. upserts of every map (keys new in `next`, or with a changed value),
+ *      in batches of SEG_BL_CHUNK
+ *   3. deletes of the keys `next` no longer holds
+ *   4. flags = exactly the maps `next` fills
+ *
+ * What is stale comes from one merge pass over the sorted arrays of `prev`
+ * and `next` (struct seg_bl_compiled: sorted by the memcmp order of the map
+ * key, unique); without `prev` (after a restart) the map's keys are read
+ * back and looked up in `next` by binary search. The caller bumps the
+ * generation afterwards (seg_dp_apply) so established flows re-check.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "blocklist.h"
+#include "datapath_int.h"
+
+/* records per batch syscall: bounds the staging buffers (~1.3 MB) */
+#define SEG_BL_CHUNK 65536
+
+enum { BL_EXACT, BL_LPM, BL_EXCEPT, BL_COUNT };
+
+static const char *const bl_map_names[BL_COUNT] = {
+	SEGD_MAP_BL_EXACT, SEGD_MAP_BL_LPM, SEGD_MAP_BL_EXCEPT,
+};
+static const uint32_t bl_cfg_bits[BL_COUNT] = {
+	SEGD_CFG_BL_EXACT, SEGD_CFG_BL_PREFIXES, SEGD_CFG_BL_EXCEPT,
+};
+#define SEGD_CFG_BL_ALL (SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES | \
+			 SEGD_CFG_BL_EXCEPT)
+
+/* one compiled array seen as records: key at 0, value at voff (an except
+ * record has no value: the map value is the constant 1) */
+struct bl_view {
+	const uint8_t *rec;
+	size_t n, stride, ks, vs, voff;
+};
+
+static const uint32_t except_one = 1;
+
+static void bl_views(const struct seg_bl_compiled *c, struct bl_view v[BL_COUNT])
+{
+	v[BL_EXACT] = (struct bl_view){
+		.rec = (const uint8_t *)c->exact, .n = c->n_exact,
+		.stride = sizeof(*c->exact), .ks = sizeof(struct segd_addr),
+		.vs = sizeof(struct segd_bl_value),
+		.voff = offsetof(struct seg_bl_exact_entry, value),
+	};
+	v[BL_LPM] = (struct bl_view){
+		.rec = (const uint8_t *)c->prefixes, .n = c->n_prefixes,
+		.stride = sizeof(*c->prefixes), .ks = sizeof(struct segd_lpm_key),
+		.vs = sizeof(struct segd_bl_value),
+		.voff = offsetof(struct seg_bl_prefix_entry, value),
+	};
+	v[BL_EXCEPT] = (struct bl_view){
+		.rec = (const uint8_t *)c->except, .n = c->n_except,
+		.stride = sizeof(*c->except), .ks = sizeof(struct segd_lpm_key),
+		.vs = sizeof(uint32_t), .voff = 0,
+	};
+}
+
+static const void *bl_key(const struct bl_view *v, size_t i)
+{
+	return v->rec + i * v->stride;
+}
+
+static const void *bl_val(const struct bl_view *v, int which, size_t i)
+{
+	return which == BL_EXCEPT ? (const void *)&except_one :
+				    v->rec + i * v->stride + v->voff;
+}
+
+static bool bl_sorted(const struct bl_view *v)
+{
+	for (size_t i = 1; i < v->n; i++)
+		if (memcmp(bl_key(v, i - 1), bl_key(v, i), v->ks) >= 0)
+			return false;
+	return true;
+}
+
+static bool bl_holds(const struct bl_view *v, const void *key)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(bl_key(v, mid), key, v->ks);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* staged records of one map: upserts flushed per chunk, deletes kept until
+ * every upsert of every map is in */
+struct bl_stage {
+	int fd;
+	size_t ks, vs;
+	uint8_t *up_k, *up_v;
+	size_t n_up;
+	uint8_t *del;
+	size_t n_del, cap_del;
+};
+
+static int stage_flush(struct bl_stage *s)
+{
+	int err = dp_map_update_n(s->fd, s->up_k, s->ks, s->up_v, s->vs,
+				  s->n_up);
+
+	s->n_up = 0;
+	return err;
+}
+
+static int stage_up(struct bl_stage *s, const void *k, const void *v)
+{
+	memcpy(s->up_k + s->n_up * s->ks, k, s->ks);
+	memcpy(s->up_v + s->n_up * s->vs, v, s->vs);
+	if (++s->n_up == SEG_BL_CHUNK)
+		return stage_flush(s);
+	return 0;
+}
+
+static int stage_del(struct bl_stage *s, const void *k)
+{
+	if (s->n_del == s->cap_del) {
+		size_t cap = s->cap_del ? s->cap_del * 2 : 1024;
+		uint8_t *d = realloc(s->del, cap * s->ks);
+
+		if (!d)
+			return -ENOMEM;
+		s->del = d;
+		s->cap_del = cap;
+	}
+	memcpy(s->del + s->n_del++ * s->ks, k, s->ks);
+	return 0;
+}
+
+/* the staged deletes; a key that is already gone (prev was wrong about
+ * it) is fine */
+static int bl_delete_n(struct bl_stage *s)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t count = (uint32_t)s->n_del;
+
+	if (!s->n_del ||
+	    !bpf_map_delete_batch(s->fd, s->del, &count, &bo))
+		return 0;
+	for (size_t i = 0; i < s->n_del; i++)
+		if (bpf_map_delete_elem(s->fd, s->del + i * s->ks) &&
+		    errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+/* upserts of one map by merging prev and next */
+static int upserts_merge(struct bl_stage *s, int which, const struct bl_view *o,
+			 const struct bl_view *n)
+{
+	size_t i = 0, j = 0;
+	int err = 0;
+
+	while (!err && (i < o->n || j < n->n)) {
+		int c = i == o->n ? 1 : j == n->n ? -1 :
+			memcmp(bl_key(o, i), bl_key(n, j), s->ks);
+
+		if (c < 0) {            /* only prev: stale */
+			err = stage_del(s, bl_key(o, i++));
+		} else if (c > 0) {     /* only next: new */
+			err = stage_up(s, bl_key(n, j), bl_val(n, which, j));
+			j++;
+		} else {                /* both: changed value? */
+			if (memcmp(bl_val(o, which, i), bl_val(n, which, j),
+				   s->vs))
+				err = stage_up(s, bl_key(n, j),
+					       bl_val(n, which, j));
+			i++, j++;
+		}
+	}
+	return err ? err : stage_flush(s);
+}
+
+/* upserts of one map without knowing what it holds: every key of next is
+ * written; the keys the map holds that next lacks are stale */
+static int upserts_scan(struct bl_stage *s, int which, const struct bl_view *n)
+{
+	uint8_t a[32], b[32];
+	void *cur = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(s->fd, cur, cur == a ? b : a)) {
+		cur = cur == a ? b : a;
+		if (!bl_holds(n, cur) && (err = stage_del(s, cur)))
+			return err;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	for (size_t j = 0; j < n->n && !err; j++)
+		err = stage_up(s, bl_key(n, j), bl_val(n, which, j));
+	return err ? err : stage_flush(s);
+}
+
+static int set_bl_flags(struct seg_datapath *dp, uint32_t set, uint32_t clear)
+{
+	struct segd_config cfg;
+	int err = dp_config_read(dp, &cfg);
+
+	if (err)
+		return err;
+	if (((cfg.flags | set) & ~clear) == cfg.flags)
+		return 0;
+	cfg.flags = (cfg.flags | set) & ~clear;
+	return dp_config_write(dp, &cfg);
+}
+
+int seg_dp_blocklists_write(struct seg_datapath *dp,
+			    const struct seg_bl_compiled *prev,
+			    const struct seg_bl_compiled *next)
+{
+	struct bl_view o[BL_COUNT], n[BL_COUNT];
+	struct bl_stage st[BL_COUNT] = { 0 };
+	uint32_t want = 0;
+	bool use_prev = prev != NULL;
+	int err = 0;
+
+	if (!dp || !next)
+		return -EINVAL;
+	bl_views(next, n);
+	if (prev)
+		bl_views(prev, o);
+	for (int i = 0; i < BL_COUNT; i++) {
+		if (!bl_sorted(&n[i]))
+			return -EINVAL;
+		if (n[i].n)
+			want |= bl_cfg_bits[i];
+		if (prev && !bl_sorted(&o[i]))
+			use_prev = false;   /* not trusted: read the maps */
+	}
+	if (next->n_exact > SEGD_MAX_BL_EXACT ||
+	    next->n_prefixes > SEGD_MAX_BL_PREFIXES ||
+	    next->n_except > SEGD_MAX_BL_EXCEPT)
+		return -E2BIG;
+
+	dp->bl_known = false;
+	err = set_bl_flags(dp, want, 0);
+	for (int i = 0; i < BL_COUNT && !err; i++) {
+		st[i].fd = seg_dp_map_fd(dp, bl_map_names[i]);
+		st[i].ks = n[i].ks;
+		st[i].vs = n[i].vs;
+		st[i].up_k = malloc(SEG_BL_CHUNK * st[i].ks);
+		st[i].up_v = malloc(SEG_BL_CHUNK * st[i].vs);
+		if (st[i].fd < 0)
+			err = st[i].fd;
+		else if (!st[i].up_k || !st[i].up_v)
+			err = -ENOMEM;
+		else if (use_prev)
+			err = upserts_merge(&st[i], i, &o[i], &n[i]);
+		else
+			err = upserts_scan(&st[i], i, &n[i]);
+		if (err)
+			fprintf(stderr, "segd: write %s: %s\n", bl_map_names[i],
+				strerror(-err));
+	}
+	for (int i = 0; i < BL_COUNT && !err; i++) {
+		err = bl_delete_n(&st[i]);
+		if (err)
+			fprintf(stderr, "segd: prune %s: %s\n", bl_map_names[i],
+				strerror(-err));
+	}
+	if (!err)
+		err = set_bl_flags(dp, want, SEGD_CFG_BL_ALL & ~want);
+	if (!err) {
+		dp->bl_n[BL_EXACT] = (uint32_t)next->n_exact;
+		dp->bl_n[BL_LPM] = (uint32_t)next->n_prefixes;
+		dp->bl_n[BL_EXCEPT] = (uint32_t)next->n_except;
+		dp->bl_known = true;
+	}
+	for (int i = 0; i < BL_COUNT; i++) {
+		free(st[i].up_k);
+		free(st[i].up_v);
+		free(st[i].del);
+	}
+	return err;
+}
+
+int seg_dp_blocklist_counters(struct seg_datapath *dp, struct segd_counter *out)
+{
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_STATS), err = 0;
+	struct segd_counter *v;
+
+	if (fd < 0)
+		return fd;
+	v = calloc((size_t)dp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t id = 0; id < SEGD_MAX_BLOCKLISTS; id++) {
+		out[id].packets = out[id].bytes = 0;
+		if (bpf_map_lookup_elem(fd, &id, v)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < dp->ncpus; c++) {
+			out[id].packets += v[c].packets;
+			out[id].bytes += v[c].bytes;
+		}
+	}
+	free(v);
+	return err;
+}
+
+int seg_dp_blocklist_counter_reset(struct seg_datapath *dp, uint16_t list_id)
+{
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_STATS), err = 0;
+	struct segd_counter *v;
+	uint32_t id = list_id;
+
+	if (fd < 0)
+		return fd;
+	if (id >= SEGD_MAX_BLOCKLISTS)
+		return -EINVAL;
+	v = calloc((size_t)dp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
