@@ -96,8 +96,8 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	char a[1024], b[1024], c[64];
 
 	if (!strcmp(kind, "namespaces")) {
-		t.ncols = 2;
-		table_row(&t, (const char *[]){ "NAME", "LABELS" });
+		t.ncols = 3;
+		table_row(&t, (const char *[]){ "NAME", "STRATUM", "LABELS" });
 	} else if (!strcmp(kind, "endpoints")) {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
@@ -112,7 +112,7 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 
 		if (!strcmp(kind, "namespaces")) {
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
-			table_row(&t, (const char *[]){ str(d, it, "name"), a });
+			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"), a });
 		} else if (!strcmp(kind, "endpoints")) {
 			yaml_node_t *e = yu_map_get(d, it, "enforcing");
 			bool in = false, out = false;
@@ -357,7 +357,8 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	const char *c = cmd->command;
 
 	if (!strcmp(c, "namespace.set"))
-		fprintf(f, "namespace/%s %s\n", str(d, res, "namespace"), str(d, res, "action"));
+		fprintf(f, "namespace/%s %s (stratum: %s)\n", str(d, res, "namespace"),
+			str(d, res, "action"), str(d, res, "stratum"));
 	else if (!strcmp(c, "endpoint.add"))
 		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, interface %s%s)\n",
 			str(d, res, "namespace"), str(d, res, "endpoint"), str(d, res, "id"),

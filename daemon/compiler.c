@@ -68,9 +68,30 @@ static void ep_desc(const struct seg_world *w, size_t owner, char *buf,
 			 w->endpoints[owner].name ? w->endpoints[owner].name : "");
 }
 
+/* The namespace's Stratum mode as ipcache flags. Endpoints usually come
+ * grouped by namespace, so the last match is tried first. */
+static uint32_t stratum_flags(const struct seg_world *w, const char *ns,
+			      const struct seg_namespace **last)
+{
+	const struct seg_namespace *n = *last;
+
+	if (!n || strcmp(n->name, ns)) {
+		n = NULL;
+		for (size_t i = 0; i < w->n_namespaces && !n; i++)
+			if (!strcmp(w->namespaces[i].name, ns))
+				n = &w->namespaces[i];
+		if (!n)
+			return 0; /* an unlisted namespace has the default */
+		*last = n;
+	}
+	return n->stratum == SEG_STRATUM_AUDIT ? SEGD_EPF_STRATUM_AUDIT :
+	       n->stratum == SEG_STRATUM_OFF ? SEGD_EPF_STRATUM_OFF : 0;
+}
+
 static int build_exact(struct ctx *x, struct seg_compiled *out)
 {
 	const struct seg_world *w = x->w;
+	const struct seg_namespace *last_ns = NULL;
 	struct exact_tmp *t = NULL;
 	size_t n = 0, u = 0;
 	int rc = 0;
@@ -89,12 +110,13 @@ static int build_exact(struct ctx *x, struct seg_compiled *out)
 	for (size_t i = 0; i < w->n_endpoints; i++) {
 		const struct seg_endpoint *e = &w->endpoints[i];
 		const struct ep_ident *id = &x->ids[x->ep_ident[i]];
+		uint32_t mode = stratum_flags(w, ep_ns(e), &last_ns);
 
 		for (size_t j = 0; j < e->n_ips; j++, n++) {
 			memcpy(&t[n].e.addr, &e->ips[j], 16);
 			t[n].e.value.identity = id->id;
 			t[n].e.value.ifindex = e->ifindex;
-			t[n].e.value.flags = SEGD_EPF_LOCAL | id->flags;
+			t[n].e.value.flags = SEGD_EPF_LOCAL | id->flags | mode;
 			t[n].e.value.endpoint_id = e->endpoint_id;
 			t[n].owner = i;
 		}

@@ -200,6 +200,8 @@ int segd_arg_need(struct segd_req *r, const char *key, const char **out)
 static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	const char *name, *text = segd_arg_str(r, "labels");
+	const char *stratum = segd_arg_str(r, "stratum");
+	enum seg_stratum_mode mode = SEG_STRATUM_DROP;
 	struct seg_labels labels = { 0 };
 	struct seg_namespace saved = { 0 }, *ns;
 	struct seg_compiled c;
@@ -211,18 +213,27 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 		return ret;
 	if (text && (ret = seg_labels_parse(text, &labels, r->err)))
 		return ret;
-	/* keep the old labels to restore if the new ones do not compile */
+	if (stratum && seg_stratum_mode_parse(stratum, &mode))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+				  "--stratum takes drop, audit or off, not '%s'", stratum);
+	/* keep the old settings to restore if the new ones do not compile */
 	ns = seg_state_find_ns(&d->state, name);
 	existed = ns != NULL;
 	if (existed && (ret = seg_labels_copy(&saved.labels, &ns->labels)))
 		goto out;
+	saved.stratum = existed ? ns->stratum : SEG_STRATUM_DROP;
 	if ((ret = seg_state_set_ns(&d->state, name, text ? &labels : NULL)))
 		goto out;
+	ns = seg_state_find_ns(&d->state, name);
+	if (stratum)
+		ns->stratum = mode;
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret) {
-		if (existed)
+		if (existed) {
 			seg_state_set_ns(&d->state, name, &saved.labels);
+			seg_state_find_ns(&d->state, name)->stratum = saved.stratum;
+		}
 		/* a namespace that did not exist has no endpoints or policies
 		 * yet, so leaving it registered cannot change enforcement */
 		goto out;
@@ -231,6 +242,7 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 	ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "namespace", name);
 	yu_set_str(out, res, "action", existed ? "configured" : "created");
+	yu_set_str(out, res, "stratum", seg_stratum_mode_name(ns->stratum));
 out:
 	seg_labels_free(&labels);
 	seg_labels_free(&saved.labels);

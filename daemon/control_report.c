@@ -53,6 +53,7 @@ static int get_namespaces(struct segd *d, yaml_document_t *out, int items)
 		yu_append(out, items, m);
 		yu_set_str(out, m, "name", ns->name);
 		yu_set(out, m, "labels", labels_map(out, &ns->labels));
+		yu_set_str(out, m, "stratum", seg_stratum_mode_name(ns->stratum));
 	}
 	return 0;
 }

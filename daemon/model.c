@@ -652,3 +652,21 @@ bool seg_cidr_contains(const struct seg_cidr *outer, const struct seg_cidr *inne
 		return false;
 	return prefix_eq(outer->addr.s6_addr, inner->addr.s6_addr, outer->plen);
 }
+
+const char *seg_stratum_mode_name(enum seg_stratum_mode m)
+{
+	return m == SEG_STRATUM_AUDIT ? "audit" : m == SEG_STRATUM_OFF ? "off" : "drop";
+}
+
+int seg_stratum_mode_parse(const char *s, enum seg_stratum_mode *out)
+{
+	static const enum seg_stratum_mode modes[] = { SEG_STRATUM_DROP, SEG_STRATUM_AUDIT,
+						       SEG_STRATUM_OFF };
+
+	for (size_t i = 0; s && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, seg_stratum_mode_name(modes[i]))) {
+			*out = modes[i];
+			return 0;
+		}
+	return -EINVAL;
+}

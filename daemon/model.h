@@ -138,9 +138,20 @@ struct seg_policy {
 };
 
 /* ---- endpoints and namespaces ------------------------------------------- */
+/* What the datapath does when an endpoint's flow opens with a Stratum
+ * (crypto-mining) login: per namespace. */
+enum seg_stratum_mode {
+	SEG_STRATUM_DROP = 0,     /* the default */
+	SEG_STRATUM_AUDIT,        /* count it, let it pass */
+	SEG_STRATUM_OFF,          /* do not look */
+};
+const char *seg_stratum_mode_name(enum seg_stratum_mode m);
+int seg_stratum_mode_parse(const char *s, enum seg_stratum_mode *out);
+
 struct seg_namespace {
 	char *name;
 	struct seg_labels labels; /* includes kubernetes.io/metadata.name */
+	enum seg_stratum_mode stratum;
 };
 
 #define SEG_MAX_EP_IPS 8

@@ -82,6 +82,7 @@ int seg_state_set_ns(struct seg_state *s, const char *name,
 		goto err;
 	}
 	ns->labels = fresh;
+	ns->stratum = SEG_STRATUM_DROP;
 	w->n_namespaces++;
 	return 0;
 err:
@@ -239,7 +240,8 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 	for (size_t i = 0; i < w->n_namespaces; i++) {
 		if ((m = yu_add_map(d)) < 0 || yu_append(d, seq, m) ||
 		    yu_set_str(d, m, "name", w->namespaces[i].name) ||
-		    yu_set(d, m, "labels", labels_node(d, &w->namespaces[i].labels)))
+		    yu_set(d, m, "labels", labels_node(d, &w->namespaces[i].labels)) ||
+		    yu_set_str(d, m, "stratum", seg_stratum_mode_name(w->namespaces[i].stratum)))
 			return -ENOMEM;
 	}
 	if ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "endpoints", seq))
@@ -420,6 +422,11 @@ static int state_from_doc(yaml_document_t *d, void *p)
 		if (!ret)
 			ret = seg_state_set_ns(c->s, name, &l);
 		seg_labels_free(&l);
+		if (!ret && yu_map_get(d, n, "stratum") &&
+		    seg_stratum_mode_parse(yu_scalar(yu_map_get(d, n, "stratum")),
+					   &seg_state_find_ns(c->s, name)->stratum))
+			ret = seg_errorf(c->err, c->file, yu_line(n), yu_col(n), -EINVAL,
+					 "stratum must be drop, audit or off");
 	}
 	seq = yu_map_get(d, root, "endpoints");
 	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)

@@ -20,6 +20,19 @@ denied "api -> outside:443 XMRig login cut" probe_tcp pod api 203.0.113.10 443 "
 denied "api -> outside:443 mining.subscribe (spaced, reordered) cut" probe_tcp pod api 203.0.113.10 443 "$SUBSCRIBE"
 check "stratum-mining drops counted" [ "$(reason_packets stratum-mining)" -gt 0 ]
 allowed "api -> outside:443 ordinary JSON still fine afterwards" probe_tcp pod api 203.0.113.10 443 "$ORDINARY"
+out=$(segctl namespace set shop --stratum audit)
+check "namespace set --stratum audit" grep -q "stratum: audit" <<<"$out"
+before=$(reason_packets stratum-audit)
+allowed "stratum audit: XMRig login passes" probe_tcp pod api 203.0.113.10 443 "$XMRIG"
+check "stratum audit: counted ($before -> $(reason_packets stratum-audit))" [ "$(reason_packets stratum-audit)" -gt "$before" ]
+segctl namespace set shop --stratum off >/dev/null
+before=$(reason_packets stratum-audit)
+allowed "stratum off: XMRig login passes" probe_tcp pod api 203.0.113.10 443 "$XMRIG"
+check "stratum off: not counted" [ "$(reason_packets stratum-audit)" -eq "$before" ]
+segctl namespace set shop --stratum drop >/dev/null
+denied "stratum drop again: XMRig login cut" probe_tcp pod api 203.0.113.10 443 "$XMRIG"
+out=$(segctl get namespaces)
+check "get namespaces shows the mode" grep -qE "^shop +drop " <<<"$out"
 
 # a long-lived flow to the future C2 address
 tlog=$TOPO_DIR/tcp.log

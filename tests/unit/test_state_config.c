@@ -86,6 +86,8 @@ Test(state, round_trip_through_the_state_dir)
 	cr_assert_eq(seg_state_init(&s), 0);
 	cr_assert_eq(seg_labels_parse("team=shop", &l, &err), 0);
 	cr_assert_eq(seg_state_set_ns(&s, "shop", &l), 0);
+	cr_assert_eq(seg_state_find_ns(&s, "shop")->stratum, SEG_STRATUM_DROP);
+	seg_state_find_ns(&s, "shop")->stratum = SEG_STRATUM_AUDIT;
 	ep.name = strdup("web");
 	ep.ns = strdup("shop");
 	strcpy(ep.ifname, "veth-web");
@@ -106,6 +108,8 @@ Test(state, round_trip_through_the_state_dir)
 	cr_assert_str_eq(seg_labels_get(&seg_state_find_ns(&t, "shop")->labels, "team"), "shop");
 	cr_assert_str_eq(seg_labels_get(&seg_state_find_ns(&t, "shop")->labels,
 					"kubernetes.io/metadata.name"), "shop");
+	cr_assert_eq(seg_state_find_ns(&t, "shop")->stratum, SEG_STRATUM_AUDIT);
+	cr_assert_eq(seg_state_find_ns(&t, "default")->stratum, SEG_STRATUM_DROP);
 	cr_assert_eq(t.world.n_endpoints, 1);
 	cr_assert_eq(t.world.endpoints[0].n_ips, 2);
 	cr_assert_eq(t.world.endpoints[0].endpoint_id, 1);
