@@ -92,7 +92,8 @@ int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
 	}
 	ret = yu_dump(req, &text, &len);
 	if (!ret)
-		ret = write_all(fd, prefix, (size_t)seg_wire_prefix(prefix, sizeof(prefix), len));
+		ret = write_all(fd, prefix, (size_t)seg_wire_prefix(prefix, sizeof(prefix), len,
+								  payload_len));
 	if (!ret)
 		ret = write_all(fd, text, len);
 	if (!ret && payload_len)

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +476,42 @@ static void describe(yaml_document_t *out, int m, const struct segd_list *l,
 	yu_set_uint(out, m, "bytes", ctr && !l->exception ? ctr[l->id].bytes : 0);
 }
 
+/* Lists at least this long are not kept twice during a reload. */
+#define BIG_LIST 100000
+
+/* Give a list its entries back from its saved feed (after a failed reload
+ * that had dropped them). */
+static void reread_saved(struct segd *d, struct segd_list *l)
+{
+	struct segd_list fresh = { .id = l->id, .exception = l->exception,
+				   .n_allow = l->n_allow };
+	struct seg_error err = { 0 };
+	char path[4096], *feed = NULL;
+	size_t len;
+
+	memcpy(fresh.allow, l->allow, sizeof(l->allow));
+	fresh.bl.name = strdup(l->bl.name);
+	list_path(path, sizeof(path), d->cfg.state_dir, l->bl.name, "feed");
+	if (!fresh.bl.name || seg_read_file(path, &feed, &len) ||
+	    build_list(d, &fresh, feed, len, l->file, l->bl.format, l->bl.category,
+		       l->bl.action, l->bl.expires, &err)) {
+		seg_log(SEG_LOG_ERROR, "blocklist %s: reload failed and its saved feed "
+			"could not be read back (%s); the kernel still holds its "
+			"entries, `segctl blocklist load` it again", l->bl.name, err.msg);
+		free(feed);
+		list_free(&fresh);
+		return;
+	}
+	free(feed);
+	seg_blocklist_free(&l->bl);
+	l->bl = fresh.bl;
+	free(l->next_query);
+	free(l->pending);
+	l->next_query = fresh.next_query;
+	l->pending = fresh.pending;
+	free(fresh.file);
+}
+
 int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
@@ -484,6 +521,7 @@ int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *o
 	enum segd_bl_category cat;
 	enum segd_bl_action act;
 	int64_t now = (int64_t)time(NULL), expires = 0, size = -1;
+	bool dropped_old = false;
 	size_t n;
 	int ret;
 
@@ -519,9 +557,20 @@ int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *o
 	}
 	memcpy(arr, d->lists, n * sizeof(*arr));
 	arr[old ? (size_t)(old - d->lists) : n++] = cand;
+	/* a big reload would hold the old and the new entries at once; the
+	 * old ones only serve a rollback, and the saved feed gives them back */
+	if (old && d->cfg.state_dir && old->bl.n_entries >= BIG_LIST) {
+		free(old->bl.entries);
+		old->bl.entries = NULL;
+		old->bl.n_entries = 0;
+		dropped_old = true;
+	}
 	ret = enforce_lists(d, arr, n, r->err);
-	if (ret)
+	if (ret) {
+		if (dropped_old)
+			reread_saved(d, old);
 		goto out;
+	}
 	/* commit */
 	if (!old && d->dp)
 		seg_dp_blocklist_counter_reset(d->dp, cand.id);
@@ -534,6 +583,7 @@ int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *o
 	old = find_list(d, cand.bl.name);
 	memset(&cand, 0, sizeof(cand));
 	segd_resolver_kick(d->resolver);
+	malloc_trim(0); /* hand the replaced list's memory back */
 	ret = save_list(d, old, r->payload, r->payload_len);
 	if (ret)
 		ret = seg_errorf(r->err, d->cfg.state_dir, 0, 0, ret, "loaded, but saving "
@@ -572,6 +622,7 @@ int segd_h_blocklist_del(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	free(d->lists);
 	d->lists = arr;
 	d->n_lists = n - 1;
+	malloc_trim(0);
 	return 0;
 }
 

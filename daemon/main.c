@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,9 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	/* big arrays (a million-entry blocklist) come from mmap and go back to
+	 * the system when freed, instead of staying in the heap's high water */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (load_config(&o, &d.cfg, &level, &err)) {
 		report("config", &err);
 		return 1;

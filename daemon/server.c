@@ -33,6 +33,7 @@ struct seg_server {
 struct conn {
 	struct seg_server *srv;
 	struct segd_peer peer;
+	bool reserved;           /* room for the whole request is made */
 };
 
 static void conn_free(struct bufferevent *bev, struct conn *c)
@@ -92,8 +93,21 @@ static void respond(struct bufferevent *bev, struct conn *c)
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
 
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > MAX_REQUEST) {
+	if (!c->reserved) {
+		/* the first line says how big the request is: one contiguous
+		 * buffer for all of it, so making it contiguous copies nothing */
+		size_t n = evbuffer_get_length(in), line, hdr, payload;
+		const char *head = (const char *)evbuffer_pullup(in, n < 64 ? (ssize_t)n : 64);
+
+		if (head && !seg_wire_first_line(head, n < 64 ? n : 64, &line, &hdr, &payload) &&
+		    hdr <= MAX_REQUEST && payload <= MAX_REQUEST) {
+			evbuffer_expand(in, line + hdr + payload);
+			c->reserved = true;
+		}
+	}
+	if (evbuffer_get_length(in) > MAX_REQUEST) {
 		seg_log(SEG_LOG_WARN, "request from pid %d over %u bytes; dropped",
 			(int)c->peer.pid, MAX_REQUEST);
 		conn_free(bev, c);

@@ -1,9 +1,10 @@
 /* wire.h - framing on segd's control socket.
  *
- * Request:  "segd-request <N>\n", then a YAML header document of N bytes,
- *           then the payload: the raw bytes of the files the header lists
- *           (files[i].size each, back to back). Policy files travel as they
- *           are, so a large file costs no YAML escaping on either side.
+ * Request:  "segd-request <N> <P>\n", then a YAML header document of N
+ *           bytes, then the payload of P bytes: the raw bytes of the files
+ *           the header lists (files[i].size each, back to back). Files
+ *           travel as they are, so a large one costs no YAML escaping, and
+ *           segd can reserve one buffer for the whole request up front.
  * Response: one YAML document; the daemon closes the connection after it.
  */
 #ifndef SEGD_WIRE_H
@@ -13,8 +14,12 @@
 
 #define SEGD_WIRE_MAGIC "segd-request "
 
-/* Write the first line for a header of hdr_len bytes; returns its length. */
-int seg_wire_prefix(char *out, size_t out_len, size_t hdr_len);
+/* Write the first line; returns its length. */
+int seg_wire_prefix(char *out, size_t out_len, size_t hdr_len, size_t payload_len);
+/* Parse the first line (buf need not hold more): 0 with the lengths and
+ * the line's length, -EAGAIN when the line is not complete yet, -EINVAL. */
+int seg_wire_first_line(const char *buf, size_t len, size_t *line_len,
+			size_t *hdr_len, size_t *payload_len);
 
 /* Split a whole request. 0, or -EINVAL when the framing is wrong. */
 int seg_wire_split(const char *buf, size_t len, const char **hdr, size_t *hdr_len,

@@ -77,14 +77,16 @@ struct wire_case {
 };
 
 static const struct wire_case wire_cases[] = {
-	{ "header and payload", "segd-request 5\nhead:xyz", 0, "head:", "xyz" },
-	{ "no payload", "segd-request 3\nabc", 0, "abc", "" },
-	{ "empty header", "segd-request 0\nrest", 0, "", "rest" },
-	{ "length past the end", "segd-request 9\nabc", -EINVAL, "", "" },
+	{ "header and payload", "segd-request 5 3\nhead:xyz", 0, "head:", "xyz" },
+	{ "no payload", "segd-request 3 0\nabc", 0, "abc", "" },
+	{ "empty header", "segd-request 0 4\nrest", 0, "", "rest" },
+	{ "length past the end", "segd-request 9 0\nabc", -EINVAL, "", "" },
+	{ "payload length wrong", "segd-request 3 5\nabcxy", -EINVAL, "", "" },
+	{ "one length only", "segd-request 3\nabc", -EINVAL, "", "" },
 	{ "no length", "segd-request \nabc", -EINVAL, "", "" },
 	{ "wrong magic", "command: status\n", -EINVAL, "", "" },
 	{ "no newline", "segd-request 3", -EINVAL, "", "" },
-	{ "huge length", "segd-request 99999999999999999999999\nx", -EINVAL, "", "" },
+	{ "huge length", "segd-request 99999999999999999999999 0\nx", -EINVAL, "", "" },
 };
 
 ParameterizedTestParameters(wire, split)
@@ -113,7 +115,7 @@ Test(wire, prefix_round_trip)
 	char buf[128];
 	const char *h, *p;
 	size_t hl, pl;
-	int n = seg_wire_prefix(buf, sizeof(buf), 4);
+	int n = seg_wire_prefix(buf, sizeof(buf), 4, 2);
 
 	memcpy(buf + n, "abcdXY", 6);
 	cr_assert_eq(seg_wire_split(buf, (size_t)n + 6, &h, &hl, &p, &pl), 0);
