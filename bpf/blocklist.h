@@ -5,7 +5,8 @@
  * generation change), never on an established packet, at every hook,
  * before policy. Single addresses (nearly all of a feed) are in a hash, so
  * a million of them cost what ten do; prefixes are in an LPM trie that is
- * only asked when the hash misses; the exception trie only when something
+ * only asked when the hash misses and the prefix gate (a /16 bitmap) says
+ * a prefix may cover the address; the exception trie only when something
  * matched. segd_config.flags says which maps hold anything: an empty map
  * costs nothing, not even a lookup.
  */
@@ -14,6 +15,28 @@
 
 #include "maps.h"
 #include "policy.h"
+
+/* May segd_bl_lpm hold a prefix covering a? One inlined array lookup and
+ * a bit test (segd_abi.h, "prefix gate"); 1 when the gate is not valid. */
+static __always_inline int bl_gate_open(const struct segd_view *v,
+					const struct segd_addr *a)
+{
+	const __u32 *w = (const __u32 *)a->b;
+	__u64 *word;
+	__u32 bit, idx;
+
+	if (!(v->cfg_flags & SEGD_CFG_BL_PFXGATE))
+		return 1;
+	if (addr_is_v4(a))
+		bit = ((__u32)a->b[12] << 8) | a->b[13];
+	else
+		bit = segd_bl_gate6(w[0]);
+	idx = bit >> 6;
+	word = bpf_map_lookup_elem(&segd_bl_pfx16, &idx);
+	if (!word)
+		return 1;
+	return (*word >> (bit & 63)) & 1;
+}
 
 /* 1: drop the flow (SEGD_REASON_BLOCKLISTED). 0: not listed, excepted, or
  * on an audit list (counted when count_audit; the XDP hook leaves that to
@@ -32,7 +55,8 @@ static __always_inline int bl_check(const struct segd_view *v,
 		return 0;
 	if (v->cfg_flags & SEGD_CFG_BL_EXACT)
 		bv = bpf_map_lookup_elem(&segd_bl_exact, raddr);
-	if (!bv && (v->cfg_flags & SEGD_CFG_BL_PREFIXES)) {
+	if (!bv && (v->cfg_flags & SEGD_CFG_BL_PREFIXES) &&
+	    bl_gate_open(v, raddr)) {
 		k.prefixlen = 128;
 		__builtin_memcpy(k.addr, raddr->b, 16);
 		bv = bpf_map_lookup_elem(&segd_bl_lpm, &k);

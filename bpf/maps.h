@@ -115,6 +115,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_lhints SEC(".maps");
 
+/* the local addresses of each endpoint interface per slot; see segd_abi.h.
+ * An array: the lookup is inlined, no hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SEGD_POLICY_SLOTS * SEGD_IFC_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct segd_ifc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_ifc SEC(".maps");
+
 /* ---- blocklists (segd_abi.h; reader side in blocklist.h) ------------------
  * Written in place by user space (seg_dp_blocklists_write): new and
  * changed keys first, stale keys after. Which ones hold entries is in
@@ -145,6 +155,16 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_bl_except SEC(".maps");
+
+/* the prefix gate of segd_bl_lpm (segd_abi.h), honoured with
+ * SEGD_CFG_BL_PFXGATE */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SEGD_BL_GATE_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_pfx16 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -10,8 +10,10 @@
  *      policy on a miss, CT creation and rule counters on a new flow.
  *
  * Hot path (established flow, same generation): config (inlined array),
- * the slot's exact ipcache (inlined array-of-maps + one 16-byte hash), one
- * 40-byte CT hash, plain counter adds. The policy and LPM maps of the slot
+ * the interface's segd_ifc entry (inlined array + a 16-byte compare per
+ * local address: anti-spoofing without a hash; the slot's exact ipcache
+ * only when the interface has no valid entry), one 40-byte CT hash, plain
+ * counter adds. The policy and LPM maps of the slot
  * are only looked up when a decision is needed (view_full). Hash probes
  * are what costs here (jhash rounds are latency-bound), so every lookup
  * that cannot change the outcome is skipped: by the ipcache flags, and for
@@ -54,7 +56,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 					   struct segd_pkt *p, __u8 dir,
 					   __u32 ifindex, int hook)
 {
-	struct segd_ipcache_value *lv;
+	struct segd_ipcache_value *lv, lval;
 	struct segd_decision d;
 	struct segd_ct_value *ct;
 	struct segd_addr *laddr, *raddr;
@@ -69,17 +71,31 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 
 	laddr = dir == SEGD_DIR_EGRESS ? &p->saddr : &p->daddr;
 	raddr = dir == SEGD_DIR_EGRESS ? &p->daddr : &p->saddr;
-	lv = ipc_exact(&v, laddr);
 	if (hook == SEGD_HOOK_XDP) {
+		if (view_exact(&v))
+			return SEGD_R_UNCOUNTED;
+		lv = ipc_exact(&v, laddr);
 		if (!lv || !(lv->flags & SEGD_EPF_LOCAL))
 			return SEGD_R_UNCOUNTED;
-	} else if (!lv || !(lv->flags & SEGD_EPF_LOCAL) ||
-		   lv->ifindex != ifindex) {
-		return dir == SEGD_DIR_EGRESS ? SEGD_REASON_SPOOFED :
-						SEGD_REASON_NOT_ENDPOINT;
+		lval = *lv;
+	} else {
+		int own = ifc_local(&v, ifindex, laddr, &lval);
+
+		if (own < 0) {  /* no entry for the interface: the ipcache */
+			if (view_exact(&v))
+				return SEGD_REASON_NO_STATE;
+			lv = ipc_exact(&v, laddr);
+			own = lv && (lv->flags & SEGD_EPF_LOCAL) &&
+			      lv->ifindex == ifindex;
+			if (own)
+				lval = *lv;
+		}
+		if (!own)
+			return dir == SEGD_DIR_EGRESS ? SEGD_REASON_SPOOFED :
+							SEGD_REASON_NOT_ENDPOINT;
 	}
-	local_id = lv->identity;
-	lflags = lv->flags;
+	local_id = lval.identity;
+	lflags = lval.flags;
 
 	if (p->frag != SEGD_FRAG_NONE && frag_track(p))
 		return SEGD_REASON_FRAG_UNTRACKED;
@@ -108,7 +124,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 			}
 			remote_id = identity_of(&v, raddr);
 			policy_decide(&v, local_id, lflags, remote_id,
-				      lhint_kinds(&v, lv->endpoint_id, od,
+				      lhint_kinds(&v, lval.endpoint_id, od,
 						  remote_id),
 				      od, p->proto, p->has_ports, port, &d);
 			if (d.verdict != SEGD_VERDICT_ALLOW) {
@@ -137,7 +153,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 		return SEGD_REASON_BLOCKLISTED;
 	remote_id = identity_of(&v, raddr);
 	policy_decide(&v, local_id, lflags, remote_id,
-		      lhint_kinds(&v, lv->endpoint_id, dir, remote_id), dir,
+		      lhint_kinds(&v, lval.endpoint_id, dir, remote_id), dir,
 		      p->proto, p->has_ports, p->dport, &d);
 	if (hook == SEGD_HOOK_XDP && d.verdict == SEGD_VERDICT_ALLOW)
 		return SEGD_R_UNCOUNTED;

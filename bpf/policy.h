@@ -22,13 +22,15 @@ struct segd_view {
 	void *lpm;      /* inner lpm:  segd_lpm_key -> segd_ipcache_value */
 };
 
-/* Generation, then only the exact ipcache of its slot: all an established
- * flow needs. view_full() adds the policy and LPM maps of the SAME slot
- * when a decision is needed. Loading them later in the same program run
- * is safe because user space never touches a slot's maps (swap or in-place
- * edit) until a grace period has passed since the generation that last
- * used it was retired, and this whole program is one RCU read section
- * (see seg_dp_apply). */
+/* The generation and the config flags: all an established flow on an
+ * interface with a valid segd_ifc entry needs (ifc_local). The exact
+ * ipcache of the slot is looked up when it is needed (view_exact), and
+ * view_full() adds the policy and LPM maps of the SAME slot when a
+ * decision is needed. Loading them later in the same program run is safe
+ * because user space never touches a slot's maps (swap or in-place edit)
+ * until a grace period has passed since the generation that last used it
+ * was retired, and this whole program is one RCU read section (see
+ * seg_dp_apply). */
 static __always_inline int view_load(struct segd_view *v)
 {
 	__u32 zero = 0;
@@ -42,15 +44,23 @@ static __always_inline int view_load(struct segd_view *v)
 	v->slot = v->gen & 1;
 	v->policy = NULL;
 	v->lpm = NULL;
-	v->exact = bpf_map_lookup_elem(&segd_ipc_exact, &v->slot);
-	if (!v->exact)
-		return -1;
+	v->exact = NULL;
 	return 0;
+}
+
+/* The exact ipcache of the view's slot; a missing one fails closed. */
+static __always_inline int view_exact(struct segd_view *v)
+{
+	if (!v->exact)
+		v->exact = bpf_map_lookup_elem(&segd_ipc_exact, &v->slot);
+	return v->exact ? 0 : -1;
 }
 
 /* A missing inner map fails closed (SEGD_REASON_NO_STATE). */
 static __always_inline int view_full(struct segd_view *v)
 {
+	if (view_exact(v))
+		return -1;
 	v->policy = bpf_map_lookup_elem(&segd_policy, &v->slot);
 	v->lpm = bpf_map_lookup_elem(&segd_ipc_lpm, &v->slot);
 	if (!v->policy || !v->lpm)
@@ -58,10 +68,45 @@ static __always_inline int view_full(struct segd_view *v)
 	return 0;
 }
 
+/* caller did view_exact() */
 static __always_inline struct segd_ipcache_value *
 ipc_exact(struct segd_view *v, struct segd_addr *a)
 {
 	return bpf_map_lookup_elem(v->exact, a);
+}
+
+/* The local address check of a tc hook from segd_ifc. Returns -1 when
+ * the interface has no entry valid for the view's generation (ask the
+ * exact ipcache); 0 when a is not an address of an endpoint on this
+ * interface; 1 with *out = a's exact ipcache value. One inlined array
+ * lookup, no hash. The value is copied, not pointed to: eight pointers of
+ * different offsets would multiply the verifier's states. */
+static __always_inline int ifc_local(const struct segd_view *v, __u32 ifindex,
+				     const struct segd_addr *a,
+				     struct segd_ipcache_value *out)
+{
+	const __u64 *x = (const __u64 *)a->b;
+	struct segd_ifc *e;
+	__u32 idx, n;
+
+	idx = v->slot * SEGD_IFC_BUCKETS + (ifindex & (SEGD_IFC_BUCKETS - 1));
+	e = bpf_map_lookup_elem(&segd_ifc, &idx);
+	if (!e || e->gen != v->gen || e->ifindex != ifindex ||
+	    !(e->flags & SEGD_IFCF_VALID))
+		return -1;
+	n = e->n;
+#pragma unroll
+	for (int i = 0; i < SEGD_IFC_ADDRS; i++) {
+		const __u64 *y = (const __u64 *)e->a[i].addr.b;
+
+		if (i >= n)
+			break;
+		if (x[0] == y[0] && x[1] == y[1]) {
+			*out = e->a[i].val;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Identity of any address: exact, else longest prefix, else WORLD. */
@@ -71,6 +116,7 @@ static __always_inline __u32 identity_of(struct segd_view *v,
 	struct segd_ipcache_value *iv;
 	struct segd_lpm_key k;
 
+	/* after view_full(): v->exact is loaded */
 	iv = bpf_map_lookup_elem(v->exact, a);
 	if (iv)
 		return iv->identity;

@@ -227,6 +227,23 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 		fprintf(stderr, "segd: grace-period map: %s\n", strerror(-err));
 		goto fail;
 	}
+	/* an adopted blocklist prefix gate may be stale (an older segd wrote
+	 * the trie without it): ask the trie until our first blocklist write
+	 * (datapath_blocklist.c) */
+	{
+		struct segd_config cfg;
+
+		err = dp_config_read(dp, &cfg);
+		if (!err && (cfg.flags & SEGD_CFG_BL_PFXGATE)) {
+			cfg.flags &= ~SEGD_CFG_BL_PFXGATE;
+			err = dp_config_write(dp, &cfg);
+		}
+		if (err) {
+			fprintf(stderr, "segd: %s: %s\n", SEGD_MAP_CONFIG,
+				strerror(-err));
+			goto fail;
+		}
+	}
 	*out = dp;
 	return 0;
 fail:

@@ -368,6 +368,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 	struct delta d[IN_COUNT] = { 0 };
 	struct tbl nt[IN_COUNT] = { 0 };
 	struct dp_lhints lh = { 0 };
+	struct dp_ifc ifc = { 0 };
 	struct segd_config cfg = { 0 };
 	uint32_t gen = 0, slot, cur_id[IN_COUNT];
 	bool touched = false, changes = false, gp_done = false;
@@ -384,6 +385,9 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 	err = dp_normalize(dp, c, nt, &lh);
 	if (err)
 		return err;
+	err = dp_ifc_build(&nt[IN_EXACT], &ifc);
+	if (err)
+		goto out;
 
 	/* plan: per table, in place (known content) or a fresh map */
 	for (int i = 0; i < IN_COUNT; i++) {
@@ -418,9 +422,10 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		}
 	}
 
-	/* slot is about to change (its segd_lhints entries at least, they
-	 * carry the generation): no packet of gen - 1 may still read it */
-	if (changes || lh.n) {
+	/* slot is about to change (its segd_lhints and segd_ifc entries at
+	 * least, they carry the generation): no packet of gen - 1 may still
+	 * read it */
+	if (changes || lh.n || dp_ifc_pending(dp, slot, &ifc)) {
 		err = gp_wait(dp, gen);
 		if (err)
 			goto out;
@@ -456,6 +461,11 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 	if (gp_done)
 		gp_mark(dp, gen);
 	err = lhints_write(dp, slot, gen + 1, &lh);
+	if (!err) {
+		err = dp_ifc_write(dp, slot, gen + 1, &ifc);
+		if (err)
+			lhints_write(dp, slot, 0, &lh);
+	}
 	if (err)
 		goto out;
 
@@ -485,6 +495,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		/* an entry tagged with a generation this slot's content
 		 * never ran under must not outlive it */
 		lhints_write(dp, slot, 0, &lh);
+		dp_ifc_write(dp, slot, 0, &ifc);
 		goto out;
 	}
 	gp_request(dp, gen + 1);
@@ -500,6 +511,7 @@ out:
 		dp_tbl_free(&nt[i]);
 	}
 	dp_lhints_free(&lh);
+	dp_ifc_free(&ifc);
 	return err;
 }
 

@@ -7,11 +7,22 @@
  * disappears last:
  *
  *   1. flags |= the maps `next` fills (a flag on an empty map only costs a
- *      lookup; a missing flag would hide entries)
+ *      lookup; a missing flag would hide entries); prefix gate bits of
+ *      `next` set (the gate is the union of old and new)
  *   2. upserts of every map (keys new in `next`, or with a changed value),
  *      in batches of SEG_BL_CHUNK
  *   3. deletes of the keys `next` no longer holds
- *   4. flags = exactly the maps `next` fills
+ *   4. prefix gate = exactly the bits of `next`; flags = exactly the maps
+ *      `next` fills, plus SEGD_CFG_BL_PFXGATE
+ *
+ * The prefix gate (segd_bl_pfx16, segd_abi.h) lets the datapath skip the
+ * LPM trie for an address no prefix can cover. It only ever narrows after
+ * the prefixes that needed its bits are gone; a word is written whole
+ * (bytes are old or new, and new is a superset of old in step 1 and of
+ * what the trie holds in step 4). Its content is only trusted while this
+ * process wrote it: seg_dp_open clears SEGD_CFG_BL_PFXGATE of an adopted
+ * state, and a failed write clears it too (the trie is then asked always),
+ * so the first write after that fills the gate whole before setting it.
  *
  * What is stale comes from one merge pass over the sorted arrays of `prev`
  * and `next` (struct seg_bl_compiled: sorted by the memcmp order of the map
@@ -24,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -219,6 +231,119 @@ static int upserts_scan(struct bl_stage *s, int which, const struct bl_view *n)
 	return err ? err : stage_flush(s);
 }
 
+/* ---- the prefix gate ---------------------------------------------------- */
+
+static void gate_set(uint64_t *g, uint32_t bit)
+{
+	g[bit / 64] |= 1ull << (bit % 64);
+}
+
+static void gate_range(uint64_t *g, uint32_t lo, uint32_t n)
+{
+	for (uint32_t b = lo; b < lo + n; b++)
+		gate_set(g, b);
+}
+
+/* the first n bits of a and b are equal */
+static bool bits_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint32_t bytes = n / 8, rest = n % 8;
+
+	if (memcmp(a, b, bytes))
+		return false;
+	return !rest || !((a[bytes] ^ b[bytes]) & (0xff00 >> rest));
+}
+
+/* the gate bits of every address the prefix k covers */
+static void gate_add(uint64_t *g, const struct segd_lpm_key *k)
+{
+	static const uint8_t v4map[12] = { [10] = 0xff, [11] = 0xff };
+	uint32_t len = k->prefixlen > 128 ? 128 : k->prefixlen;
+	uint32_t w;
+
+	/* IPv4-mapped addresses: by /16 */
+	if (bits_eq(k->addr, v4map, len < 96 ? len : 96)) {
+		if (len <= 96) {
+			gate_range(g, 0, SEGD_BL_GATE_V6);
+		} else {
+			uint32_t l4 = len - 96, a = (uint32_t)k->addr[12] << 8 |
+						    k->addr[13];
+
+			if (l4 >= 16)
+				gate_set(g, a);
+			else
+				gate_range(g, a & ~((1u << (16 - l4)) - 1),
+					   1u << (16 - l4));
+		}
+		if (len >= 96)
+			return;         /* nothing but IPv4-mapped addresses */
+	}
+	/* everything else: by a hash of the first 32 bits */
+	if (len < 16) {
+		gate_range(g, SEGD_BL_GATE_V6, SEGD_BL_GATE_BITS -
+			   SEGD_BL_GATE_V6);
+	} else if (len < 32) {
+		uint32_t base = (uint32_t)k->addr[0] << 24 |
+				(uint32_t)k->addr[1] << 16 |
+				(uint32_t)k->addr[2] << 8 | k->addr[3];
+		uint32_t span = 1u << (32 - len);
+
+		base &= ~(span - 1);
+		for (uint32_t i = 0; i < span; i++) {
+			uint32_t be = htonl(base + i);
+
+			memcpy(&w, &be, 4);
+			gate_set(g, segd_bl_gate6(w));
+		}
+	} else {
+		memcpy(&w, k->addr, 4);
+		gate_set(g, segd_bl_gate6(w));
+	}
+}
+
+static void gate_of(const struct bl_view *p, uint64_t *g)
+{
+	memset(g, 0, SEGD_BL_GATE_WORDS * sizeof(*g));
+	for (size_t i = 0; i < p->n; i++)
+		gate_add(g, bl_key(p, i));
+}
+
+/* the kernel's gate becomes want: the words that differ from dp->gate
+ * (all of them when !all_known) */
+static int gate_write(struct seg_datapath *dp, const uint64_t *want,
+		      bool all_known)
+{
+	uint32_t keys[SEGD_BL_GATE_WORDS];
+	uint64_t *vals = malloc(SEGD_BL_GATE_WORDS * sizeof(*vals));
+	size_t n = 0;
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_GATE), err;
+
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < SEGD_BL_GATE_WORDS; i++) {
+		if (all_known && want[i] == dp->gate[i])
+			continue;
+		keys[n] = i;
+		vals[n++] = want[i];
+	}
+	err = fd < 0 ? fd : dp_map_update_n(fd, keys, sizeof(*keys), vals,
+					     sizeof(*vals), n);
+	free(vals);
+	if (!err)
+		memcpy(dp->gate, want, sizeof(dp->gate));
+	else
+		fprintf(stderr, "segd: write %s: %s\n", SEGD_MAP_BL_GATE,
+			strerror(-err));
+	return err;
+}
+
+static uint32_t cfg_flags(struct seg_datapath *dp)
+{
+	struct segd_config cfg;
+
+	return dp_config_read(dp, &cfg) ? 0 : cfg.flags;
+}
+
 static int set_bl_flags(struct seg_datapath *dp, uint32_t set, uint32_t clear)
 {
 	struct segd_config cfg;
@@ -239,7 +364,8 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 	struct bl_view o[BL_COUNT], n[BL_COUNT];
 	struct bl_stage st[BL_COUNT] = { 0 };
 	uint32_t want = 0;
-	bool use_prev = prev != NULL;
+	bool use_prev = prev != NULL, gate_ok;
+	uint64_t *ng;
 	int err = 0;
 
 	if (!dp || !next)
@@ -260,8 +386,25 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 	    next->n_except > SEGD_MAX_BL_EXCEPT)
 		return -E2BIG;
 
+	ng = malloc(sizeof(dp->gate));
+	if (!ng)
+		return -ENOMEM;
+	gate_of(&n[BL_LPM], ng);
 	dp->bl_known = false;
-	err = set_bl_flags(dp, want, 0);
+	gate_ok = dp->gate_known && (cfg_flags(dp) & SEGD_CFG_BL_PFXGATE);
+	if (!gate_ok)   /* nothing to keep: filled whole after the deletes */
+		err = set_bl_flags(dp, want, SEGD_CFG_BL_PFXGATE);
+	else
+		err = set_bl_flags(dp, want, 0);
+	if (!err && gate_ok) {
+		uint64_t *u = malloc(sizeof(dp->gate));
+
+		err = u ? 0 : -ENOMEM;
+		for (size_t i = 0; u && i < SEGD_BL_GATE_WORDS; i++)
+			u[i] = dp->gate[i] | ng[i];
+		err = err ? err : gate_write(dp, u, true);
+		free(u);
+	}
 	for (int i = 0; i < BL_COUNT && !err; i++) {
 		st[i].fd = seg_dp_map_fd(dp, bl_map_names[i]);
 		st[i].ks = n[i].ks;
@@ -287,7 +430,13 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 				strerror(-err));
 	}
 	if (!err)
-		err = set_bl_flags(dp, want, SEGD_CFG_BL_ALL & ~want);
+		err = gate_write(dp, ng, gate_ok);
+	if (!err)
+		err = set_bl_flags(dp, want | SEGD_CFG_BL_PFXGATE,
+				   SEGD_CFG_BL_ALL & ~want);
+	dp->gate_known = !err;
+	if (err)        /* what the gate holds is not known: ask the trie */
+		set_bl_flags(dp, 0, SEGD_CFG_BL_PFXGATE);
 	if (!err) {
 		dp->bl_n[BL_EXACT] = (uint32_t)next->n_exact;
 		dp->bl_n[BL_LPM] = (uint32_t)next->n_prefixes;
@@ -299,6 +448,7 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 		free(st[i].up_v);
 		free(st[i].del);
 	}
+	free(ng);
 	return err;
 }
 

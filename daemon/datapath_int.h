@@ -8,7 +8,9 @@
  *   datapath_apply.c   inner-map building, batch writes, grace periods,
  *                      seg_dp_apply
  *   datapath_attach.c  tc and XDP attach, detach, query
- *   datapath_blocklist.c  blocklist maps: in-place writes, counters
+ *   datapath_ifc.c     segd_ifc: local addresses per endpoint interface
+ *   datapath_blocklist.c  blocklist maps: in-place writes, the prefix
+ *                      gate, counters
  */
 #ifndef SEGD_DATAPATH_INT_H
 #define SEGD_DATAPATH_INT_H
@@ -73,6 +75,14 @@ struct seg_datapath {
 	 * bl_known is false until then (map usage counts the keys) */
 	bool bl_known;
 	uint32_t bl_n[3];
+	/* the prefix gate (segd_bl_pfx16) as last written; valid while
+	 * SEGD_CFG_BL_PFXGATE is set by this process */
+	bool gate_known;
+	uint64_t gate[SEGD_BL_GATE_WORDS];
+	/* segd_ifc buckets of each slot that hold something (datapath_ifc.c);
+	 * unknown slots are written whole */
+	bool ifc_known[SEGD_POLICY_SLOTS];
+	uint64_t ifc_used[SEGD_POLICY_SLOTS][SEGD_IFC_BUCKETS / 64];
 };
 
 /* ---- datapath.c ---------------------------------------------------------- */
@@ -116,6 +126,25 @@ struct delta {
 int dp_tbl_diff(const struct tbl *o, const struct tbl *n, size_t ks,
 		size_t vs, struct delta *d);
 void dp_delta_free(struct delta *d);
+
+/* ---- datapath_ifc.c ------------------------------------------------------ */
+/* the segd_ifc entries of one slot, one per endpoint interface that fits */
+struct dp_ifc {
+	struct segd_ifc *ent;   /* gen and flags are set when written */
+	uint32_t *bucket;
+	size_t n;
+};
+/* From a normalized exact ipcache table (hints included). */
+int dp_ifc_build(const struct tbl *exact, struct dp_ifc *out);
+void dp_ifc_free(struct dp_ifc *f);
+/* Does writing f into slot change anything (it always does when f holds
+ * entries: they carry the generation)? */
+bool dp_ifc_pending(const struct seg_datapath *dp, uint32_t slot,
+		    const struct dp_ifc *f);
+/* f into slot, tagged gen (0: cleared instead); buckets written earlier
+ * and not now are cleared. Only when no packet can read the slot. */
+int dp_ifc_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
+		 const struct dp_ifc *f);
 
 /* ---- datapath_apply.c ---------------------------------------------------- */
 /* n records in one batch syscall where the map supports it, else one by

@@ -29,6 +29,7 @@
 #define SEGD_MAP_REASONS    "segd_reasons"   /* percpu_array per reason */
 #define SEGD_MAP_RULES      "segd_rules"     /* percpu_array per rule id */
 #define SEGD_MAP_LHINTS     "segd_lhints"    /* array[2 * eps] of segd_lhint */
+#define SEGD_MAP_IFC        "segd_ifc"       /* array[2 * buckets] of segd_ifc */
 
 /* ---- program pins ------------------------------------------------------- */
 /* The loaded programs are pinned as <bpffs>/progs/<program name>
@@ -200,6 +201,40 @@ struct segd_ipcache_value {
 };
 _Static_assert(sizeof(struct segd_ipcache_value) == 16, "ipcache value size");
 
+/* The local addresses of one endpoint interface (segd_ifc), so the tc
+ * hooks check anti-spoofing / not-endpoint with an inlined array lookup
+ * and a few 16-byte compares instead of a hash probe of the exact
+ * ipcache. Derived by datapath_ifc.c from the exact ipcache of a slot at
+ * apply time: an entry lists EVERY address whose exact value has
+ * SEGD_EPF_LOCAL and this ifindex, with that value (hints included).
+ *
+ * segd_ifc is indexed slot * SEGD_IFC_BUCKETS + (ifindex & (SEGD_IFC_BUCKETS
+ * - 1)). An entry is only honoured when it is SEGD_IFCF_VALID, its gen
+ * equals the generation the packet runs under and its ifindex is the
+ * packet's; otherwise (another interface in the bucket, more than
+ * SEGD_IFC_ADDRS addresses, stale or foreign entry) the datapath asks the
+ * exact ipcache as before. Written like segd_lhints: only once no packet
+ * can be reading the slot. */
+#define SEGD_IFC_BUCKETS   4096
+#define SEGD_IFC_ADDRS     8       /* SEG_MAX_EP_IPS */
+#define SEGD_IFCF_VALID    (1u << 0)
+
+struct segd_ifc_addr {
+	struct segd_addr addr;
+	struct segd_ipcache_value val;   /* as in the exact ipcache */
+};
+_Static_assert(sizeof(struct segd_ifc_addr) == 32, "ifc addr size");
+
+struct segd_ifc {
+	__u32 gen;          /* policy generation this entry belongs to */
+	__u32 flags;        /* SEGD_IFCF_* */
+	__u32 ifindex;
+	__u32 n;            /* addresses in a[] (<= SEGD_IFC_ADDRS) */
+	struct segd_ifc_addr a[SEGD_IFC_ADDRS];
+	__u32 pad[12];      /* 320 bytes: header + a[0] share a cache line */
+};
+_Static_assert(sizeof(struct segd_ifc) == 320, "ifc size");
+
 /* LPM key for segd_ipc_lpm inner maps; prefixlen counts over addr (0..128) */
 struct segd_lpm_key {
 	__u32 prefixlen;
@@ -336,6 +371,33 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
 #define SEGD_CFG_BL_EXACT     (1u << 0)
 #define SEGD_CFG_BL_PREFIXES  (1u << 1)
 #define SEGD_CFG_BL_EXCEPT    (1u << 2)
+/* segd_bl_pfx16 is exact for what segd_bl_lpm holds (see below); without
+ * this bit (older writer, adopted maps) the trie is asked unconditionally */
+#define SEGD_CFG_BL_PFXGATE   (1u << 3)
+
+/* Prefix gate: a bitmap of 2 x 65,536 bits (SEGD_BL_GATE_WORDS u64 words)
+ * checked before the blocklist LPM trie, which is only asked when the
+ * address's bit is set. Bit i < 65536: IPv4 (IPv4-mapped) addresses whose
+ * /16 is i (a.b -> a << 8 | b); a prefix sets every /16 it covers. Bit
+ * 65536 + segd_bl_gate6(): other addresses, by a hash of their first 32
+ * bits; a prefix of /32 or longer sets the bit of its first 32 bits, a
+ * shorter one every /32 it covers (all bits below /16). A necessary
+ * condition only: a set bit means "ask the trie". Written with the trie:
+ * bits are set before prefixes are inserted and cleared only after the
+ * prefixes that needed them are deleted. */
+#define SEGD_MAP_BL_GATE      "segd_bl_pfx16"  /* array[2048] of __u64 */
+#define SEGD_BL_GATE_V6       65536u
+#define SEGD_BL_GATE_BITS     131072u
+#define SEGD_BL_GATE_WORDS    (SEGD_BL_GATE_BITS / 64)
+
+/* the gate bit of a non-IPv4 address from its first 32 bits (as loaded
+ * from the address bytes: host-endian word; both sides load it the same
+ * way on the same machine) */
+static inline __attribute__((always_inline))
+__u32 segd_bl_gate6(__u32 first_word)
+{
+	return SEGD_BL_GATE_V6 + ((first_word * 0x9e3779b1u) >> 16);
+}
 
 enum segd_bl_action {
 	SEGD_BL_DROP  = 1,

@@ -375,7 +375,7 @@ Test(blocklist, hits_misses_exceptions_audit_v6_both_directions)
 	the_lists(&l);
 	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
 	cr_expect_eq(cfg_flags(), SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES |
-		     SEGD_CFG_BL_EXCEPT);
+		     SEGD_CFG_BL_EXCEPT | SEGD_CFG_BL_PFXGATE);
 	apply_world();
 	RUN("blocklist", rows);
 	cr_expect_neq(ct_get(A4, L_EX, 40000, 80, &v), 0, "CT for a drop");
@@ -427,6 +427,45 @@ Test(blocklist, established_flow_cut_after_list_change)
 
 /* ---- the writer --------------------------------------------------------- */
 
+/* the prefix gate: exactly the /16s of c's IPv4 prefixes, and the bit of
+ * each IPv6 prefix (the tests use /32 and longer) */
+static void expect_gate(const struct seg_bl_compiled *c, const char *step)
+{
+	static uint64_t want[SEGD_BL_GATE_WORDS];
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_GATE);
+	size_t bad = 0;
+
+	memset(want, 0, sizeof(want));
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		const struct segd_lpm_key *k = &c->prefixes[i].key;
+		uint32_t w, a = (uint32_t)k->addr[12] << 8 | k->addr[13];
+
+		if (k->prefixlen >= 96 && k->addr[10] == 0xff) {
+			uint32_t l4 = k->prefixlen - 96;
+			uint32_t n = l4 >= 16 ? 1 : 1u << (16 - l4);
+
+			for (uint32_t b = a & ~(n - 1); b < (a & ~(n - 1)) + n;
+			     b++)
+				want[b / 64] |= 1ull << (b % 64);
+			continue;
+		}
+		cr_assert_geq(k->prefixlen, 32);
+		memcpy(&w, k->addr, 4);
+		w = segd_bl_gate6(w);
+		want[w / 64] |= 1ull << (w % 64);
+	}
+	for (uint32_t i = 0; i < SEGD_BL_GATE_WORDS; i++) {
+		uint64_t v = 0;
+
+		cr_assert_eq(bpf_map_lookup_elem(fd, &i, &v), 0);
+		/* IPv4 words exactly; IPv6 words: at least the wanted bits */
+		if (i < SEGD_BL_GATE_V6 / 64 ? v != want[i] :
+					       (v & want[i]) != want[i])
+			bad++;
+	}
+	cr_expect_eq(bad, 0, "[%s] %zu prefix gate words wrong", step, bad);
+}
+
 /* the maps hold exactly c */
 static void expect_maps(const struct seg_bl_compiled *c, const char *step)
 {
@@ -472,6 +511,8 @@ static void expect_maps(const struct seg_bl_compiled *c, const char *step)
 	}
 	cr_expect_eq(n, c->n_except, "[%s] except holds %zu, want %zu", step,
 		     n, c->n_except);
+	expect_gate(c, step);
+	want |= SEGD_CFG_BL_PFXGATE;
 	want |= c->n_exact ? SEGD_CFG_BL_EXACT : 0;
 	want |= c->n_prefixes ? SEGD_CFG_BL_PREFIXES : 0;
 	want |= c->n_except ? SEGD_CFG_BL_EXCEPT : 0;

@@ -3,15 +3,22 @@
  *
  * Two datapaths side by side (own, unpinned maps), same policy world, one
  * with 10 blocklist entries and one with 1,000,000 (the realistic mix of
- * feeds: 99% single IPv4 addresses -> the exact hash, 1% /16../24
- * prefixes -> the LPM trie; the 10-entry state has 9 + 1).
+ * feeds: 99% single IPv4 addresses -> the exact hash, 1% prefixes /16../24,
+ * lengths uniform, spread at random over the public IPv4 space -> the LPM
+ * trie and its /16 prefix gate; the 10-entry state has 9 + 1).
  *
  * Per packet: a NEW-flow decision on the XDP uplink (parse, ipcache, CT
  * miss, blocklist, policy; no CT is created there), BPF_PROG_TEST_RUN with
  * repeat = 1,000,000, kernel-reported mean ns per run. Cases: remote not
- * listed (allowed by policy, passes), remote listed as a single address,
- * remote inside a listed prefix (both dropped, BLOCKLISTED). Rounds
- * alternate A/B (A B, then B A, ...); medians, minimum in parentheses.
+ * listed (allowed by policy, passes) - in a /16 no prefix touches (the
+ * gate skips the trie), in a /16 that holds a listed prefix (the trie is
+ * asked and misses: the worst case), and a mix of MIXN random unlisted
+ * public addresses (each run separately, the round's value is their mean:
+ * what a real remote costs on average); remote listed as a single address;
+ * remote inside a listed prefix (both dropped, BLOCKLISTED). The addresses
+ * are picked from the generated lists, so each case is what it says.
+ * Rounds alternate A/B (A B, then B A, ...); medians, minimum in
+ * parentheses.
  *
  * Load: seg_dp_blocklists_write of the 1M lists into empty maps (what a
  * start or the first load costs on top of parsing), a reload with 1% of
@@ -40,7 +47,7 @@
 #define ID_A       256u
 
 #define LOCAL      "10.200.0.10"
-#define CLEAN      "203.0.113.200"   /* never listed (see gen_lists) */
+#define MIXN       8
 #define LISTED     "203.0.113.100"   /* listed as a single address */
 #define IN_PREFIX  "198.51.100.77"   /* inside a listed /24 */
 
@@ -237,6 +244,91 @@ static void lists_free(struct seg_bl_compiled *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* ---- picking the remotes of each case from the generated lists ------- */
+
+/* the prefix k (IPv4-mapped) as base and length */
+static uint32_t pfx_len(const struct seg_bl_prefix_entry *p)
+{
+	return p->key.prefixlen - 96;
+}
+
+static uint32_t pfx_base(const struct seg_bl_prefix_entry *p)
+{
+	const uint8_t *a = p->key.addr + 12;
+
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	       (uint32_t)a[2] << 8 | a[3];
+}
+
+static int covered(const struct seg_bl_compiled *c, uint32_t a)
+{
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		uint32_t l = pfx_len(&c->prefixes[i]);
+
+		if (((a ^ pfx_base(&c->prefixes[i])) & (~0u << (32 - l))) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int listed(const struct seg_bl_compiled *c, uint32_t a)
+{
+	struct segd_addr k;
+
+	addr4(&k, a);
+	return bsearch(&k, c->exact, c->n_exact, sizeof(*c->exact),
+		       cmp_exact) || covered(c, a);
+}
+
+/* does a prefix overlap the /16 of a (what the gate holds)? */
+static int gated(const struct seg_bl_compiled *c, uint32_t a)
+{
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		uint32_t l = pfx_len(&c->prefixes[i]);
+		uint32_t m = l < 16 ? ~0u << (32 - l) : 0xffff0000u;
+
+		if (((a ^ pfx_base(&c->prefixes[i])) & m) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int unlisted(const struct seg_bl_compiled *s,
+		    const struct seg_bl_compiled *b, uint32_t a)
+{
+	return !listed(s, a) && !listed(b, a);
+}
+
+/* remotes: [0] /16 without a prefix, [1] /16 with one, [2..] the mix */
+static int pick(const struct seg_bl_compiled *s, const struct seg_bl_compiled *b,
+		uint32_t *out)
+{
+	uint32_t a;
+
+	rng = 0x0123456789abcdefull;
+	do
+		a = rnd_public();
+	while (gated(b, a) || gated(s, a) || !unlisted(s, b, a));
+	out[0] = a;
+	out[1] = 0;
+	for (size_t i = 0; i < b->n_prefixes && !out[1]; i++) {
+		const struct seg_bl_prefix_entry *p = &b->prefixes[i];
+
+		/* the /24 after a listed /24, in the same /16 */
+		a = pfx_base(p) + 256 + 7;
+		if (pfx_len(p) == 24 && (a >> 16) == (pfx_base(p) >> 16) &&
+		    unlisted(s, b, a) && gated(b, a))
+			out[1] = a;
+	}
+	for (int i = 0; i < MIXN; i++) {
+		do
+			a = rnd_public();
+		while (!unlisted(s, b, a));
+		out[2 + i] = a;
+	}
+	return out[1] ? 0 : -1;
+}
+
 /* ---- packets ------------------------------------------------------------ */
 
 static int tcp4(uint8_t *p, const char *src, const char *dst, uint16_t dport)
@@ -258,11 +350,14 @@ static int tcp4(uint8_t *p, const char *src, const char *dst, uint16_t dport)
 	return 54;
 }
 
-static int run_ns(struct seg_datapath *dp, const char *src, double *ns,
+static int run_ns(struct seg_datapath *dp, uint32_t src, double *ns,
 		  uint32_t *retval)
 {
+	struct in_addr ia = { .s_addr = htonl(src) };
+	char text[INET_ADDRSTRLEN];
 	uint8_t pkt[64];
-	int len = tcp4(pkt, src, LOCAL, 22);
+	int len = tcp4(pkt, inet_ntop(AF_INET, &ia, text, sizeof(text)),
+		       LOCAL, 22);
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
 		    .data_size_in = (uint32_t)len, .repeat = REPEAT);
 
@@ -289,11 +384,15 @@ static int open_state(struct seg_datapath **dp, const struct seg_bl_compiled *l)
 
 int main(int argc, char **argv)
 {
-	static const struct { const char *name, *src; uint32_t want; } cases[] = {
-		{ "new flow, remote not listed", CLEAN, XDP_PASS },
-		{ "new flow, remote listed (address)", LISTED, XDP_DROP },
-		{ "new flow, remote listed (prefix)", IN_PREFIX, XDP_DROP },
+	static const struct { const char *name; int first, n; uint32_t want; }
+	cases[] = {
+		{ "not listed, /16 without a prefix", 0, 1, XDP_PASS },
+		{ "not listed, /16 holding a prefix", 1, 1, XDP_PASS },
+		{ "not listed, mix of random remotes", 2, MIXN, XDP_PASS },
+		{ "listed (address)", 2 + MIXN, 1, XDP_DROP },
+		{ "listed (inside a prefix)", 3 + MIXN, 1, XDP_DROP },
 	};
+	uint32_t remote[4 + MIXN];
 	int rounds = argc > 1 ? atoi(argv[1]) : ROUNDS;
 	struct seg_bl_compiled small, big, reload;
 	struct seg_datapath *a = NULL, *b = NULL;
@@ -344,24 +443,39 @@ int main(int argc, char **argv)
 	       small.n_prefixes, big.n_exact, big.n_prefixes);
 	printf("  %-36s %14s %16s %7s\n", "case", "10 entries", "1M entries",
 	       "ratio");
+	if (pick(&small, &big, remote)) {
+		fprintf(stderr, "no unlisted address next to a /24\n");
+		return 1;
+	}
+	remote[2 + MIXN] = ip4(LISTED);
+	remote[3 + MIXN] = ip4(IN_PREFIX);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		double va[MAXROUNDS], vb[MAXROUNDS], ma, mb;
 
 		for (int r = 0; r < rounds; r++) {
 			struct seg_datapath *first = r % 2 ? b : a;
 			struct seg_datapath *second = r % 2 ? a : b;
-			double x, y;
-			uint32_t rx, ry;
+			double x = 0, y = 0;
 
-			if (run_ns(first, cases[c].src, &x, &rx) ||
-			    run_ns(second, cases[c].src, &y, &ry)) {
-				fprintf(stderr, "test_run: %s\n", strerror(errno));
-				return 1;
-			}
-			if (rx != cases[c].want || ry != cases[c].want) {
-				fprintf(stderr, "%s: verdict %u/%u, want %u\n",
-					cases[c].name, rx, ry, cases[c].want);
-				return 1;
+			for (int i = 0; i < cases[c].n; i++) {
+				uint32_t src = remote[cases[c].first + i];
+				double x1, y1;
+				uint32_t rx, ry;
+
+				if (run_ns(first, src, &x1, &rx) ||
+				    run_ns(second, src, &y1, &ry)) {
+					fprintf(stderr, "test_run: %s\n",
+						strerror(errno));
+					return 1;
+				}
+				if (rx != cases[c].want || ry != cases[c].want) {
+					fprintf(stderr, "%s: verdict %u/%u, "
+						"want %u\n", cases[c].name, rx,
+						ry, cases[c].want);
+					return 1;
+				}
+				x += x1 / cases[c].n;
+				y += y1 / cases[c].n;
 			}
 			va[r] = r % 2 ? y : x;
 			vb[r] = r % 2 ? x : y;
@@ -371,6 +485,17 @@ int main(int argc, char **argv)
 		printf("  %-36s %6.1f (%5.1f) %8.1f (%5.1f) %6.2fx\n",
 		       cases[c].name, ma, minimum(va, rounds), mb,
 		       minimum(vb, rounds), mb / ma);
+	}
+	{
+		size_t g = 0;
+		int gm = 0;
+
+		for (uint32_t x = 0; x < 65536; x++)
+			g += gated(&big, x << 16);
+		for (int i = 0; i < MIXN; i++)
+			gm += gated(&big, remote[2 + i]);
+		printf("\n  /16s holding a prefix (1M state): %zu of 65536; "
+		       "mix: %d of its %d remotes are in one\n", g, gm, MIXN);
 	}
 	printf("\n  seg_dp_blocklists_write, %zu entries into empty maps: "
 	       "%.0f ms\n", big.n_exact + big.n_prefixes, t_load);

@@ -4,7 +4,9 @@
  * Two states compiled by seg_compile(): 10 rules (1 policy, 10 endpoints)
  * and 10,000 rules (1,000 policies x 10 rules over 1,000 endpoints, with
  * endpoint peers, CIDRs, port ranges, all-peer rules and denies). The same
- * packets run against both; the ratio column is 10k / 10.
+ * packets run against both; the ratio column is 10k / 10. Every endpoint
+ * has an interface of its own (the measured one is lo: test_run needs a
+ * real device), as pods have their veths on a node.
  *
  * Per packet: BPF_PROG_TEST_RUN with repeat = 1,000,000 (kernel-reported
  * mean ns per run). The VM is noisy, so each case runs SEGD_BENCH_ROUNDS
@@ -139,7 +141,11 @@ static int gen_world(struct seg_world *w, int n_eps, int first, int n_pols,
 		if (err || ep_addr(i, &e->ips[0]))
 			return err ? err : -EINVAL;
 		e->n_ips = 1;
-		e->ifindex = EP_IF;
+		/* one interface per endpoint, as on a node (a veth per
+		 * pod); the measured endpoint `first` is on lo, the only
+		 * device test_run can use, the others on ifindexes that are
+		 * never run */
+		e->ifindex = i == first ? EP_IF : 1000u + (uint32_t)i;
 		e->endpoint_id = (uint32_t)i + 1;
 		snprintf(e->ifname, sizeof(e->ifname), "veth%d", i);
 	}
