@@ -122,13 +122,11 @@ int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *o
 {
 	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
 	const char *file = yu_scalar(yu_map_get(r->doc, yu_seq_at(r->doc, files, 0), "name"));
-	struct segd_list cand = { 0 }, *old, *arr = NULL;
+	struct segd_list cand = { 0 }, *old = NULL;
 	enum seg_bl_format fmt;
 	enum segd_bl_category cat;
 	enum segd_bl_action act;
 	int64_t now = (int64_t)time(NULL), expires = 0, size = -1;
-	bool dropped_old = false;
-	size_t n;
 	int ret;
 
 	if (yu_seq_len(files) != 1 ||
@@ -137,67 +135,14 @@ int segd_h_blocklist_load(struct segd *d, struct segd_req *r, yaml_document_t *o
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL, "blocklist load takes one file");
 	if ((ret = load_args(r, &cand, &fmt, &cat, &act, &expires, now)))
 		goto out;
-	old = segd_list_find(d, cand.bl.name);
-	cand.id = old ? old->id : segd_list_free_id(d);
-	if (!cand.id) {
-		ret = seg_errorf(r->err, NULL, 0, 0, -ENOSPC, "at most %d lists; delete one "
-				 "first", SEGD_MAX_BLOCKLISTS - 1);
-		goto out;
-	}
-	cand.loaded_at = now;
 	cand.file = strdup(file ? file : "");
-	ret = segd_list_build(d, &cand, r->payload, r->payload_len, file, fmt, cat, act, expires,
-			 r->err);
+	ret = segd_list_install(d, &cand, r->payload, r->payload_len, fmt, cat, act,
+				expires, &old, r->err);
 	if (ret)
 		goto out;
-	/* a reloaded domain list keeps what its names resolved to, so the
-	 * reload opens no gap while they are asked again */
-	if (old && (ret = segd_list_carry_resolved(old, &cand)))
-		goto out;
-	/* candidate set: the current lists with this one put in */
-	n = d->n_lists;
-	arr = calloc(n + 1, sizeof(*arr));
-	if (!arr) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(arr, d->lists, n * sizeof(*arr));
-	arr[old ? (size_t)(old - d->lists) : n++] = cand;
-	/* a big reload would hold the old and the new entries at once; the
-	 * old ones only serve a rollback, and the saved feed gives them back */
-	if (old && d->cfg.state_dir && old->bl.n_entries >= BIG_LIST) {
-		free(old->bl.entries);
-		old->bl.entries = NULL;
-		old->bl.n_entries = 0;
-		dropped_old = true;
-	}
-	ret = segd_lists_enforce(d, arr, n, r->err);
-	if (ret) {
-		if (dropped_old)
-			segd_list_reread_saved(d, old);
-		goto out;
-	}
-	/* commit */
-	if (!old && d->dp)
-		seg_dp_blocklist_counter_reset(d->dp, cand.id);
-	if (old)
-		segd_list_free(old);
-	free(d->lists);
-	d->lists = arr;
-	d->n_lists = n;
-	arr = NULL;
-	old = segd_list_find(d, cand.bl.name);
-	memset(&cand, 0, sizeof(cand));
-	segd_resolver_kick(d->resolver);
-	malloc_trim(0); /* hand the replaced list's memory back */
-	ret = segd_list_save(d, old, r->payload, r->payload_len);
-	if (ret)
-		ret = seg_errorf(r->err, d->cfg.state_dir, 0, 0, ret, "loaded, but saving "
-				 "it failed (%s): it is lost on restart", strerror(-ret));
 	describe(out, res, old, NULL);
 	report_problems(out, res, &old->bl);
 out:
-	free(arr);
 	segd_list_free(&cand);
 	return ret;
 }

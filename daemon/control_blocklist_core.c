@@ -408,6 +408,69 @@ void segd_list_reread_saved(struct segd *d, struct segd_list *l)
 	free(fresh.file);
 }
 
+int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, size_t len,
+		      enum seg_bl_format fmt, enum segd_bl_category cat,
+		      enum segd_bl_action act, int64_t expires, struct segd_list **out,
+		      struct seg_error *err)
+{
+	struct segd_list *old = segd_list_find(d, cand->bl.name), *arr = NULL;
+	bool dropped_old = false;
+	size_t n;
+	int ret;
+
+	cand->id = old ? old->id : segd_list_free_id(d);
+	if (!cand->id)
+		return seg_errorf(err, NULL, 0, 0, -ENOSPC, "at most %d lists; delete one "
+				  "first", SEGD_MAX_BLOCKLISTS - 1);
+	cand->loaded_at = (int64_t)time(NULL);
+	ret = segd_list_build(d, cand, feed, len, cand->file, fmt, cat, act, expires, err);
+	if (ret)
+		return ret;
+	/* a reloaded domain list keeps what its names resolved to, so the
+	 * reload opens no gap while they are asked again */
+	if (old && (ret = segd_list_carry_resolved(old, cand)))
+		return ret;
+	/* candidate set: the current lists with this one put in */
+	n = d->n_lists;
+	arr = calloc(n + 1, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	memcpy(arr, d->lists, n * sizeof(*arr));
+	arr[old ? (size_t)(old - d->lists) : n++] = *cand;
+	/* a big reload would hold the old and the new entries at once; the
+	 * old ones only serve a rollback, and the saved feed gives them back */
+	if (old && d->cfg.state_dir && old->bl.n_entries >= BIG_LIST) {
+		free(old->bl.entries);
+		old->bl.entries = NULL;
+		old->bl.n_entries = 0;
+		dropped_old = true;
+	}
+	ret = segd_lists_enforce(d, arr, n, err);
+	if (ret) {
+		if (dropped_old)
+			segd_list_reread_saved(d, old);
+		free(arr);
+		return ret;
+	}
+	/* commit: the candidate moves into the set */
+	if (!old && d->dp)
+		seg_dp_blocklist_counter_reset(d->dp, cand->id);
+	if (old)
+		segd_list_free(old);
+	free(d->lists);
+	d->lists = arr;
+	d->n_lists = n;
+	*out = segd_list_find(d, cand->bl.name);
+	memset(cand, 0, sizeof(*cand));
+	segd_resolver_kick(d->resolver);
+	malloc_trim(0); /* hand the replaced list's memory back */
+	ret = segd_list_save(d, *out, feed, len);
+	if (ret)
+		return seg_errorf(err, d->cfg.state_dir, 0, 0, ret, "loaded, but saving "
+				  "it failed (%s): it is lost on restart", strerror(-ret));
+	return 0;
+}
+
 int segd_blocklists_rewrite(struct segd *d, struct seg_error *err)
 {
 	return segd_lists_enforce(d, d->lists, d->n_lists, err);

@@ -25,6 +25,13 @@ int segd_list_parse_expiry(const char *s, int64_t now, int64_t *out);
 int segd_list_build(struct segd *d, struct segd_list *l, const char *feed, size_t len,
 		    const char *file, enum seg_bl_format fmt, enum segd_bl_category cat,
 		    enum segd_bl_action act, int64_t expires, struct seg_error *err);
+/* Build *cand (name, file, exception and allow set) from feed and put it
+ * into force, replacing a list of the same name; all-or-nothing. On
+ * success *out is the installed list and *cand is emptied. */
+int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, size_t len,
+		      enum seg_bl_format fmt, enum segd_bl_category cat,
+		      enum segd_bl_action act, int64_t expires, struct segd_list **out,
+		      struct seg_error *err);
 int segd_list_carry_resolved(const struct segd_list *old, struct segd_list *l);
 void segd_list_reread_saved(struct segd *d, struct segd_list *l);
 
