@@ -135,17 +135,18 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "dns_grace is seconds, 0 to 604800") : 0;
 			cfg->dns_grace = (unsigned int)g;
 		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
-			   strcmp(key, "state_dir")) {
+			   strcmp(key, "state_dir") && strcmp(key, "feeds_dir")) {
 			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
 					 "unknown setting '%s'; known: socket, bpffs, "
-					 "state_dir, node_addresses, log_level, resolvers, "
-					 "dns_grace", key);
+					 "state_dir, feeds_dir, node_addresses, log_level, "
+					 "resolvers, dns_grace", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs a path", key);
 		} else {
 			ret = set_string(!strcmp(key, "socket") ? &cfg->socket_path :
 					 !strcmp(key, "bpffs") ? &cfg->bpffs :
+					 !strcmp(key, "feeds_dir") ? &cfg->feeds_dir :
 					 &cfg->state_dir, val);
 		}
 	}
@@ -198,5 +199,6 @@ void segd_config_free(struct segd_config_file *cfg)
 	free(cfg->socket_path);
 	free(cfg->bpffs);
 	free(cfg->state_dir);
+	free(cfg->feeds_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

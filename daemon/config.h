@@ -5,6 +5,7 @@
  *   node_addresses: [10.200.0.1, fd00:200::1]   # the node itself: `host`
  *   log_level: info                             # error|warn|info|debug
  *   resolvers: ["10.96.0.10", "127.0.0.1:5353"]  # for domain lists
+ *   feeds_dir: /var/lib/segd/feeds  # NAME.CATEGORY.* files become lists
  *   dns_grace: 3600             # keep an address this long after its
  *                               # domain stopped returning it
  * Command-line flags override the file.

@@ -25,6 +25,7 @@ struct segd_config_file {
 	char *resolvers[4];               /* DNS servers "IP[:PORT]" for domain
 					   * lists; none: /etc/resolv.conf */
 	size_t n_resolvers;
+	char *feeds_dir;                  /* lists a feed updater writes; may be NULL */
 	unsigned int dns_grace;           /* seconds an address stays after its
 					   * domain stopped returning it */
 };

@@ -149,32 +149,14 @@ out:
 
 int segd_h_blocklist_del(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	struct segd_list *l, *arr;
-	size_t idx, n = d->n_lists;
+	struct segd_list *l;
 	int ret = need_list(d, r, &l);
 
 	if (ret)
 		return ret;
-	idx = (size_t)(l - d->lists);
-	arr = calloc(n, sizeof(*arr));
-	if (!arr)
-		return -ENOMEM;
-	memcpy(arr, d->lists, idx * sizeof(*arr));
-	memcpy(arr + idx, l + 1, (n - idx - 1) * sizeof(*arr));
-	ret = segd_lists_enforce(d, arr, n - 1, r->err);
-	if (ret) {
-		free(arr);
-		return ret;
-	}
 	yu_set_str(out, res, "name", l->bl.name);
 	yu_set_str(out, res, "action", "deleted");
-	segd_list_remove_files(d, l->bl.name);
-	segd_list_free(l);
-	free(d->lists);
-	d->lists = arr;
-	d->n_lists = n - 1;
-	malloc_trim(0);
-	return 0;
+	return segd_list_delete(d, l, r->err);
 }
 
 int segd_h_blocklist_list(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)

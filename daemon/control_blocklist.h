@@ -23,6 +23,8 @@ struct segd_list {
 	size_t n_allow;
 	/* domain lists: what the names resolve to (resolver.h), and per
 	 * domain when to ask next and how many queries are in flight */
+	bool from_dir;               /* loaded from feeds_dir (feeds_dir.c) */
+	int64_t feed_mtime, feed_size; /* of that file when loaded */
 	struct segd_resolved *resolved;
 	size_t n_resolved;
 	int64_t *next_query;

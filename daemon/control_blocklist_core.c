@@ -214,6 +214,9 @@ static int save_meta(const struct segd *d, const struct segd_list *l)
 	    yu_set_int(&doc, root, "expires", l->bl.expires) ||
 	    yu_set_int(&doc, root, "loaded_at", l->loaded_at) ||
 	    yu_set_str(&doc, root, "file", l->file ? l->file : "") ||
+	    yu_set_bool(&doc, root, "from_feeds_dir", l->from_dir) ||
+	    yu_set_int(&doc, root, "feed_mtime", l->feed_mtime) ||
+	    yu_set_int(&doc, root, "feed_size", l->feed_size) ||
 	    (allow = yu_add_seq(&doc)) < 0 || yu_set(&doc, root, "allow", allow))
 		goto out;
 	for (size_t i = 0; i < l->n_allow; i++) {
@@ -471,6 +474,30 @@ int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, 
 	return 0;
 }
 
+int segd_list_delete(struct segd *d, struct segd_list *l, struct seg_error *err)
+{
+	size_t idx = (size_t)(l - d->lists), n = d->n_lists;
+	struct segd_list *arr = calloc(n, sizeof(*arr));
+	int ret;
+
+	if (!arr)
+		return -ENOMEM;
+	memcpy(arr, d->lists, idx * sizeof(*arr));
+	memcpy(arr + idx, l + 1, (n - idx - 1) * sizeof(*arr));
+	ret = segd_lists_enforce(d, arr, n - 1, err);
+	if (ret) {
+		free(arr);
+		return ret;
+	}
+	segd_list_remove_files(d, l->bl.name);
+	segd_list_free(l);
+	free(d->lists);
+	d->lists = arr;
+	d->n_lists = n - 1;
+	malloc_trim(0);
+	return 0;
+}
+
 int segd_blocklists_rewrite(struct segd *d, struct seg_error *err)
 {
 	return segd_lists_enforce(d, d->lists, d->n_lists, err);
@@ -582,6 +609,9 @@ static int restore_one(struct segd *d, const char *meta_path, struct seg_error *
 	}
 	l.id = (uint16_t)id;
 	l.loaded_at = loaded;
+	yu_bool(yu_map_get(&doc, root, "from_feeds_dir"), &l.from_dir);
+	yu_int(yu_map_get(&doc, root, "feed_mtime"), 0, INT64_MAX, &l.feed_mtime);
+	yu_int(yu_map_get(&doc, root, "feed_size"), 0, INT64_MAX, &l.feed_size);
 	l.bl.name = strdup(name);
 	l.file = strdup(file ? file : "");
 	list_path(path, sizeof(path), d->cfg.state_dir, name, "feed");

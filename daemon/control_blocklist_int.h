@@ -32,6 +32,8 @@ int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, 
 		      enum seg_bl_format fmt, enum segd_bl_category cat,
 		      enum segd_bl_action act, int64_t expires, struct segd_list **out,
 		      struct seg_error *err);
+/* Remove list l (all-or-nothing; its files go from the state dir). */
+int segd_list_delete(struct segd *d, struct segd_list *l, struct seg_error *err);
 int segd_list_carry_resolved(const struct segd_list *old, struct segd_list *l);
 void segd_list_reread_saved(struct segd *d, struct segd_list *l);
 

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "control.h"
 #include "control_blocklist.h"
+#include "feeds_dir.h"
 #include "log.h"
 #include "resolver.h"
 #include "server.h"
@@ -207,6 +208,7 @@ static int run(struct segd *d, const struct options *o)
 {
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
+	struct segd_feeds *feeds = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct timeval every = { .tv_sec = EXPIRY_CHECK_SECONDS };
 	struct seg_error err = { 0 };
@@ -268,6 +270,10 @@ static int run(struct segd *d, const struct options *o)
 	if (ret)
 		seg_log(SEG_LOG_WARN, "no DNS resolver (%s): domain lists stay unresolved",
 			strerror(-ret));
+	ret = segd_feeds_new(l.base, d, &feeds);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "feeds_dir %s not watched: %s", d->cfg.feeds_dir,
+			strerror(-ret));
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
@@ -280,6 +286,7 @@ out:
 	if (ev_expire)
 		event_free(ev_expire);
 	seg_server_close(srv);
+	segd_feeds_free(feeds);
 	segd_resolver_free(d->resolver);
 	d->resolver = NULL;
 	if (l.base)
