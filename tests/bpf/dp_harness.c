@@ -8,19 +8,84 @@
 
 struct seg_datapath *dp;
 
-static void setup(void)
+/* ---- dp_core.h ---------------------------------------------------------- */
+
+void dp_suite_init(void)
 {
 	int err = seg_dp_open(NULL, &dp);
 
 	cr_assert_eq(err, 0, "seg_dp_open: %s", strerror(-err));
 }
 
-static void teardown(void)
+void dp_suite_fini(void)
 {
 	seg_dp_close(dp);
 }
 
-TestSuite(datapath, .init = setup, .fini = teardown);
+void dp_apply(struct seg_compiled *c)
+{
+	int err = seg_dp_apply(dp, c);
+
+	st_free(c);
+	cr_assert_eq(err, 0, "seg_dp_apply: %s", strerror(-err));
+}
+
+int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
+		uint32_t ifindex, uint32_t *retval)
+{
+	struct __sk_buff skb;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+		    .data_size_in = (uint32_t)len, .repeat = 1);
+	int err;
+
+	if (prog != SEG_PROG_XDP_UPLINK) {
+		memset(&skb, 0, sizeof(skb));
+		skb.ifindex = ifindex;
+		o.ctx_in = &skb;
+		o.ctx_size_in = sizeof(skb);
+	}
+	err = bpf_prog_test_run_opts(seg_dp_prog_fd(dp, prog), &o);
+	*retval = o.retval;
+	return err;
+}
+
+int dp_run_table(const char *scenario, const void *rows, size_t n,
+		 size_t size, int (*run_one)(const char *, const void *))
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		failed += !run_one(scenario, (const char *)rows + i * size);
+	return failed;
+}
+
+uint32_t dp_cfg_flags(void)
+{
+	struct segd_config cfg;
+	uint32_t zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CONFIG),
+					 &zero, &cfg), 0);
+	return cfg.flags;
+}
+
+int ct_get(const char *local, const char *remote, uint16_t lport,
+	   uint16_t rport, uint8_t proto, struct segd_ct_value *v)
+{
+	struct segd_ct_key k;
+
+	memset(&k, 0, sizeof(k));
+	st_addr(local, &k.local);
+	st_addr(remote, &k.remote);
+	k.lport = lport;
+	k.rport = rport;
+	k.proto = proto;
+	return bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CT), &k, v);
+}
+
+/* ---- the test_datapath*.c world ----------------------------------------- */
+
+TestSuite(datapath, .init = dp_suite_init, .fini = dp_suite_fini);
 
 void world(struct seg_compiled *c, int variant)
 {
@@ -59,31 +124,9 @@ void world(struct seg_compiled *c, int variant)
 void apply_world(int variant)
 {
 	struct seg_compiled c;
-	int err;
 
 	world(&c, variant);
-	err = seg_dp_apply(dp, &c);
-	st_free(&c);
-	cr_assert_eq(err, 0, "seg_dp_apply: %s", strerror(-err));
-}
-
-static int run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
-		    uint32_t ifindex, uint32_t *retval)
-{
-	struct __sk_buff skb;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
-		    .data_size_in = (uint32_t)len, .repeat = 1);
-	int err;
-
-	if (prog != XDP) {
-		memset(&skb, 0, sizeof(skb));
-		skb.ifindex = ifindex;
-		o.ctx_in = &skb;
-		o.ctx_size_in = sizeof(skb);
-	}
-	err = bpf_prog_test_run_opts(seg_dp_prog_fd(dp, prog), &o);
-	*retval = o.retval;
-	return err;
+	dp_apply(&c);
 }
 
 static const char *verdict_name(enum seg_prog prog, int v)
@@ -96,8 +139,9 @@ static const char *verdict_name(enum seg_prog prog, int v)
 }
 
 /* Run one row; returns 1 when it behaved as expected. */
-static int run_row(const char *scenario, const struct row *r)
+static int run_row(const char *scenario, const void *row)
 {
+	const struct row *r = row;
 	struct segd_counter before[SEGD_REASON_MAX], after[SEGD_REASON_MAX];
 	uint8_t pkt[2048];
 	char dump[8192], why[256] = "";
@@ -108,7 +152,7 @@ static int run_row(const char *scenario, const struct row *r)
 	cr_assert_gt(len, 0, "[%s] %s: cannot build packet", scenario,
 		     r->name);
 	cr_assert_eq(seg_dp_reason_counters(dp, before), 0);
-	err = run_prog(r->prog, pkt, len, EP_IF, &retval);
+	err = dp_run_prog(r->prog, pkt, len, EP_IF, &retval);
 	cr_assert_eq(err, 0, "[%s] %s: test_run: %s", scenario, r->name,
 		     strerror(-err));
 	cr_assert_eq(seg_dp_reason_counters(dp, after), 0);
@@ -142,25 +186,9 @@ static int run_row(const char *scenario, const struct row *r)
 
 void run_rows(const char *scenario, const struct row *rows, size_t n)
 {
-	int failed = 0;
+	int failed = dp_run_table(scenario, rows, n, sizeof(*rows), run_row);
 
-	for (size_t i = 0; i < n; i++)
-		failed += !run_row(scenario, &rows[i]);
 	cr_expect_eq(failed, 0, "[%s] %d of %zu rows failed (see above)",
 		     scenario, failed, n);
 }
 
-
-int ct_get(const char *local, const char *remote, uint16_t lport,
-	   uint16_t rport, uint8_t proto, struct segd_ct_value *v)
-{
-	struct segd_ct_key k;
-
-	memset(&k, 0, sizeof(k));
-	st_addr(local, &k.local);
-	st_addr(remote, &k.remote);
-	k.lport = lport;
-	k.rport = rport;
-	k.proto = proto;
-	return bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CT), &k, v);
-}

@@ -18,9 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "datapath.h"
-#include "dp_state.h"
-#include "pktbuild.h"
+#include "dp_core.h"
 
 /* identities and addresses of the test world */
 #define ID_A   256u        /* enforced both ways, ifindex 1 */
@@ -56,18 +54,13 @@
 #define DENY SEGD_VERDICT_DENY
 
 struct row {
-	const char *name;
-	enum seg_prog prog;
-	struct pkt_spec pkt;
-	int verdict;
-	int reason;
+	DP_ROW_HEAD;
 };
 
-/* the datapath of the running test: opened by the "datapath" suite's init,
- * closed by its fini (a test that reopens it leaves one open) */
-extern struct seg_datapath *dp;
-
-/* The seeded world. variant 0: full policy; 1: rule 1 renumbered to 21;
+/* dp (dp_core.h): the "datapath" suite opens it in its init and closes it
+ * in its fini (a test that reopens it leaves one open).
+ *
+ * The seeded world. variant 0: full policy; 1: rule 1 renumbered to 21;
  * 2: rule 1 (A egress TCP 80 to R) removed. */
 void world(struct seg_compiled *c, int variant);
 void apply_world(int variant);
@@ -75,9 +68,5 @@ void apply_world(int variant);
 void run_rows(const char *scenario, const struct row *rows, size_t n);
 
 #define RUN(name, rows) run_rows(name, rows, sizeof(rows) / sizeof(rows[0]))
-
-/* the CT entry of (local, remote, lport, rport, proto) */
-int ct_get(const char *local, const char *remote, uint16_t lport,
-	   uint16_t rport, uint8_t proto, struct segd_ct_value *v);
 
 #endif

@@ -20,9 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "blocklist.h"
-#include "datapath.h"
-#include "dp_state.h"
-#include "pktbuild.h"
+#include "dp_core.h"
 
 /* rows leave reason2 and bl_list out when they are 0 */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -87,30 +85,12 @@ static const char method_as_value[] =
 	"{\"params\":[\"method\"],\"id\":4,\"method\":\"keepalived\"}\n";
 
 struct row {
-	const char *name;
-	enum seg_prog prog;
-	struct pkt_spec pkt;
-	int verdict;
-	int reason;
+	DP_ROW_HEAD;
 	int reason2;          /* 0: none (FORWARDED is never a second one) */
 	int bl_list;          /* 0: no blocklist row may move */
 };
 
-static struct seg_datapath *dp;
-
-static void setup(void)
-{
-	int err = seg_dp_open(NULL, &dp);
-
-	cr_assert_eq(err, 0, "seg_dp_open: %s", strerror(-err));
-}
-
-static void teardown(void)
-{
-	seg_dp_close(dp);
-}
-
-TestSuite(blocklist, .init = setup, .fini = teardown);
+TestSuite(blocklist, .init = dp_suite_init, .fini = dp_suite_fini);
 
 static void world(struct seg_compiled *c)
 {
@@ -137,12 +117,9 @@ static void world(struct seg_compiled *c)
 static void apply_world(void)
 {
 	struct seg_compiled c;
-	int err;
 
 	world(&c);
-	err = seg_dp_apply(dp, &c);
-	st_free(&c);
-	cr_assert_eq(err, 0, "seg_dp_apply: %s", strerror(-err));
+	dp_apply(&c);
 }
 
 /* ---- compiled blocklists by hand (sorted as seg_blocklists_compile) ---- */
@@ -219,39 +196,11 @@ static void the_lists(struct seg_bl_compiled *c)
 	bl_except(c, L_EXC, 32);
 }
 
-static uint32_t cfg_flags(void)
-{
-	struct segd_config cfg;
-	uint32_t zero = 0;
-
-	cr_assert_eq(bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CONFIG),
-					 &zero, &cfg), 0);
-	return cfg.flags;
-}
-
 /* ---- running rows ------------------------------------------------------ */
 
-static int run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
-		    uint32_t *retval)
+static int run_row(const char *scenario, const void *row)
 {
-	struct __sk_buff skb;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
-		    .data_size_in = (uint32_t)len, .repeat = 1);
-	int err;
-
-	if (prog != XDP) {
-		memset(&skb, 0, sizeof(skb));
-		skb.ifindex = EP_IF;
-		o.ctx_in = &skb;
-		o.ctx_size_in = sizeof(skb);
-	}
-	err = bpf_prog_test_run_opts(seg_dp_prog_fd(dp, prog), &o);
-	*retval = o.retval;
-	return err;
-}
-
-static int run_row(const char *scenario, const struct row *r)
-{
+	const struct row *r = row;
 	struct segd_counter rb[SEGD_REASON_MAX], ra[SEGD_REASON_MAX];
 	struct segd_counter bb[SEGD_MAX_BLOCKLISTS], ba[SEGD_MAX_BLOCKLISTS];
 	uint8_t pkt[2048];
@@ -263,7 +212,7 @@ static int run_row(const char *scenario, const struct row *r)
 	cr_assert_gt(len, 0, "[%s] %s: cannot build packet", scenario, r->name);
 	cr_assert_eq(seg_dp_reason_counters(dp, rb), 0);
 	cr_assert_eq(seg_dp_blocklist_counters(dp, bb), 0);
-	cr_assert_eq(run_prog(r->prog, pkt, len, &retval), 0);
+	cr_assert_eq(dp_run_prog(r->prog, pkt, len, EP_IF, &retval), 0);
 	cr_assert_eq(seg_dp_reason_counters(dp, ra), 0);
 	cr_assert_eq(seg_dp_blocklist_counters(dp, ba), 0);
 
@@ -302,29 +251,13 @@ static int run_row(const char *scenario, const struct row *r)
 
 static void run_rows(const char *scenario, const struct row *rows, size_t n)
 {
-	int failed = 0;
+	int failed = dp_run_table(scenario, rows, n, sizeof(*rows), run_row);
 
-	for (size_t i = 0; i < n; i++)
-		failed += !run_row(scenario, &rows[i]);
 	cr_expect_eq(failed, 0, "[%s] %d of %zu rows failed (see above)",
 		     scenario, failed, n);
 }
 
 #define RUN(name, rows) run_rows(name, rows, sizeof(rows) / sizeof(rows[0]))
-
-static int ct_get(const char *local, const char *remote, uint16_t lport,
-		  uint16_t rport, struct segd_ct_value *v)
-{
-	struct segd_ct_key k;
-
-	memset(&k, 0, sizeof(k));
-	st_addr(local, &k.local);
-	st_addr(remote, &k.remote);
-	k.lport = lport;
-	k.rport = rport;
-	k.proto = TCP;
-	return bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CT), &k, v);
-}
 
 #define SYN_TO(s_, d_, sp, dp_) { .src = s_, .dst = d_, .proto = TCP, \
 	.sport = sp, .dport = dp_, .tcp_flags = SYN }
@@ -374,12 +307,12 @@ Test(blocklist, hits_misses_exceptions_audit_v6_both_directions)
 	apply_world();
 	the_lists(&l);
 	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
-	cr_expect_eq(cfg_flags(), SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES |
+	cr_expect_eq(dp_cfg_flags(), SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES |
 		     SEGD_CFG_BL_EXCEPT | SEGD_CFG_BL_PFXGATE);
 	apply_world();
 	RUN("blocklist", rows);
-	cr_expect_neq(ct_get(A4, L_EX, 40000, 80, &v), 0, "CT for a drop");
-	cr_expect_eq(ct_get(A4, L_AUD, 40000, 80, &v), 0, "CT for audit");
+	cr_expect_neq(ct_get(A4, L_EX, 40000, 80, TCP, &v), 0, "CT for a drop");
+	cr_expect_eq(ct_get(A4, L_AUD, 40000, 80, TCP, &v), 0, "CT for audit");
 	bl_free(&l);
 }
 
@@ -419,7 +352,7 @@ Test(blocklist, established_flow_cut_after_list_change)
 	RUN("established/before bump", before_bump);
 	apply_world();
 	RUN("established/after bump", after_bump);
-	cr_expect_neq(ct_get(A4, "203.0.113.30", 41000, 80, &v), 0,
+	cr_expect_neq(ct_get(A4, "203.0.113.30", 41000, 80, TCP, &v), 0,
 		      "CT entry of the cut flow still there");
 	bl_free(&l1);
 	bl_free(&l2);
@@ -516,8 +449,8 @@ static void expect_maps(const struct seg_bl_compiled *c, const char *step)
 	want |= c->n_exact ? SEGD_CFG_BL_EXACT : 0;
 	want |= c->n_prefixes ? SEGD_CFG_BL_PREFIXES : 0;
 	want |= c->n_except ? SEGD_CFG_BL_EXCEPT : 0;
-	cr_expect_eq(cfg_flags(), want, "[%s] flags %#x, want %#x", step,
-		     cfg_flags(), want);
+	cr_expect_eq(dp_cfg_flags(), want, "[%s] flags %#x, want %#x", step,
+		     dp_cfg_flags(), want);
 }
 
 static void gen_lists(struct seg_bl_compiled *c, int variant)
@@ -597,7 +530,7 @@ static void *hammer_fn(void *arg)
 	while (!atomic_load(&h->stop)) {
 		uint32_t rv = 0;
 
-		if (run_prog(XDP, h->pkt, h->len, &rv))
+		if (dp_run_prog(XDP, h->pkt, h->len, EP_IF, &rv))
 			break;
 		h->runs++;
 		h->passes += rv != XDP_DROP;
@@ -699,9 +632,9 @@ Test(blocklist, stratum_first_payload)
 
 	apply_world();
 	RUN("stratum", rows);
-	cr_expect_neq(ct_get(A4, CLEAN, 42000, 3333, &v), 0,
+	cr_expect_neq(ct_get(A4, CLEAN, 42000, 3333, TCP, &v), 0,
 		      "CT of a Stratum flow still there");
-	cr_assert_eq(ct_get(A4, CLEAN, 42004, 8332, &v), 0);
+	cr_assert_eq(ct_get(A4, CLEAN, 42004, 8332, TCP, &v), 0);
 	cr_expect(v.flags & SEGD_CTF_PAYLOAD_SEEN);
-	cr_assert_eq(ct_get(B4, CLEAN, 42010, 3333, &v), 0, "audit keeps CT");
+	cr_assert_eq(ct_get(B4, CLEAN, 42010, 3333, TCP, &v), 0, "audit keeps CT");
 }

@@ -17,9 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "blocklist.h"
-#include "datapath.h"
-#include "dp_state.h"
-#include "pktbuild.h"
+#include "dp_core.h"
 
 #define ID_A   256u        /* enforced, ifindex 1 (two addresses) */
 #define ID_B   257u        /* not enforced, ifindex 1 */
@@ -54,21 +52,7 @@ struct row {
 	int verdict, reason;
 };
 
-static struct seg_datapath *dp;
-
-static void setup(void)
-{
-	int err = seg_dp_open(NULL, &dp);
-
-	cr_assert_eq(err, 0, "seg_dp_open: %s", strerror(-err));
-}
-
-static void teardown(void)
-{
-	seg_dp_close(dp);
-}
-
-TestSuite(ifc, .init = setup, .fini = teardown);
+TestSuite(ifc, .init = dp_suite_init, .fini = dp_suite_fini);
 
 /* n_extra more addresses of B on ifindex 1 (more than SEGD_IFC_ADDRS in
  * all: no entry for the interface); with_c: C on ifindex 7 */
@@ -102,12 +86,9 @@ static void world(struct seg_compiled *c, int n_extra, int with_c)
 static void apply(int n_extra, int with_c)
 {
 	struct seg_compiled c;
-	int err;
 
 	world(&c, n_extra, with_c);
-	err = seg_dp_apply(dp, &c);
-	st_free(&c);
-	cr_assert_eq(err, 0, "seg_dp_apply: %s", strerror(-err));
+	dp_apply(&c);
 }
 
 static int ifc_fd(void)
@@ -129,28 +110,22 @@ static void ifc_set(uint32_t slot, uint32_t bucket, const struct segd_ifc *e)
 	cr_assert_eq(bpf_map_update_elem(ifc_fd(), &idx, e, BPF_ANY), 0);
 }
 
-static int run_row(const char *scenario, const struct row *r)
+static int run_row(const char *scenario, const void *row)
 {
+	const struct row *r = row;
 	struct segd_counter before[SEGD_REASON_MAX], after[SEGD_REASON_MAX];
 	struct pkt_spec ps = { .src = r->src, .dst = r->dst, .proto = TCP,
 			       .sport = r->sport, .dport = r->dport,
 			       .tcp_flags = 0x02 };
-	struct __sk_buff skb = { .ifindex = EP_IF };
 	uint8_t pkt[256];
+	uint32_t retval = 0;
 	int len = pkt_build(&ps, pkt, sizeof(pkt)), ok = 1;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .repeat = 1);
 
 	cr_assert_gt(len, 0);
-	o.data_size_in = (uint32_t)len;
-	if (r->prog != XDP) {
-		o.ctx_in = &skb;
-		o.ctx_size_in = sizeof(skb);
-	}
 	cr_assert_eq(seg_dp_reason_counters(dp, before), 0);
-	cr_assert_eq(bpf_prog_test_run_opts(seg_dp_prog_fd(dp, r->prog), &o),
-		     0);
+	cr_assert_eq(dp_run_prog(r->prog, pkt, len, EP_IF, &retval), 0);
 	cr_assert_eq(seg_dp_reason_counters(dp, after), 0);
-	if ((int)o.retval != r->verdict)
+	if ((int)retval != r->verdict)
 		ok = 0;
 	for (int k = 0; k < SEGD_REASON_MAX; k++)
 		if (after[k].packets - before[k].packets !=
@@ -162,17 +137,15 @@ static int run_row(const char *scenario, const struct row *r)
 		}
 	if (!ok)
 		cr_log_error("[%s] row \"%s\": verdict %u, want %d (reason %d)",
-			     scenario, r->name, o.retval, r->verdict,
+			     scenario, r->name, retval, r->verdict,
 			     r->reason);
 	return ok;
 }
 
 static void run_rows(const char *scenario, const struct row *rows, size_t n)
 {
-	int failed = 0;
+	int failed = dp_run_table(scenario, rows, n, sizeof(*rows), run_row);
 
-	for (size_t i = 0; i < n; i++)
-		failed += !run_row(scenario, &rows[i]);
 	cr_expect_eq(failed, 0, "[%s] %d of %zu rows failed", scenario,
 		     failed, n);
 }
@@ -340,16 +313,6 @@ static void pfx(struct seg_bl_compiled *c, const char *addr, int plen)
 	qsort(c->prefixes, c->n_prefixes, sizeof(*e), cmp20);
 }
 
-static uint32_t cfg_flags(void)
-{
-	struct segd_config cfg;
-	uint32_t zero = 0;
-
-	cr_assert_eq(bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CONFIG),
-					 &zero, &cfg), 0);
-	return cfg.flags;
-}
-
 static int gate_bit(uint32_t bit)
 {
 	uint32_t w = bit / 64;
@@ -400,7 +363,7 @@ Test(ifc, blocklist_prefix_gate)
 	pfx(&l, "2a00:1450:4001::", 48);
 	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
 	cr_assert_eq(seg_dp_apply(dp, &c), 0);
-	cr_expect(cfg_flags() & SEGD_CFG_BL_PFXGATE);
+	cr_expect(dp_cfg_flags() & SEGD_CFG_BL_PFXGATE);
 	for (uint32_t b = 100 << 8 | 64; b < (100 << 8 | 80); b++)
 		cr_expect(gate_bit(b), "/12 covers /16 %u", b);
 	cr_expect(!gate_bit(100 << 8 | 80));

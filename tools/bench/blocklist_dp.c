@@ -38,6 +38,7 @@
 #include "blocklist.h"
 #include "compiler.h"
 #include "datapath.h"
+#include "bench_util.h"
 
 #define REPEAT     1000000u
 #define ROUNDS     7
@@ -50,39 +51,6 @@
 #define MIXN       8
 #define LISTED     "203.0.113.100"   /* listed as a single address */
 #define IN_PREFIX  "198.51.100.77"   /* inside a listed /24 */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	double t[MAXROUNDS];
-
-	memcpy(t, v, (size_t)n * sizeof(*v));
-	qsort(t, (size_t)n, sizeof(*t), cmp_dbl);
-	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
-static double minimum(const double *v, int n)
-{
-	double m = v[0];
-
-	for (int i = 1; i < n; i++)
-		m = v[i] < m ? v[i] : m;
-	return m;
-}
 
 /* ---- the policy world: one enforced endpoint, ingress tcp/22 from any -- */
 

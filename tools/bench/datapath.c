@@ -41,6 +41,7 @@
 
 #include "compiler.h"
 #include "datapath.h"
+#include "bench_util.h"
 
 #define REPEAT     1000000u
 #define ROUNDS     7
@@ -256,27 +257,6 @@ static int run(int fd, int is_tc, const uint8_t *pkt, int len,
 	*duration = o.duration;
 	*retval = o.retval;
 	return 0;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- one state: compiled + loaded ------------------------------------------ */
