@@ -35,6 +35,7 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/segd_abi.h
 LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 HDRS      := $(wildcard daemon/*.h include/*.h cli/*.h)
+TEST_HDRS := $(wildcard tests/unit/*.h tests/bpf/*.h tools/bench/*.h)
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIB_OBJS := $(filter-out $(BUILD)/cli/segctl.o,$(CLI_OBJS))
@@ -83,13 +84,13 @@ $(BUILD)/segd: $(BUILD)/daemon/main.o $(BUILD)/libsegd.a
 $(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS)
+$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Icli -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
 
-$(BUILD)/test_bpf: $(BPFT_SRCS) $(BUILD)/libsegd.a $(HDRS)
+$(BUILD)/test_bpf: $(BPFT_SRCS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Itests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
 
-$(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS)
+$(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsegd.a $(LDLIBS)
 
 # libFuzzer targets link the pure modules only, built again with sanitizers.
