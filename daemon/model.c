@@ -670,3 +670,20 @@ int seg_stratum_mode_parse(const char *s, enum seg_stratum_mode *out)
 		}
 	return -EINVAL;
 }
+
+void seg_world_free(struct seg_world *w)
+{
+	for (size_t i = 0; i < w->n_namespaces; i++)
+		seg_namespace_free(&w->namespaces[i]);
+	for (size_t i = 0; i < w->n_endpoints; i++)
+		seg_endpoint_free(&w->endpoints[i]);
+	for (size_t i = 0; i < w->n_policies; i++)
+		seg_policy_free(&w->policies[i]);
+	free(w->namespaces);
+	free(w->endpoints);
+	free(w->policies);
+	w->namespaces = NULL;
+	w->endpoints = NULL;
+	w->policies = NULL;
+	w->n_namespaces = w->n_endpoints = w->n_policies = 0;
+}

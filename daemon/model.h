@@ -199,6 +199,9 @@ void seg_rule_free(struct seg_rule *r);
 void seg_policy_free(struct seg_policy *p);
 void seg_namespace_free(struct seg_namespace *n);
 void seg_endpoint_free(struct seg_endpoint *e);
+/* Free the namespaces, endpoints and policies of w and their arrays (not
+ * host_ips, which a world usually borrows from the config). */
+void seg_world_free(struct seg_world *w);
 
 /* Parse "10.0.0.0/8", "fd00::/64", or a bare address (full-length prefix).
  * Host bits must be zero. 0 or -EINVAL with err->msg set. */

@@ -17,15 +17,7 @@
 
 void seg_state_free(struct seg_state *s)
 {
-	struct seg_world *w = &s->world;
-
-	for (size_t i = 0; i < w->n_namespaces; i++)
-		seg_namespace_free(&w->namespaces[i]);
-	for (size_t i = 0; i < w->n_endpoints; i++)
-		seg_endpoint_free(&w->endpoints[i]);
-	seg_policies_free(w->policies, w->n_policies);
-	free(w->namespaces);
-	free(w->endpoints);
+	seg_world_free(&s->world);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -47,15 +47,7 @@ static inline void w_init(void)
 
 static inline void w_fini(void)
 {
-	for (size_t i = 0; i < W.n_endpoints; i++)
-		seg_endpoint_free(&W.endpoints[i]);
-	for (size_t i = 0; i < W.n_policies; i++)
-		seg_policy_free(&W.policies[i]);
-	for (size_t i = 0; i < W.n_namespaces; i++)
-		seg_namespace_free(&W.namespaces[i]);
-	free(W.endpoints);
-	free(W.policies);
-	free(W.namespaces);
+	seg_world_free(&W);
 	free(W.host_ips);
 	memset(&W, 0, sizeof(W));
 }

@@ -169,15 +169,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < W.n_namespaces; i++)
-		seg_namespace_free(&W.namespaces[i]);
-	for (size_t i = 0; i < W.n_endpoints; i++)
-		seg_endpoint_free(&W.endpoints[i]);
-	for (size_t i = 0; i < W.n_policies; i++)
-		seg_policy_free(&W.policies[i]);
-	free(W.namespaces);
-	free(W.endpoints);
-	free(W.policies);
+	seg_world_free(&W);
 	free(W.host_ips);
 	seg_compile_cache_free(CACHE);
 	CACHE = NULL;
