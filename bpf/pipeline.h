@@ -38,7 +38,7 @@
 #include "counters.h"
 #include "blocklist.h"
 
-enum { SEGD_HOOK_TC = 0, SEGD_HOOK_XDP = 1 };
+/* hooks: enum segd_hook (segd_abi.h) */
 
 /* A TCP packet the endpoint sends with payload: the scan it needs under
  * the local endpoint's Stratum mode, if this is the first payload of a

@@ -83,6 +83,57 @@ static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
 	return 0;
 }
 
+int segd_config_add_collector(struct segd_config_file *cfg, const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+
+	if (!colon || colon == hostport || !colon[1])
+		return -EINVAL;
+	if (cfg->n_ipfix_collectors >= SEGD_MAX_IPFIX_COLLECTORS)
+		return -E2BIG;
+	if (!(cfg->ipfix_collectors[cfg->n_ipfix_collectors] = strdup(hostport)))
+		return -ENOMEM;
+	cfg->n_ipfix_collectors++;
+	return 0;
+}
+
+static int parse_collectors(yaml_document_t *d, yaml_node_t *n,
+			    struct segd_config_file *cfg, const char *file,
+			    struct seg_error *err)
+{
+	if (!yu_is_seq(n) || yu_seq_len(n) > SEGD_MAX_IPFIX_COLLECTORS)
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "ipfix_collectors must be a list of at most %d \"HOST:PORT\"",
+				  SEGD_MAX_IPFIX_COLLECTORS);
+	for (size_t i = 0; i < cfg->n_ipfix_collectors; i++)
+		free(cfg->ipfix_collectors[i]);
+	cfg->n_ipfix_collectors = 0;
+	for (size_t i = 0; i < yu_seq_len(n); i++) {
+		yaml_node_t *a = yu_seq_at(d, n, i);
+		int ret = yu_scalar(a) ? segd_config_add_collector(cfg, yu_scalar(a)) :
+					 -EINVAL;
+
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret)
+			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					  "an IPFIX collector is \"HOST:PORT\", e.g. \"127.0.0.1:4739\"");
+	}
+	return 0;
+}
+
+/* An integer setting in [min, max]. */
+static int parse_uint(yaml_node_t *v, const char *key, int64_t min, int64_t max,
+		      const char *unit, const char *file, struct seg_error *err,
+		      int64_t *out)
+{
+	if (yu_int(v, min, max, out))
+		return seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
+				  "%s is %s, %lld to %lld", key, unit,
+				  (long long)min, (long long)max);
+	return 0;
+}
+
 struct config_ctx {
 	const char *file;
 	struct segd_config_file *cfg;
@@ -127,26 +178,48 @@ static int config_doc(yaml_document_t *doc, void *p)
 			ret = parse_level(v, level, file, err);
 		} else if (!strcmp(key, "resolvers")) {
 			ret = parse_resolvers(&d, v, cfg, file, err);
+		} else if (!strcmp(key, "ipfix_collectors")) {
+			ret = parse_collectors(&d, v, cfg, file, err);
 		} else if (!strcmp(key, "dns_grace")) {
-			int64_t g;
+			int64_t g = 0;
 
-			ret = yu_int(v, 0, 7 * 86400, &g) ?
-			      seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
-					 "dns_grace is seconds, 0 to 604800") : 0;
+			ret = parse_uint(v, key, 0, 7 * 86400, "seconds", file, err, &g);
 			cfg->dns_grace = (unsigned int)g;
+		} else if (!strcmp(key, "flow_interval")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 1, 3600, "seconds", file, err, &g);
+			cfg->flow_interval = (unsigned int)g;
+		} else if (!strcmp(key, "flow_log_max_bytes")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 4096, INT64_MAX, "bytes", file, err, &g);
+			cfg->flow_log_max_bytes = (uint64_t)g;
+		} else if (!strcmp(key, "flow_log_keep")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 1, 100, "a file count", file, err, &g);
+			cfg->flow_log_keep = (unsigned int)g;
 		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
-			   strcmp(key, "state_dir") && strcmp(key, "feeds_dir")) {
+			   strcmp(key, "state_dir") && strcmp(key, "feeds_dir") &&
+			   strcmp(key, "flow_log") && strcmp(key, "metrics_addr")) {
 			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
 					 "unknown setting '%s'; known: socket, bpffs, "
 					 "state_dir, feeds_dir, node_addresses, log_level, "
-					 "resolvers, dns_grace", key);
+					 "resolvers, dns_grace, flow_log, flow_log_max_bytes, "
+					 "flow_log_keep, ipfix_collectors, metrics_addr, "
+					 "flow_interval", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
-					 "'%s' needs a path", key);
+					 "'%s' needs %s", key,
+					 !strcmp(key, "metrics_addr") ?
+					 "an ADDR:PORT or \"off\"" : "a path");
 		} else {
 			ret = set_string(!strcmp(key, "socket") ? &cfg->socket_path :
 					 !strcmp(key, "bpffs") ? &cfg->bpffs :
 					 !strcmp(key, "feeds_dir") ? &cfg->feeds_dir :
+					 !strcmp(key, "flow_log") ? &cfg->flow_log :
+					 !strcmp(key, "metrics_addr") ? &cfg->metrics_addr :
 					 &cfg->state_dir, val);
 		}
 	}
@@ -183,6 +256,14 @@ int segd_config_defaults(struct segd_config_file *cfg)
 {
 	if (!cfg->dns_grace)
 		cfg->dns_grace = SEGD_DEFAULT_DNS_GRACE;
+	if (!cfg->flow_interval)
+		cfg->flow_interval = SEGD_DEFAULT_FLOW_INTERVAL;
+	if (!cfg->flow_log_max_bytes)
+		cfg->flow_log_max_bytes = SEGD_DEFAULT_FLOW_LOG_MAX_BYTES;
+	if (!cfg->flow_log_keep)
+		cfg->flow_log_keep = SEGD_DEFAULT_FLOW_LOG_KEEP;
+	if (!cfg->metrics_addr && set_string(&cfg->metrics_addr, SEGD_DEFAULT_METRICS_ADDR))
+		return -ENOMEM;
 	if (!cfg->socket_path && set_string(&cfg->socket_path, SEGD_DEFAULT_SOCKET))
 		return -ENOMEM;
 	if (!cfg->bpffs && set_string(&cfg->bpffs, SEGD_DEFAULT_BPFFS))
@@ -196,6 +277,10 @@ void segd_config_free(struct segd_config_file *cfg)
 {
 	for (size_t i = 0; i < cfg->n_resolvers; i++)
 		free(cfg->resolvers[i]);
+	for (size_t i = 0; i < cfg->n_ipfix_collectors; i++)
+		free(cfg->ipfix_collectors[i]);
+	free(cfg->flow_log);
+	free(cfg->metrics_addr);
 	free(cfg->socket_path);
 	free(cfg->bpffs);
 	free(cfg->state_dir);

@@ -8,6 +8,12 @@
  *   feeds_dir: /var/lib/segd/feeds  # NAME.CATEGORY.* files become lists
  *   dns_grace: 3600             # keep an address this long after its
  *                               # domain stopped returning it
+ *   flow_log: /var/log/segd/flows.json  # JSON lines, "-" = stdout
+ *   flow_log_max_bytes: 104857600       # rotate at this size
+ *   flow_log_keep: 5                    # rotated files kept
+ *   ipfix_collectors: ["10.0.0.5:4739"] # IPFIX over UDP
+ *   metrics_addr: 127.0.0.1:9470        # Prometheus /metrics, "off" = none
+ *   flow_interval: 10                   # seconds between flow records
  * Command-line flags override the file.
  */
 #ifndef SEGD_CONFIG_H
@@ -20,6 +26,14 @@
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
 #define SEGD_DEFAULT_STATE_DIR "/var/lib/segd"
 #define SEGD_DEFAULT_DNS_GRACE 3600
+#define SEGD_DEFAULT_METRICS_ADDR "127.0.0.1:9470"
+#define SEGD_DEFAULT_FLOW_INTERVAL 10
+#define SEGD_DEFAULT_FLOW_LOG_MAX_BYTES (100ull << 20)
+#define SEGD_DEFAULT_FLOW_LOG_KEEP 5
+#define SEGD_MAX_IPFIX_COLLECTORS 8
+
+/* Add a collector "HOST:PORT" (config key or --ipfix-collector). */
+int segd_config_add_collector(struct segd_config_file *cfg, const char *hostport);
 
 /* Parse the file's text into cfg (fields it sets replace cfg's).
  * Errors carry file:line:col. */

@@ -15,6 +15,7 @@
 #include "compiler.h"
 #include "datapath.h"
 #include "state.h"
+#include "flow_record.h"
 
 struct segd_config_file {
 	char *socket_path;
@@ -28,6 +29,14 @@ struct segd_config_file {
 	char *feeds_dir;                  /* lists a feed updater writes; may be NULL */
 	unsigned int dns_grace;           /* seconds an address stays after its
 					   * domain stopped returning it */
+	/* flow export (flow_record.h) */
+	char *flow_log;                   /* JSON lines file, "-" = stdout, NULL = none */
+	uint64_t flow_log_max_bytes;      /* rotate when the file reaches this */
+	unsigned int flow_log_keep;       /* rotated files kept (FILE.1 .. FILE.N) */
+	char *ipfix_collectors[8];        /* "HOST:PORT" (UDP) */
+	size_t n_ipfix_collectors;
+	char *metrics_addr;               /* "ADDR:PORT" for /metrics, "off" = none */
+	unsigned int flow_interval;       /* seconds between flow records */
 };
 
 struct segd_list;
@@ -45,6 +54,7 @@ struct segd {
 	size_t n_lists;
 	struct seg_bl_compiled *bl_written; /* what the blocklist maps hold; NULL = unknown */
 	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
+	struct seg_flow_stats flow_stats; /* flow table and event counters */
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */

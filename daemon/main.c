@@ -28,6 +28,11 @@ struct options {
 	const char *socket_path;
 	const char *bpffs;
 	const char *state_dir;
+	const char *flow_log;
+	const char *metrics_addr;
+	const char *collectors[SEGD_MAX_IPFIX_COLLECTORS];
+	size_t n_collectors;
+	unsigned int flow_interval;
 	bool check_only;
 	bool verbose;
 };
@@ -45,6 +50,11 @@ static void usage(FILE *f)
 		"      --socket PATH   control socket (default " SEGD_DEFAULT_SOCKET ")\n"
 		"      --bpffs DIR     where maps are pinned (default " SEGD_DEFAULT_BPFFS ")\n"
 		"      --state-dir DIR desired state (default " SEGD_DEFAULT_STATE_DIR ")\n"
+		"      --flow-log FILE|-        flow records as JSON lines (rotated by size)\n"
+		"      --ipfix-collector HOST:PORT  send IPFIX over UDP there (repeatable)\n"
+		"      --metrics-addr ADDR:PORT Prometheus /metrics (default " SEGD_DEFAULT_METRICS_ADDR ",\n"
+		"                               \"off\" for none)\n"
+		"      --flow-interval SECONDS  how often active flows are reported (default 10)\n"
 		"  -n, --check         check the config and the saved state, then exit\n"
 		"  -v, --verbose       debug logging\n"
 		"  -h, --help          this text\n"
@@ -55,12 +65,17 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SOCKET = 256, OPT_BPFFS, OPT_STATE, OPT_VERSION };
+	enum { OPT_SOCKET = 256, OPT_BPFFS, OPT_STATE, OPT_VERSION, OPT_FLOW_LOG,
+	       OPT_IPFIX, OPT_METRICS, OPT_FLOW_INTERVAL };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "bpffs", required_argument, NULL, OPT_BPFFS },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
+		{ "ipfix-collector", required_argument, NULL, OPT_IPFIX },
+		{ "metrics-addr", required_argument, NULL, OPT_METRICS },
+		{ "flow-interval", required_argument, NULL, OPT_FLOW_INTERVAL },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -75,6 +90,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_SOCKET: o->socket_path = optarg; break;
 		case OPT_BPFFS: o->bpffs = optarg; break;
 		case OPT_STATE: o->state_dir = optarg; break;
+		case OPT_FLOW_LOG: o->flow_log = optarg; break;
+		case OPT_METRICS: o->metrics_addr = optarg; break;
+		case OPT_IPFIX:
+			if (o->n_collectors >= SEGD_MAX_IPFIX_COLLECTORS) {
+				fprintf(stderr, "segd: at most %d --ipfix-collector\n",
+					SEGD_MAX_IPFIX_COLLECTORS);
+				return -EINVAL;
+			}
+			o->collectors[o->n_collectors++] = optarg;
+			break;
+		case OPT_FLOW_INTERVAL: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 3600) {
+				fprintf(stderr, "segd: --flow-interval is seconds, 1 to 3600\n");
+				return -EINVAL;
+			}
+			o->flow_interval = (unsigned int)v;
+			break;
+		}
 		case 'n': o->check_only = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -111,8 +147,23 @@ static int load_config(const struct options *o, struct segd_config_file *cfg,
 		*level = SEG_LOG_DEBUG;
 	if (!ret && ((ret = override(&cfg->socket_path, o->socket_path)) ||
 		     (ret = override(&cfg->bpffs, o->bpffs)) ||
-		     (ret = override(&cfg->state_dir, o->state_dir))))
+		     (ret = override(&cfg->state_dir, o->state_dir)) ||
+		     (ret = override(&cfg->flow_log, o->flow_log)) ||
+		     (ret = override(&cfg->metrics_addr, o->metrics_addr))))
 		return ret;
+	if (!ret && o->flow_interval)
+		cfg->flow_interval = o->flow_interval;
+	if (!ret && o->n_collectors) {  /* the flags replace the file's list */
+		for (size_t i = 0; i < cfg->n_ipfix_collectors; i++)
+			free(cfg->ipfix_collectors[i]);
+		cfg->n_ipfix_collectors = 0;
+		for (size_t i = 0; !ret && i < o->n_collectors; i++) {
+			ret = segd_config_add_collector(cfg, o->collectors[i]);
+			if (ret == -EINVAL)
+				seg_errorf(err, "--ipfix-collector", 0, 0, ret,
+					   "'%s' is not HOST:PORT", o->collectors[i]);
+		}
+	}
 	return ret ? ret : segd_config_defaults(cfg);
 }
 

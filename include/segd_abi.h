@@ -86,8 +86,10 @@ enum segd_reason {
 	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
 	SEGD_REASON_BLOCKLISTED,      /* remote address on a drop blocklist */
 	SEGD_REASON_STRATUM,          /* first payload of the flow is Stratum */
-	/* Not a drop: counted in addition to FORWARDED, the packet passes
+	/* Not drops: counted in addition to FORWARDED, the packet passes
 	 * (audit blocklist hits are counted per list in segd_bl_stats). */
+	SEGD_REASON_POLICY_AUDIT = 29,  /* new flow a policy in audit mode
+					 * would deny (counted once per flow) */
 	SEGD_REASON_STRATUM_AUDIT = 30, /* Stratum seen, endpoint in audit mode */
 	SEGD_REASON_MAX = 32,
 };
@@ -269,9 +271,16 @@ struct segd_policy_key {
 };
 _Static_assert(sizeof(struct segd_policy_key) == 16, "policy key size");
 
+/* segd_policy_value.flags */
+/* verdict is ALLOW, but a policy in audit mode (or the default deny of a
+ * namespace or policy in audit mode) would deny the flow: it passes, its
+ * conntrack entry carries SEGD_CTF_AUDIT and it is reported as "audit".
+ * The compiler only sets it where no enforced policy denies. */
+#define SEGD_POLF_AUDIT  (1u << 0)
+
 struct segd_policy_value {
 	__u8  verdict;      /* enum segd_verdict */
-	__u8  flags;        /* reserved (audit) */
+	__u8  flags;        /* SEGD_POLF_* */
 	__u16 pad;
 	__u32 rule_id;      /* index into segd_rules and the daemon's rule table */
 };
@@ -309,6 +318,8 @@ struct segd_ct_value {
 };
 /* the flow's first egress payload has been looked at (Stratum test) */
 #define SEGD_CTF_PAYLOAD_SEEN  (1u << 0)
+/* the flow was let through by an audit decision (SEGD_POLF_AUDIT) */
+#define SEGD_CTF_AUDIT         (1u << 1)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 
 /* Lifetimes in seconds since last packet. */
@@ -416,5 +427,66 @@ struct segd_bl_value {
 	__u8  category;      /* enum segd_bl_category */
 };
 _Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
+
+/* ---- events: drops and audit decisions, to segd through a ring buffer --- */
+/* One event per dropped packet (and per flow let through by an audit
+ * decision), rate-limited in the kernel per local endpoint and CPU: at most
+ * SEGD_EV_PER_SEC events per endpoint per CPU per second get a ring slot;
+ * the others, and those that find the ring full, are counted in
+ * segd_ev_stats so every loss is visible. Counters (segd_reasons,
+ * segd_rules, segd_bl_stats) stay exact whatever happens to events. */
+#define SEGD_MAP_EVENTS      "segd_events"    /* ringbuf */
+#define SEGD_MAP_EV_RATE     "segd_ev_rate"   /* percpu_array[SEGD_EV_BUCKETS] of segd_ev_rate */
+#define SEGD_MAP_EV_STATS    "segd_ev_stats"  /* percpu_array[SEGD_EVS_MAX] of __u64 */
+
+#define SEGD_EVENTS_RING_BYTES (8u << 20)
+#define SEGD_EV_BUCKETS        65536   /* indexed endpoint_id & (BUCKETS-1) */
+#define SEGD_EV_PER_SEC        1000
+
+enum segd_ev_stat {
+	SEGD_EVS_SENT = 0,          /* reached the ring */
+	SEGD_EVS_RATE_LIMITED = 1,  /* suppressed by the per-endpoint limit */
+	SEGD_EVS_RING_FULL = 2,     /* the ring had no room */
+	SEGD_EVS_MAX = 4,
+};
+
+enum segd_event_type {
+	SEGD_EV_DROP = 1,           /* packet dropped; reason says why */
+	SEGD_EV_AUDIT = 2,          /* new flow passed by an audit decision */
+};
+
+enum segd_hook {
+	SEGD_HOOK_TC = 0,
+	SEGD_HOOK_XDP = 1,
+};
+
+struct segd_ev_rate {
+	__u64 window_ns;    /* start of the current one-second window */
+	__u32 sent;         /* events sent in it */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct segd_ev_rate) == 16, "ev rate size");
+
+struct segd_event {
+	__u64 ts_ns;            /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	struct segd_addr saddr; /* as in the packet */
+	struct segd_addr daddr;
+	__u16 sport;            /* host order; ICMP: 0 */
+	__u16 dport;
+	__u8  proto;
+	__u8  type;             /* enum segd_event_type */
+	__u8  reason;           /* enum segd_reason */
+	__u8  dir;              /* enum segd_dir, relative to the local endpoint */
+	__u8  hook;             /* enum segd_hook */
+	__u8  tcp_flags;
+	__u16 list_id;          /* blocklist that matched, 0 = none */
+	__u32 ifindex;
+	__u32 endpoint_id;      /* local endpoint, 0 = not known */
+	__u32 rule_id;          /* rule that decided, 0 = default / none */
+	__u32 remote_id;        /* identity of the remote address, 0 = not looked up */
+	__u32 bytes;            /* IP header + payload */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct segd_event) == 80, "event size");
 
 #endif /* SEGD_ABI_H */

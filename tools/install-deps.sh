@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(clang llvm libbpf-dev libxdp-dev libmnl-dev libyaml-dev libevent-dev
       libcriterion-dev libelf-dev zlib1g-dev bpftool xdp-tools iproute2
       netcat-openbsd pkg-config make gcc libclang-rt-14-dev iputils-ping
-      python3 socat dnsmasq-base)
+      python3 socat dnsmasq-base nfdump prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -22,4 +22,12 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
+# prometheus (for promtool) ships a service: keep apt from starting it on
+# this node, for the length of the install only
+rcd=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	rcd=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' > "$rcd" && chmod +x "$rcd"
+	trap 'rm -f "$rcd"' EXIT
+fi
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

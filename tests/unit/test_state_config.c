@@ -10,7 +10,7 @@
 #include "state.h"
 
 struct config_case {
-	char text[128];
+	char text[192];
 	int ret;
 	int line, col;      /* of the error */
 	char msg[48];
@@ -27,6 +27,14 @@ static const struct config_case config_cases[] = {
 	{ "socket:\n", -EINVAL, 1, 8, "needs a path" },
 	{ "- a\n- b\n", -EINVAL, 1, 1, "mapping of settings" },
 	{ "socket: [\n", -EINVAL, 2, 1, "invalid YAML" },
+	{ "flow_log: /var/log/f.json\nflow_interval: 5\nflow_log_keep: 3\n"
+	  "ipfix_collectors: [\"127.0.0.1:4739\", \"[::1]:4739\"]\n"
+	  "metrics_addr: off\n", 0, 0, 0, "" },
+	{ "flow_interval: 0\n", -EINVAL, 1, 16, "flow_interval is seconds" },
+	{ "flow_log_max_bytes: 10\n", -EINVAL, 1, 21, "flow_log_max_bytes is bytes" },
+	{ "ipfix_collectors: [\"10.0.0.1\"]\n", -EINVAL, 1, 20, "HOST:PORT" },
+	{ "ipfix_collectors: 10.0.0.1:1\n", -EINVAL, 1, 19, "must be a list" },
+	{ "metrics_addr:\n", -EINVAL, 1, 14, "needs an ADDR:PORT" },
 };
 
 ParameterizedTestParameters(config, parse)
@@ -63,6 +71,10 @@ Test(config, defaults_fill_only_what_is_unset)
 	cr_assert_str_eq(cfg.bpffs, SEGD_DEFAULT_BPFFS);
 	cr_assert_str_eq(cfg.state_dir, SEGD_DEFAULT_STATE_DIR);
 	cr_assert_eq(cfg.n_node_addrs, 1);
+	cr_assert_str_eq(cfg.metrics_addr, SEGD_DEFAULT_METRICS_ADDR);
+	cr_assert_eq(cfg.flow_interval, SEGD_DEFAULT_FLOW_INTERVAL);
+	cr_assert_null(cfg.flow_log);
+	cr_assert_eq(cfg.n_ipfix_collectors, 0);
 	segd_config_free(&cfg);
 }
 
