@@ -32,32 +32,8 @@ static __always_inline void ct_key_build(struct segd_ct_key *k,
 static __always_inline __u64 ct_lifetime_ns(const struct segd_ct_value *v,
 					    __u8 proto)
 {
-	__u64 s;
-
-	switch (proto) {
-	case IPPROTO_TCP_: {
-		__u8 f = v->tcp_flags[0] | v->tcp_flags[1];
-
-		if (f & (TCPF_FIN_ | TCPF_RST_))
-			s = SEGD_CT_TCP_CLOSE_LIFETIME;
-		else if (!(f & TCPF_ACK_))
-			s = SEGD_CT_TCP_SYN_LIFETIME;
-		else
-			s = SEGD_CT_TCP_LIFETIME;
-		break;
-	}
-	case IPPROTO_UDP_:
-		s = SEGD_CT_UDP_LIFETIME;
-		break;
-	case IPPROTO_ICMP_:
-	case IPPROTO_ICMPV6_:
-		s = SEGD_CT_ICMP_LIFETIME;
-		break;
-	default:
-		s = SEGD_CT_OTHER_LIFETIME;
-		break;
-	}
-	return s * SEGD_NSEC;
+	return (__u64)segd_ct_lifetime_s(proto, v->tcp_flags[0] | v->tcp_flags[1]) *
+	       SEGD_NSEC;
 }
 
 static __always_inline int ct_expired(const struct segd_ct_value *v,
@@ -95,7 +71,7 @@ static __always_inline void ct_account(struct segd_ct_value *v, __u8 dir,
 static __always_inline void ct_create(const struct segd_ct_key *k,
 				      const struct segd_pkt *p, __u8 dir,
 				      __u32 gen, __u32 rule_id,
-				      __u32 remote_id, __u64 now)
+				      __u32 remote_id, __u8 flags, __u64 now)
 {
 	struct segd_ct_value v = {};
 
@@ -108,8 +84,9 @@ static __always_inline void ct_create(const struct segd_ct_key *k,
 	v.remote_id = remote_id;
 	v.origin_dir = dir;
 	v.tcp_flags[SEGD_CT_ORIG] = p->tcp_flags;
+	v.flags = flags;
 	if (dir == SEGD_DIR_EGRESS && tcp_has_payload(p))
-		v.flags = SEGD_CTF_PAYLOAD_SEEN;
+		v.flags |= SEGD_CTF_PAYLOAD_SEEN;
 	bpf_map_update_elem(&segd_ct, k, &v, BPF_ANY);
 }
 

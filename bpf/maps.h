@@ -174,4 +174,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_bl_stats SEC(".maps");
 
+/* ---- events (segd_abi.h, "events"; bpf/events.h) ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SEGD_EVENTS_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_EV_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct segd_ev_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_ev_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_EVS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_ev_stats SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

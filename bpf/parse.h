@@ -65,6 +65,12 @@ struct segd_pkt {
 	__u8  reason;             /* on PARSE_DROP */
 	__u8  scan;               /* out of the pipeline: SEGD_SCAN_* */
 	__u16 pl_off;             /* TCP: payload offset from data */
+	/* out of the pipeline, for events (events.h): what it knew */
+	__u8  audit;              /* new flow let through by an audit entry */
+	__u8  pad;
+	__u32 ev_endpoint;        /* local endpoint id, 0 = not known */
+	__u32 ev_rule;            /* rule that decided, 0 = default */
+	__u32 ev_remote;          /* remote identity, 0 = not looked up */
 };
 
 /* what the tc hook must do with the payload (bpf/stratum.h) */

@@ -96,6 +96,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	}
 	local_id = lval.identity;
 	lflags = lval.flags;
+	p->ev_endpoint = lval.endpoint_id;
 
 	if (p->frag != SEGD_FRAG_NONE && frag_track(p))
 		return SEGD_REASON_FRAG_UNTRACKED;
@@ -127,6 +128,8 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 				      lhint_kinds(&v, lval.endpoint_id, od,
 						  remote_id),
 				      od, p->proto, p->has_ports, port, &d);
+			p->ev_remote = remote_id;
+			p->ev_rule = d.rule_id;
 			if (d.verdict != SEGD_VERDICT_ALLOW) {
 				bpf_map_delete_elem(&segd_ct, &k);
 				return SEGD_REASON_CT_REVOKED;
@@ -134,6 +137,11 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 			ct->policy_gen = v.gen;
 			ct->rule_id = d.rule_id;
 			ct->remote_id = remote_id;
+			/* audit or not is re-decided with the verdict */
+			if (d.reason == SEGD_REASON_POLICY_AUDIT)
+				ct->flags |= SEGD_CTF_AUDIT;
+			else
+				ct->flags &= ~SEGD_CTF_AUDIT;
 		}
 		if (dir == SEGD_DIR_EGRESS && !(ct->flags & SEGD_CTF_PAYLOAD_SEEN) &&
 		    tcp_has_payload(p)) {
@@ -157,6 +165,8 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 		      p->proto, p->has_ports, p->dport, &d);
 	if (hook == SEGD_HOOK_XDP && d.verdict == SEGD_VERDICT_ALLOW)
 		return SEGD_R_UNCOUNTED;
+	p->ev_remote = remote_id;
+	p->ev_rule = d.rule_id;
 	count_rule(d.rule_id, p->ip_len);
 	if (d.verdict != SEGD_VERDICT_ALLOW)
 		return d.reason;
@@ -164,7 +174,9 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	 * picked up mid-way, or TCP fast open) */
 	if (dir == SEGD_DIR_EGRESS && tcp_has_payload(p))
 		p->scan = stratum_mode(p, lflags);
-	ct_create(&k, p, dir, v.gen, d.rule_id, remote_id, now);
+	p->audit = d.reason == SEGD_REASON_POLICY_AUDIT;
+	ct_create(&k, p, dir, v.gen, d.rule_id, remote_id,
+		  p->audit ? SEGD_CTF_AUDIT : 0, now);
 	return SEGD_REASON_FORWARDED;
 }
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
 #include "stratum.h"
+#include "events.h"
 
 #define TC_ACT_OK_   0
 #define TC_ACT_SHOT_ 2
@@ -44,6 +45,8 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	    stratum_match(skb, p.pl_off, p.ip_end - p.pl_off)) {
 		if (p.scan == SEGD_SCAN_AUDIT) {
 			count_reason(SEGD_REASON_STRATUM_AUDIT, len);
+			ev_report(&p, SEGD_EV_AUDIT, SEGD_REASON_STRATUM_AUDIT,
+				  dir, SEGD_HOOK_TC, skb->ifindex);
 		} else {
 			struct segd_ct_key k;
 
@@ -53,7 +56,17 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		}
 	}
 	count_reason(reason, len);
-	return reason == SEGD_REASON_FORWARDED ? TC_ACT_OK_ : TC_ACT_SHOT_;
+	if (reason != SEGD_REASON_FORWARDED) {
+		ev_report(&p, SEGD_EV_DROP, reason, dir, SEGD_HOOK_TC,
+			  skb->ifindex);
+		return TC_ACT_SHOT_;
+	}
+	if (p.audit) {  /* a new flow an audit-mode policy would deny */
+		count_reason(SEGD_REASON_POLICY_AUDIT, len);
+		ev_report(&p, SEGD_EV_AUDIT, SEGD_REASON_POLICY_AUDIT, dir,
+			  SEGD_HOOK_TC, skb->ifindex);
+	}
+	return TC_ACT_OK_;
 }
 
 SEC("tc")

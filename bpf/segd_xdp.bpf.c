@@ -10,6 +10,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
+#include "events.h"
 
 SEC("xdp")
 int uplink(struct xdp_md *ctx)
@@ -34,6 +35,8 @@ int uplink(struct xdp_md *ctx)
 	if (reason == SEGD_R_UNCOUNTED || reason == SEGD_REASON_FORWARDED)
 		return XDP_PASS;
 	count_reason(reason, (__u32)(data_end - data));
+	ev_report(&p, SEGD_EV_DROP, reason, SEGD_DIR_INGRESS, SEGD_HOOK_XDP,
+		  ctx->ingress_ifindex);
 	return XDP_DROP;
 }
 

@@ -5,7 +5,7 @@
 #include "output.h"
 #include "yaml_util.h"
 
-#define MAX_COLS 8
+#define MAX_COLS 12
 
 struct table {
 	int ncols;
@@ -243,11 +243,12 @@ static void print_apply(yaml_document_t *d, yaml_node_t *res, FILE *f)
 static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
 {
 	yaml_node_t *flows = yu_map_get(d, res, "flows");
-	struct table t = { .ncols = 8 };
+	struct table t = { .ncols = 10 };
 	char src[96], dst[96], fwd[64], rev[64];
 
 	table_row(&t, (const char *[]){ "ENDPOINT", "DIR", "PROTO", "SOURCE", "DESTINATION",
-					"PKTS/BYTES", "REPLY PKTS/BYTES", "RULE" });
+					"PKTS/BYTES", "REPLY PKTS/BYTES", "VERDICT", "STATE",
+					"RULE/REASON" });
 	for (size_t i = 0; i < yu_seq_len(flows); i++) {
 		yaml_node_t *x = yu_seq_at(d, flows, i);
 		const char *sip = str(d, x, "src_ip"), *dip = str(d, x, "dst_ip");
@@ -260,7 +261,9 @@ static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		snprintf(rev, sizeof(rev), "%s/%s", str(d, x, "reply_packets"),
 			 str(d, x, "reply_bytes"));
 		table_row(&t, (const char *[]){ str(d, x, "endpoint"), str(d, x, "direction"),
-			  str(d, x, "proto"), src, dst, fwd, rev, str(d, x, "rule") });
+			  str(d, x, "proto"), src, dst, fwd, rev, str(d, x, "verdict"),
+			  str(d, x, "state"), yu_map_get(d, x, "drop_reason") ?
+			  str(d, x, "drop_reason") : str(d, x, "rule") });
 	}
 	if (!yu_seq_len(flows)) {
 		fprintf(f, "No flows.\n");

@@ -42,6 +42,7 @@ struct segd_config_file {
 struct segd_list;
 struct seg_bl_compiled;
 struct segd_resolver;
+struct seg_flow_export;
 
 struct segd {
 	struct segd_config_file cfg;
@@ -55,6 +56,7 @@ struct segd {
 	struct seg_bl_compiled *bl_written; /* what the blocklist maps hold; NULL = unknown */
 	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
 	struct seg_flow_stats flow_stats; /* flow table and event counters */
+	struct seg_flow_export *flow_export; /* flow records (flow_export.h); may be NULL */
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */

@@ -432,6 +432,26 @@ int seg_dp_reason_counters(struct seg_datapath *dp, struct segd_counter *reasons
 	return 0;
 }
 
+int seg_dp_event_counters(struct seg_datapath *dp, uint64_t out[SEGD_EVS_MAX])
+{
+	int fd = bpf_map__fd(dp->tc->maps.segd_ev_stats), err = 0;
+	uint64_t *v = calloc((size_t)dp->ncpus, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; !err && i < SEGD_EVS_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < dp->ncpus; c++)
+			out[i] += v[c];
+	}
+	free(v);
+	return err;
+}
+
 int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 			struct segd_rule_counter *out)
 {

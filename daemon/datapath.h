@@ -58,6 +58,8 @@ int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 
 /* Sum the per-CPU counters. reasons has SEGD_REASON_MAX rows. */
 int seg_dp_reason_counters(struct seg_datapath *dp, struct segd_counter *reasons);
+/* Event outcomes (enum segd_ev_stat), summed over CPUs. */
+int seg_dp_event_counters(struct seg_datapath *dp, uint64_t out[SEGD_EVS_MAX]);
 int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 			struct segd_rule_counter *out);
 

@@ -51,6 +51,9 @@ struct seg_flow_record {
 	uint16_t sport, dport;  /* host order; 0 for protocols without ports */
 	uint64_t packets, bytes;             /* original direction, delta */
 	uint64_t reply_packets, reply_bytes; /* reply direction, delta */
+	/* since the flow started: what a final record reports as the flow's
+	 * final counts (and `segctl flows` shows) */
+	uint64_t total_packets, total_bytes, total_reply_packets, total_reply_bytes;
 	struct seg_flow_peer source, destination;
 	const char *observer;   /* "ns/name" of the endpoint whose hook saw it */
 	uint32_t ifindex;       /* that endpoint's host interface */

@@ -1,6 +1,8 @@
-/* flows.c - `segctl flows`: the conntrack table as flows with their
- * counters, named by endpoint, peer identity and the rule that allowed
- * them. Reads the pinned map; changes nothing.
+/* flows.c - `segctl flows`: the flows segd knows now, newest last: the
+ * last flows that ended (with their final counts), the live conntrack
+ * entries (forwarded and audit flows) and the drop flows of the flow
+ * table, each with its counters since it started. Filters: --endpoint,
+ * --namespace (the endpoint that observed it), --verdict. Changes nothing.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -11,147 +13,148 @@
 #include <time.h>
 #include "control_int.h"
 #include "control_report.h"
+#include "flow_export.h"
+#include "flow_names.h"
+#include "flow_recent.h"
 #include "flows.h"
 #include "yaml_util.h"
 
 #define MAX_FLOWS_SHOWN 10000
 
-static const char *proto_name(uint8_t proto, char *buf, size_t len)
+static const char *const verdict_names[] = {
+	[SEG_FLOW_FORWARDED] = "forwarded",
+	[SEG_FLOW_DROPPED] = "dropped",
+	[SEG_FLOW_AUDIT] = "audit",
+};
+
+const char *seg_flow_verdict_name(uint8_t v)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	}
-	snprintf(buf, len, "%u", proto);
-	return buf;
+	return v < sizeof(verdict_names) / sizeof(verdict_names[0]) ?
+	       verdict_names[v] : "?";
 }
 
-static int addr_cmp(const void *key, const void *entry)
+/* What `--verdict` asks for: allow|forwarded, deny|dropped, audit. */
+int seg_flow_verdict_parse(const char *s)
 {
-	return memcmp(key, &((const struct seg_ipc_exact_entry *)entry)->addr,
-		      sizeof(struct segd_addr));
+	if (!strcmp(s, "allow") || !strcmp(s, "forwarded"))
+		return SEG_FLOW_FORWARDED;
+	if (!strcmp(s, "deny") || !strcmp(s, "dropped"))
+		return SEG_FLOW_DROPPED;
+	if (!strcmp(s, "audit"))
+		return SEG_FLOW_AUDIT;
+	return -EINVAL;
 }
 
-static const struct seg_endpoint *endpoint_of(struct segd *d, const struct segd_addr *a)
+struct listing {
+	struct segd *d;
+	yaml_document_t *out;
+	int seq;
+	const char *endpoint, *ns, *state;
+	int verdict;                /* -1: any */
+	size_t shown, total;
+	uint64_t now_real;
+};
+
+/* The observer is "ns/name" of the endpoint whose hook saw the flow. */
+static bool wanted(const struct listing *l, const struct seg_flow_record *r)
 {
-	const struct seg_ipc_exact_entry *e = bsearch(a, d->compiled.exact,
-						      d->compiled.n_exact,
-						      sizeof(*e), addr_cmp);
+	const char *slash = strchr(r->observer, '/');
+	size_t nslen = slash ? (size_t)(slash - r->observer) : 0;
 
-	if (!e || !e->value.endpoint_id)
-		return NULL;
-	for (size_t i = 0; i < d->state.world.n_endpoints; i++)
-		if (d->state.world.endpoints[i].endpoint_id == e->value.endpoint_id)
-			return &d->state.world.endpoints[i];
-	return NULL;
-}
-
-static void rule_text(struct segd *d, uint32_t rule_id, char *buf, size_t len)
-{
-	for (size_t i = 0; i < d->compiled.n_rules; i++) {
-		const struct seg_rule_ref *r = &d->compiled.rules[i];
-
-		if (r->rule_id != rule_id)
-			continue;
-		snprintf(buf, len, "%s/%s#%u", r->policy_ns, r->policy_name,
-			 r->rule_index + 1);
-		return;
-	}
-	snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
-}
-
-static void addr_text(const struct segd_addr *a, char *buf, size_t len)
-{
-	struct in6_addr in;
-
-	memcpy(&in, a, sizeof(in));
-	seg_addr_format(&in, buf, len);
-}
-
-static bool wanted(struct segd_req *r, const struct seg_endpoint *ep)
-{
-	const char *name = segd_arg_str(r, "endpoint");
-	const char *ns = segd_arg_str(r, "namespace");
-
-	if (name && *name && (!ep || strcmp(ep->name, name)))
+	if (l->verdict >= 0 && r->verdict != l->verdict)
 		return false;
-	if (ns && *ns && (!ep || strcmp(ep->ns, ns)))
+	if (l->endpoint && *l->endpoint && (!slash || strcmp(slash + 1, l->endpoint)))
+		return false;
+	if (l->ns && *l->ns && (!slash || strlen(l->ns) != nslen ||
+				strncmp(r->observer, l->ns, nslen)))
 		return false;
 	return true;
 }
 
-static void add_flow(struct segd *d, yaml_document_t *out, int seq,
-		     const struct segd_ct_key *k, const struct segd_ct_value *v,
-		     const struct seg_endpoint *ep, uint64_t now)
+static void add_row(void *ctx, const struct seg_flow_record *r)
 {
-	char a[64], b[64], rule[300], pbuf[8], epname[300];
-	int m = yu_add_map(out);
-	bool egress = v->origin_dir == SEGD_DIR_EGRESS;
+	struct listing *l = ctx;
+	char a[64], b[64], pbuf[8];
+	int m;
 
-	addr_text(&k->local, a, sizeof(a));
-	addr_text(&k->remote, b, sizeof(b));
-	rule_text(d, v->rule_id, rule, sizeof(rule));
-	snprintf(epname, sizeof(epname), "%s/%s", ep ? ep->ns : "?", ep ? ep->name : "?");
-	yu_append(out, seq, m);
-	yu_set_str(out, m, "endpoint", epname);
-	yu_set_str(out, m, "direction", egress ? "egress" : "ingress");
-	yu_set_str(out, m, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
-	/* shown as the flow's initiator -> responder */
-	yu_set_str(out, m, "src_ip", egress ? a : b);
-	yu_set_uint(out, m, "src_port", egress ? k->lport : k->rport);
-	yu_set_str(out, m, "dst_ip", egress ? b : a);
-	yu_set_uint(out, m, "dst_port", egress ? k->rport : k->lport);
-	yu_set_uint(out, m, "remote_identity", v->remote_id);
-	yu_set_str(out, m, "rule", rule);
-	yu_set_uint(out, m, "packets", v->packets[SEGD_CT_ORIG]);
-	yu_set_uint(out, m, "bytes", v->bytes[SEGD_CT_ORIG]);
-	yu_set_uint(out, m, "reply_packets", v->packets[SEGD_CT_REPLY]);
-	yu_set_uint(out, m, "reply_bytes", v->bytes[SEGD_CT_REPLY]);
-	yu_set_uint(out, m, "idle_ms", now > v->last_seen_ns ?
-				       (now - v->last_seen_ns) / 1000000 : 0);
-	yu_set_uint(out, m, "generation", v->policy_gen);
+	if (!wanted(l, r))
+		return;
+	if (l->total++ >= MAX_FLOWS_SHOWN)
+		return;
+	l->shown++;
+	m = yu_add_map(l->out);
+	seg_addr_format(&r->src, a, sizeof(a));
+	seg_addr_format(&r->dst, b, sizeof(b));
+	yu_append(l->out, l->seq, m);
+	yu_set_str(l->out, m, "endpoint", r->observer);
+	yu_set_str(l->out, m, "direction",
+		   r->direction == SEGD_DIR_EGRESS ? "egress" : "ingress");
+	yu_set_str(l->out, m, "proto", seg_proto_name(r->proto, pbuf, sizeof(pbuf)));
+	yu_set_str(l->out, m, "src_ip", a);
+	yu_set_uint(l->out, m, "src_port", r->sport);
+	yu_set_str(l->out, m, "dst_ip", b);
+	yu_set_uint(l->out, m, "dst_port", r->dport);
+	yu_set_str(l->out, m, "source", r->source.identity);
+	yu_set_str(l->out, m, "destination", r->destination.identity);
+	yu_set_str(l->out, m, "verdict", seg_flow_verdict_name(r->verdict));
+	yu_set_str(l->out, m, "state", l->state);
+	yu_set_str(l->out, m, "rule", r->policy ? r->policy :
+		   r->verdict == SEG_FLOW_FORWARDED ? "not-enforced" : "default");
+	if (r->drop_reason)
+		yu_set_str(l->out, m, "drop_reason", r->drop_reason);
+	yu_set_uint(l->out, m, "packets", r->total_packets);
+	yu_set_uint(l->out, m, "bytes", r->total_bytes);
+	yu_set_uint(l->out, m, "reply_packets", r->total_reply_packets);
+	yu_set_uint(l->out, m, "reply_bytes", r->total_reply_bytes);
+	yu_set_uint(l->out, m, "idle_ms", l->now_real > r->end_ns ?
+					  (l->now_real - r->end_ns) / 1000000 : 0);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
+	struct seg_flowtab *t;
 	struct segd_ct_key key, next;
 	struct segd_ct_value v;
-	struct timespec ts;
-	size_t shown = 0, total = 0;
-	int fd, seq = yu_add_seq(out), ret;
+	struct listing l = { .d = d, .out = out, .verdict = -1,
+			     .now_real = realtime_ns() };
+	const char *verdict = segd_arg_str(r, "verdict");
 	void *prev = NULL;
-	uint64_t now;
+	int fd, ret;
 
-	if (!d->dp)
+	if (!d->dp || !d->flow_export)
 		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
-				  "segd runs without the kernel datapath");
+				  "segd runs without the kernel datapath or flow export");
+	if (verdict && *verdict && (l.verdict = seg_flow_verdict_parse(verdict)) < 0)
+		return seg_errorf(r->err, "--verdict", 0, 0, -EINVAL,
+				  "'%s' is not a verdict; use allow, deny or audit", verdict);
+	l.endpoint = segd_arg_str(r, "endpoint");
+	l.ns = segd_arg_str(r, "namespace");
 	fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
 	if (fd < 0)
 		return seg_errorf(r->err, NULL, 0, 0, fd, "no conntrack map");
-	/* the datapath stamps flows with the coarse monotonic clock */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	yu_set(out, res, "flows", seq);
+	t = seg_flow_export_table(d->flow_export);
+	l.seq = yu_add_seq(out);
+	yu_set(out, res, "flows", l.seq);
+	l.state = "ended";
+	seg_flow_recent_foreach(seg_flow_export_recent(d->flow_export), add_row, &l);
+	l.state = "active";
 	while (!(ret = bpf_map_get_next_key(fd, prev, &next))) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue; /* evicted meanwhile */
-		const struct seg_endpoint *ep = endpoint_of(d, &key.local);
-
-		if (!wanted(r, ep))
-			continue;
-		total++;
-		if (shown < MAX_FLOWS_SHOWN) {
-			add_flow(d, out, seq, &key, &v, ep, now);
-			shown++;
-		}
+		if (!bpf_map_lookup_elem(fd, &key, &v))   /* else: evicted meanwhile */
+			seg_flowtab_ct_record(t, &key, &v, add_row, &l);
 	}
-	yu_set_uint(out, res, "total", total);
-	yu_set_bool(out, res, "truncated", shown < total);
+	seg_flowtab_drops(t, add_row, &l);
+	yu_set_uint(out, res, "total", l.total);
+	yu_set_bool(out, res, "truncated", l.shown < l.total);
 	return ret == -ENOENT ? 0 : seg_errorf(r->err, NULL, 0, 0, ret,
 					       "reading the conntrack map: %s",
 					       strerror(-ret));

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "control_blocklist.h"
 #include "feeds_dir.h"
+#include "flow_export.h"
 #include "log.h"
 #include "resolver.h"
 #include "server.h"
@@ -260,6 +261,7 @@ static int run(struct segd *d, const struct options *o)
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
 	struct segd_feeds *feeds = NULL;
+	struct seg_flow_export *flows = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct timeval every = { .tv_sec = EXPIRY_CHECK_SECONDS };
 	struct seg_error err = { 0 };
@@ -325,9 +327,13 @@ static int run(struct segd *d, const struct options *o)
 	if (ret)
 		seg_log(SEG_LOG_WARN, "feeds_dir %s not watched: %s", d->cfg.feeds_dir,
 			strerror(-ret));
+	/* without flow records segd still enforces: warn, go on */
+	if (seg_flow_export_start(l.base, d, &flows, &err))
+		report("flow export", &err);
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
+	seg_flow_export_stop(flows);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

@@ -330,6 +330,28 @@ _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 #define SEGD_CT_ICMP_LIFETIME     30
 #define SEGD_CT_OTHER_LIFETIME    60
 
+/* How long an entry lives after its last packet, in seconds: the datapath
+ * treats an older entry as gone, segd reports its flow as ended. tcp_flags
+ * is the OR of both directions' segd_ct_value.tcp_flags (raw TCP flags). */
+static inline __attribute__((always_inline))
+__u32 segd_ct_lifetime_s(__u8 proto, __u8 tcp_flags)
+{
+	switch (proto) {
+	case 6:   /* TCP */
+		if (tcp_flags & (0x01 | 0x04))    /* FIN, RST */
+			return SEGD_CT_TCP_CLOSE_LIFETIME;
+		if (!(tcp_flags & 0x10))          /* no ACK yet: handshake */
+			return SEGD_CT_TCP_SYN_LIFETIME;
+		return SEGD_CT_TCP_LIFETIME;
+	case 17:  /* UDP */
+		return SEGD_CT_UDP_LIFETIME;
+	case 1:   /* ICMP */
+	case 58:  /* ICMPv6 */
+		return SEGD_CT_ICMP_LIFETIME;
+	}
+	return SEGD_CT_OTHER_LIFETIME;
+}
+
 /* ---- fragments ----------------------------------------------------------- */
 /* A first fragment records its ports; later fragments of the same datagram
  * reuse them. A non-first fragment with no record is dropped. */
@@ -440,7 +462,8 @@ _Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
 #define SEGD_MAP_EV_STATS    "segd_ev_stats"  /* percpu_array[SEGD_EVS_MAX] of __u64 */
 
 #define SEGD_EVENTS_RING_BYTES (8u << 20)
-#define SEGD_EV_BUCKETS        65536   /* indexed endpoint_id & (BUCKETS-1) */
+#define SEGD_EV_BUCKETS        65536   /* indexed by the local endpoint id, or
+					* the interface when it is not known */
 #define SEGD_EV_PER_SEC        1000
 
 enum segd_ev_stat {
@@ -479,7 +502,7 @@ struct segd_event {
 	__u8  dir;              /* enum segd_dir, relative to the local endpoint */
 	__u8  hook;             /* enum segd_hook */
 	__u8  tcp_flags;
-	__u16 list_id;          /* blocklist that matched, 0 = none */
+	__u16 pad16;
 	__u32 ifindex;
 	__u32 endpoint_id;      /* local endpoint, 0 = not known */
 	__u32 rule_id;          /* rule that decided, 0 = default / none */

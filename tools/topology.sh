@@ -88,7 +88,9 @@ topo_start_segd() {
 		--socket "$TOPO_SOCK" --bpffs "$TOPO_BPFFS/segd" \
 		--state-dir "$TOPO_STATE" "$@" >>"$TOPO_DIR/segd.log" 2>&1 &
 	TOPO_SEGD_PID=$!
-	for _ in $(seq 1 100); do
+	# up to 20 s: loading BPF takes long on a busy machine; a segd that
+	# dies stops the wait at once
+	for _ in $(seq 1 400); do
 		[ -S "$TOPO_SOCK" ] && segctl status >/dev/null 2>&1 && return 0
 		kill -0 "$TOPO_SEGD_PID" 2>/dev/null || break
 		sleep 0.05

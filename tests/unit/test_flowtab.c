@@ -1,0 +1,278 @@
+/* test_flowtab.c - conntrack entries and drop events become flow records
+ * with exact deltas, final records when flows end, idle or vanish. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include "control.h"
+#include "flowtab.h"
+
+#define SEC 1000000000ull
+#define MAX_REC 16
+
+struct captured {
+	struct seg_flow_record r[MAX_REC];
+	char src[MAX_REC][64], dst[MAX_REC][64], observer[MAX_REC][64];
+	char policy[MAX_REC][64], reason[MAX_REC][32];
+	size_t n;
+};
+
+static void capture(void *ctx, const struct seg_flow_record *r)
+{
+	struct captured *c = ctx;
+
+	cr_assert_lt(c->n, MAX_REC);
+	c->r[c->n] = *r;
+	snprintf(c->src[c->n], 64, "%s", r->source.identity);
+	snprintf(c->dst[c->n], 64, "%s", r->destination.identity);
+	snprintf(c->observer[c->n], 64, "%s", r->observer);
+	snprintf(c->policy[c->n], 64, "%s", r->policy ? r->policy : "-");
+	snprintf(c->reason[c->n], 32, "%s", r->drop_reason ? r->drop_reason : "-");
+	c->n++;
+}
+
+/* one local endpoint shop/web at 10.200.1.10, rule 7 = shop/allow-web#2 */
+static struct seg_endpoint ep = { .name = "web", .ns = "shop", .ifindex = 42,
+				  .endpoint_id = 1 };
+static struct seg_ipc_exact_entry exact[1];
+static struct seg_rule_ref rules[1];
+static struct segd d;
+
+static void addr4(struct segd_addr *a, const char *ip)
+{
+	memset(a, 0, sizeof(*a));
+	a->b[10] = a->b[11] = 0xff;
+	cr_assert_eq(inet_pton(AF_INET, ip, &a->b[12]), 1);
+}
+
+static void setup(void)
+{
+	memset(&d, 0, sizeof(d));
+	addr4(&exact[0].addr, "10.200.1.10");
+	exact[0].value.endpoint_id = 1;
+	exact[0].value.flags = SEGD_EPF_LOCAL;
+	d.compiled.exact = exact;
+	d.compiled.n_exact = 1;
+	rules[0] = (struct seg_rule_ref){ .rule_id = 7, .policy_ns = "shop",
+					  .policy_name = "allow-web", .rule_index = 1 };
+	d.compiled.rules = rules;
+	d.compiled.n_rules = 1;
+	d.state.world.endpoints = &ep;
+	d.state.world.n_endpoints = 1;
+}
+
+static struct seg_flowtab *table(struct captured *c)
+{
+	struct seg_flowtab *t;
+
+	cr_assert_eq(seg_flowtab_new(&d, &t), 0);
+	cr_assert_eq(seg_flowtab_add_sink(t, capture, c), 0);
+	return t;
+}
+
+/* web (egress) -> 203.0.113.10:443 tcp, created at 1 s */
+static void ct_entry(struct segd_ct_key *k, struct segd_ct_value *v)
+{
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	addr4(&k->local, "10.200.1.10");
+	addr4(&k->remote, "203.0.113.10");
+	k->lport = 40000;
+	k->rport = 443;
+	k->proto = IPPROTO_TCP;
+	v->created_ns = v->last_seen_ns = 1 * SEC;
+	v->origin_dir = SEGD_DIR_EGRESS;
+	v->rule_id = 7;
+	v->remote_id = SEGD_ID_WORLD;
+	v->tcp_flags[0] = 0x12;   /* SYN, ACK: established */
+	v->tcp_flags[1] = 0x12;
+}
+
+static void pass(struct seg_flowtab *t, uint64_t at, const struct segd_ct_key *k,
+		 const struct segd_ct_value *v, int want_ret)
+{
+	seg_flowtab_pass_begin(t, at, 1000 * SEC + at);
+	if (k)
+		cr_assert_eq(seg_flowtab_ct(t, k, v), want_ret);
+	cr_assert_eq(seg_flowtab_pass_end(t), 0);
+}
+
+TestSuite(flowtab, .init = setup);
+
+Test(flowtab, conntrack_flow_reports_deltas_then_a_final_record)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+
+	ct_entry(&k, &v);
+	v.packets[0] = 5, v.bytes[0] = 500, v.packets[1] = 4, v.bytes[1] = 4000;
+	pass(t, 2 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.r[0].packets, 5);
+	cr_assert_eq(c.r[0].bytes, 500);
+	cr_assert_eq(c.r[0].reply_packets, 4);
+	cr_assert_eq(c.r[0].reply_bytes, 4000);
+	cr_assert_eq(c.r[0].verdict, SEG_FLOW_FORWARDED);
+	cr_assert_not(c.r[0].final);
+	cr_assert_eq(c.r[0].sport, 40000);
+	cr_assert_eq(c.r[0].dport, 443);
+	cr_assert_str_eq(c.src[0], "shop/web");
+	cr_assert_str_eq(c.dst[0], "world");
+	cr_assert_str_eq(c.observer[0], "shop/web");
+	cr_assert_str_eq(c.policy[0], "shop/allow-web#2");
+	cr_assert_eq(c.r[0].start_ns, 1001 * SEC);
+
+	pass(t, 3 * SEC, &k, &v, 0);            /* nothing moved */
+	cr_assert_eq(c.n, 1);
+
+	v.packets[0] = 8, v.bytes[0] = 800;     /* 3 more, no replies */
+	v.last_seen_ns = 3 * SEC;
+	pass(t, 4 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_eq(c.r[1].packets, 3);
+	cr_assert_eq(c.r[1].bytes, 300);
+	cr_assert_eq(c.r[1].reply_packets, 0);
+
+	v.tcp_flags[0] |= 0x01;                 /* FIN: closes in 10 s */
+	v.packets[0] = 9, v.bytes[0] = 852;
+	pass(t, (3 + SEGD_CT_TCP_CLOSE_LIFETIME + 1) * SEC, &k, &v, 1);
+	cr_assert_eq(c.n, 3);
+	cr_assert(c.r[2].final);
+	cr_assert_eq(c.r[2].packets, 1);
+	cr_assert_eq(c.r[2].bytes, 52);
+	cr_assert_eq(seg_flowtab_size(t), 0);
+	seg_flowtab_free(t);
+}
+
+Test(flowtab, vanished_entry_gets_a_final_record_and_replaced_one_a_new_flow)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+
+	ct_entry(&k, &v);
+	v.packets[0] = 2, v.bytes[0] = 120;
+	pass(t, 2 * SEC, &k, &v, 0);
+	v.created_ns = v.last_seen_ns = 2500000000ull;  /* re-created */
+	v.packets[0] = 1, v.bytes[0] = 60;
+	pass(t, 3 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 3);
+	cr_assert(c.r[1].final);
+	cr_assert_eq(c.r[1].packets, 0);
+	cr_assert_eq(c.r[2].packets, 1);
+	cr_assert_not(c.r[2].final);
+	pass(t, 4 * SEC, NULL, NULL, 0);                /* gone from the map */
+	cr_assert_eq(c.n, 4);
+	cr_assert(c.r[3].final);
+	cr_assert_eq(c.r[3].packets, 0);
+	cr_assert_eq(seg_flowtab_size(t), 0);
+	seg_flowtab_free(t);
+}
+
+struct orient_case {
+	uint8_t origin_dir;
+	uint8_t ct_flags;
+	char src[32], dst[32];
+	uint16_t sport, dport;
+	uint8_t verdict;
+	char reason[32];
+};
+
+static const struct orient_case orient_cases[] = {
+	{ SEGD_DIR_EGRESS, 0, "shop/web", "world", 40000, 443, SEG_FLOW_FORWARDED, "-" },
+	{ SEGD_DIR_INGRESS, 0, "world", "shop/web", 443, 40000, SEG_FLOW_FORWARDED, "-" },
+	{ SEGD_DIR_EGRESS, SEGD_CTF_AUDIT, "shop/web", "world", 40000, 443,
+	  SEG_FLOW_AUDIT, "policy-audit" },
+};
+
+ParameterizedTestParameters(flowtab, orientation_and_verdict)
+{
+	return cr_make_param_array(struct orient_case, (void *)orient_cases,
+				   sizeof(orient_cases) / sizeof(orient_cases[0]));
+}
+
+ParameterizedTest(struct orient_case *oc, flowtab, orientation_and_verdict, .init = setup)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+
+	ct_entry(&k, &v);
+	v.origin_dir = oc->origin_dir;
+	v.flags = oc->ct_flags;
+	v.packets[0] = 1;
+	pass(t, 2 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_str_eq(c.src[0], oc->src);
+	cr_assert_str_eq(c.dst[0], oc->dst);
+	cr_assert_eq(c.r[0].sport, oc->sport);
+	cr_assert_eq(c.r[0].dport, oc->dport);
+	cr_assert_eq(c.r[0].verdict, oc->verdict);
+	cr_assert_str_eq(c.reason[0], oc->reason);
+	seg_flowtab_free(t);
+}
+
+static struct segd_event drop_event(uint64_t at, uint8_t dir)
+{
+	struct segd_event e = { .ts_ns = at, .proto = IPPROTO_UDP,
+				.type = SEGD_EV_DROP, .dir = dir,
+				.reason = SEGD_REASON_DEFAULT_DENIED, .hook = SEGD_HOOK_TC,
+				.ifindex = 42, .endpoint_id = 1, .bytes = 40,
+				.remote_id = SEGD_ID_WORLD };
+
+	/* a packet of web -> 203.0.113.10:53, or its reply */
+	addr4(dir == SEGD_DIR_EGRESS ? &e.saddr : &e.daddr, "10.200.1.10");
+	addr4(dir == SEGD_DIR_EGRESS ? &e.daddr : &e.saddr, "203.0.113.10");
+	e.sport = dir == SEGD_DIR_EGRESS ? 5555 : 53;
+	e.dport = dir == SEGD_DIR_EGRESS ? 53 : 5555;
+	return e;
+}
+
+Test(flowtab, drop_events_sum_per_flow_and_end_when_idle)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_event e;
+
+	pass(t, 1 * SEC, NULL, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		e = drop_event(1 * SEC + (uint64_t)i * 1000, SEGD_DIR_EGRESS);
+		cr_assert_eq(seg_flowtab_event(t, &e), 0);
+	}
+	e = drop_event(1 * SEC + 5000, SEGD_DIR_INGRESS);
+	cr_assert_eq(seg_flowtab_event(t, &e), 0);
+	pass(t, 2 * SEC, NULL, NULL, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_eq(c.r[0].verdict, SEG_FLOW_DROPPED);
+	cr_assert_eq(c.r[0].packets, 3);
+	cr_assert_eq(c.r[0].bytes, 120);
+	cr_assert_eq(c.r[0].reply_packets, 1);
+	cr_assert_eq(c.r[0].dport, 53);
+	cr_assert_str_eq(c.reason[0], "default-denied");
+	cr_assert_str_eq(c.observer[0], "shop/web");
+	cr_assert_not(c.r[0].final);
+
+	pass(t, 3 * SEC, NULL, NULL, 0);     /* a whole interval without drops */
+	cr_assert_eq(c.n, 2);
+	cr_assert(c.r[1].final);
+	cr_assert_eq(c.r[1].packets, 0);
+	cr_assert_eq(seg_flowtab_size(t), 0);
+	seg_flowtab_free(t);
+}
+
+Test(flowtab, audit_events_are_left_to_conntrack)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_event e = drop_event(1 * SEC, SEGD_DIR_EGRESS);
+
+	e.type = SEGD_EV_AUDIT;
+	cr_assert_eq(seg_flowtab_event(t, &e), 0);
+	pass(t, 2 * SEC, NULL, NULL, 0);
+	cr_assert_eq(c.n, 0);
+	seg_flowtab_free(t);
+}
