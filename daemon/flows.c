@@ -11,23 +11,11 @@
 #include <time.h>
 #include "control_int.h"
 #include "control_report.h"
+#include "flowlog.h"
 #include "flows.h"
 #include "yaml_util.h"
 
 #define MAX_FLOWS_SHOWN 10000
-
-static const char *proto_name(uint8_t proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	}
-	snprintf(buf, len, "%u", proto);
-	return buf;
-}
 
 static int addr_cmp(const void *key, const void *entry)
 {
@@ -98,7 +86,7 @@ static void add_flow(struct segd *d, yaml_document_t *out, int seq,
 	yu_append(out, seq, m);
 	yu_set_str(out, m, "endpoint", epname);
 	yu_set_str(out, m, "direction", egress ? "egress" : "ingress");
-	yu_set_str(out, m, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
+	yu_set_str(out, m, "proto", seg_proto_name(k->proto, pbuf, sizeof(pbuf)));
 	/* shown as the flow's initiator -> responder */
 	yu_set_str(out, m, "src_ip", egress ? a : b);
 	yu_set_uint(out, m, "src_port", egress ? k->lport : k->rport);
