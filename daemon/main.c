@@ -17,11 +17,13 @@
 #include "control_blocklist.h"
 #include "feeds_dir.h"
 #include "flow_export.h"
+#include "flowlog.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 #include "server.h"
+#include "version.h"
 
-#define SEGD_VERSION "0.1.0"
 #define EXPIRY_CHECK_SECONDS 1
 
 struct options {
@@ -208,6 +210,7 @@ struct loop_ctx {
 	struct segd *d;
 	const struct options *o;
 	struct event_base *base;
+	struct seg_flowlog *flowlog;      /* NULL: no flow_log configured */
 };
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -226,6 +229,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	struct segd_config_file fresh = { 0 };
 	enum seg_log_level level = SEG_LOG_INFO;
 	struct seg_error err = { 0 };
+	int rc;
 
 	(void)sig, (void)what;
 	if (load_config(l->o, &fresh, &level, &err)) {
@@ -239,6 +243,9 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		seg_log(SEG_LOG_WARN, "reload: socket, bpffs and state_dir changes "
 			"take effect at the next start");
 	seg_log_set_level(level);
+	if ((rc = seg_flowlog_reopen(l->flowlog)))  /* after an outside logrotate */
+		seg_log(SEG_LOG_ERROR, "reload: cannot reopen flow log %s: %s",
+			l->d->cfg.flow_log, strerror(-rc));
 	memcpy(l->d->cfg.node_addrs, fresh.node_addrs, sizeof(fresh.node_addrs));
 	l->d->cfg.n_node_addrs = fresh.n_node_addrs;
 	segd_config_free(&fresh);
@@ -262,6 +269,7 @@ static int run(struct segd *d, const struct options *o)
 	struct seg_server *srv = NULL;
 	struct segd_feeds *feeds = NULL;
 	struct seg_flow_export *flows = NULL;
+	struct seg_metrics *metrics = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct timeval every = { .tv_sec = EXPIRY_CHECK_SECONDS };
 	struct seg_error err = { 0 };
@@ -327,9 +335,18 @@ static int run(struct segd *d, const struct options *o)
 	if (ret)
 		seg_log(SEG_LOG_WARN, "feeds_dir %s not watched: %s", d->cfg.feeds_dir,
 			strerror(-ret));
-	/* without flow records segd still enforces: warn, go on */
+	/* observability never stops enforcement: a failure is only logged */
+	if (d->cfg.flow_log &&
+	    seg_flowlog_open(d->cfg.flow_log, d->cfg.flow_log_max_bytes,
+			     d->cfg.flow_log_keep, &l.flowlog, &err))
+		report("flow log off", &err);
 	if (seg_flow_export_start(l.base, d, &flows, &err))
-		report("flow export", &err);
+		report("flow records off", &err);
+	else if (l.flowlog)
+		seg_flow_export_add_sink(flows, seg_flowlog_sink, l.flowlog);
+	if (seg_metrics_start(l.base, d->cfg.metrics_addr, d, &metrics, &err))
+		report("/metrics off", &err);
+	seg_metrics_set_flowlog(metrics, l.flowlog);
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
@@ -343,6 +360,8 @@ out:
 	if (ev_expire)
 		event_free(ev_expire);
 	seg_server_close(srv);
+	seg_metrics_stop(metrics);
+	seg_flowlog_close(l.flowlog);
 	segd_feeds_free(feeds);
 	segd_resolver_free(d->resolver);
 	d->resolver = NULL;
