@@ -16,7 +16,7 @@
 
 #define MAX_FLOWS_SHOWN 10000
 
-static const char *proto_name(uint8_t proto, char *buf, size_t len)
+const char *segd_proto_name(uint8_t proto, char *buf, size_t len)
 {
 	switch (proto) {
 	case IPPROTO_TCP: return "tcp";
@@ -49,10 +49,11 @@ static const struct seg_endpoint *endpoint_of(struct segd *d, const struct segd_
 	return NULL;
 }
 
-static void rule_text(struct segd *d, uint32_t rule_id, char *buf, size_t len)
+void segd_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		    size_t len)
 {
-	for (size_t i = 0; i < d->compiled.n_rules; i++) {
-		const struct seg_rule_ref *r = &d->compiled.rules[i];
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct seg_rule_ref *r = &c->rules[i];
 
 		if (r->rule_id != rule_id)
 			continue;
@@ -93,12 +94,12 @@ static void add_flow(struct segd *d, yaml_document_t *out, int seq,
 
 	addr_text(&k->local, a, sizeof(a));
 	addr_text(&k->remote, b, sizeof(b));
-	rule_text(d, v->rule_id, rule, sizeof(rule));
+	segd_rule_text(&d->compiled, v->rule_id, rule, sizeof(rule));
 	snprintf(epname, sizeof(epname), "%s/%s", ep ? ep->ns : "?", ep ? ep->name : "?");
 	yu_append(out, seq, m);
 	yu_set_str(out, m, "endpoint", epname);
 	yu_set_str(out, m, "direction", egress ? "egress" : "ingress");
-	yu_set_str(out, m, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
+	yu_set_str(out, m, "proto", segd_proto_name(k->proto, pbuf, sizeof(pbuf)));
 	/* shown as the flow's initiator -> responder */
 	yu_set_str(out, m, "src_ip", egress ? a : b);
 	yu_set_uint(out, m, "src_port", egress ? k->lport : k->rport);
@@ -115,44 +116,66 @@ static void add_flow(struct segd *d, yaml_document_t *out, int seq,
 	yu_set_uint(out, m, "generation", v->policy_gen);
 }
 
-int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+int segd_ct_foreach(struct segd *d, segd_ct_fn fn, void *ctx, struct seg_error *err)
 {
 	struct segd_ct_key key, next;
 	struct segd_ct_value v;
-	struct timespec ts;
-	size_t shown = 0, total = 0;
-	int fd, seq = yu_add_seq(out), ret;
 	void *prev = NULL;
-	uint64_t now;
+	int fd, ret;
 
 	if (!d->dp)
-		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
+		return seg_errorf(err, NULL, 0, 0, -ENODEV,
 				  "segd runs without the kernel datapath");
 	fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
 	if (fd < 0)
-		return seg_errorf(r->err, NULL, 0, 0, fd, "no conntrack map");
-	/* the datapath stamps flows with the coarse monotonic clock */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	yu_set(out, res, "flows", seq);
+		return seg_errorf(err, NULL, 0, 0, fd, "no conntrack map");
 	while (!(ret = bpf_map_get_next_key(fd, prev, &next))) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue; /* evicted meanwhile */
-		const struct seg_endpoint *ep = endpoint_of(d, &key.local);
-
-		if (!wanted(r, ep))
-			continue;
-		total++;
-		if (shown < MAX_FLOWS_SHOWN) {
-			add_flow(d, out, seq, &key, &v, ep, now);
-			shown++;
-		}
+		fn(ctx, &key, &v);
 	}
-	yu_set_uint(out, res, "total", total);
-	yu_set_bool(out, res, "truncated", shown < total);
-	return ret == -ENOENT ? 0 : seg_errorf(r->err, NULL, 0, 0, ret,
+	return ret == -ENOENT ? 0 : seg_errorf(err, NULL, 0, 0, ret,
 					       "reading the conntrack map: %s",
 					       strerror(-ret));
+}
+
+struct flows_ctx {
+	struct segd *d;
+	struct segd_req *r;
+	yaml_document_t *out;
+	int seq;
+	size_t shown, total;
+	uint64_t now;
+};
+
+static void flow_seen(void *p, const struct segd_ct_key *k, const struct segd_ct_value *v)
+{
+	struct flows_ctx *f = p;
+	const struct seg_endpoint *ep = endpoint_of(f->d, &k->local);
+
+	if (!wanted(f->r, ep))
+		return;
+	f->total++;
+	if (f->shown < MAX_FLOWS_SHOWN) {
+		add_flow(f->d, f->out, f->seq, k, v, ep, f->now);
+		f->shown++;
+	}
+}
+
+int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+{
+	struct flows_ctx f = { .d = d, .r = r, .out = out, .seq = yu_add_seq(out) };
+	struct timespec ts;
+	int ret;
+
+	/* the datapath stamps flows with the coarse monotonic clock */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	f.now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	yu_set(out, res, "flows", f.seq);
+	ret = segd_ct_foreach(d, flow_seen, &f, r->err);
+	yu_set_uint(out, res, "total", f.total);
+	yu_set_bool(out, res, "truncated", f.shown < f.total);
+	return ret;
 }
