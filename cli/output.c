@@ -381,10 +381,21 @@ static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			continue;
 		}
 		fprintf(f, "%s, %s", str(d, h, "verdict"), str(d, h, "rule"));
-		if (k)
-			fprintf(f, " (entry %s: %s %s port %s, remote %s; probe %s of 8)",
-				str(d, h, "rule_id"), str(d, k, "proto"), str(d, k, "port_kind"),
-				str(d, k, "port"), str(d, k, "remote"), str(d, h, "probe"));
+		if (k) {
+			const char *kind = str(d, k, "port_kind");
+
+			fprintf(f, " (rule id %s; entry: %s", str(d, h, "rule_id"),
+				str(d, k, "proto"));
+			if (!strcmp(kind, "exact"))
+				fprintf(f, " port %s", str(d, k, "port"));
+			else if (!strcmp(kind, "block"))
+				fprintf(f, " ports %s+255", str(d, k, "port"));
+			else if (!strcmp(kind, "any-port"))
+				fprintf(f, " any port");
+			fprintf(f, ", remote %s%s; probe %s of 8)",
+				strcmp(str(d, k, "remote"), "any") ? "identity " : "",
+				str(d, k, "remote"), str(d, h, "probe"));
+		}
 		if (*al)
 			fprintf(f, "; on audit list %s", al);
 		fputc('\n', f);

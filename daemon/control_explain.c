@@ -19,9 +19,22 @@
  * NS/NAME. */
 struct end {
 	const char *text;
-	const struct seg_endpoint *ep;
+	const struct seg_endpoint *ep;  /* named, or owning the address */
+	bool named;                     /* given as NAME or NS/NAME */
 	struct in6_addr addr;
 };
+
+static const struct seg_endpoint *owner_of(struct segd *d, const struct in6_addr *a)
+{
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
+		const struct seg_endpoint *e = &d->state.world.endpoints[i];
+
+		for (size_t j = 0; j < e->n_ips; j++)
+			if (!memcmp(&e->ips[j], a, sizeof(*a)))
+				return e;
+	}
+	return NULL;
+}
 
 static int resolve(struct segd *d, struct segd_req *r, const char *key, struct end *e)
 {
@@ -31,9 +44,12 @@ static int resolve(struct segd *d, struct segd_req *r, const char *key, struct e
 
 	if (ret)
 		return ret;
-	e->ep = NULL;
-	if (!seg_addr_parse(e->text, &e->addr))
+	e->named = false;
+	if (!seg_addr_parse(e->text, &e->addr)) {
+		e->ep = owner_of(d, &e->addr);
 		return 0;
+	}
+	e->named = true;
 	slash = strchr(e->text, '/');
 	snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - e->text) : 0, e->text);
 	name = slash ? slash + 1 : e->text;
@@ -54,7 +70,7 @@ static bool is_v4(const struct in6_addr *a)
 /* An endpoint end takes its address of the other end's family. */
 static int same_family(struct segd_req *r, struct end *e, const struct end *other)
 {
-	if (!e->ep || is_v4(&e->addr) == is_v4(&other->addr))
+	if (!e->named || is_v4(&e->addr) == is_v4(&other->addr))
 		return 0;
 	for (size_t i = 0; i < e->ep->n_ips; i++)
 		if (is_v4(&e->ep->ips[i]) == is_v4(&other->addr)) {
@@ -125,7 +141,7 @@ int segd_h_explain(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	if ((ret = resolve(d, r, "from", &from)) || (ret = resolve(d, r, "to", &to)))
 		return ret;
 	/* an endpoint end takes the family of the other end (to adapts first) */
-	ret = to.ep ? same_family(r, &to, &from) : same_family(r, &from, &to);
+	ret = to.named ? same_family(r, &to, &from) : same_family(r, &from, &to);
 	if (ret)
 		return ret;
 	if (is_v4(&from.addr) != is_v4(&to.addr))

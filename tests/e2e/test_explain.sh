@@ -73,6 +73,10 @@ case_ deny  "^default-deny no-local-endpoint"                                   
 out=$(segctl explain --from web -n shop --to 2001:db8::10 --port 443/tcp -o json)
 check "endpoint end takes the peer's family" grep -q '"address": *"fd00:200::10"' <<<"$out"
 
+# an endpoint's address is named as the endpoint
+out=$(segctl explain --from 10.200.1.10 --to 10.200.1.20 --port icmp -o json)
+check "an address is named by its endpoint" grep -q '"endpoint": *"shop/web"' <<<"$out"
+
 # table output names both halves
 out=$(segctl explain --from shop/web --to shop/api --port 8080/tcp)
 check "table: verdict line" grep -qE "^allow: 10.200.1.10 \(shop/web\) -> 10.200.1.20 \(shop/api\) 8080/tcp" <<<"$out"
