@@ -1,6 +1,7 @@
 /* flows.c - `segctl flows`: the conntrack table as flows with their
  * counters, named by endpoint, peer identity and the rule that allowed
- * them. Reads the pinned map; changes nothing.
+ * them. Reads the pinned map; changes nothing. The conntrack walk and the
+ * rule and protocol names serve `explain` and `graph` too (flows.h).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
