@@ -68,6 +68,8 @@ case_ allow "^not-enforced no-local-endpoint not_enforced "                     
 case_ deny  "^not-enforced default-deny not_enforced default_deny$"                 pod tool lab/tool    shop/web      10.200.1.10   80/tcp
 case_ allow "^rule rule shop/shop-web#2 shop/shop-api#1$"                          pod web  shop/web    shop/api      fd00:200::20  8080/tcp
 case_ deny  "^default-deny no-local-endpoint"                                      pod db   shop/db     2001:db8::10  2001:db8::10  443/tcp
+case_ allow "^rule rule shop/shop-web#2 shop/shop-api#1$"                          pod web  shop/web    fd00:200::20  fd00:200::20  icmpv6
+case_ deny  "^default-deny default-deny"                                           pod web  fd00:200::10 shop/db      fd00:200::30  icmpv6
 
 # an IPv6 peer makes an endpoint end use its IPv6 address
 out=$(segctl explain --from web -n shop --to 2001:db8::10 --port 443/tcp -o json)
