@@ -63,8 +63,11 @@ static __always_inline void ev_report(const struct segd_pkt *p, __u8 type,
 	e->ts_ns = now;
 	e->saddr = p->saddr;
 	e->daddr = p->daddr;
+	/* ports, or for ICMP type << 8 | code in dport (as IPFIX has it) */
 	e->sport = p->has_ports ? p->sport : 0;
-	e->dport = p->has_ports ? p->dport : 0;
+	e->dport = p->has_ports ? p->dport :
+		   (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_) ?
+		   (__u16)((__u16)p->icmp_type << 8 | p->icmp_code) : 0;
 	e->proto = p->proto;
 	e->type = type;
 	e->reason = (__u8)reason;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "explain.h"
 #include "state.h"
 #include "yaml_util.h"
 
@@ -25,6 +26,8 @@ static const char top_help[] =
 	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
 	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
 	"  blocklist list | show NAME | del NAME | test IP\n"
+	"  explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS]\n"
+	"  graph [--namespace NS] [-o dot|json|yaml]\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -50,6 +53,7 @@ static const char *const flag_dry[] = { "dry-run", NULL };
 static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NULL };
 static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
 					   "allow", NULL };
+static const char *const opt_explain[] = { "from", "to", "port", "namespace", NULL };
 static const char *const pos_none[] = { NULL };
 static const char *const pos_name[] = { "name", NULL };
 static const char *const pos_ifname[] = { "ifname", NULL };
@@ -123,6 +127,26 @@ static const struct command commands[] = {
 	{ "blocklist test", "blocklist.test", "blocklist test IP [-o table|json|yaml]",
 	  "Which lists hold IP, by which entry (and whether an exception covers it).\n",
 	  pos_address, opt_none, opt_none },
+	{ "explain", "explain",
+	  "explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS] "
+	  "[-o table|json|yaml]",
+	  "Say whether a new flow would pass - allow, deny or audit - and which policy\n"
+	  "and rule decides it (or default deny, not enforced, blocklisted), without\n"
+	  "sending anything. The answer comes from the compiled state the kernel\n"
+	  "holds, walked as the datapath walks it. A flow between two local endpoints\n"
+	  "is decided at the source's egress and at the destination's ingress; both\n"
+	  "halves are shown and both must pass. ENDPOINT is NAME (in --namespace,\n"
+	  "default: default) or NS/NAME; IP is any address. PROTO is tcp, udp, sctp,\n"
+	  "icmp or icmpv6 (no port: --port icmp).\n", pos_none, opt_explain, opt_none },
+	{ "graph", "graph", "graph [--namespace NS] [-o dot|json|yaml]",
+	  "Print segment connectivity as Graphviz DOT (render: segctl graph | dot\n"
+	  "-Tsvg > segments.svg). Nodes are segments (endpoints sharing a label set)\n"
+	  "and the world, host, CIDR and any-peer identities policy names; an edge\n"
+	  "goes from the side that opens a flow to the side that accepts it, labelled\n"
+	  "with the protocols and ports policy allows and the flows conntrack holds\n"
+	  "(thicker: more flows; dotted: seen but not allowed by policy; dashed:\n"
+	  "one end does not allow it). --namespace keeps one namespace's segments\n"
+	  "and their peers.\n", pos_none, opt_ns, opt_none },
 };
 
 static bool listed(const char *const *list, const char *name)
@@ -197,8 +221,10 @@ static int parse_format(const char *v, struct segctl_cmd *cmd, FILE *err)
 		cmd->format = SEGCTL_JSON;
 	else if (!strcmp(v, "yaml"))
 		cmd->format = SEGCTL_YAML;
+	else if (!strcmp(v, "dot"))
+		cmd->format = SEGCTL_DOT;
 	else {
-		fprintf(err, "segctl: -o takes table, json or yaml, not '%s'\n", v);
+		fprintf(err, "segctl: -o takes table, json or yaml (graph: dot), not '%s'\n", v);
 		return SEGCTL_USAGE;
 	}
 	return 0;
@@ -347,6 +373,26 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 		if (!yu_map_get(&cmd->req, args, "ips") ||
 		    !yu_map_get(&cmd->req, args, "ifname")) {
 			fprintf(err, "segctl: endpoint add needs --ip and --ifname\n");
+			return SEGCTL_USAGE;
+		}
+	}
+	if (cmd->format == SEGCTL_DOT && strcmp(cmd->command, "graph")) {
+		fprintf(err, "segctl: -o dot is for graph only\n");
+		return SEGCTL_USAGE;
+	}
+	if (!strcmp(cmd->command, "explain")) {
+		const char *port = yu_scalar(yu_map_get(&cmd->req, args, "port"));
+		char why[200];
+		uint16_t n;
+		uint8_t p;
+
+		if (!yu_map_get(&cmd->req, args, "from") || !yu_map_get(&cmd->req, args, "to") ||
+		    !port) {
+			fprintf(err, "segctl: explain needs --from, --to and --port\n");
+			return SEGCTL_USAGE;
+		}
+		if (seg_explain_port_parse(port, &p, &n, why, sizeof(why))) {
+			fprintf(err, "segctl: --port: %s\n", why);
 			return SEGCTL_USAGE;
 		}
 	}

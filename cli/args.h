@@ -14,7 +14,7 @@ enum segctl_exit {
 	SEGCTL_UNREACHABLE = 3, /* no segd on the socket */
 };
 
-enum segctl_format { SEGCTL_TABLE, SEGCTL_JSON, SEGCTL_YAML };
+enum segctl_format { SEGCTL_TABLE, SEGCTL_JSON, SEGCTL_YAML, SEGCTL_DOT };
 
 struct segctl_cmd {
 	const char *socket;      /* --socket, else $SEGD_SOCKET, else default */

@@ -354,6 +354,57 @@ static void print_blocklist(const char *c, yaml_document_t *d, yaml_node_t *res,
 	table_print(&t, f);
 }
 
+/* "10.200.1.20 (shop/api)" */
+static void end_text(yaml_document_t *d, yaml_node_t *e, char *buf, size_t len)
+{
+	const char *ep = str(d, e, "endpoint");
+
+	snprintf(buf, len, *ep ? "%s (%s)" : "%s", str(d, e, "address"), ep);
+}
+
+static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	static const char *const dirs[2] = { "egress", "ingress" };
+	char from[400], to[400], svc[32];
+	const char *port = str(d, res, "port"), *proto = str(d, res, "proto");
+
+	end_text(d, yu_map_get(d, res, "from"), from, sizeof(from));
+	end_text(d, yu_map_get(d, res, "to"), to, sizeof(to));
+	snprintf(svc, sizeof(svc), strcmp(port, "0") ? "%s/%s" : "%s", strcmp(port, "0") ?
+		 port : proto, proto);
+	fprintf(f, "%s: %s -> %s %s\n", str(d, res, "verdict"), from, to, svc);
+	for (int i = 0; i < 2; i++) {
+		yaml_node_t *h = yu_map_get(d, res, dirs[i]);
+		yaml_node_t *k = yu_map_get(d, h, "key");
+		const char *why = str(d, h, "why"), *al = str(d, h, "audit_list");
+
+		fprintf(f, "  %-7s at %s: ", dirs[i], i ? to : from);
+		if (!strcmp(why, "no-local-endpoint")) {
+			fprintf(f, "no hook (not a local endpoint)\n");
+			continue;
+		}
+		fprintf(f, "%s, %s", str(d, h, "verdict"), str(d, h, "rule"));
+		if (k) {
+			const char *kind = str(d, k, "port_kind");
+
+			fprintf(f, " (rule id %s; entry: %s", str(d, h, "rule_id"),
+				str(d, k, "proto"));
+			if (!strcmp(kind, "exact"))
+				fprintf(f, " port %s", str(d, k, "port"));
+			else if (!strcmp(kind, "block"))
+				fprintf(f, " ports %s+255", str(d, k, "port"));
+			else if (!strcmp(kind, "any-port"))
+				fprintf(f, " any port");
+			fprintf(f, ", remote %s%s; probe %s of 8)",
+				strcmp(str(d, k, "remote"), "any") ? "identity " : "",
+				str(d, k, "remote"), str(d, h, "probe"));
+		}
+		if (*al)
+			fprintf(f, "; on audit list %s", al);
+		fputc('\n', f);
+	}
+}
+
 static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			 yaml_node_t *res, FILE *f)
 {
@@ -393,6 +444,11 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		return (int)code;
 	}
 	res = yu_map_get(resp, root, "result");
+	if (!strcmp(cmd->command, "graph") &&
+	    (cmd->format == SEGCTL_TABLE || cmd->format == SEGCTL_DOT)) {
+		fputs(str(resp, res, "dot"), out);
+		return SEGCTL_OK;
+	}
 	if (cmd->format != SEGCTL_TABLE) {
 		int id;
 
@@ -418,6 +474,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		print_apply(resp, res, out);
 	else if (!strcmp(cmd->command, "flows"))
 		print_flows(resp, res, out);
+	else if (!strcmp(cmd->command, "explain"))
+		print_explain(resp, res, out);
 	else if (!strncmp(cmd->command, "blocklist.", 10))
 		print_blocklist(cmd->command, resp, res, out);
 	else

@@ -13,6 +13,7 @@
 #include <time.h>
 #include "control.h"
 #include "control_blocklist.h"
+#include "control_explain.h"
 #include "control_int.h"
 #include "control_report.h"
 #include "flows.h"
@@ -437,6 +438,8 @@ static const struct {
 	{ "blocklist.show", segd_h_blocklist_show },
 	{ "blocklist.del", segd_h_blocklist_del },
 	{ "blocklist.test", segd_h_blocklist_test },
+	{ "explain", segd_h_explain },
+	{ "graph", segd_h_graph },
 };
 
 int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,

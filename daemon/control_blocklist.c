@@ -221,54 +221,72 @@ static void on_hit(void *p, size_t list_index, const struct seg_bl_entry *e, boo
 	yu_set_bool(t->out, m, "excepted", excepted && !l->exception);
 }
 
+int segd_lists_view(struct segd *d, struct segd_lists_view *v)
+{
+	size_t cap = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->lists = calloc(d->n_lists + 1, sizeof(*v->lists));
+	v->exception = calloc(d->n_lists + 1, sizeof(*v->exception));
+	v->merged = calloc(d->n_lists + 1, sizeof(*v->merged));
+	if (!v->lists || !v->exception || !v->merged)
+		goto nomem;
+	v->n_lists = d->n_lists;
+	for (size_t i = 0; i < d->n_lists; i++) {
+		v->lists[i] = d->lists[i].bl;
+		v->exception[i] = d->lists[i].exception;
+		if (d->lists[i].n_resolved) {
+			v->merged[i] = segd_list_with_resolved(&d->lists[i], &v->lists[i].n_entries);
+			if (!v->merged[i])
+				goto nomem;
+			v->lists[i].entries = v->merged[i];
+		}
+		for (size_t k = 0; d->lists[i].exception && k < v->lists[i].n_entries; k++) {
+			if (v->n_exceptions == cap) {
+				struct seg_cidr *g = realloc(v->exceptions,
+							     (cap = cap * 2 + 64) * sizeof(*g));
+
+				if (!g)
+					goto nomem;
+				v->exceptions = g;
+			}
+			v->exceptions[v->n_exceptions++] = v->lists[i].entries[k].cidr;
+		}
+	}
+	return 0;
+nomem:
+	segd_lists_view_free(v);
+	return -ENOMEM;
+}
+
+void segd_lists_view_free(struct segd_lists_view *v)
+{
+	for (size_t i = 0; v->merged && i < v->n_lists; i++)
+		free(v->merged[i]);
+	free(v->merged);
+	free(v->lists);
+	free(v->exception);
+	free(v->exceptions);
+	memset(v, 0, sizeof(*v));
+}
+
 int segd_h_blocklist_test(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	struct seg_blocklist *lists = calloc(d->n_lists + 1, sizeof(*lists));
-	struct seg_bl_entry **merged = calloc(d->n_lists + 1, sizeof(*merged));
 	struct test_ctx t = { .d = d, .out = out, .seq = yu_add_seq(out) };
-	struct seg_cidr *exc = NULL;
+	struct segd_lists_view v;
 	struct in6_addr addr;
 	const char *a;
-	size_t n_exc = 0, cap = 0;
 	int ret = segd_arg_need(r, "address", &a);
 
 	if (!ret && seg_addr_parse(a, &addr))
 		ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL, "'%s' is not an IPv4 or IPv6 "
 				 "address", a);
-	if (!ret && (!lists || !merged))
-		ret = -ENOMEM;
-	for (size_t i = 0; !ret && i < d->n_lists; i++) {
-		lists[i] = d->lists[i].bl;
-		if (d->lists[i].n_resolved) {
-			merged[i] = segd_list_with_resolved(&d->lists[i], &lists[i].n_entries);
-			if (!merged[i]) {
-				ret = -ENOMEM;
-				break;
-			}
-			lists[i].entries = merged[i];
-		}
-		for (size_t k = 0; d->lists[i].exception && k < lists[i].n_entries; k++) {
-			if (n_exc == cap) {
-				struct seg_cidr *g = realloc(exc, (cap = cap * 2 + 64) * sizeof(*g));
-
-				if (!g) {
-					ret = -ENOMEM;
-					break;
-				}
-				exc = g;
-			}
-			exc[n_exc++] = lists[i].entries[k].cidr;
-		}
-	}
-	if (!ret) {
-		yu_set_str(out, res, "address", a);
-		yu_set(out, res, "hits", t.seq);
-		seg_blocklists_test(lists, d->n_lists, exc, n_exc, &addr, on_hit, &t);
-	}
-	for (size_t i = 0; merged && i < d->n_lists; i++)
-		free(merged[i]);
-	free(merged);
-	free(lists);
-	free(exc);
-	return ret;
+	if (ret || (ret = segd_lists_view(d, &v)))
+		return ret;
+	yu_set_str(out, res, "address", a);
+	yu_set(out, res, "hits", t.seq);
+	seg_blocklists_test(v.lists, v.n_lists, v.exceptions, v.n_exceptions, &addr,
+			    on_hit, &t);
+	segd_lists_view_free(&v);
+	return 0;
 }

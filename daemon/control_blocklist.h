@@ -37,6 +37,21 @@ int segd_h_blocklist_show(struct segd *d, struct segd_req *r, yaml_document_t *o
 int segd_h_blocklist_del(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 int segd_h_blocklist_test(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 
+/* The loaded lists as seg_blocklists_test() takes them: every list (domain
+ * lists with what their names resolved to), which of them are exception
+ * lists, and the exception prefixes. Shared by `blocklist test` and
+ * `explain`. 0 or -ENOMEM; free with segd_lists_view_free. */
+struct segd_lists_view {
+	struct seg_blocklist *lists;    /* shallow copies of d->lists[i].bl */
+	bool *exception;
+	size_t n_lists;
+	struct seg_cidr *exceptions;
+	size_t n_exceptions;
+	struct seg_bl_entry **merged;   /* owned entry arrays of domain lists */
+};
+int segd_lists_view(struct segd *d, struct segd_lists_view *v);
+void segd_lists_view_free(struct segd_lists_view *v);
+
 /* At start: the lists saved under the state dir, parsed again and written
  * to the maps. A list that no longer loads is logged and skipped. */
 int segd_blocklists_restore(struct segd *d, struct seg_error *err);

@@ -25,6 +25,9 @@ struct seg_flow_export {
 	/* one batch of conntrack entries, and the keys to delete */
 	struct segd_ct_key *keys, *expired;
 	struct segd_ct_value *values;
+	/* called after each pass's records, e.g. to send what is batched */
+	seg_flow_pass_fn on_pass;
+	void *on_pass_ctx;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -130,6 +133,8 @@ int seg_flow_export_pass(struct seg_flow_export *x)
 		seg_log(SEG_LOG_WARN, "flow export: reading conntrack: %s",
 			strerror(-ret));
 	seg_flowtab_pass_end(x->table);
+	if (x->on_pass)
+		x->on_pass(x->on_pass_ctx, clock_ns(CLOCK_REALTIME));
 	if (!seg_dp_event_counters(x->d->dp, ev)) {
 		st->events_sent = ev[SEGD_EVS_SENT];
 		st->events_rate_limited = ev[SEGD_EVS_RATE_LIMITED];
@@ -195,6 +200,12 @@ int seg_flow_export_add_sink(struct seg_flow_export *x, seg_flow_sink_fn fn,
 			     void *ctx)
 {
 	return seg_flowtab_add_sink(x->table, fn, ctx);
+}
+
+void seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void *ctx)
+{
+	x->on_pass = fn;
+	x->on_pass_ctx = ctx;
 }
 
 struct seg_flowtab *seg_flow_export_table(struct seg_flow_export *x)

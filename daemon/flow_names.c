@@ -39,10 +39,11 @@ const struct seg_endpoint *seg_endpoint_by_addr(const struct segd *d,
 	return e ? seg_endpoint_by_id(d, e->value.endpoint_id) : NULL;
 }
 
-bool seg_rule_name(const struct segd *d, uint32_t rule_id, char *buf, size_t len)
+bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
 {
-	for (size_t i = 0; rule_id && i < d->compiled.n_rules; i++) {
-		const struct seg_rule_ref *r = &d->compiled.rules[i];
+	for (size_t i = 0; rule_id && i < c->n_rules; i++) {
+		const struct seg_rule_ref *r = &c->rules[i];
 
 		if (r->rule_id == rule_id) {
 			snprintf(buf, len, "%s/%s#%u", r->policy_ns, r->policy_name,
@@ -51,6 +52,13 @@ bool seg_rule_name(const struct segd *d, uint32_t rule_id, char *buf, size_t len
 		}
 	}
 	return false;
+}
+
+void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
+{
+	if (!seg_rule_name(c, rule_id, buf, len))
+		snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
 }
 
 const char *seg_proto_name(uint8_t proto, char *buf, size_t len)

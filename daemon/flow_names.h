@@ -18,7 +18,11 @@ const struct seg_endpoint *seg_endpoint_by_ifindex(const struct segd *d,
 						   uint32_t ifindex);
 /* "ns/name#N" (N counts from 1) into buf; false when rule_id is unknown
  * (0 = the default verdict). */
-bool seg_rule_name(const struct segd *d, uint32_t rule_id, char *buf, size_t len);
+bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len);
+/* The same, "not-enforced" for 0 and "?" for an unknown id. */
+void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len);
 /* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number (in buf). */
 const char *seg_proto_name(uint8_t proto, char *buf, size_t len);
 /* An identity that is not a local endpoint: "world", "host",

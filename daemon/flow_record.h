@@ -48,7 +48,10 @@ struct seg_flow_record {
 	uint8_t tcp_flags;      /* OR of the flags seen, both directions */
 	struct in6_addr src;    /* IPv4 mapped */
 	struct in6_addr dst;
-	uint16_t sport, dport;  /* host order; 0 for protocols without ports */
+	uint16_t sport, dport;  /* host order; 0 for protocols without ports;
+				 * ICMP: sport 0, dport type << 8 | code (as
+				 * IPFIX does); conntrack tracks echo flows,
+				 * so those are echo requests */
 	uint64_t packets, bytes;             /* original direction, delta */
 	uint64_t reply_packets, reply_bytes; /* reply direction, delta */
 	/* since the flow started: what a final record reports as the flow's

@@ -110,6 +110,39 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 					  (l->now_real - r->end_ns) / 1000000 : 0);
 }
 
+int segd_ct_foreach(struct segd *d, segd_ct_fn fn, void *ctx, struct seg_error *err)
+{
+	struct segd_ct_key key, next;
+	struct segd_ct_value v;
+	void *prev = NULL;
+	int fd, ret;
+
+	if (!d->dp)
+		return seg_errorf(err, NULL, 0, 0, -ENODEV,
+				  "segd runs without the kernel datapath");
+	fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
+	if (fd < 0)
+		return seg_errorf(err, NULL, 0, 0, fd, "no conntrack map");
+	while (!(ret = bpf_map_get_next_key(fd, prev, &next))) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &v))   /* else: evicted meanwhile */
+			fn(ctx, &key, &v);
+	}
+	return ret == -ENOENT ? 0 : seg_errorf(err, NULL, 0, 0, ret,
+					       "reading the conntrack map: %s",
+					       strerror(-ret));
+}
+
+static void add_ct_row(void *ctx, const struct segd_ct_key *k,
+		       const struct segd_ct_value *v)
+{
+	struct listing *l = ctx;
+
+	seg_flowtab_ct_record(seg_flow_export_table(l->d->flow_export), k, v,
+			      add_row, l);
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -120,14 +153,10 @@ static uint64_t realtime_ns(void)
 
 int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	struct seg_flowtab *t;
-	struct segd_ct_key key, next;
-	struct segd_ct_value v;
 	struct listing l = { .d = d, .out = out, .verdict = -1,
 			     .now_real = realtime_ns() };
 	const char *verdict = segd_arg_str(r, "verdict");
-	void *prev = NULL;
-	int fd, ret;
+	int ret;
 
 	if (!d->dp || !d->flow_export)
 		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
@@ -137,25 +166,14 @@ int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 				  "'%s' is not a verdict; use allow, deny or audit", verdict);
 	l.endpoint = segd_arg_str(r, "endpoint");
 	l.ns = segd_arg_str(r, "namespace");
-	fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
-	if (fd < 0)
-		return seg_errorf(r->err, NULL, 0, 0, fd, "no conntrack map");
-	t = seg_flow_export_table(d->flow_export);
 	l.seq = yu_add_seq(out);
 	yu_set(out, res, "flows", l.seq);
 	l.state = "ended";
 	seg_flow_recent_foreach(seg_flow_export_recent(d->flow_export), add_row, &l);
 	l.state = "active";
-	while (!(ret = bpf_map_get_next_key(fd, prev, &next))) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &v))   /* else: evicted meanwhile */
-			seg_flowtab_ct_record(t, &key, &v, add_row, &l);
-	}
-	seg_flowtab_drops(t, add_row, &l);
+	ret = segd_ct_foreach(d, add_ct_row, &l, r->err);
+	seg_flowtab_drops(seg_flow_export_table(d->flow_export), add_row, &l);
 	yu_set_uint(out, res, "total", l.total);
 	yu_set_bool(out, res, "truncated", l.shown < l.total);
-	return ret == -ENOENT ? 0 : seg_errorf(r->err, NULL, 0, 0, ret,
-					       "reading the conntrack map: %s",
-					       strerror(-ret));
+	return ret;
 }

@@ -221,6 +221,12 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	memcpy(&r.dst, dst, sizeof(r.dst));
 	r.sport = egress ? k->lport : k->rport;
 	r.dport = egress ? k->rport : k->lport;
+	if (f->key.kind == FLOW_CT && (k->proto == IPPROTO_ICMP ||
+				       k->proto == IPPROTO_ICMPV6)) {
+		/* the conntrack key holds the echo id: an echo request */
+		r.sport = 0;
+		r.dport = (k->proto == IPPROTO_ICMP ? 8 : 128) << 8;
+	}
 	r.packets = pk[SEGD_CT_ORIG] - f->sent_packets[SEGD_CT_ORIG];
 	r.bytes = by[SEGD_CT_ORIG] - f->sent_bytes[SEGD_CT_ORIG];
 	r.reply_packets = pk[SEGD_CT_REPLY] - f->sent_packets[SEGD_CT_REPLY];
@@ -238,7 +244,7 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	r.observer = observer;
 	r.ifindex = obs && obs->ifindex ? obs->ifindex : f->ifindex;
 	r.rule_id = f->rule_id;
-	r.policy = seg_rule_name(t->d, f->rule_id, rule, sizeof(rule)) ? rule : NULL;
+	r.policy = seg_rule_name(&t->d->compiled, f->rule_id, rule, sizeof(rule)) ? rule : NULL;
 	if (f->key.kind == FLOW_DROP)
 		r.drop_reason = segd_reason_name(f->reason);
 	else if (f->audit)

@@ -147,3 +147,24 @@ void seg_ipfix_close(struct seg_ipfix *x)
 	free(x->fds);
 	free(x);
 }
+
+void seg_ipfix_record_sink(void *x, const struct seg_flow_record *r)
+{
+	seg_ipfix_add(x, r, r->time_ns);
+}
+
+void seg_ipfix_on_pass(void *x, uint64_t now_ns)
+{
+	seg_ipfix_flush(x, now_ns);
+}
+
+uint32_t seg_ipfix_node_domain(void)
+{
+	char host[256] = "";
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *p = host; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h ? h : 1;
+}

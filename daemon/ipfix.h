@@ -33,6 +33,12 @@ int seg_ipfix_add(struct seg_ipfix *x, const struct seg_flow_record *r,
 		  uint64_t now_ns);
 int seg_ipfix_flush(struct seg_ipfix *x, uint64_t now_ns);
 void seg_ipfix_stats(const struct seg_ipfix *x, struct seg_ipfix_stats *out);
+/* For the flow table: seg_flow_sink_fn over seg_ipfix_add (at the
+ * record's time) and seg_flow_pass_fn over seg_ipfix_flush; ctx = x. */
+void seg_ipfix_record_sink(void *x, const struct seg_flow_record *r);
+void seg_ipfix_on_pass(void *x, uint64_t now_ns);
+/* This node's observation domain: a hash of its host name, never 0. */
+uint32_t seg_ipfix_node_domain(void);
 void seg_ipfix_close(struct seg_ipfix *x);
 
 #endif /* SEGD_IPFIX_H */

@@ -18,6 +18,7 @@
 #include "feeds_dir.h"
 #include "flow_export.h"
 #include "flowlog.h"
+#include "ipfix.h"
 #include "log.h"
 #include "metrics.h"
 #include "resolver.h"
@@ -270,6 +271,7 @@ static int run(struct segd *d, const struct options *o)
 	struct segd_feeds *feeds = NULL;
 	struct seg_flow_export *flows = NULL;
 	struct seg_metrics *metrics = NULL;
+	struct seg_ipfix *ipfix = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
 	struct timeval every = { .tv_sec = EXPIRY_CHECK_SECONDS };
 	struct seg_error err = { 0 };
@@ -340,10 +342,20 @@ static int run(struct segd *d, const struct options *o)
 	    seg_flowlog_open(d->cfg.flow_log, d->cfg.flow_log_max_bytes,
 			     d->cfg.flow_log_keep, &l.flowlog, &err))
 		report("flow log off", &err);
-	if (seg_flow_export_start(l.base, d, &flows, &err))
+	if (d->cfg.n_ipfix_collectors &&
+	    seg_ipfix_open(d->cfg.ipfix_collectors, d->cfg.n_ipfix_collectors,
+			   seg_ipfix_node_domain(), &ipfix, &err))
+		report("IPFIX export off", &err);
+	if (seg_flow_export_start(l.base, d, &flows, &err)) {
 		report("flow records off", &err);
-	else if (l.flowlog)
-		seg_flow_export_add_sink(flows, seg_flowlog_sink, l.flowlog);
+	} else {
+		if (l.flowlog)
+			seg_flow_export_add_sink(flows, seg_flowlog_sink, l.flowlog);
+		if (ipfix) {
+			seg_flow_export_add_sink(flows, seg_ipfix_record_sink, ipfix);
+			seg_flow_export_on_pass(flows, seg_ipfix_on_pass, ipfix);
+		}
+	}
 	if (seg_metrics_start(l.base, d->cfg.metrics_addr, d, &metrics, &err))
 		report("/metrics off", &err);
 	seg_metrics_set_flowlog(metrics, l.flowlog);
@@ -351,6 +363,7 @@ static int run(struct segd *d, const struct options *o)
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
 	seg_flow_export_stop(flows);
+	seg_ipfix_close(ipfix);
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

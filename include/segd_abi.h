@@ -494,8 +494,8 @@ struct segd_event {
 	__u64 ts_ns;            /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	struct segd_addr saddr; /* as in the packet */
 	struct segd_addr daddr;
-	__u16 sport;            /* host order; ICMP: 0 */
-	__u16 dport;
+	__u16 sport;            /* host order; 0 without ports */
+	__u16 dport;            /* ICMP/ICMPv6: type << 8 | code */
 	__u8  proto;
 	__u8  type;             /* enum segd_event_type */
 	__u8  reason;           /* enum segd_reason */

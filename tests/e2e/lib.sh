@@ -55,12 +55,23 @@ print(d["counters"].get(sys.argv[1], {}).get("packets", 0))' "$1"
 }
 
 # The demo node: three pods of a shop app and an outside host.
+# setup_shop [SEGD ARGS...]: the node, pods web, api, db in namespace shop,
+# segd (with the args), echo servers. In two halves for tests that need
+# something running before segd starts.
 setup_shop() {
+	setup_shop_pods
+	setup_shop_segd "$@"
+}
+
+setup_shop_pods() {
 	topo_create_node
 	topo_add_pod web 10.200.1.10 fd00:200::10
 	topo_add_pod api 10.200.1.20 fd00:200::20
 	topo_add_pod db 10.200.1.30 fd00:200::30
-	topo_start_segd || return 1
+}
+
+setup_shop_segd() {
+	topo_start_segd "$@" || return 1
 	segctl namespace set shop --labels team=shop >/dev/null
 	segctl endpoint add web -n shop --ip 10.200.1.10 --ip fd00:200::10 \
 		--labels app=web --ifname "$(pod_if web)" >/dev/null
