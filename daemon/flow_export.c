@@ -26,8 +26,9 @@ struct seg_flow_export {
 	struct segd_ct_key *keys, *expired;
 	struct segd_ct_value *values;
 	/* called after each pass's records, e.g. to send what is batched */
-	seg_flow_pass_fn on_pass;
-	void *on_pass_ctx;
+	seg_flow_pass_fn on_pass[4];
+	void *on_pass_ctx[4];
+	size_t n_on_pass;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -133,8 +134,8 @@ int seg_flow_export_pass(struct seg_flow_export *x)
 		seg_log(SEG_LOG_WARN, "flow export: reading conntrack: %s",
 			strerror(-ret));
 	seg_flowtab_pass_end(x->table);
-	if (x->on_pass)
-		x->on_pass(x->on_pass_ctx, clock_ns(CLOCK_REALTIME));
+	for (size_t i = 0; i < x->n_on_pass; i++)
+		x->on_pass[i](x->on_pass_ctx[i], clock_ns(CLOCK_REALTIME));
 	if (!seg_dp_event_counters(x->d->dp, ev)) {
 		st->events_sent = ev[SEGD_EVS_SENT];
 		st->events_rate_limited = ev[SEGD_EVS_RATE_LIMITED];
@@ -202,10 +203,13 @@ int seg_flow_export_add_sink(struct seg_flow_export *x, seg_flow_sink_fn fn,
 	return seg_flowtab_add_sink(x->table, fn, ctx);
 }
 
-void seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void *ctx)
+int seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void *ctx)
 {
-	x->on_pass = fn;
-	x->on_pass_ctx = ctx;
+	if (x->n_on_pass >= sizeof(x->on_pass) / sizeof(x->on_pass[0]))
+		return -E2BIG;
+	x->on_pass[x->n_on_pass] = fn;
+	x->on_pass_ctx[x->n_on_pass++] = ctx;
+	return 0;
 }
 
 struct seg_flowtab *seg_flow_export_table(struct seg_flow_export *x)

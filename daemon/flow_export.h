@@ -16,9 +16,9 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 			  struct seg_flow_export **out, struct seg_error *err);
 int seg_flow_export_add_sink(struct seg_flow_export *x, seg_flow_sink_fn fn,
 			     void *ctx);
-/* fn(ctx, CLOCK_REALTIME ns) after every pass (one at most). */
+/* fn(ctx, CLOCK_REALTIME ns) after every pass (up to 4 of them). */
 typedef void (*seg_flow_pass_fn)(void *ctx, uint64_t real_ns);
-void seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void *ctx);
+int seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void *ctx);
 /* Run a pass now (tests, shutdown): final records for nothing, deltas
  * for everything that moved. */
 int seg_flow_export_pass(struct seg_flow_export *x);

@@ -60,6 +60,14 @@ struct seg_flowlog_stats {
 int seg_flowlog_open(const char *path, uint64_t max_bytes, unsigned int keep,
 		     struct seg_flowlog **out, struct seg_error *err);
 /* Append one record. 0, or -errno (also counted in write_errors). */
+/* Gather lines in memory from now on; they reach the file at
+ * seg_flowlog_flush (after each flow pass), when the buffer is full,
+ * before a rotation and at close. Unbuffered (the default), each line is
+ * one write(2). Either way a file only ever holds whole lines. */
+int seg_flowlog_buffer(struct seg_flowlog *fl);
+int seg_flowlog_flush(struct seg_flowlog *fl);
+/* seg_flow_pass_fn (flow_export.h) over seg_flowlog_flush: ctx is the log */
+void seg_flowlog_on_pass(void *ctx, uint64_t now_ns);
 /* seg_flow_sink_fn (flowtab.h) over seg_flowlog_write: ctx is the log */
 void seg_flowlog_sink(void *ctx, const struct seg_flow_record *r);
 int seg_flowlog_write(struct seg_flowlog *fl, const struct seg_flow_record *r);

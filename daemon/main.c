@@ -349,8 +349,10 @@ static int run(struct segd *d, const struct options *o)
 	if (seg_flow_export_start(l.base, d, &flows, &err)) {
 		report("flow records off", &err);
 	} else {
-		if (l.flowlog)
+		if (l.flowlog && !seg_flowlog_buffer(l.flowlog)) {
 			seg_flow_export_add_sink(flows, seg_flowlog_sink, l.flowlog);
+			seg_flow_export_on_pass(flows, seg_flowlog_on_pass, l.flowlog);
+		}
 		if (ipfix) {
 			seg_flow_export_add_sink(flows, seg_ipfix_record_sink, ipfix);
 			seg_flow_export_on_pass(flows, seg_ipfix_on_pass, ipfix);

@@ -1,6 +1,7 @@
 /* test_flowlog.c - flow records as JSON lines, and the rotated flow log
  * file (daemon/flowlog_json.c, daemon/flowlog.c). */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <stdio.h>
@@ -290,19 +291,24 @@ struct rotate_case {
 	unsigned int n;              /* records written */
 	uint64_t rotations;
 	int lines[5];                /* in FILE, FILE.1, ...; -1: absent */
+	bool buffered;               /* seg_flowlog_buffer: same files */
 };
 
 ParameterizedTestParameters(flowlog, rotate)
 {
 	static struct rotate_case cases[] = {
-		{ "3 lines a file, keep 2", 30, 2, 10, 3, { 1, 3, 3, -1, -1 } },
-		{ "3.5 lines: only whole lines", 35, 3, 7, 2, { 1, 3, 3, -1, -1 } },
-		{ "exactly full, then rotate", 30, 3, 6, 1, { 3, 3, -1, -1, -1 } },
-		{ "a line over the limit alone", 5, 2, 3, 2, { 1, 1, 1, -1, -1 } },
-		{ "max 0: never rotated", 0, 2, 5, 0, { 5, -1, -1, -1, -1 } },
-		{ "keep 0: removed", 20, 0, 5, 2, { 1, -1, -1, -1, -1 } },
-		{ "keep 4, fewer rotations", 20, 4, 5, 2, { 1, 2, 2, -1, -1 } },
-		{ "below the limit", 100, 1, 4, 0, { 4, -1, -1, -1, -1 } },
+		{ "3 lines a file, keep 2", 30, 2, 10, 3, { 1, 3, 3, -1, -1 }, false },
+		{ "3.5 lines: only whole lines", 35, 3, 7, 2, { 1, 3, 3, -1, -1 }, false },
+		{ "exactly full, then rotate", 30, 3, 6, 1, { 3, 3, -1, -1, -1 }, false },
+		{ "a line over the limit alone", 5, 2, 3, 2, { 1, 1, 1, -1, -1 }, false },
+		{ "max 0: never rotated", 0, 2, 5, 0, { 5, -1, -1, -1, -1 }, false },
+		{ "keep 0: removed", 20, 0, 5, 2, { 1, -1, -1, -1, -1 }, false },
+		{ "keep 4, fewer rotations", 20, 4, 5, 2, { 1, 2, 2, -1, -1 }, false },
+		{ "below the limit", 100, 1, 4, 0, { 4, -1, -1, -1, -1 }, false },
+		{ "buffered: 3 lines a file, keep 2", 30, 2, 10, 3, { 1, 3, 3, -1, -1 }, true },
+		{ "buffered: 3.5 lines", 35, 3, 7, 2, { 1, 3, 3, -1, -1 }, true },
+		{ "buffered: a line over the limit", 5, 2, 3, 2, { 1, 1, 1, -1, -1 }, true },
+		{ "buffered: never rotated", 0, 2, 5, 0, { 5, -1, -1, -1, -1 }, true },
 	};
 	return cr_make_param_array(struct rotate_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -349,6 +355,8 @@ ParameterizedTest(const struct rotate_case *c, flowlog, rotate)
 	snprintf(path, sizeof(path), "%s/flows.json", dir);
 	cr_assert_eq(seg_flowlog_open(path, len * c->max_lines_x10 / 10, c->keep,
 				      &fl, &err), 0, "%s", err.msg);
+	if (c->buffered)
+		cr_assert_eq(seg_flowlog_buffer(fl), 0);
 	for (unsigned int i = 1; i <= c->n; i++) {
 		struct seg_flow_record r;
 
@@ -432,6 +440,39 @@ Test(flowlog, append_and_reopen)
 	snprintf(moved, sizeof(moved), "%s.old", path);
 	unlink(moved);
 	cr_assert_eq(rmdir(dir), 0, "a file left in %s", dir);
+}
+
+/* Buffered lines reach the file at a flush, all of them, whole. */
+Test(flowlog, buffered_lines_wait_for_the_flush)
+{
+	char dir[] = "/tmp/segd-flowlog-test-XXXXXX", path[96];
+	size_t len = line_len();
+	struct seg_flowlog *fl;
+	struct seg_error err = { 0 };
+	struct seg_flow_record r;
+	unsigned int first = 0, last = 0;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/flows.json", dir);
+	cr_assert_eq(seg_flowlog_open(path, 0, 1, &fl, &err), 0);
+	cr_assert_eq(seg_flowlog_buffer(fl), 0);
+	for (unsigned int i = 1; i <= 3; i++) {
+		numbered(&r, i);
+		cr_assert_eq(seg_flowlog_write(fl, &r), 0);
+	}
+	cr_assert_eq(file_lines(path, len, &first, &last), 0);
+	cr_assert_eq(seg_flowlog_flush(fl), 0);
+	cr_assert_eq(file_lines(path, len, &first, &last), 3);
+	cr_assert_eq(last, 3);
+	for (unsigned int i = 4; i <= 5000; i++) {   /* more than the buffer */
+		numbered(&r, i);
+		cr_assert_eq(seg_flowlog_write(fl, &r), 0);
+	}
+	cr_assert_gt(file_lines(path, len, &first, &last), 3);
+	seg_flowlog_close(fl);
+	cr_assert_eq(file_lines(path, len, &first, &last), 5000);
+	unlink(path);
+	cr_assert_eq(rmdir(dir), 0);
 }
 
 Test(flowlog, open_fails_with_a_message)
