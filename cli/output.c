@@ -97,7 +97,7 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 
 	if (!strcmp(kind, "namespaces")) {
 		t.ncols = 4;
-		table_row(&t, (const char *[]){ "NAME", "MODE", "STRATUM", "LABELS" });
+		table_row(&t, (const char *[]){ "NAME", "STRATUM", "MODE", "LABELS" });
 	} else if (!strcmp(kind, "endpoints")) {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
@@ -112,8 +112,8 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 
 		if (!strcmp(kind, "namespaces")) {
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
-			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "mode"),
-							str(d, it, "stratum"), a });
+			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"),
+							str(d, it, "mode"), a });
 		} else if (!strcmp(kind, "endpoints")) {
 			yaml_node_t *e = yu_map_get(d, it, "enforcing");
 			bool in = false, out = false;

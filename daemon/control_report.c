@@ -23,6 +23,7 @@ static const char *const reason_names[SEGD_REASON_MAX] = {
 	[SEGD_REASON_IPV6_EXT_LIMIT] = "ipv6-ext-header-limit",
 	[SEGD_REASON_BLOCKLISTED] = "blocklisted",
 	[SEGD_REASON_STRATUM] = "stratum-mining",
+	[SEGD_REASON_POLICY_AUDIT] = "policy-audit",
 	[SEGD_REASON_STRATUM_AUDIT] = "stratum-audit",
 };
 
