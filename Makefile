@@ -41,7 +41,8 @@ CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIB_OBJS := $(filter-out $(BUILD)/cli/segctl.o,$(CLI_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-BPFT_SRCS := $(wildcard tests/bpf/*.c)
+BPFT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
+BPFT_SKELS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.skel.h,$(wildcard tests/bpf/*.bpf.c))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench_%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -49,7 +50,7 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
 .PHONY: all deps demo check test unit bpf-test e2e fuzz bench install clean
 # BPF objects and skeletons are products, not intermediates: keep them
-.SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS)
 all: $(BUILD)/segd $(BUILD)/segctl
 
 deps:
@@ -70,6 +71,15 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
+# test-only BPF programs (tests/bpf/*.bpf.c), for build/test_bpf
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	@rm -f $@.tmp.o
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
 # ---- user space ------------------------------------------------------------
 $(BUILD)/%.o: %.c $(HDRS) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -87,8 +97,8 @@ $(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
 $(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Icli -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
 
-$(BUILD)/test_bpf: $(BPFT_SRCS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
-	$(CC) $(CFLAGS) -Itests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
+$(BUILD)/test_bpf: $(BPFT_SRCS) $(BPFT_SKELS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
+	$(CC) $(CFLAGS) -Itests -I$(BUILD)/tests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
 
 $(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsegd.a $(LDLIBS)

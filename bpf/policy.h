@@ -130,7 +130,9 @@ static __always_inline __u32 identity_of(struct segd_view *v,
 
 struct segd_decision {
 	__u8 verdict;   /* SEGD_VERDICT_ALLOW or DENY */
-	__u8 reason;    /* FORWARDED, POLICY_DENIED, DEFAULT_DENIED */
+	__u8 reason;    /* FORWARDED, POLICY_AUDIT (allowed: a policy in
+			 * audit mode would deny), POLICY_DENIED,
+			 * DEFAULT_DENIED */
 	__u32 rule_id;
 };
 
@@ -144,7 +146,8 @@ static __always_inline int policy_probe(void *pol, struct segd_policy_key *k,
 	d->rule_id = pv->rule_id;
 	if (pv->verdict == SEGD_VERDICT_ALLOW) {
 		d->verdict = SEGD_VERDICT_ALLOW;
-		d->reason = SEGD_REASON_FORWARDED;
+		d->reason = pv->flags & SEGD_POLF_AUDIT ?
+			    SEGD_REASON_POLICY_AUDIT : SEGD_REASON_FORWARDED;
 	} else {        /* DENY, or a corrupt NONE entry: fail closed */
 		d->verdict = SEGD_VERDICT_DENY;
 		d->reason = SEGD_REASON_POLICY_DENIED;

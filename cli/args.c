@@ -13,7 +13,7 @@ static const char top_help[] =
 	"Edit and inspect segd's segment policies (SEGD_SOCKET overrides the socket).\n"
 	"\n"
 	"commands:\n"
-	"  namespace set NS [--labels k=v,...] [--stratum drop|audit|off]\n"
+	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
 	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --ifname IFACE\n"
 	"  endpoint del NAME [--namespace NS]\n"
 	"  attach IFACE --role uplink\n"
@@ -45,7 +45,7 @@ struct command {
 };
 
 static const char *const opt_none[] = { NULL };
-static const char *const opt_labels[] = { "labels", "stratum", NULL };
+static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
 static const char *const opt_ns[] = { "namespace", NULL };
 static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NULL };
 static const char *const opt_role[] = { "role", NULL };
@@ -66,9 +66,12 @@ static const char *const repeatable[][2] = { { "ip", "ips" }, { "allow", "allow"
 
 static const struct command commands[] = {
 	{ "namespace set", "namespace.set",
-	  "namespace set NS [--labels k=v,...] [--stratum drop|audit|off]",
+	  "namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]",
 	  "Create namespace NS or replace its labels. The label\n"
-	  "kubernetes.io/metadata.name=NS is always set. --stratum says what happens\n"
+	  "kubernetes.io/metadata.name=NS is always set. --mode audit puts every\n"
+	  "policy of NS in audit mode: nothing it would drop is dropped, such flows\n"
+	  "pass and are reported as audit; --mode enforce (the default) enforces\n"
+	  "them again. --stratum says what happens\n"
 	  "when a flow of its endpoints opens with a Stratum (crypto-mining) login:\n"
 	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
 	{ "endpoint add", "endpoint.add",

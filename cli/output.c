@@ -96,23 +96,24 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	char a[1024], b[1024], c[64];
 
 	if (!strcmp(kind, "namespaces")) {
-		t.ncols = 3;
-		table_row(&t, (const char *[]){ "NAME", "STRATUM", "LABELS" });
+		t.ncols = 4;
+		table_row(&t, (const char *[]){ "NAME", "STRATUM", "MODE", "LABELS" });
 	} else if (!strcmp(kind, "endpoints")) {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
 						"IDENTITY", "ENFORCING", "LABELS" });
 	} else {
-		t.ncols = 6;
+		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TYPES",
-						"RULES", "FILE" });
+						"RULES", "MODE", "FILE" });
 	}
 	for (size_t i = 0; i < yu_seq_len(items); i++) {
 		yaml_node_t *it = yu_seq_at(d, items, i);
 
 		if (!strcmp(kind, "namespaces")) {
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
-			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"), a });
+			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"),
+							str(d, it, "mode"), a });
 		} else if (!strcmp(kind, "endpoints")) {
 			yaml_node_t *e = yu_map_get(d, it, "enforcing");
 			bool in = false, out = false;
@@ -133,9 +134,13 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			yu_bool(yu_map_get(d, it, "egress"), &out);
 			snprintf(c, sizeof(c), "%s", in && out ? "Ingress,Egress" :
 				 in ? "Ingress" : out ? "Egress" : "-");
+			/* "audit(ns)": the namespace's mode, not the policy's */
+			snprintf(b, sizeof(b), "%s%s", str(d, it, "mode"),
+				 !strcmp(str(d, it, "mode_from"), "namespace") ?
+				 "(ns)" : "");
 			table_row(&t, (const char *[]){ str(d, it, "namespace"),
 				  str(d, it, "name"), str(d, it, "kind"), c,
-				  str(d, it, "rules"), str(d, it, "file") });
+				  str(d, it, "rules"), b, str(d, it, "file") });
 		}
 	}
 	if (yu_seq_len(items) == 0) {
@@ -411,8 +416,9 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	const char *c = cmd->command;
 
 	if (!strcmp(c, "namespace.set"))
-		fprintf(f, "namespace/%s %s (stratum: %s)\n", str(d, res, "namespace"),
-			str(d, res, "action"), str(d, res, "stratum"));
+		fprintf(f, "namespace/%s %s (mode: %s, stratum: %s)\n",
+			str(d, res, "namespace"), str(d, res, "action"),
+			str(d, res, "mode"), str(d, res, "stratum"));
 	else if (!strcmp(c, "endpoint.add"))
 		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, interface %s%s)\n",
 			str(d, res, "namespace"), str(d, res, "endpoint"), str(d, res, "id"),

@@ -192,6 +192,29 @@ int segc_e2big_entries(struct seg_error *err)
 			  "wildcard denies", SEGD_MAX_POLICY_ENTRIES);
 }
 
+/* Which policies are in audit mode: their own mode, or their namespace's.
+ * Policies come sorted by namespace, so the last namespace is tried first. */
+static void policy_modes(struct ctx *x)
+{
+	const struct seg_world *w = x->w;
+	const struct seg_namespace *last = NULL;
+
+	for (size_t oi = 0; oi < w->n_policies; oi++) {
+		size_t pi = x->pol_order[oi];
+		const char *name = pol_ns(&w->policies[pi]);
+
+		if (!last || strcmp(last->name, name)) {
+			last = NULL;
+			for (size_t i = 0; i < w->n_namespaces && !last; i++)
+				if (!strcmp(w->namespaces[i].name, name))
+					last = &w->namespaces[i];
+		}
+		x->pol_audit[pi] = w->policies[pi].audit ||
+				   (last && last->mode == SEG_MODE_AUDIT);
+		x->any_audit |= x->pol_audit[pi];
+	}
+}
+
 /* Steps 1-4: namespaces, identities, policy order, CIDR identities. */
 int segc_prepare(struct ctx *x, const struct seg_world *world,
 		 struct seg_error *err)
@@ -209,7 +232,8 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 		x->used_cap *= 2;
 	x->used = calloc(x->used_cap, sizeof(*x->used));
 	x->pol_order = calloc(world->n_policies + 1, sizeof(*x->pol_order));
-	if (!x->used || !x->pol_order)
+	x->pol_audit = calloc(world->n_policies + 1, sizeof(*x->pol_audit));
+	if (!x->used || !x->pol_order || !x->pol_audit)
 		return -ENOMEM;
 	segc_id_claim(x->used, x->used_cap, SEGD_ID_WORLD);
 	segc_id_claim(x->used, x->used_cap, SEGD_ID_HOST);
@@ -227,24 +251,37 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 				  SEGD_MAX_RULES - 1);
 	qsort_r(x->pol_order, world->n_policies, sizeof(*x->pol_order),
 		cmp_policy_order, world->policies);
+	policy_modes(x);
 	rc = segc_build_identities(x);
 	if (!rc)
 		rc = segc_build_cidrs(x);
 	if (!rc)
 		rc = segc_build_ranks(x);
-	if (!rc && !(x->bk = calloc(x->n_ids + 1, sizeof(*x->bk))))
+	if (!rc && (!(x->bk = calloc(x->n_ids + 1, sizeof(*x->bk))) ||
+		    !(x->abk = calloc(x->n_ids + 1, sizeof(*x->abk)))))
 		rc = -ENOMEM;
 	return rc;
 }
 
-void segc_add_enforce(struct ctx *x, const struct seg_policy *p,
-		      const uint32_t *idents, size_t n)
+/* An identity only an audit-mode policy enforces in a direction gets the
+ * ENFORCE flag too: its default is the catch-all audit entry. */
+void segc_add_enforce(struct ctx *x, size_t pi, const uint32_t *idents,
+		      size_t n)
 {
+	const struct seg_policy *p = &x->w->policies[pi];
+	uint8_t dirs = (uint8_t)((p->enforce[0] ? 1 : 0) | (p->enforce[1] ? 2 : 0));
 	uint32_t f = (p->enforce[0] ? SEGD_EPF_ENFORCE(0) : 0) |
 		     (p->enforce[1] ? SEGD_EPF_ENFORCE(1) : 0);
 
-	for (size_t k = 0; k < n; k++)
-		x->ids[idents[k]].flags |= f;
+	for (size_t k = 0; k < n; k++) {
+		struct ep_ident *id = &x->ids[idents[k]];
+
+		id->flags |= f;
+		if (x->pol_audit[pi])
+			id->audit_dirs |= dirs;
+		else
+			id->enf_dirs |= dirs;
+	}
 }
 
 static int fill_rules(struct ctx *x, struct seg_compiled *c)
@@ -387,7 +424,9 @@ void segc_ctx_free(struct ctx *x)
 	free(x->kv);
 	free(x->rank_id);
 	segc_buckets_free(x->bk, x->n_ids);
+	segc_buckets_free(x->abk, x->n_ids);
 	free(x->pol_order);
+	free(x->pol_audit);
 	free(x->used);
 	memset(x, 0, sizeof(*x));
 }
@@ -402,20 +441,23 @@ static int gen_all(struct ctx *x)
 	int rc = 0;
 
 	for (size_t oi = 0; !rc && oi < w->n_policies; oi++) {
-		const struct seg_policy *p = &w->policies[x->pol_order[oi]];
-		size_t subj;
+		size_t pi = x->pol_order[oi], subj;
+		const struct seg_policy *p = &w->policies[pi];
+		struct bucket *bk = segc_bk_of(x, pi);
 
-		rc = segc_gen_policy(x, p, base, x->bk, &subj);
-		if (rc == -EINVAL && segc_compact_all(x, x->bk) == -E2BIG)
+		rc = segc_gen_policy(x, p, base, bk, &subj);
+		if (rc == -EINVAL && segc_compact_all(x, bk) == -E2BIG)
 			rc = -E2BIG;    /* the map overflowed before this rule */
 		if (rc)
 			break;
-		segc_add_enforce(x, p, x->pool + x->sets[subj].off,
+		segc_add_enforce(x, pi, x->pool + x->sets[subj].off,
 				 x->sets[subj].n);
 		base += (uint32_t)p->n_rules;
 	}
 	if (!rc)
 		rc = segc_compact_all(x, x->bk);
+	if (!rc && x->any_audit)
+		rc = segc_compact_all(x, x->abk);
 	return rc == -E2BIG ? segc_e2big_entries(x->err) : rc;
 }
 
@@ -514,8 +556,19 @@ enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
 				      int dir, uint8_t proto, uint16_t port,
 				      uint32_t *rule_id)
 {
+	return seg_compiled_decide_flags(c, local_id, remote_id, dir, proto,
+					 port, rule_id, NULL);
+}
+
+enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
+					    uint32_t local_id,
+					    uint32_t remote_id, int dir,
+					    uint8_t proto, uint16_t port,
+					    uint32_t *rule_id, uint8_t *polf)
+{
 	const struct seg_identity *id;
 	uint32_t flags = 0, rid = 0;
+	uint8_t pf = 0;
 	enum segd_verdict v = SEGD_VERDICT_DENY;
 
 	id = segc_find(&local_id, c->identities, c->n_identities,
@@ -544,12 +597,15 @@ enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
 		if (e) {
 			v = e->value.verdict;
 			rid = e->value.rule_id;
+			pf = e->value.flags;
 			goto out;
 		}
 	}
 out:
 	if (rule_id)
 		*rule_id = rid;
+	if (polf)
+		*polf = pf;
 	return v;
 }
 

@@ -120,10 +120,19 @@ uint32_t seg_compiled_identity_of(const struct seg_compiled *c,
 
 /* Decide (local_id, remote_id, dir, proto, port) exactly as the datapath
  * does: not enforced in dir -> ALLOW; else the same lookup chain over
- * c->entries; no hit -> DENY with *rule_id 0 (default deny). */
+ * c->entries; no hit -> DENY with *rule_id 0 (default deny). An audit
+ * decision is ALLOW (it passes). */
 enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
 				      uint32_t local_id, uint32_t remote_id,
 				      int dir, uint8_t proto, uint16_t port,
 				      uint32_t *rule_id);
+/* The same, and *polf (may be NULL) gets the deciding entry's
+ * SEGD_POLF_* flags: SEGD_POLF_AUDIT = a policy in audit mode would have
+ * denied the flow (*rule_id: its rule, 0 for its default deny). */
+enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
+					    uint32_t local_id,
+					    uint32_t remote_id, int dir,
+					    uint8_t proto, uint16_t port,
+					    uint32_t *rule_id, uint8_t *polf);
 
 #endif /* SEGD_COMPILER_H */

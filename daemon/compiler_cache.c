@@ -84,10 +84,12 @@ static void fp_cidr(struct sbuf *sb, const struct seg_cidr *c)
 	segc_sb_add(sb, (const char *)&c->plen, 1);
 }
 
-/* everything segc_gen_policy() reads from p */
-static void fp_policy(struct sbuf *sb, const struct seg_policy *p)
+/* everything segc_gen_policy() reads from p, and its mode (which buckets
+ * its codes go to) */
+static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 {
 	sb->n = 0;
+	fp_u64(sb, audit);
 	fp_str(sb, pol_ns(p));
 	fp_sel(sb, &p->subject);
 	fp_u64(sb, (uint64_t)p->has_subject_ns << 16 | (uint64_t)p->enforce[0] << 8 |
@@ -388,9 +390,10 @@ static int assemble(struct seg_compile_cache *c, struct ctx *x,
 	c->st.idents_rebuilt = x->n_ids - c->st.idents_reused;
 	for (size_t oi = 0; oi < x->w->n_policies; oi++) {
 		const struct pol_entry *e = s->ord[oi];
+		struct bucket *bk = segc_bk_of(x, x->pol_order[oi]);
 
 		for (size_t k = 0; k < e->n_subj; k++) {
-			struct bucket *b = &x->bk[e->subj[k]];
+			struct bucket *b = &bk[e->subj[k]];
 			size_t n = e->run[k + 1] - e->run[k];
 
 			if (final[e->subj[k]] || !n)
@@ -468,11 +471,12 @@ int seg_compile_cached(const struct seg_world *world,
 	if (!s.ord || !s.base || !s.touched || !s.tbk || !final)
 		{ rc = -ENOMEM; goto fail; }
 	for (size_t oi = 0; oi < world->n_policies; oi++) {
-		const struct seg_policy *p = &world->policies[x.pol_order[oi]];
+		size_t pi = x.pol_order[oi];
+		const struct seg_policy *p = &world->policies[pi];
 		struct pol_entry *e;
 		uint64_t h;
 
-		fp_policy(&fp, p);
+		fp_policy(&fp, p, x.pol_audit[pi]);
 		if ((rc = fp.err))
 			goto fail;
 		h = fp_hash(fp.p, fp.n);
@@ -491,7 +495,7 @@ int seg_compile_cached(const struct seg_world *world,
 			e->new_base = base;
 		s.ord[oi] = e;
 		s.base[oi] = base;
-		segc_add_enforce(&x, p, e->subj, e->n_subj);
+		segc_add_enforce(&x, pi, e->subj, e->n_subj);
 		base += (uint32_t)p->n_rules;
 	}
 	rc = 1;

@@ -112,7 +112,8 @@ void segc_buckets_free(struct bucket *bk, size_t n)
 }
 
 /* codes sorted by key -> one code per key, in place: the least, i.e.
- * DENY (ALLOW bit clear) first, then the lowest rule id */
+ * the strongest verdict (DENY, AUDIT, ALLOW, default AUDIT), then the
+ * lowest rule id */
 static size_t dedupe(uint64_t *v, size_t n)
 {
 	size_t u = n ? 1 : 0;
@@ -237,7 +238,10 @@ static int kv_push(struct ctx *x, uint64_t c)
 	return 0;
 }
 
-static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n)
+/* dc meet every code of a[0..n) that is not a DENY and has dc's
+ * direction, as codes of verdict v with dc's rule id, into x->kv */
+static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n,
+		      uint64_t v)
 {
 	struct dkey d = decode(dc);
 	int rc = 0;
@@ -245,7 +249,7 @@ static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n)
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct dkey ak, k;
 
-		if (!(a[i] & SEGC_ALLOW_BIT) ||
+		if (segc_is_deny(a[i]) ||
 		    ((a[i] >> SEGC_DIR_SHIFT) & 1) != d.dir)
 			continue;
 		ak = decode(a[i]);
@@ -253,9 +257,21 @@ static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n)
 			rc = kv_push(x, (uint64_t)k.rank << SEGC_RANK_SHIFT |
 					(uint64_t)k.dir << SEGC_DIR_SHIFT |
 					segc_code_port(k.proto, k.kind, k.port) |
-					(dc & SEGC_RULE_MASK));
+					v | (dc & SEGC_RULE_MASK));
 	}
 	return rc;
+}
+
+/* x->kv into bucket b, merged */
+static int add_kv(struct ctx *x, struct bucket *b)
+{
+	if (!x->n_kv)
+		return 0;
+	if (segc_grow(&b->v, &b->cap, b->n + x->n_kv, sizeof(*b->v)))
+		return -ENOMEM;
+	memcpy(b->v + b->n, x->kv, x->n_kv * sizeof(*x->kv));
+	b->n += x->n_kv;
+	return segc_bk_sort(x, b);
 }
 
 /*
@@ -283,6 +299,10 @@ static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n)
  * overwritten to DENY) - contradiction. Every K only matches packets D
  * matches, so nothing that no deny rule covers becomes denied.
  *
+ * The same holds with AUDIT entries in the table (combine_audit): every
+ * entry that is not a DENY is met with every DENY, so a DENY is found
+ * before any AUDIT or ALLOW entry that matches a denied packet.
+ *
  * A bucket is one local identity, sorted by code, so each remote is a
  * contiguous range (remote ANY, rank 0, first). A deny with a specific
  * remote meets the allows of remote ANY and of its own remote; a deny with
@@ -300,13 +320,13 @@ static int materialise_denies(struct ctx *x, struct bucket *b)
 	for (size_t d = 0; d < n && !rc; d++) {
 		uint64_t r = u[d] >> SEGC_RANK_SHIFT;
 
-		if (u[d] & SEGC_ALLOW_BIT)
+		if (!segc_is_deny(u[d]))
 			continue;
 		if (!r) {
-			rc = meet_range(x, u[d], u, n);
+			rc = meet_range(x, u[d], u, n, SEGC_V_DENY);
 			continue;
 		}
-		rc = meet_range(x, u[d], u, any_end);
+		rc = meet_range(x, u[d], u, any_end, SEGC_V_DENY);
 		if (r_lo == r_hi || u[r_lo] >> SEGC_RANK_SHIFT != r) {
 			for (r_lo = d; r_lo > any_end &&
 			     u[r_lo - 1] >> SEGC_RANK_SHIFT == r; r_lo--)
@@ -316,16 +336,103 @@ static int materialise_denies(struct ctx *x, struct bucket *b)
 				;
 		}
 		if (!rc)
-			rc = meet_range(x, u[d], u + r_lo, r_hi - r_lo);
+			rc = meet_range(x, u[d], u + r_lo, r_hi - r_lo,
+					SEGC_V_DENY);
 	}
-	if (rc || !x->n_kv)
-		return rc;
-	/* add them to the bucket and merge */
-	if (segc_grow(&b->v, &b->cap, b->n + x->n_kv, sizeof(*b->v)))
-		return -ENOMEM;
-	memcpy(b->v + b->n, x->kv, x->n_kv * sizeof(*x->kv));
-	b->n += x->n_kv;
-	return segc_bk_sort(x, b);
+	return rc ? rc : add_kv(x, b);
+}
+
+/* ---- audit mode --------------------------------------------------------------- */
+
+/* [*lo, *hi): the codes of remote rank r in sorted codes u[0..n) */
+static void rank_range(const uint64_t *u, size_t n, uint64_t r, size_t *lo,
+		       size_t *hi)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (u[m] >> SEGC_RANK_SHIFT < r)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	for (b = n; a < b;) {
+		size_t m = a + (b - a) / 2;
+
+		if (u[m] >> SEGC_RANK_SHIFT <= r)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*hi = a;
+}
+
+/* Audit deny code dc met with the allows of sorted u: AUDIT codes in x->kv
+ * (only remote ANY and dc's own remote can overlap a specific remote) */
+static int audit_meet(struct ctx *x, uint64_t dc, const uint64_t *u, size_t n)
+{
+	uint64_t r = dc >> SEGC_RANK_SHIFT;
+	size_t any_end, lo, hi;
+	int rc;
+
+	if (!r)
+		return meet_range(x, dc, u, n, SEGC_V_AUDIT);
+	rank_range(u, n, 0, &lo, &any_end);
+	rc = meet_range(x, dc, u, any_end, SEGC_V_AUDIT);
+	rank_range(u, n, r, &lo, &hi);
+	return rc ? rc : meet_range(x, dc, u + lo, hi - lo, SEGC_V_AUDIT);
+}
+
+/*
+ * Audit mode (docs/policy.md): per direction, E = the decision of the
+ * enforced policies, F = the decision of enforced and audit-mode policies
+ * together. E denies -> DENY; else F denies -> AUDIT; else ALLOW. Audit
+ * codes wait in x->abk until here and are combined per direction:
+ *
+ *  - enforced policies enforce it: an F-only deny needs an enforced allow
+ *    (else E denies) and an audit deny; so each audit deny D is met with
+ *    the enforced allows A and D meet A becomes AUDIT. The audit allows and
+ *    the denies themselves are dropped: where no enforced allow matches,
+ *    the enforced default decides. That the first hit is right follows as
+ *    for denies (materialise_denies): AUDIT sits below both D and A, and
+ *    the enforced DENYs are then met with the AUDIT entries too.
+ *  - only audit-mode policies enforce it: E allows everything. The audit
+ *    policies' entries stay, with AUDIT for their denies and for each deny
+ *    met with each of their allows, and the catch-all key (remote ANY,
+ *    protocol 0, port ANY), the last of the chain, holds the default AUDIT
+ *    (rule 0) unless a rule claims that key.
+ */
+static int combine_audit(struct ctx *x, size_t i)
+{
+	struct bucket *b = &x->bk[i], *a = &x->abk[i];
+	const struct ep_ident *id = &x->ids[i];
+	int rc = segc_bk_sort(x, a);
+
+	x->n_kv = 0;
+	for (size_t k = 0; k < a->n && !rc; k++) {
+		uint64_t c = a->v[k];
+		int dir = (int)((c >> SEGC_DIR_SHIFT) & 1);
+
+		if (id->enf_dirs & (1u << dir)) {
+			if (segc_is_deny(c))
+				rc = audit_meet(x, c, b->v, b->n);
+			continue;
+		}
+		rc = kv_push(x, segc_is_deny(c) ? c | SEGC_V_AUDIT : c);
+		if (!rc && segc_is_deny(c))
+			rc = audit_meet(x, c, a->v, a->n);
+	}
+	for (int dir = 0; dir < 2 && !rc; dir++)
+		if ((id->audit_dirs & ~id->enf_dirs) & (1u << dir))
+			rc = kv_push(x, (uint64_t)dir << SEGC_DIR_SHIFT |
+					segc_code_port(SEGD_PROTO_ANY,
+						       SEGD_PORT_ANY, 0) |
+					SEGC_V_AUDIT_DFL);
+	a->n = a->n_sorted = 0;
+	return rc ? rc : add_kv(x, b);
 }
 
 /* HINT_* flags of a bucket's identity */
@@ -355,6 +462,8 @@ int segc_finish_entries(struct ctx *x)
 
 		if (!x->bk_final || !x->bk_final[i]) {
 			rc = segc_bk_sort(x, b);
+			if (!rc && x->ids[i].audit_dirs)
+				rc = combine_audit(x, i);
 			if (!rc)
 				rc = materialise_denies(x, b);
 		}
@@ -404,8 +513,9 @@ int segc_emit_entries(struct ctx *x, struct seg_policy_entry **out)
 			e[n].key.proto = k.proto;
 			e[n].key.dir = k.dir;
 			e[n].key.port_kind = k.kind;
-			e[n].value.verdict = c & SEGC_ALLOW_BIT ?
-					     SEGD_VERDICT_ALLOW : SEGD_VERDICT_DENY;
+			e[n].value.verdict = segc_is_deny(c) ?
+					     SEGD_VERDICT_DENY : SEGD_VERDICT_ALLOW;
+			e[n].value.flags = c & SEGC_AUDIT_BIT ? SEGD_POLF_AUDIT : 0;
 			e[n].value.rule_id = (uint32_t)(c & SEGC_RULE_MASK);
 		}
 	}

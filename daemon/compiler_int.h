@@ -54,25 +54,39 @@ struct seg_cidr segc_cidr_masked(const struct seg_cidr *c);
 /* While compiling, a policy entry of local identity L is one uint64_t in
  * L's bucket (L is implied by the bucket):
  *
- *   63..44 rank of remote_id   27..20 proto    18..17 port_kind
- *   43..28 port, key byte order   19 dir       16 1 = ALLOW, 0 = DENY
+ *   63..45 rank of remote_id   28..21 proto    19..18 port_kind
+ *   44..29 port, key byte order   20 dir       17..16 verdict (below)
  *                                              15..0  rule id
  *
  * Ranks number the remote identities in the order of their key bytes
- * (remote ANY = rank 0), so key order (code >> 17) == memcmp order of the
- * keys, and the least code of a key is the merged value: DENY beats ALLOW,
- * same verdict: lowest rule id. Rule ids fit 16 bits (SEGD_MAX_RULES), so
- * rebasing a policy's rule ids is an addition. */
+ * (remote ANY = rank 0), so key order (code >> 18) == memcmp order of the
+ * keys, and the least code of a key is the merged value: DENY beats AUDIT
+ * beats ALLOW beats the default AUDIT of an audit-only direction; same
+ * verdict: lowest rule id. Rule ids fit 16 bits (SEGD_MAX_RULES), so
+ * rebasing a policy's rule ids is an addition. Policies emit DENY and
+ * ALLOW only; the AUDIT verdicts come from combining the audit-mode
+ * policies' codes with the enforced ones (compiler_entries.c). */
 #define SEGC_RULE_MASK    0xffffull
-#define SEGC_ALLOW_BIT    (1ull << 16)
-#define SEGC_KIND_SHIFT   17
-#define SEGC_DIR_SHIFT    19
-#define SEGC_PROTO_SHIFT  20
-#define SEGC_PORT_SHIFT   28
-#define SEGC_RANK_SHIFT   44
-#define SEGC_RANK_BITS    20
+#define SEGC_AUDIT_BIT    (1ull << 16)
+#define SEGC_ALLOW_BIT    (1ull << 17)
+#define SEGC_VERDICT_MASK (SEGC_AUDIT_BIT | SEGC_ALLOW_BIT)
+#define SEGC_V_DENY       0ull
+#define SEGC_V_AUDIT      SEGC_AUDIT_BIT               /* a rule would deny */
+#define SEGC_V_ALLOW      SEGC_ALLOW_BIT
+#define SEGC_V_AUDIT_DFL  (SEGC_ALLOW_BIT | SEGC_AUDIT_BIT) /* no rule allows */
+#define SEGC_KIND_SHIFT   18
+#define SEGC_DIR_SHIFT    20
+#define SEGC_PROTO_SHIFT  21
+#define SEGC_PORT_SHIFT   29
+#define SEGC_RANK_SHIFT   45
+#define SEGC_RANK_BITS    19
 #define SEGC_MAX_RANKS    (1u << SEGC_RANK_BITS)
 #define SEGC_KEY(c)       ((c) >> SEGC_KIND_SHIFT)
+
+static inline bool segc_is_deny(uint64_t c)
+{
+	return !(c & SEGC_VERDICT_MASK);
+}
 
 static inline uint16_t segc_port_ord(uint16_t port)    /* key byte order */
 {
@@ -116,6 +130,8 @@ struct ns_info {
 struct ep_ident {
 	char *key;                    /* owned until handed to the output */
 	uint32_t id, flags, rank;
+	uint8_t enf_dirs;             /* 1 << dir: an enforced policy enforces */
+	uint8_t audit_dirs;           /* 1 << dir: an audit-mode policy does */
 	size_t ns;
 	const struct seg_labels *labels;
 	const struct seg_endpoint *first_ep;
@@ -164,6 +180,9 @@ struct ctx {
 	uint64_t *tmp, *kv;           /* scratch: radix sort, deny codes */
 	size_t cap_tmp, n_kv, cap_kv;
 	struct bucket *bk;            /* per ident: the entries */
+	struct bucket *abk;           /* per ident: audit-mode policies' codes */
+	uint8_t *pol_audit;           /* per policy (world index): audit mode */
+	bool any_audit;
 	const uint8_t *bk_final;      /* per ident: bk[] already final, or NULL */
 	size_t raw;                   /* codes pushed since the last compaction */
 	size_t n_entries;             /* after segc_finish_entries */
@@ -212,6 +231,11 @@ int segc_bk_grow(struct bucket *b);
 /* sort + merge every bucket; -E2BIG past SEGD_MAX_POLICY_ENTRIES keys */
 int segc_compact_all(struct ctx *x, struct bucket *bk);
 int segc_bk_sort(struct ctx *x, struct bucket *b);
+/* the buckets a policy's codes go to: x->abk for one in audit mode */
+static inline struct bucket *segc_bk_of(struct ctx *x, size_t pi)
+{
+	return x->pol_audit[pi] ? x->abk : x->bk;
+}
 void segc_buckets_free(struct bucket *bk, size_t n);
 /* deny intersections, hints, x->n_entries; -E2BIG unformatted */
 int segc_finish_entries(struct ctx *x);
@@ -239,8 +263,8 @@ int segc_prepare(struct ctx *x, const struct seg_world *w,
 int segc_finish(struct ctx *x, struct seg_compiled *out);
 void segc_ctx_free(struct ctx *x);
 int segc_e2big_entries(struct seg_error *err);
-/* ENFORCE flags of policy p on its subject identities */
-void segc_add_enforce(struct ctx *x, const struct seg_policy *p,
-		      const uint32_t *idents, size_t n);
+/* ENFORCE flags of policy p (world index pi) on its subject identities */
+void segc_add_enforce(struct ctx *x, size_t pi, const uint32_t *idents,
+		      size_t n);
 
 #endif /* SEGD_COMPILER_INT_H */

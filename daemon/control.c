@@ -202,7 +202,9 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 {
 	const char *name, *text = segd_arg_str(r, "labels");
 	const char *stratum = segd_arg_str(r, "stratum");
+	const char *pmode = segd_arg_str(r, "mode");
 	enum seg_stratum_mode mode = SEG_STRATUM_DROP;
+	enum seg_policy_mode policy_mode = SEG_MODE_ENFORCE;
 	struct seg_labels labels = { 0 };
 	struct seg_namespace saved = { 0 }, *ns;
 	struct seg_compiled c;
@@ -217,23 +219,31 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 	if (stratum && seg_stratum_mode_parse(stratum, &mode))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
 				  "--stratum takes drop, audit or off, not '%s'", stratum);
+	if (pmode && seg_policy_mode_parse(pmode, &policy_mode))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+				  "--mode takes enforce or audit, not '%s'", pmode);
 	/* keep the old settings to restore if the new ones do not compile */
 	ns = seg_state_find_ns(&d->state, name);
 	existed = ns != NULL;
 	if (existed && (ret = seg_labels_copy(&saved.labels, &ns->labels)))
 		goto out;
 	saved.stratum = existed ? ns->stratum : SEG_STRATUM_DROP;
+	saved.mode = existed ? ns->mode : SEG_MODE_ENFORCE;
 	if ((ret = seg_state_set_ns(&d->state, name, text ? &labels : NULL)))
 		goto out;
 	ns = seg_state_find_ns(&d->state, name);
 	if (stratum)
 		ns->stratum = mode;
+	if (pmode)
+		ns->mode = policy_mode;
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret) {
 		if (existed) {
 			seg_state_set_ns(&d->state, name, &saved.labels);
-			seg_state_find_ns(&d->state, name)->stratum = saved.stratum;
+			ns = seg_state_find_ns(&d->state, name);
+			ns->stratum = saved.stratum;
+			ns->mode = saved.mode;
 		}
 		/* a namespace that did not exist has no endpoints or policies
 		 * yet, so leaving it registered cannot change enforcement */
@@ -244,6 +254,7 @@ static int h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *
 	yu_set_str(out, res, "namespace", name);
 	yu_set_str(out, res, "action", existed ? "configured" : "created");
 	yu_set_str(out, res, "stratum", seg_stratum_mode_name(ns->stratum));
+	yu_set_str(out, res, "mode", seg_policy_mode_name(ns->mode));
 out:
 	seg_labels_free(&labels);
 	seg_labels_free(&saved.labels);

@@ -55,6 +55,7 @@ static int get_namespaces(struct segd *d, yaml_document_t *out, int items)
 		yu_set_str(out, m, "name", ns->name);
 		yu_set(out, m, "labels", labels_map(out, &ns->labels));
 		yu_set_str(out, m, "stratum", seg_stratum_mode_name(ns->stratum));
+		yu_set_str(out, m, "mode", seg_policy_mode_name(ns->mode));
 	}
 	return 0;
 }
@@ -101,6 +102,8 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 {
 	for (size_t i = 0; i < d->state.world.n_policies; i++) {
 		const struct seg_policy *p = &d->state.world.policies[i];
+		const struct seg_namespace *ns = seg_state_find_ns(&d->state, p->ns);
+		bool ns_audit = ns && ns->mode == SEG_MODE_AUDIT;
 		int m = yu_add_map(out);
 
 		yu_append(out, items, m);
@@ -111,6 +114,12 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 		yu_set_bool(out, m, "ingress", p->enforce[SEGD_DIR_INGRESS]);
 		yu_set_bool(out, m, "egress", p->enforce[SEGD_DIR_EGRESS]);
 		yu_set_uint(out, m, "rules", p->n_rules);
+		/* the effective mode, and who set it */
+		yu_set_str(out, m, "mode", seg_policy_mode_name(p->audit || ns_audit ?
+								 SEG_MODE_AUDIT :
+								 SEG_MODE_ENFORCE));
+		yu_set_str(out, m, "mode_from", p->audit ? "policy" :
+				   ns_audit ? "namespace" : "default");
 		yu_set_str(out, m, "file", p->source_file ? p->source_file : "");
 		yu_set_str(out, m, "document", p->source ? p->source : "");
 	}

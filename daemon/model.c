@@ -671,6 +671,22 @@ int seg_stratum_mode_parse(const char *s, enum seg_stratum_mode *out)
 	return -EINVAL;
 }
 
+const char *seg_policy_mode_name(enum seg_policy_mode m)
+{
+	return m == SEG_MODE_AUDIT ? "audit" : "enforce";
+}
+
+int seg_policy_mode_parse(const char *s, enum seg_policy_mode *out)
+{
+	if (s && !strcmp(s, "enforce"))
+		*out = SEG_MODE_ENFORCE;
+	else if (s && !strcmp(s, "audit"))
+		*out = SEG_MODE_AUDIT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 void seg_world_free(struct seg_world *w)
 {
 	for (size_t i = 0; i < w->n_namespaces; i++)

@@ -132,7 +132,9 @@ struct seg_policy {
 	bool has_subject_ns;
 	struct seg_selector subject_namespaces;
 	bool enforce[2];        /* [SEGD_DIR_INGRESS], [SEGD_DIR_EGRESS] */
-	bool audit;             /* reserved for audit mode */
+	bool audit;             /* own mode is audit (SegmentPolicy spec.mode,
+				 * annotation segd.io/mode); a policy is also in
+				 * audit mode when its namespace is */
 	struct seg_rule *rules; /* ingress and egress rules, in document order */
 	size_t n_rules;
 };
@@ -148,10 +150,20 @@ enum seg_stratum_mode {
 const char *seg_stratum_mode_name(enum seg_stratum_mode m);
 int seg_stratum_mode_parse(const char *s, enum seg_stratum_mode *out);
 
+/* Policy mode of a policy or of every policy of a namespace: audit never
+ * drops, it reports the flows enforcement would drop (docs/policy.md). */
+enum seg_policy_mode {
+	SEG_MODE_ENFORCE = 0,     /* the default */
+	SEG_MODE_AUDIT,
+};
+const char *seg_policy_mode_name(enum seg_policy_mode m);
+int seg_policy_mode_parse(const char *s, enum seg_policy_mode *out);
+
 struct seg_namespace {
 	char *name;
 	struct seg_labels labels; /* includes kubernetes.io/metadata.name */
 	enum seg_stratum_mode stratum;
+	enum seg_policy_mode mode;
 };
 
 #define SEG_MAX_EP_IPS 8

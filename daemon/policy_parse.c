@@ -306,7 +306,20 @@ static const char *check_dns(const char *s, bool label)
 	return NULL;
 }
 
-static int metadata(const struct pp *c, yaml_node_t *root, const char *dflt,
+/* annotation segd.io/mode: enforce or audit (any kind of policy) */
+static int mode_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
+{
+	enum seg_policy_mode m;
+
+	if (seg_policy_mode_parse(yu_scalar(v), &m))
+		return pp_err(c, v, "annotation " PP_MODE_ANNOTATION " must be "
+			      "enforce or audit, not '%s'", Q(yu_scalar(v)));
+	c->mode_note = v;
+	p->audit = m == SEG_MODE_AUDIT;
+	return 0;
+}
+
+static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 		    struct seg_policy *p)
 {
 	static const char *const keys[] = {
@@ -377,9 +390,13 @@ static int metadata(const struct pp *c, yaml_node_t *root, const char *dflt,
 	     !ret && pr < l->data.mapping.pairs.top; pr++) {
 		yaml_node_t *v = yu_node(c->doc, pr->value);
 
-		if (!yu_scalar(yu_node(c->doc, pr->key)) || !yu_scalar(v))
+		const char *key = yu_scalar(yu_node(c->doc, pr->key));
+
+		if (!key || !yu_scalar(v))
 			ret = pp_err(c, v, "metadata.annotations must map names "
 				      "to strings; quote the value");
+		else if (!strcmp(key, PP_MODE_ANNOTATION))
+			ret = mode_annotation(c, v, p);
 	}
 	return ret;
 }

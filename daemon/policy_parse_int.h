@@ -12,7 +12,10 @@ struct pp {
 	const char *file;
 	const char *ns;          /* namespace of the policy being parsed */
 	struct seg_error *err;
+	yaml_node_t *mode_note;  /* value of annotation segd.io/mode, or NULL */
 };
+
+#define PP_MODE_ANNOTATION "segd.io/mode"
 
 enum pp_flavor {
 	PP_K8S,                  /* networking.k8s.io/v1: Kubernetes' rules */

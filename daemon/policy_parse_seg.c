@@ -5,7 +5,7 @@
  *     appliesTo:  {segment: NAME} | {selector: S, namespaceSelector: NS}
  *     ingress:    [rule]     key present = ingress enforced (default deny)
  *     egress:     [rule]     key present = egress enforced
- *     audit:      bool
+ *     mode:       enforce | audit   (audit: bool, the older spelling)
  *   rule:  {name, action: allow|deny, from|to: [peer], ports: [port]}
  *   peer:  {segment} | {selector, namespaceSelector} | {cidr, except}
  *          | {entity: world|host|all}
@@ -299,13 +299,51 @@ static int seg_rule(const struct segctx *x, yaml_node_t *n, int dir,
 	return pp_ports(c, pp_get(c, n, "ports"), PP_SEG, r);
 }
 
+/* spec.mode (enforce | audit); spec.audit (bool) is its older spelling.
+ * Where the annotation segd.io/mode says it too, they must agree. */
+static int seg_mode(const struct pp *c, yaml_node_t *spec, struct seg_policy *p)
+{
+	yaml_node_t *m = pp_get(c, spec, "mode"), *a = pp_get(c, spec, "audit");
+	enum seg_policy_mode mode = p->audit ? SEG_MODE_AUDIT : SEG_MODE_ENFORCE;
+	const char *s;
+	bool audit;
+	int ret;
+
+	if (m) {
+		if ((ret = pp_want_str(c, m, "spec.mode", &s)))
+			return ret;
+		if (seg_policy_mode_parse(s, &mode))
+			return pp_err(c, m, "mode must be enforce or audit, not "
+				      "'%s'", Q(s));
+		if (c->mode_note && (mode == SEG_MODE_AUDIT) != p->audit)
+			return pp_err(c, m, "spec.mode %s contradicts the "
+				      "annotation " PP_MODE_ANNOTATION " (line "
+				      "%d); keep one of them",
+				      seg_policy_mode_name(mode),
+				      yu_line(c->mode_note));
+	}
+	if (a) {
+		if (yu_bool(a, &audit))
+			return pp_err(c, a, "audit must be true or false");
+		if ((m || c->mode_note) && audit != (mode == SEG_MODE_AUDIT))
+			return pp_err(c, a, "audit: %s contradicts mode %s; "
+				      "write only mode: enforce|audit",
+				      audit ? "true" : "false",
+				      seg_policy_mode_name(mode));
+		if (audit)
+			mode = SEG_MODE_AUDIT;
+	}
+	p->audit = mode == SEG_MODE_AUDIT;
+	return 0;
+}
+
 int pp_seg_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p)
 {
 	static const char *const keys[] = { "segments", "appliesTo", "ingress",
-					    "egress", "audit", NULL };
+					    "egress", "mode", "audit", NULL };
 	static const char *const dname[2] = { "ingress", "egress" };
 	struct segctx x = { .c = c };
-	yaml_node_t *lists[2], *v;
+	yaml_node_t *lists[2];
 	int ret;
 
 	ret = pp_keys(c, spec, "SegmentPolicy spec", keys);
@@ -320,9 +358,9 @@ int pp_seg_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p)
 	ret = applies_to(&x, pp_get(c, spec, "appliesTo"), p);
 	if (ret)
 		return ret;
-	v = pp_get(c, spec, "audit");
-	if (v && yu_bool(v, &p->audit))
-		return pp_err(c, v, "audit must be true or false");
+	ret = seg_mode(c, spec, p);
+	if (ret)
+		return ret;
 	for (int d = 0; d < 2; d++) {
 		lists[d] = pp_get(c, spec, dname[d]);
 		p->enforce[d] = pp_key_node(c, spec, dname[d]) != NULL;

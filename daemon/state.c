@@ -75,6 +75,7 @@ int seg_state_set_ns(struct seg_state *s, const char *name,
 	}
 	ns->labels = fresh;
 	ns->stratum = SEG_STRATUM_DROP;
+	ns->mode = SEG_MODE_ENFORCE;
 	w->n_namespaces++;
 	return 0;
 err:
@@ -233,7 +234,8 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 		if ((m = yu_add_map(d)) < 0 || yu_append(d, seq, m) ||
 		    yu_set_str(d, m, "name", w->namespaces[i].name) ||
 		    yu_set(d, m, "labels", labels_node(d, &w->namespaces[i].labels)) ||
-		    yu_set_str(d, m, "stratum", seg_stratum_mode_name(w->namespaces[i].stratum)))
+		    yu_set_str(d, m, "stratum", seg_stratum_mode_name(w->namespaces[i].stratum)) ||
+		    yu_set_str(d, m, "mode", seg_policy_mode_name(w->namespaces[i].mode)))
 			return -ENOMEM;
 	}
 	if ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "endpoints", seq))
@@ -419,6 +421,11 @@ static int state_from_doc(yaml_document_t *d, void *p)
 					   &seg_state_find_ns(c->s, name)->stratum))
 			ret = seg_errorf(c->err, c->file, yu_line(n), yu_col(n), -EINVAL,
 					 "stratum must be drop, audit or off");
+		if (!ret && yu_map_get(d, n, "mode") &&
+		    seg_policy_mode_parse(yu_scalar(yu_map_get(d, n, "mode")),
+					  &seg_state_find_ns(c->s, name)->mode))
+			ret = seg_errorf(c->err, c->file, yu_line(n), yu_col(n), -EINVAL,
+					 "mode must be enforce or audit");
 	}
 	seq = yu_map_get(d, root, "endpoints");
 	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)

@@ -293,6 +293,79 @@ static inline uint32_t flags_of(const char *addr)
 	return e->value.flags;
 }
 
+/* ---- random rules for the reference-model checks -------------------------- */
+
+/* A rule of a policy selecting db-1 (10.200.0.3) in base_world(), in a form
+ * a reference model can match: remote -1 = any peer, 0 = app=web (prod),
+ * 1 = app=cache (prod), 2 = 203.0.113.0/24 (mremotes[] has one address of
+ * each). */
+struct mrule {
+	bool deny;
+	int remote;        /* -1 = any, else index into mremotes */
+	uint8_t proto;     /* 0 = any */
+	uint16_t lo, hi;   /* 0 = any port */
+};
+
+static const char *const mremotes[] = { "10.200.0.1", "10.200.0.4", "203.0.113.9" };
+static const uint8_t mprotos[] = { TCP, UDP, SCTP, IPPROTO_ICMP };
+static const uint16_t mports[] = { 1, 22, 80, 255, 256, 300, 511, 512,
+				   1023, 1024, 8080, 65535 };
+
+static inline bool mrule_matches(const struct mrule *m, int remote,
+				 uint8_t proto, uint16_t port)
+{
+	if (m->remote >= 0 && m->remote != remote)
+		return false;
+	if (m->lo) {
+		if (!proto ? false : (m->proto ? m->proto != proto :
+				      proto != TCP && proto != UDP && proto != SCTP))
+			return false;
+		return port >= m->lo && port <= m->hi;
+	}
+	return !m->proto || m->proto == proto;
+}
+
+static inline struct mrule mrule_random(unsigned *seed)
+{
+	struct mrule m = { 0 };
+	int kind = (int)(rand_r(seed) % 4);
+
+	m.deny = rand_r(seed) % 3 == 0;
+	m.remote = (int)(rand_r(seed) % 4) - 1;
+	m.proto = (uint8_t[]){ 0, TCP, UDP, 0 }[rand_r(seed) % 4];
+	if (kind == 1) {
+		m.lo = m.hi = mports[rand_r(seed) % 12];
+	} else if (kind >= 2) {
+		m.lo = mports[rand_r(seed) % 12];
+		m.hi = mports[rand_r(seed) % 12];
+		if (m.hi < m.lo) {
+			uint16_t t = m.lo;
+
+			m.lo = m.hi;
+			m.hi = t;
+		}
+	}
+	return m;
+}
+
+static inline void mrule_add(struct seg_policy *p, int dir,
+			     const struct mrule *m)
+{
+	struct seg_rule *r = rule(p, dir, m->deny ? SEG_ACTION_DENY :
+						    SEG_ACTION_ALLOW);
+
+	if (m->remote < 0)
+		r->all_peers = true;
+	else if (m->remote == 0)
+		pods(r, "app=web", NULL);
+	else if (m->remote == 1)
+		pods(r, "app=cache", NULL);
+	else
+		cidr(r, "203.0.113.0/24", NULL, NULL);
+	if (m->lo || m->proto)
+		port(r, m->proto, m->lo, m->hi);
+}
+
 /* a small two-namespace world used by several tests */
 static inline void base_world(void)
 {

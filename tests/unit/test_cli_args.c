@@ -23,6 +23,8 @@ static const struct args_case cases[] = {
 	{ { "segctl", "namespace", "set", "shop", "--labels", "team=a" }, 0,
 	  "namespace.set", "labels", "team=a", "" },
 	{ { "segctl", "namespace", "set" }, 2, "", "", "", "takes one argument" },
+	{ { "segctl", "namespace", "set", "shop", "--mode", "audit" }, 0,
+	  "namespace.set", "mode", "audit", "" },
 	{ { "segctl", "endpoint", "add", "web", "-n", "shop", "--ip", "10.200.1.10",
 	    "--ifname", "veth1" }, 0, "endpoint.add", "namespace", "shop", "" },
 	{ { "segctl", "endpoint", "add", "web", "--ip=10.200.1.10", "--ifname=v1" }, 0,

@@ -300,6 +300,18 @@ static void c_fix_range(void)
 	W.policies[1].rules[0].ports[0].port_hi =
 		W.policies[1].rules[0].ports[0].port_lo;
 }
+static void c_policy_audit(void) { W.policies[2].audit = true; }
+static void c_audit_deny(void)
+{
+	struct seg_rule *r = add_rule(&W.policies[2], SEGD_DIR_INGRESS,
+				      SEG_ACTION_DENY);
+
+	rule_pods(r, "web");
+	rule_port(r, IPPROTO_TCP, 8100, 8200);
+}
+static void c_policy_enforce(void) { W.policies[2].audit = false; }
+static void c_ns_audit(void) { W.namespaces[1].mode = SEG_MODE_AUDIT; }
+static void c_ns_enforce(void) { W.namespaces[1].mode = SEG_MODE_ENFORCE; }
 static void c_ifindex(void) { W.endpoints[3].ifindex += 100; }
 static void c_same_content_twice(void)
 {
@@ -334,6 +346,12 @@ Test(compile_cache, incremental_equals_full, .init = setup, .fini = teardown)
 		{ "bad port range (error)", c_bad_range, ANY },
 		{ "range fixed", c_fix_range, FULL },
 		{ "rule port changed again", c_port, INCR },
+		{ "policy to audit mode", c_policy_audit, INCR },
+		{ "deny rule in the audit policy", c_audit_deny, INCR },
+		{ "policy back to enforce", c_policy_enforce, INCR },
+		{ "namespace to audit mode", c_ns_audit, INCR },
+		{ "audit policy's port changed", c_port, INCR },
+		{ "namespace back to enforce", c_ns_enforce, INCR },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -82,33 +82,8 @@ Test(compiler, deny_wildcards_across_policies, .fini = fini)
 
 /* Exhaustive oracle: the compiled first-hit chain equals "any matching deny
  * wins, else any matching allow, else default deny" for random rule sets. */
-struct mrule {
-	bool deny;
-	int remote;        /* -1 = any, else index into remotes */
-	uint8_t proto;     /* 0 = any */
-	uint16_t lo, hi;   /* 0 = any port */
-};
-
-static bool mrule_matches(const struct mrule *m, int remote, uint8_t proto,
-			  uint16_t port)
-{
-	if (m->remote >= 0 && m->remote != remote)
-		return false;
-	if (m->lo) {
-		if (!proto ? false : (m->proto ? m->proto != proto :
-				      proto != TCP && proto != UDP && proto != SCTP))
-			return false;
-		return port >= m->lo && port <= m->hi;
-	}
-	return !m->proto || m->proto == proto;
-}
-
 Test(compiler, deny_beats_allow_randomised, .fini = fini)
 {
-	static const char *remotes[] = { "10.200.0.1", "10.200.0.4", "203.0.113.9" };
-	static const uint8_t protos[] = { TCP, UDP, SCTP, IPPROTO_ICMP };
-	static const uint16_t ports[] = { 1, 22, 80, 255, 256, 300, 511, 512,
-					  1023, 1024, 8080, 65535 };
 	unsigned seed = 12345;
 
 	for (int round = 0; round < 40; round++) {
@@ -119,36 +94,8 @@ Test(compiler, deny_beats_allow_randomised, .fini = fini)
 		base_world();
 		p = pol("prod", "p", "app=db", true, false);
 		for (int i = 0; i < n; i++) {
-			struct seg_rule *r;
-			int kind = (int)(rand_r(&seed) % 4);
-
-			m[i].deny = rand_r(&seed) % 3 == 0;
-			m[i].remote = (int)(rand_r(&seed) % 4) - 1;
-			m[i].proto = (uint8_t[]){ 0, TCP, UDP, 0 }[rand_r(&seed) % 4];
-			m[i].lo = m[i].hi = 0;
-			if (kind == 1) {
-				m[i].lo = m[i].hi = ports[rand_r(&seed) % 12];
-			} else if (kind >= 2) {
-				m[i].lo = ports[rand_r(&seed) % 12];
-				m[i].hi = ports[rand_r(&seed) % 12];
-				if (m[i].hi < m[i].lo) {
-					uint16_t t = m[i].lo;
-
-					m[i].lo = m[i].hi;
-					m[i].hi = t;
-				}
-			}
-			r = rule(p, ING, m[i].deny ? SEG_ACTION_DENY : SEG_ACTION_ALLOW);
-			if (m[i].remote < 0)
-				r->all_peers = true;
-			else if (m[i].remote == 0)
-				pods(r, "app=web", NULL);
-			else if (m[i].remote == 1)
-				pods(r, "app=cache", NULL);
-			else
-				cidr(r, "203.0.113.0/24", NULL, NULL);
-			if (m[i].lo || m[i].proto)
-				port(r, m[i].proto, m[i].lo, m[i].hi);
+			m[i] = mrule_random(&seed);
+			mrule_add(p, ING, &m[i]);
 		}
 		compile();
 		for (int ri = 0; ri < 3; ri++)
@@ -157,18 +104,18 @@ Test(compiler, deny_beats_allow_randomised, .fini = fini)
 					bool any_deny = false, any_allow = false;
 
 					for (int i = 0; i < n; i++)
-						if (mrule_matches(&m[i], ri, protos[pi], ports[qi])) {
+						if (mrule_matches(&m[i], ri, mprotos[pi], mports[qi])) {
 							if (m[i].deny)
 								any_deny = true;
 							else
 								any_allow = true;
 						}
 					cr_assert_eq(seg_compiled_decide(&C, id_of("10.200.0.3"),
-									 id_of(remotes[ri]), ING,
-									 protos[pi], ports[qi], NULL),
+									 id_of(mremotes[ri]), ING,
+									 mprotos[pi], mports[qi], NULL),
 						     any_deny ? D : any_allow ? A : D,
 						     "round %d remote %d proto %u port %u",
-						     round, ri, protos[pi], ports[qi]);
+						     round, ri, mprotos[pi], mports[qi]);
 				}
 		seg_compiled_free(&C);
 		w_fini();

@@ -342,6 +342,16 @@ static struct vcase k8s_valid[] = {
 	  "  annotations: {note: hi}\n  resourceVersion: \"5\"\n"
 	  "spec: {podSelector: {}}\n",
 	  "shop/a.b-c enforce=in subject={}" },
+	{ "annotation segd.io/mode: audit",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	  "metadata: {name: np, annotations: {segd.io/mode: audit, x: y}}\n"
+	  "spec:\n  podSelector: {}\n",
+	  "default/np enforce=in subject={} audit" },
+	{ "annotation segd.io/mode: enforce",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	  "metadata: {name: np, annotations: {segd.io/mode: enforce}}\n"
+	  "spec:\n  podSelector: {}\n",
+	  "default/np enforce=in subject={}" },
 };
 
 ParameterizedTestParameters(policy_parse, k8s_valid)
@@ -410,6 +420,20 @@ static struct vcase seg_valid[] = {
 	  SEG "  segments:\n    a: {selector: {matchLabels: {app: a}}}\n    b_2.x: {selector: {}}\n"
 	      "  audit: false\n  ingress: [{from: [{segment: b_2.x}], action: allow}]\n",
 	  "default/sp enforce=in subject={} | in allow peers=[pods{}] ports=*" },
+	{ "mode: audit",
+	  SEG "  mode: audit\n  ingress: []\n",
+	  "default/sp enforce=in subject={} audit" },
+	{ "mode: enforce",
+	  SEG "  mode: enforce\n  ingress: []\n",
+	  "default/sp enforce=in subject={}" },
+	{ "audit: true, the older spelling, agreeing with mode",
+	  SEG "  mode: audit\n  audit: true\n  egress: []\n",
+	  "default/sp enforce=out subject={} audit" },
+	{ "annotation on a SegmentPolicy, mode agrees",
+	  "apiVersion: segd.io/v1\nkind: SegmentPolicy\n"
+	  "metadata: {name: sp, annotations: {segd.io/mode: audit}}\n"
+	  "spec:\n  mode: audit\n  ingress: []\n",
+	  "default/sp enforce=in subject={} audit" },
 };
 
 ParameterizedTestParameters(policy_parse, seg_valid)
@@ -522,6 +546,20 @@ static struct ecase invalid[] = {
 	  SEG "  ingress: []\n---\n" SEG "  egress: []\n", "9:18", "duplicate policy default/sp" },
 	{ "all-or-nothing: second document bad",
 	  K8S "  podSelector: {}\n---\n" SEG "  ingress: [{from: [{entity: nope}]}]\n", "11:30", "unknown entity" },
+	/* mode */
+	{ "bad spec.mode", SEG "  mode: Audit\n  ingress: []\n", "5:9",
+	  "mode must be enforce or audit, not 'Audit'" },
+	{ "spec.mode not a string", SEG "  mode: [audit]\n", "5:9", "spec.mode" },
+	{ "bad annotation value",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+	  "  name: np\n  annotations: {segd.io/mode: dry-run}\nspec:\n  podSelector: {}\n",
+	  "5:31", "segd.io/mode must be enforce or audit, not 'dry-run'" },
+	{ "spec.mode contradicts the annotation",
+	  "apiVersion: segd.io/v1\nkind: SegmentPolicy\n"
+	  "metadata: {name: sp, annotations: {segd.io/mode: audit}}\n"
+	  "spec:\n  mode: enforce\n", "5:9", "contradicts the annotation" },
+	{ "audit: true contradicts mode: enforce",
+	  SEG "  mode: enforce\n  audit: true\n", "6:10", "audit: true contradicts mode enforce" },
 };
 
 ParameterizedTestParameters(policy_parse, invalid)

@@ -100,6 +100,8 @@ Test(state, round_trip_through_the_state_dir)
 	cr_assert_eq(seg_state_set_ns(&s, "shop", &l), 0);
 	cr_assert_eq(seg_state_find_ns(&s, "shop")->stratum, SEG_STRATUM_DROP);
 	seg_state_find_ns(&s, "shop")->stratum = SEG_STRATUM_AUDIT;
+	cr_assert_eq(seg_state_find_ns(&s, "shop")->mode, SEG_MODE_ENFORCE);
+	seg_state_find_ns(&s, "shop")->mode = SEG_MODE_AUDIT;
 	ep.name = strdup("web");
 	ep.ns = strdup("shop");
 	strcpy(ep.ifname, "veth-web");
@@ -122,6 +124,8 @@ Test(state, round_trip_through_the_state_dir)
 					"kubernetes.io/metadata.name"), "shop");
 	cr_assert_eq(seg_state_find_ns(&t, "shop")->stratum, SEG_STRATUM_AUDIT);
 	cr_assert_eq(seg_state_find_ns(&t, "default")->stratum, SEG_STRATUM_DROP);
+	cr_assert_eq(seg_state_find_ns(&t, "shop")->mode, SEG_MODE_AUDIT);
+	cr_assert_eq(seg_state_find_ns(&t, "default")->mode, SEG_MODE_ENFORCE);
 	cr_assert_eq(t.world.n_endpoints, 1);
 	cr_assert_eq(t.world.endpoints[0].n_ips, 2);
 	cr_assert_eq(t.world.endpoints[0].endpoint_id, 1);
