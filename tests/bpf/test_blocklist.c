@@ -308,7 +308,8 @@ Test(blocklist, hits_misses_exceptions_audit_v6_both_directions)
 	the_lists(&l);
 	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
 	cr_expect_eq(dp_cfg_flags(), SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES |
-		     SEGD_CFG_BL_EXCEPT | SEGD_CFG_BL_PFXGATE);
+		     SEGD_CFG_BL_EXCEPT | SEGD_CFG_BL_PFXGATE |
+		     SEGD_CFG_BL_NET24);
 	apply_world();
 	RUN("blocklist", rows);
 	cr_expect_neq(ct_get(A4, L_EX, 40000, 80, TCP, &v), 0, "CT for a drop");
@@ -360,8 +361,9 @@ Test(blocklist, established_flow_cut_after_list_change)
 
 /* ---- the writer --------------------------------------------------------- */
 
-/* the prefix gate: exactly the /16s of c's IPv4 prefixes, and the bit of
- * each IPv6 prefix (the tests use /32 and longer) */
+/* the prefix gate: exactly the /16s of c's IPv4 prefixes longer than /24
+ * (segd_bl_net24 and _net16 answer for the others), and the bit of each
+ * IPv6 prefix (the tests use /32 and longer) */
 static void expect_gate(const struct seg_bl_compiled *c, const char *step)
 {
 	static uint64_t want[SEGD_BL_GATE_WORDS];
@@ -377,6 +379,8 @@ static void expect_gate(const struct seg_bl_compiled *c, const char *step)
 			uint32_t l4 = k->prefixlen - 96;
 			uint32_t n = l4 >= 16 ? 1 : 1u << (16 - l4);
 
+			if (l4 <= 24)
+				continue;
 			for (uint32_t b = a & ~(n - 1); b < (a & ~(n - 1)) + n;
 			     b++)
 				want[b / 64] |= 1ull << (b % 64);
@@ -397,6 +401,99 @@ static void expect_gate(const struct seg_bl_compiled *c, const char *step)
 			bad++;
 	}
 	cr_expect_eq(bad, 0, "[%s] %zu prefix gate words wrong", step, bad);
+}
+
+/* the /24 view of c, worked out the slow way: every /24 of every IPv4
+ * /17../24 prefix, the longest prefix per /24 kept */
+struct n24 { uint32_t key, plen; struct segd_bl_value v; };
+
+static int n24_cmp(const void *a, const void *b)
+{
+	const struct n24 *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->plen > y->plen ? -1 : x->plen < y->plen;
+}
+
+static size_t want_net24(const struct seg_bl_compiled *c, struct n24 **out)
+{
+	struct n24 *v = NULL;
+	size_t n = 0, o = 0;
+
+	for (size_t i = 0; i < c->n_prefixes; i++) {
+		const struct segd_lpm_key *k = &c->prefixes[i].key;
+		uint32_t l4 = k->prefixlen - 96, base;
+
+		if (k->prefixlen < 96 + 17 || k->prefixlen > 96 + 24 ||
+		    k->addr[10] != 0xff || k->addr[11] != 0xff)
+			continue;
+		base = (uint32_t)k->addr[12] << 16 | k->addr[13] << 8 |
+		       k->addr[14];
+		v = realloc(v, (n + (1u << (24 - l4))) * sizeof(*v));
+		cr_assert(v);
+		for (uint32_t j = 0; j < 1u << (24 - l4); j++)
+			v[n++] = (struct n24){ base + j, l4, c->prefixes[i].value };
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), n24_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!o || v[o - 1].key != v[i].key)
+			v[o++] = v[i];
+	*out = v;
+	return o;
+}
+
+/* segd_bl_net16 holds c's IPv4 /0../16 prefixes: for each /16 the
+ * longest one covering it, worked out per slot */
+static size_t expect_net16(const struct seg_bl_compiled *c, const char *step)
+{
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_NET16);
+	size_t bad = 0, used = 0;
+
+	for (uint32_t i = 0; i < SEGD_BL_NET16_SLOTS; i++) {
+		struct segd_bl_value want = { 0 }, got;
+		uint32_t best = 0;
+
+		for (size_t j = 0; j < c->n_prefixes; j++) {
+			const struct segd_lpm_key *k = &c->prefixes[j].key;
+			uint32_t l4 = k->prefixlen - 96;
+			uint32_t a = (uint32_t)k->addr[12] << 8 | k->addr[13];
+
+			if (k->prefixlen < 96 || l4 > 16 || k->addr[10] != 0xff ||
+			    k->addr[11] != 0xff || (l4 && (a ^ i) >> (16 - l4)) ||
+			    (best && l4 <= best - 1))
+				continue;
+			want = c->prefixes[j].value;
+			best = l4 + 1;
+		}
+		cr_assert_eq(bpf_map_lookup_elem(fd, &i, &got), 0);
+		bad += memcmp(&got, &want, sizeof(got)) != 0;
+		used += want.list_id != 0;
+	}
+	cr_expect_eq(bad, 0, "[%s] %zu /16 slots wrong", step, bad);
+	return used;
+}
+
+/* segd_bl_net24 holds exactly the /24 view of c */
+static size_t expect_net24(const struct seg_bl_compiled *c, const char *step)
+{
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_NET24);
+	struct n24 *w = NULL;
+	size_t nw = want_net24(c, &w), n = 0, bad = 0;
+	struct segd_bl_value bv;
+	uint32_t k, nk;
+
+	for (size_t i = 0; i < nw; i++)
+		bad += bpf_map_lookup_elem(fd, &w[i].key, &bv) ||
+		       memcmp(&bv, &w[i].v, sizeof(bv));
+	for (int r = bpf_map_get_next_key(fd, NULL, &k); !r;
+	     r = bpf_map_get_next_key(fd, &k, &nk), k = nk)
+		n++;
+	cr_expect_eq(bad, 0, "[%s] %zu /24 keys missing or wrong", step, bad);
+	cr_expect_eq(n, nw, "[%s] net24 holds %zu, want %zu", step, n, nw);
+	free(w);
+	return nw;
 }
 
 /* the maps hold exactly c */
@@ -445,12 +542,121 @@ static void expect_maps(const struct seg_bl_compiled *c, const char *step)
 	cr_expect_eq(n, c->n_except, "[%s] except holds %zu, want %zu", step,
 		     n, c->n_except);
 	expect_gate(c, step);
+	want |= expect_net24(c, step) ? SEGD_CFG_BL_NET24 : 0;
+	want |= expect_net16(c, step) ? SEGD_CFG_BL_NET24 : 0;
 	want |= SEGD_CFG_BL_PFXGATE;
 	want |= c->n_exact ? SEGD_CFG_BL_EXACT : 0;
 	want |= c->n_prefixes ? SEGD_CFG_BL_PREFIXES : 0;
 	want |= c->n_except ? SEGD_CFG_BL_EXCEPT : 0;
 	cr_expect_eq(dp_cfg_flags(), want, "[%s] flags %#x, want %#x", step,
 		     dp_cfg_flags(), want);
+}
+
+/* IPv4 /16../24 prefixes come from the /24 hash where the gate is closed
+ * and from the trie where a prefix it cannot answer for opens it; both
+ * give the longest listed prefix. Egress from A to the whole world is
+ * allowed here, so "passes" means "not listed". */
+#define N24_EG(d_, v_, r_, l_) { "egress to " d_, FROM, \
+	SYN_TO(A4, d_, 43000, 443), v_, r_, 0, l_ }
+
+static void apply_world_egress_all(void)
+{
+	struct seg_compiled c;
+
+	world(&c);
+	st_rule(&c, ID_A, SEGD_ID_WORLD, EG, SEGD_PROTO_ANY, SEGD_PORT_ANY, 0,
+		ALLOW, 5);
+	dp_apply(&c);
+}
+
+Test(blocklist, net24_longest_prefix)
+{
+	static const struct row rows[] = {
+	N24_EG("198.51.100.8", TC_ACT_SHOT, BLK, 1),      /* /24 */
+	N24_EG("198.51.100.7", TC_ACT_OK, FWD, 0),        /* excepted */
+	N24_EG("198.51.101.8", TC_ACT_OK, FWD, 0),        /* next /24 */
+	N24_EG("198.18.20.1", TC_ACT_SHOT, BLK, 2),       /* /20 */
+	N24_EG("198.18.20.5", TC_ACT_SHOT, BLK, 8),       /* exact in it */
+	N24_EG("198.18.32.1", TC_ACT_OK, FWD, 0),         /* same /16 */
+	N24_EG("45.10.33.1", TC_ACT_SHOT, BLK, 2),        /* /20 in a /16 */
+	N24_EG("45.10.99.1", TC_ACT_OK, FWD, 3),          /* the audit /16 */
+	N24_EG("192.0.2.20", TC_ACT_SHOT, BLK, 4),        /* /28 in a /24 */
+	N24_EG("192.0.2.200", TC_ACT_OK, FWD, 3),         /* the audit /24 */
+	N24_EG("23.20.17.1", TC_ACT_OK, FWD, 7),          /* /20 in a /12 */
+	N24_EG("23.25.0.1", TC_ACT_SHOT, BLK, 6),         /* the /12 */
+	N24_EG("23.32.0.1", TC_ACT_OK, FWD, 0),           /* next to it */
+	{ "v6 prefix, unchanged", FROM, SYN_TO(A6, L_PFX6, 43000, 443),
+	  TC_ACT_SHOT, BLK, 0, 2 },
+	{ "v6 exact, unchanged", FROM, SYN_TO(A6, L_EX6, 43000, 443),
+	  TC_ACT_SHOT, BLK, 0, 1 },
+	{ "v6 unlisted", FROM, SYN_TO(A6, CLEAN6, 43000, 443), TC_ACT_OK,
+	  FWD, 0, 0 },
+	{ "uplink from a /20 (xdp)", XDP, SYN_TO("45.10.33.1", A4, 5557, 22),
+	  XDP_DROP, BLK, 0, 2 },
+	};
+	static const struct row forged[] = {
+	N24_EG("45.10.33.1", TC_ACT_SHOT, BLK, 9),   /* read from the hash */
+	N24_EG("23.25.0.1", TC_ACT_SHOT, BLK, 9),    /* from the /16 array */
+	N24_EG("45.10.34.1", TC_ACT_OK, FWD, 3),     /* hash miss: the /16 */
+	};
+	static const struct row flag_off[] = {
+	N24_EG("45.10.33.1", TC_ACT_SHOT, BLK, 2),   /* the trie again */
+	N24_EG("45.10.99.1", TC_ACT_OK, FWD, 3),
+	N24_EG("192.0.2.20", TC_ACT_SHOT, BLK, 4),
+	N24_EG("198.51.100.7", TC_ACT_OK, FWD, 0),
+	N24_EG("45.10.34.1", TC_ACT_SHOT, BLK, 2),   /* gone from the hash */
+	N24_EG("23.25.0.1", TC_ACT_SHOT, BLK, 6),
+	};
+	const struct segd_bl_value nine = { 9, SEGD_BL_DROP, SEGD_BL_C2 };
+	const uint32_t k33 = 45 << 16 | 10 << 8 | 33, k34 = k33 + 1;
+	const uint32_t s2325 = 23 << 8 | 25;
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_BL_NET24);
+	struct seg_bl_compiled l = { 0 };
+	uint32_t zero = 0;
+	struct segd_config cfg;
+
+	bl_prefix(&l, "198.51.100.0", 24, 1, SEGD_BL_DROP);
+	bl_except(&l, "198.51.100.7", 32);
+	bl_prefix(&l, "198.18.16.0", 20, 2, SEGD_BL_DROP);
+	bl_exact(&l, "198.18.20.5", 8, SEGD_BL_DROP);
+	bl_prefix(&l, "45.10.0.0", 16, 3, SEGD_BL_AUDIT);
+	bl_prefix(&l, "45.10.32.0", 20, 2, SEGD_BL_DROP);
+	bl_prefix(&l, "192.0.2.0", 24, 3, SEGD_BL_AUDIT);
+	bl_prefix(&l, "192.0.2.16", 28, 4, SEGD_BL_DROP);
+	bl_prefix(&l, "23.16.0.0", 12, 6, SEGD_BL_DROP);
+	bl_prefix(&l, "23.20.16.0", 20, 7, SEGD_BL_AUDIT);
+	bl_exact(&l, L_EX6, 1, SEGD_BL_DROP);
+	bl_prefix(&l, "2001:db8:bad::", 48, 2, SEGD_BL_DROP);
+	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
+	apply_world_egress_all();
+	cr_expect(dp_cfg_flags() & SEGD_CFG_BL_NET24);
+	expect_maps(&l, "net24");
+	RUN("net24", rows);
+
+	/* the datapath really reads the hash, then the array, where the gate
+	 * is closed */
+	cr_assert_eq(bpf_map_update_elem(fd, &k33, &nine, BPF_EXIST), 0);
+	cr_assert_eq(bpf_map_update_elem(seg_dp_map_fd(dp, SEGD_MAP_BL_NET16),
+					 &s2325, &nine, BPF_ANY), 0);
+	cr_assert_eq(bpf_map_delete_elem(fd, &k34), 0);
+	RUN("net24/forged values", forged);
+
+	/* without SEGD_CFG_BL_NET24 and a trusted gate (an adopted state of an
+	 * older segd): the trie answers for everything, the views are ignored */
+	cr_assert_eq(bpf_map_lookup_elem(seg_dp_map_fd(dp, SEGD_MAP_CONFIG),
+					 &zero, &cfg), 0);
+	cfg.flags &= ~(SEGD_CFG_BL_NET24 | SEGD_CFG_BL_PFXGATE);
+	cr_assert_eq(bpf_map_update_elem(seg_dp_map_fd(dp, SEGD_MAP_CONFIG),
+					 &zero, &cfg, BPF_ANY), 0);
+	apply_world_egress_all();
+	RUN("net24/flag off", flag_off);
+
+	/* a write after that puts every map right again */
+	cr_assert_eq(seg_dp_blocklists_write(dp, NULL, &l), 0);
+	apply_world_egress_all();
+	expect_maps(&l, "net24 rewritten");
+	RUN("net24/rewritten", rows);
+	bl_free(&l);
 }
 
 static void gen_lists(struct seg_bl_compiled *c, int variant)
@@ -471,7 +677,17 @@ static void gen_lists(struct seg_bl_compiled *c, int variant)
 	for (int i = 0; i < 20; i++) {
 		snprintf(a, sizeof(a), "100.%d.0.0", i + variant * 10);
 		bl_prefix(c, a, 16, 2, SEGD_BL_DROP);
+		/* nested ones: a /20 of another list (its /24s change value
+		 * between variants), and a /26 that opens the gate */
+		snprintf(a, sizeof(a), "100.%d.32.0", i + variant * 5);
+		if (i % 4 == 0)
+			bl_prefix(c, a, 20, (uint16_t)(3 + variant), SEGD_BL_DROP);
+		snprintf(a, sizeof(a), "100.%d.7.64", i + variant * 3);
+		if (i % 9 == 0)
+			bl_prefix(c, a, 26, 4, SEGD_BL_DROP);
 	}
+	if (variant == 2)
+		bl_prefix(c, "45.0.0.0", 12, 5, SEGD_BL_DROP);
 	if (variant != 1)
 		bl_except(c, "192.0.2.77", 32);
 }
@@ -495,10 +711,16 @@ Test(blocklist, write_sequence_reads_back)
 	cr_assert_eq(seg_dp_blocklists_write(dp, &v2, &v1), 0);
 	expect_maps(&v1, "v2 -> v1 by merge");
 	n = seg_dp_map_usage(dp, u, 16);
-	cr_assert_eq(n, 8);
-	for (int i = 0; i < n; i++)
+	cr_assert_eq(n, 9);
+	for (int i = 0; i < n; i++) {
+		struct n24 *w = NULL;
+
 		if (!strcmp(u[i].name, SEGD_MAP_BL_EXACT))
 			cr_expect_eq(u[i].entries, v1.n_exact);
+		if (!strcmp(u[i].name, SEGD_MAP_BL_NET24))
+			cr_expect_eq(u[i].entries, want_net24(&v1, &w));
+		free(w);
+	}
 
 	/* flags survive seg_dp_apply; the generation moves */
 	gen = seg_dp_generation(dp);
