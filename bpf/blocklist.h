@@ -4,10 +4,13 @@
  * Asked on every flow DECISION only (conntrack miss, re-validation after a
  * generation change), never on an established packet, at every hook,
  * before policy. Single addresses (nearly all of a feed) are in a hash, so
- * a million of them cost what ten do; prefixes are in an LPM trie that is
- * only asked when the hash misses and the prefix gate (a /16 bitmap) says
- * a prefix may cover the address; the exception trie only when something
- * matched. segd_config.flags says which maps hold anything: an empty map
+ * a million of them cost what ten do. Prefixes are in an LPM trie, asked
+ * only when the hash misses and the prefix gate (a /16 bitmap) says a
+ * prefix the IPv4 views cannot answer for may cover the address; otherwise
+ * IPv4 prefixes up to /24 come from a hash keyed by /24 (segd_bl_net24,
+ * /17../24) and an array by /16 (segd_bl_net16, /0../16), so feed
+ * prefixes cost a hash probe, not a trie walk. The exception trie only
+ * when something matched. segd_config.flags says which maps hold anything: an empty map
  * costs nothing, not even a lookup.
  */
 #ifndef SEGD_BPF_BLOCKLIST_H
@@ -55,11 +58,22 @@ static __always_inline int bl_check(const struct segd_view *v,
 		return 0;
 	if (v->cfg_flags & SEGD_CFG_BL_EXACT)
 		bv = bpf_map_lookup_elem(&segd_bl_exact, raddr);
-	if (!bv && (v->cfg_flags & SEGD_CFG_BL_PREFIXES) &&
-	    bl_gate_open(v, raddr)) {
-		k.prefixlen = 128;
-		__builtin_memcpy(k.addr, raddr->b, 16);
-		bv = bpf_map_lookup_elem(&segd_bl_lpm, &k);
+	if (!bv && (v->cfg_flags & SEGD_CFG_BL_PREFIXES)) {
+		if (bl_gate_open(v, raddr)) {       /* the exact answer */
+			k.prefixlen = 128;
+			__builtin_memcpy(k.addr, raddr->b, 16);
+			bv = bpf_map_lookup_elem(&segd_bl_lpm, &k);
+		} else if ((v->cfg_flags & SEGD_CFG_BL_NET24) &&
+			   addr_is_v4(raddr)) {
+			__u32 n24 = segd_bl_net24_key(raddr->b + 12);
+			__u32 n16 = n24 >> 8;
+
+			bv = bpf_map_lookup_elem(&segd_bl_net24, &n24);
+			if (!bv)
+				bv = bpf_map_lookup_elem(&segd_bl_net16, &n16);
+			if (bv && !bv->list_id)     /* an empty /16 slot */
+				bv = NULL;
+		}
 	}
 	if (!bv)
 		return 0;

@@ -166,6 +166,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_bl_pfx16 SEC(".maps");
 
+/* IPv4 /17../24 prefixes by /24 (segd_abi.h), with SEGD_CFG_BL_NET24 */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SEGD_MAX_BL_NET24);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct segd_bl_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_net24 SEC(".maps");
+
+/* IPv4 /0../16 prefixes by /16 (segd_abi.h), with SEGD_CFG_BL_NET24 */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SEGD_BL_NET16_SLOTS);
+	__type(key, __u32);
+	__type(value, struct segd_bl_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_bl_net16 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SEGD_MAX_BLOCKLISTS);

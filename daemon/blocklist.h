@@ -152,6 +152,55 @@ int seg_blocklists_compile(const struct seg_blocklist *lists, size_t n_lists,
 			   struct seg_bl_compiled *out, struct seg_error *err);
 void seg_bl_compiled_free(struct seg_bl_compiled *c);
 
+/* The IPv4 views of a compiled prefix array (segd_abi.h). The /16 view
+ * (segd_bl_net16): out[a << 8 | b] = the value of the longest IPv4 prefix
+ * of length /0../16 covering a.b.0.0/16, zero for none. The /24 view
+ * (segd_bl_net24): every /24 that an IPv4 prefix of length /17../24
+ * covers, with the value of the longest such prefix covering it, in
+ * ascending key order (segd_bl_net24_key). Init copies those prefixes (12
+ * bytes each), next produces one /24 per call. */
+bool seg_bl_net16_prefix(const struct segd_lpm_key *k);
+bool seg_bl_net24_prefix(const struct segd_lpm_key *k);
+int seg_bl_net16_fill(const struct seg_bl_prefix_entry *p, size_t n,
+		      struct segd_bl_value *out);  /* SEGD_BL_NET16_SLOTS */
+
+/* Which /16s the /24 view covers when it must fit in `budget` keys: all
+ * that hold /17../24 prefixes when they fit, else the cheapest /16s first
+ * (the most of them kept off the trie), ties by address. The /17../24
+ * prefixes of the other /16s (n_left) stay with the trie alone, behind
+ * an open prefix gate. Deterministic: the same prefixes give the same
+ * plan, so a writer can work out what it wrote before. */
+struct seg_bl_net24_plan {
+	uint64_t in_view[SEGD_BL_NET16_SLOTS / 64];
+	size_t n_keys;          /* /24 keys of the planned view */
+	size_t n_left;          /* /16s left to the trie */
+};
+int seg_bl_net24_plan(const struct seg_bl_prefix_entry *p, size_t n,
+		      size_t budget, struct seg_bl_net24_plan *plan);
+/* k is a /17../24 prefix of a /16 in the view (plan NULL: of any /16) */
+bool seg_bl_net24_planned(const struct seg_bl_net24_plan *plan,
+			  const struct segd_lpm_key *k);
+
+#define SEG_BL_NET24_DEPTH 8      /* nesting of /17../24: one per length */
+struct seg_bl_n24_pfx {
+	uint32_t first, end;      /* its /24 keys: [first, end) */
+	struct segd_bl_value value;
+};
+struct seg_bl_net24_iter {
+	struct seg_bl_n24_pfx *v;
+	size_t n, i;
+	uint32_t cur;
+	int sp;
+	struct seg_bl_n24_pfx stack[SEG_BL_NET24_DEPTH];
+};
+/* the view of the planned /16s (plan NULL: all of them) */
+int seg_bl_net24_init(struct seg_bl_net24_iter *it,
+		      const struct seg_bl_prefix_entry *p, size_t n,
+		      const struct seg_bl_net24_plan *plan);
+bool seg_bl_net24_next(struct seg_bl_net24_iter *it, uint32_t *key,
+		       struct segd_bl_value *value);
+void seg_bl_net24_free(struct seg_bl_net24_iter *it);
+
 /* Which lists hold addr, and by which entry: calls fn once per list that
  * holds it, in list order, with that list's longest matching entry.
  * excepted is true when an exception covers addr (the datapath would let

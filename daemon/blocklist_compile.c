@@ -1,6 +1,7 @@
 /* blocklist_compile.c - all lists and the exceptions merged into the
  * content of the datapath's blocklist maps, and `blocklist test IP`. */
 #include "blocklist_int.h"
+#include "sort.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,14 +24,6 @@ static int rank_cmp(const struct segd_bl_value *x, const struct segd_bl_value *y
 	if (x->action != y->action)
 		return x->action < y->action ? -1 : 1;
 	return x->list_id < y->list_id ? -1 : x->list_id > y->list_id;
-}
-
-static int exact_cmp(const void *a, const void *b)
-{
-	const struct seg_bl_exact_entry *x = a, *y = b;
-	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
-
-	return c ? c : rank_cmp(&x->value, &y->value);
 }
 
 static int prefix_cmp(const void *a, const void *b)
@@ -123,6 +116,102 @@ static int drop_prefixes(const struct seg_blocklist *lists, size_t n_lists,
 	return 0;
 }
 
+/* the entry can never decide: wholly excepted, or an audit entry inside a
+ * drop prefix (which wins anyway) */
+static bool never_decides(const struct seg_cidr *c, uint8_t action,
+			  const struct seg_bl_rangeset *exc,
+			  const struct seg_bl_rangeset *drops)
+{
+	seg_u128 lo, hi;
+
+	if (!exc->n && !(drops->n && action == SEGD_BL_AUDIT))
+		return false;
+	seg_bl_cidr_range(c, &lo, &hi);
+	return seg_bl_rangeset_covers(exc, lo, hi) ||
+	       (action == SEGD_BL_AUDIT && seg_bl_rangeset_covers(drops, lo, hi));
+}
+
+/* One list's single addresses, in address order (a list is sorted by
+ * address): the exact array is a k-way merge of these runs, so it comes out
+ * sorted without a sort (and without qsort's scratch copy of it). */
+struct run {
+	const struct seg_bl_entry *e, *end;
+	struct segd_bl_value v;
+};
+
+static void run_settle(struct run *r, const struct seg_bl_rangeset *exc,
+		       const struct seg_bl_rangeset *drops)
+{
+	while (r->e < r->end && (r->e->cidr.plen < 128 ||
+				 never_decides(&r->e->cidr, r->v.action, exc, drops)))
+		r->e++;
+}
+
+/* address, then rank: the first of equal addresses is the one that wins */
+static bool run_before(const struct run *x, const struct run *y)
+{
+	int c = memcmp(&x->e->cidr.addr, &y->e->cidr.addr, 16);
+
+	return c ? c < 0 : rank_cmp(&x->v, &y->v) < 0;
+}
+
+static void heap_down(struct run *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		struct run t;
+
+		if (l < n && run_before(&h[l], &h[m]))
+			m = l;
+		if (r < n && run_before(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i], h[i] = h[m], h[m] = t;
+		i = m;
+	}
+}
+
+static int merge_exact(const struct seg_blocklist *lists, size_t n_lists,
+		       const struct seg_bl_rangeset *exc,
+		       const struct seg_bl_rangeset *drops,
+		       struct seg_bl_compiled *out)
+{
+	struct run *h = malloc((n_lists + 1) * sizeof(*h));
+	size_t k = 0;
+
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_lists; i++) {
+		if (!lists[i].n_entries)
+			continue;
+		h[k] = (struct run){
+			.e = lists[i].entries,
+			.end = lists[i].entries + lists[i].n_entries,
+			.v = { .list_id = (uint16_t)(i + 1),
+			       .action = (uint8_t)lists[i].action,
+			       .category = (uint8_t)lists[i].category },
+		};
+		run_settle(&h[k], exc, drops);
+		k += h[k].e < h[k].end;
+	}
+	for (size_t i = k / 2; i-- > 0;)
+		heap_down(h, k, i);
+	while (k) {
+		struct seg_bl_exact_entry *e = &out->exact[out->n_exact++];
+
+		memcpy(e->addr.b, h[0].e->cidr.addr.s6_addr, 16);
+		e->value = h[0].v;
+		h[0].e++;
+		run_settle(&h[0], exc, drops);
+		if (h[0].e == h[0].end)
+			h[0] = h[--k];
+		heap_down(h, k, 0);
+	}
+	free(h);
+	return 0;
+}
+
 int seg_blocklists_compile(const struct seg_blocklist *lists, size_t n_lists,
 			   const struct seg_cidr *exceptions, size_t n_exceptions,
 			   struct seg_bl_compiled *out, struct seg_error *err)
@@ -175,38 +264,24 @@ int seg_blocklists_compile(const struct seg_blocklist *lists, size_t n_lists,
 
 		for (size_t j = 0; j < l->n_entries; j++) {
 			const struct seg_cidr *c = &l->entries[j].cidr;
-			seg_u128 lo, hi;
+			struct seg_bl_prefix_entry *e;
 
-			if (exc.n || (drops.n && l->action == SEGD_BL_AUDIT)) {
-				seg_bl_cidr_range(c, &lo, &hi);
-				/* never decides: wholly excepted, or a drop
-				 * prefix around an audit entry wins anyway */
-				if (seg_bl_rangeset_covers(&exc, lo, hi) ||
-				    (l->action == SEGD_BL_AUDIT &&
-				     seg_bl_rangeset_covers(&drops, lo, hi)))
-					continue;
-			}
-			if (c->plen >= 128) {
-				struct seg_bl_exact_entry *e = &out->exact[out->n_exact++];
-
-				memcpy(e->addr.b, c->addr.s6_addr, 16);
-				e->value = v;
-			} else {
-				struct seg_bl_prefix_entry *e =
-					&out->prefixes[out->n_prefixes++];
-
-				e->key = lpm_key(c);
-				e->value = v;
-			}
+			if (c->plen >= 128 || never_decides(c, v.action, &exc, &drops))
+				continue;
+			e = &out->prefixes[out->n_prefixes++];
+			e->key = lpm_key(c);
+			e->value = v;
 		}
 	}
-	/* one list's entries are sorted and unique already: exact ones are
-	 * in key order; prefixes (key = prefixlen first) need the sort */
-	if (n_lists > 1 && out->n_exact > 1)
-		qsort(out->exact, out->n_exact, sizeof(*out->exact), exact_cmp);
+	if (merge_exact(lists, n_lists, &exc, &drops, out)) {
+		rc = seg_errorf(err, NULL, 0, 0, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* prefixes (key = prefixlen first) need the sort; in place, as the
+	 * arrays of a big feed are megabytes */
 	if (out->n_prefixes > 1)
-		qsort(out->prefixes, out->n_prefixes, sizeof(*out->prefixes),
-		      prefix_cmp);
+		seg_sort_inplace(out->prefixes, out->n_prefixes,
+				 sizeof(*out->prefixes), prefix_cmp);
 	for (size_t i = o = 0; i < out->n_exact; i++)
 		if (!o || memcmp(&out->exact[o - 1].addr, &out->exact[i].addr,
 				 sizeof(struct segd_addr)))

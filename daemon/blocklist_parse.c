@@ -3,6 +3,7 @@
  * problem list, sorting and de-duplication. Line formats: blocklist_formats.c.
  */
 #include "blocklist_int.h"
+#include "sort.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -161,9 +162,9 @@ static void entries_finish(struct seg_blocklist *bl, bool sorted)
 {
 	size_t o = 0;
 
-	if (!sorted && bl->n_entries > 1)
-		qsort(bl->entries, bl->n_entries, sizeof(*bl->entries),
-		      seg_bl_entry_cmp);
+	if (!sorted && bl->n_entries > 1)   /* no scratch copy of the list */
+		seg_sort_inplace(bl->entries, bl->n_entries, sizeof(*bl->entries),
+				 seg_bl_entry_cmp);
 	for (size_t i = 0; i < bl->n_entries; i++) {
 		if (o && bl->entries[o - 1].cidr.plen == bl->entries[i].cidr.plen &&
 		    !memcmp(&bl->entries[o - 1].cidr.addr, &bl->entries[i].cidr.addr,

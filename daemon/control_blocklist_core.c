@@ -426,29 +426,31 @@ int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, 
 		return seg_errorf(err, NULL, 0, 0, -ENOSPC, "at most %d lists; delete one "
 				  "first", SEGD_MAX_BLOCKLISTS - 1);
 	cand->loaded_at = (int64_t)time(NULL);
-	ret = segd_list_build(d, cand, feed, len, cand->file, fmt, cat, act, expires, err);
-	if (ret)
-		return ret;
-	/* a reloaded domain list keeps what its names resolved to, so the
-	 * reload opens no gap while they are asked again */
-	if (old && (ret = segd_list_carry_resolved(old, cand)))
-		return ret;
-	/* candidate set: the current lists with this one put in */
-	n = d->n_lists;
-	arr = calloc(n + 1, sizeof(*arr));
-	if (!arr)
-		return -ENOMEM;
-	memcpy(arr, d->lists, n * sizeof(*arr));
-	arr[old ? (size_t)(old - d->lists) : n++] = *cand;
 	/* a big reload would hold the old and the new entries at once; the
-	 * old ones only serve a rollback, and the saved feed gives them back */
+	 * old ones only serve a rollback (the kernel enforces them until the
+	 * write), and the saved feed gives them back. Dropped before parsing,
+	 * where the new list is biggest. */
 	if (old && d->cfg.state_dir && old->bl.n_entries >= BIG_LIST) {
 		free(old->bl.entries);
 		old->bl.entries = NULL;
 		old->bl.n_entries = 0;
 		dropped_old = true;
+		malloc_trim(0);
 	}
-	ret = segd_lists_enforce(d, arr, n, err);
+	ret = segd_list_build(d, cand, feed, len, cand->file, fmt, cat, act, expires, err);
+	/* a reloaded domain list keeps what its names resolved to, so the
+	 * reload opens no gap while they are asked again */
+	if (!ret && old)
+		ret = segd_list_carry_resolved(old, cand);
+	/* candidate set: the current lists with this one put in */
+	n = d->n_lists;
+	if (!ret && !(arr = calloc(n + 1, sizeof(*arr))))
+		ret = -ENOMEM;
+	if (!ret) {
+		memcpy(arr, d->lists, n * sizeof(*arr));
+		arr[old ? (size_t)(old - d->lists) : n++] = *cand;
+		ret = segd_lists_enforce(d, arr, n, err);
+	}
 	if (ret) {
 		if (dropped_old)
 			segd_list_reread_saved(d, old);

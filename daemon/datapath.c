@@ -381,9 +381,10 @@ int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 		}
 		n++;
 	}
-	for (int i = 0; i < 3 && n < max; i++) {
+	for (int i = 0; i < 4 && n < max; i++) {
 		static const char *const bl[] = {
 			SEGD_MAP_BL_EXACT, SEGD_MAP_BL_LPM, SEGD_MAP_BL_EXCEPT,
+			SEGD_MAP_BL_NET24,
 		};
 		int fd = seg_dp_map_fd(dp, bl[i]);
 		struct bpf_map_info info = { 0 };

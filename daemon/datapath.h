@@ -63,7 +63,8 @@ int seg_dp_event_counters(struct seg_datapath *dp, uint64_t out[SEGD_EVS_MAX]);
 int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 			struct segd_rule_counter *out);
 
-/* Blocklist maps (segd_bl_exact, segd_bl_lpm, segd_bl_except): make them
+/* Blocklist maps (segd_bl_exact, segd_bl_lpm, segd_bl_except and the /24
+ * view of the prefixes, segd_bl_net24): make them
  * hold `next`. Keys new or changed are written before stale keys are
  * deleted, so a reloaded list is never missing an old entry in between.
  * `prev` is what was written last (NULL when unknown, e.g. after a restart:

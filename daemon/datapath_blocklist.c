@@ -1,6 +1,6 @@
 /* datapath_blocklist.c - the blocklist maps (segd_bl_exact, segd_bl_lpm,
- * segd_bl_except) written in place, the SEGD_CFG_BL_* flags, per-list
- * counters. The reader side is bpf/blocklist.h.
+ * segd_bl_except, segd_bl_net24) written in place, the SEGD_CFG_BL_* flags,
+ * per-list counters. The reader side is bpf/blocklist.h.
  *
  * A write never leaves a window in which an entry that both the old and the
  * new content hold is missing, and an entry only the old content holds
@@ -16,7 +16,12 @@
  *      `next` fills, plus SEGD_CFG_BL_PFXGATE
  *
  * The prefix gate (segd_bl_pfx16, segd_abi.h) lets the datapath skip the
- * LPM trie for an address no prefix can cover. It only ever narrows after
+ * LPM trie for an address no prefix can cover, or whose covering prefixes
+ * are all IPv4 ones up to /24: those are also written to the IPv4 views,
+ * segd_bl_net24 (/17../24 by /24) and segd_bl_net16 (/0../16 by /16)
+ * (SEGD_CFG_BL_NET24, set in step 1 and kept until the gate leaves them
+ * out in step 4; a /16 slot is filled in step 2 and emptied in step 3 like
+ * a hash key). It only ever narrows after
  * the prefixes that needed its bits are gone; a word is written whole
  * (bytes are old or new, and new is a superset of old in step 1 and of
  * what the trie holds in step 4). Its content is only trusted while this
@@ -26,8 +31,10 @@
  *
  * What is stale comes from one merge pass over the sorted arrays of `prev`
  * and `next` (struct seg_bl_compiled: sorted by the memcmp order of the map
- * key, unique); without `prev` (after a restart) the map's keys are read
- * back and looked up in `next` by binary search. The caller bumps the
+ * key, unique), and for segd_bl_net24 over their /24 views, produced in key
+ * order and never stored (blocklist_net24.c); without `prev` (after a
+ * restart) the map's keys are read back and looked up in `next` by binary
+ * search (the /24 hash: read back, sorted and merged). The caller bumps the
  * generation afterwards (seg_dp_apply) so established flows re-check.
  */
 #include <errno.h>
@@ -42,19 +49,22 @@
 #include "blocklist.h"
 #include "datapath_int.h"
 
-/* records per batch syscall: bounds the staging buffers (~1.3 MB) */
+/* records per batch syscall: bounds the staging buffers (<= 1.5 MB a map) */
 #define SEG_BL_CHUNK 65536
 
-enum { BL_EXACT, BL_LPM, BL_EXCEPT, BL_COUNT };
+/* BL_COUNT maps come from compiled arrays; the IPv4 views after them */
+enum { BL_EXACT, BL_LPM, BL_EXCEPT, BL_COUNT, BL_NET24 = BL_COUNT, BL_NET16,
+       BL_MAPS };
 
-static const char *const bl_map_names[BL_COUNT] = {
+static const char *const bl_map_names[BL_MAPS] = {
 	SEGD_MAP_BL_EXACT, SEGD_MAP_BL_LPM, SEGD_MAP_BL_EXCEPT,
+	SEGD_MAP_BL_NET24, SEGD_MAP_BL_NET16,
 };
 static const uint32_t bl_cfg_bits[BL_COUNT] = {
 	SEGD_CFG_BL_EXACT, SEGD_CFG_BL_PREFIXES, SEGD_CFG_BL_EXCEPT,
 };
 #define SEGD_CFG_BL_ALL (SEGD_CFG_BL_EXACT | SEGD_CFG_BL_PREFIXES | \
-			 SEGD_CFG_BL_EXCEPT)
+			 SEGD_CFG_BL_EXCEPT | SEGD_CFG_BL_NET24)
 
 /* one compiled array seen as records: key at 0, value at voff (an except
  * record has no value: the map value is the constant 1) */
@@ -231,6 +241,146 @@ static int upserts_scan(struct bl_stage *s, int which, const struct bl_view *n)
 	return err ? err : stage_flush(s);
 }
 
+/* ---- the /24 hash ------------------------------------------------------- */
+
+/* what segd_bl_net24 held before: prev's /24 view, or (prev unknown) the
+ * map's keys read back and sorted, values unknown */
+struct n24_old {
+	bool known;
+	struct seg_bl_net24_iter it;
+	uint32_t *keys;
+	size_t n, i;
+};
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int n24_read_keys(int fd, struct n24_old *o)
+{
+	uint32_t k, nk, *cur = NULL;
+	size_t cap = 0;
+
+	while (!bpf_map_get_next_key(fd, cur, &nk)) {
+		if (o->n == cap) {
+			uint32_t *g = realloc(o->keys, (cap = cap * 2 + 4096) *
+					      sizeof(*g));
+
+			if (!g)
+				return -ENOMEM;
+			o->keys = g;
+		}
+		o->keys[o->n++] = k = nk;
+		cur = &k;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	qsort(o->keys, o->n, sizeof(*o->keys), u32_cmp);
+	return 0;
+}
+
+static bool n24_old_next(struct n24_old *o, uint32_t *k, struct segd_bl_value *v)
+{
+	if (o->known)
+		return seg_bl_net24_next(&o->it, k, v);
+	if (o->i == o->n)
+		return false;
+	*k = o->keys[o->i++];
+	return true;
+}
+
+/* upserts of segd_bl_net24 by merging the old content with next's view
+ * (as planned); a key whose old value is unknown is written again */
+static int upserts_net24(struct bl_stage *s, const struct seg_bl_compiled *prev,
+			 const struct seg_bl_compiled *next,
+			 const struct seg_bl_net24_plan *plan)
+{
+	struct n24_old o = { .known = prev != NULL };
+	struct seg_bl_net24_plan *old_plan = NULL;
+	struct seg_bl_net24_iter n;
+	struct segd_bl_value ov = { 0 }, nv;
+	uint32_t ok = 0, nk = 0;
+	bool ho, hn;
+	int err = seg_bl_net24_init(&n, next->prefixes, next->n_prefixes, plan);
+
+	/* what prev's write put there: its view as it was planned then */
+	if (!err && prev) {
+		old_plan = malloc(sizeof(*old_plan));
+		err = old_plan ? seg_bl_net24_plan(prev->prefixes, prev->n_prefixes,
+						   SEGD_MAX_BL_NET24, old_plan) :
+				 -ENOMEM;
+	}
+	if (!err)
+		err = prev ? seg_bl_net24_init(&o.it, prev->prefixes,
+					       prev->n_prefixes, old_plan) :
+			     n24_read_keys(s->fd, &o);
+	ho = !err && n24_old_next(&o, &ok, &ov);
+	hn = !err && seg_bl_net24_next(&n, &nk, &nv);
+	while (!err && (ho || hn)) {
+		if (ho && (!hn || ok < nk)) {           /* only old: stale */
+			err = stage_del(s, &ok);
+			ho = n24_old_next(&o, &ok, &ov);
+		} else if (!ho || nk < ok) {            /* only next: new */
+			err = stage_up(s, &nk, &nv);
+			hn = seg_bl_net24_next(&n, &nk, &nv);
+		} else {                                /* both */
+			if (!o.known || memcmp(&ov, &nv, sizeof(nv)))
+				err = stage_up(s, &nk, &nv);
+			ho = n24_old_next(&o, &ok, &ov);
+			hn = seg_bl_net24_next(&n, &nk, &nv);
+		}
+	}
+	if (!err)
+		err = stage_flush(s);
+	seg_bl_net24_free(&n);
+	seg_bl_net24_free(&o.it);
+	free(o.keys);
+	free(old_plan);
+	return err;
+}
+
+/* ---- the /16 array --------------------------------------------------------- */
+
+/* what segd_bl_net16 holds now (read back: 256 KB, one batch) */
+static int n16_read(int fd, struct segd_bl_value *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t *keys = malloc(SEGD_BL_NET16_SLOTS * sizeof(*keys));
+	uint32_t count = SEGD_BL_NET16_SLOTS, batch;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(fd, NULL, &batch, keys, out, &count, &bo) ||
+	    count != SEGD_BL_NET16_SLOTS) {
+		for (uint32_t i = 0; i < SEGD_BL_NET16_SLOTS && !err; i++)
+			if (bpf_map_lookup_elem(fd, &i, &out[i]))
+				err = -errno;
+	} else {        /* arrays come back in index order; be sure */
+		for (uint32_t i = 0; i < count && !err; i++)
+			err = keys[i] == i ? 0 : -EIO;
+	}
+	free(keys);
+	return err;
+}
+
+/* the slots of want that are filled (fill) or emptied (!fill) and differ
+ * from have */
+static int n16_write(struct bl_stage *s, const struct segd_bl_value *have,
+		     const struct segd_bl_value *want, bool fill)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < SEGD_BL_NET16_SLOTS && !err; i++)
+		if (!!want[i].list_id == fill &&
+		    memcmp(&have[i], &want[i], sizeof(want[i])))
+			err = stage_up(s, &i, &want[i]);
+	return err ? err : stage_flush(s);
+}
+
 /* ---- the prefix gate ---------------------------------------------------- */
 
 static void gate_set(uint64_t *g, uint32_t bit)
@@ -301,11 +451,15 @@ static void gate_add(uint64_t *g, const struct segd_lpm_key *k)
 	}
 }
 
-static void gate_of(const struct bl_view *p, uint64_t *g)
+/* the gate of the prefixes the IPv4 views do not answer for */
+static void gate_of(const struct bl_view *p, const struct seg_bl_net24_plan *plan,
+		    uint64_t *g)
 {
 	memset(g, 0, SEGD_BL_GATE_WORDS * sizeof(*g));
 	for (size_t i = 0; i < p->n; i++)
-		gate_add(g, bl_key(p, i));
+		if (!seg_bl_net24_planned(plan, bl_key(p, i)) &&
+		    !seg_bl_net16_prefix(bl_key(p, i)))
+			gate_add(g, bl_key(p, i));
 }
 
 /* the kernel's gate becomes want: the words that differ from dp->gate
@@ -357,15 +511,34 @@ static int set_bl_flags(struct seg_datapath *dp, uint32_t set, uint32_t clear)
 	return dp_config_write(dp, &cfg);
 }
 
+/* the staging buffers of map i for at most n upserts */
+static int stage_open(struct seg_datapath *dp, struct bl_stage *s, int i,
+		      size_t ks, size_t vs, size_t n)
+{
+	size_t cap = n < SEG_BL_CHUNK ? n + 1 : SEG_BL_CHUNK;
+
+	s->fd = seg_dp_map_fd(dp, bl_map_names[i]);
+	s->ks = ks;
+	s->vs = vs;
+	if (s->fd < 0)
+		return s->fd;
+	s->up_k = malloc(cap * ks);
+	s->up_v = malloc(cap * vs);
+	return s->up_k && s->up_v ? 0 : -ENOMEM;
+}
+
 int seg_dp_blocklists_write(struct seg_datapath *dp,
 			    const struct seg_bl_compiled *prev,
 			    const struct seg_bl_compiled *next)
 {
 	struct bl_view o[BL_COUNT], n[BL_COUNT];
-	struct bl_stage st[BL_COUNT] = { 0 };
+	struct bl_stage st[BL_MAPS] = { 0 };
+	struct segd_bl_value *n16_have = NULL, *n16_want = NULL;
+	struct seg_bl_net24_plan *plan = NULL;
 	uint32_t want = 0;
 	bool use_prev = prev != NULL, gate_ok;
-	uint64_t *ng;
+	size_t n_net24 = 0;
+	uint64_t *ng = NULL;
 	int err = 0;
 
 	if (!dp || !next)
@@ -387,9 +560,23 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 		return -E2BIG;
 
 	ng = malloc(sizeof(dp->gate));
-	if (!ng)
-		return -ENOMEM;
-	gate_of(&n[BL_LPM], ng);
+	plan = malloc(sizeof(*plan));
+	n16_have = malloc(SEGD_BL_NET16_SLOTS * sizeof(*n16_have));
+	n16_want = malloc(SEGD_BL_NET16_SLOTS * sizeof(*n16_want));
+	if (!ng || !plan || !n16_have || !n16_want ||
+	    seg_bl_net16_fill(next->prefixes, next->n_prefixes, n16_want) ||
+	    seg_bl_net24_plan(next->prefixes, next->n_prefixes,
+			      SEGD_MAX_BL_NET24, plan)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	n_net24 = plan->n_keys;
+	if (n_net24)
+		want |= SEGD_CFG_BL_NET24;
+	for (size_t i = 0; i < SEGD_BL_NET16_SLOTS; i++)
+		if (n16_want[i].list_id)
+			want |= SEGD_CFG_BL_NET24;
+	gate_of(&n[BL_LPM], plan, ng);
 	dp->bl_known = false;
 	gate_ok = dp->gate_known && (cfg_flags(dp) & SEGD_CFG_BL_PFXGATE);
 	if (!gate_ok)   /* nothing to keep: filled whole after the deletes */
@@ -405,26 +592,35 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 		err = err ? err : gate_write(dp, u, true);
 		free(u);
 	}
-	for (int i = 0; i < BL_COUNT && !err; i++) {
-		st[i].fd = seg_dp_map_fd(dp, bl_map_names[i]);
-		st[i].ks = n[i].ks;
-		st[i].vs = n[i].vs;
-		st[i].up_k = malloc(SEG_BL_CHUNK * st[i].ks);
-		st[i].up_v = malloc(SEG_BL_CHUNK * st[i].vs);
-		if (st[i].fd < 0)
-			err = st[i].fd;
-		else if (!st[i].up_k || !st[i].up_v)
-			err = -ENOMEM;
-		else if (use_prev)
-			err = upserts_merge(&st[i], i, &o[i], &n[i]);
-		else
-			err = upserts_scan(&st[i], i, &n[i]);
+	for (int i = 0; i < BL_MAPS && !err; i++) {
+		size_t up = i == BL_NET24 ? n_net24 : i == BL_NET16 ?
+			    SEGD_BL_NET16_SLOTS : n[i].n;
+
+		err = i < BL_COUNT ? stage_open(dp, &st[i], i, n[i].ks, n[i].vs, up) :
+				     stage_open(dp, &st[i], i, sizeof(uint32_t),
+						sizeof(struct segd_bl_value), up);
+		if (!err && i == BL_NET16)
+			err = n16_read(st[i].fd, n16_have);
+		if (!err && i == BL_NET16)
+			err = n16_write(&st[i], n16_have, n16_want, true);
+		else if (!err && i == BL_NET24)
+			err = upserts_net24(&st[i], use_prev ? prev : NULL, next,
+					    plan);
+		else if (!err)
+			err = use_prev ? upserts_merge(&st[i], i, &o[i], &n[i]) :
+					 upserts_scan(&st[i], i, &n[i]);
 		if (err)
 			fprintf(stderr, "segd: write %s: %s\n", bl_map_names[i],
 				strerror(-err));
+		if (i == BL_NET16)
+			continue;       /* its buffers empty slots in step 3 */
+		free(st[i].up_k);
+		free(st[i].up_v);
+		st[i].up_k = st[i].up_v = NULL;
 	}
-	for (int i = 0; i < BL_COUNT && !err; i++) {
-		err = bl_delete_n(&st[i]);
+	for (int i = 0; i < BL_MAPS && !err; i++) {
+		err = i == BL_NET16 ? n16_write(&st[i], n16_have, n16_want, false) :
+				      bl_delete_n(&st[i]);
 		if (err)
 			fprintf(stderr, "segd: prune %s: %s\n", bl_map_names[i],
 				strerror(-err));
@@ -441,13 +637,18 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 		dp->bl_n[BL_EXACT] = (uint32_t)next->n_exact;
 		dp->bl_n[BL_LPM] = (uint32_t)next->n_prefixes;
 		dp->bl_n[BL_EXCEPT] = (uint32_t)next->n_except;
+		dp->bl_n[BL_NET24] = (uint32_t)n_net24;
 		dp->bl_known = true;
 	}
-	for (int i = 0; i < BL_COUNT; i++) {
+out:
+	for (int i = 0; i < BL_MAPS; i++) {
 		free(st[i].up_k);
 		free(st[i].up_v);
 		free(st[i].del);
 	}
+	free(n16_have);
+	free(n16_want);
+	free(plan);
 	free(ng);
 	return err;
 }

@@ -71,10 +71,10 @@ struct seg_datapath {
 	pthread_t gp_tid;
 	pthread_mutex_t gp_mu;
 	pthread_cond_t gp_cv;
-	/* entries in segd_bl_exact / _lpm / _except after our last write;
+	/* entries in segd_bl_exact / _lpm / _except / _net24 after our last write;
 	 * bl_known is false until then (map usage counts the keys) */
 	bool bl_known;
-	uint32_t bl_n[3];
+	uint32_t bl_n[4];  /* exact, lpm, except, net24 */
 	/* the prefix gate (segd_bl_pfx16) as last written; valid while
 	 * SEGD_CFG_BL_PFXGATE is set by this process */
 	bool gate_known;

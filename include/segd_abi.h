@@ -394,11 +394,16 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
 #define SEGD_MAP_BL_LPM      "segd_bl_lpm"    /* lpm: segd_lpm_key -> segd_bl_value */
 #define SEGD_MAP_BL_EXCEPT   "segd_bl_except" /* lpm: segd_lpm_key -> __u32 (1) */
 #define SEGD_MAP_BL_STATS    "segd_bl_stats"  /* percpu_array[SEGD_MAX_BLOCKLISTS] */
+#define SEGD_MAP_BL_NET24    "segd_bl_net24"  /* hash: __u32 /24 -> segd_bl_value */
+#define SEGD_MAP_BL_NET16    "segd_bl_net16"  /* array[65536]: /16 -> segd_bl_value */
 
 #define SEGD_MAX_BLOCKLISTS   256      /* list ids 1..255; 0 = none */
 #define SEGD_MAX_BL_EXACT     2097152  /* single addresses */
 #define SEGD_MAX_BL_PREFIXES  262144
 #define SEGD_MAX_BL_EXCEPT    16384
+/* /24 networks covered by IPv4 /17../24 prefixes (a /17 takes 128) */
+#define SEGD_MAX_BL_NET24     1048576
+#define SEGD_BL_NET16_SLOTS   65536
 
 /* segd_config.flags: which blocklist maps hold entries (skip empty ones) */
 #define SEGD_CFG_BL_EXACT     (1u << 0)
@@ -407,11 +412,17 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
 /* segd_bl_pfx16 is exact for what segd_bl_lpm holds (see below); without
  * this bit (older writer, adopted maps) the trie is asked unconditionally */
 #define SEGD_CFG_BL_PFXGATE   (1u << 3)
+/* segd_bl_net24 and segd_bl_net16 hold the IPv4 prefixes of segd_bl_lpm up
+ * to /24, expanded, and the prefix gate leaves them out (see below);
+ * without this bit (older writer) the gate covers every prefix */
+#define SEGD_CFG_BL_NET24     (1u << 4)
 
 /* Prefix gate: a bitmap of 2 x 65,536 bits (SEGD_BL_GATE_WORDS u64 words)
  * checked before the blocklist LPM trie, which is only asked when the
  * address's bit is set. Bit i < 65536: IPv4 (IPv4-mapped) addresses whose
- * /16 is i (a.b -> a << 8 | b); a prefix sets every /16 it covers. Bit
+ * /16 is i (a.b -> a << 8 | b); a prefix sets every /16 it covers (with
+ * SEGD_CFG_BL_NET24, IPv4 prefixes up to /24 set none: segd_bl_net24 and
+ * segd_bl_net16 answer for them). Bit
  * 65536 + segd_bl_gate6(): other addresses, by a hash of their first 32
  * bits; a prefix of /32 or longer sets the bit of its first 32 bits, a
  * shorter one every /32 it covers (all bits below /16). A necessary
@@ -430,6 +441,26 @@ static inline __attribute__((always_inline))
 __u32 segd_bl_gate6(__u32 first_word)
 {
 	return SEGD_BL_GATE_V6 + ((first_word * 0x9e3779b1u) >> 16);
+}
+
+/* The IPv4 views of the trie's prefixes up to /24, so that feed prefixes
+ * cost hash and array probes instead of a trie walk:
+ * - segd_bl_net24 (hash): prefixes /17../24 expanded to the /24s they
+ *   cover. Key: the /24 of a.b.c.d as a << 16 | b << 8 | c; value: the
+ *   longest of those prefixes covering it.
+ * - segd_bl_net16 (array): prefixes /0../16 painted onto the /16s they
+ *   cover. Index: a << 8 | b; value: the longest of those covering it,
+ *   list_id 0 for none.
+ * Asked, with SEGD_CFG_BL_NET24, for an IPv4 address that missed
+ * segd_bl_exact and whose prefix gate bit is clear (net24 first, net16 on
+ * a miss: any /17../24 match is longer). With that bit the gate is set
+ * only for the /16s that hold a prefix the views cannot answer for (IPv4
+ * /25../31, IPv6 prefixes covering IPv4-mapped space); there the trie
+ * gives the exact answer. */
+static inline __attribute__((always_inline))
+__u32 segd_bl_net24_key(const __u8 *v4)
+{
+	return (__u32)v4[0] << 16 | (__u32)v4[1] << 8 | v4[2];
 }
 
 enum segd_bl_action {

@@ -316,6 +316,205 @@ Test(blocklist_compile, capacities)
 	cr_assert(strstr(err.msg, "list 4"), "%s", err.msg);
 }
 
+/* ---- the IPv4 views (segd_bl_net24, segd_bl_net16) -------------------------- */
+
+struct view_case {
+	char name[40];
+	char lists[3][64];      /* all drop lists, ids 1.. */
+	size_t n24, n16;        /* /24 keys, filled /16 slots */
+	char probe[3][20];      /* IPv4 addresses ... */
+	int list_id[3];         /* ... and the list the views give (0: none) */
+};
+
+static const struct view_case views[] = {
+	{ "/24", { "1.2.3.0/24\n" }, 1, 0, { "1.2.3.9", "1.2.4.9" }, { 1, 0 } },
+	{ "/20", { "1.2.16.0/20\n" }, 16, 0, { "1.2.31.1", "1.2.32.1",
+	  "1.2.15.255" }, { 1, 0, 0 } },
+	{ "/17: the most a prefix takes", { "1.2.128.0/17\n" }, 128, 0,
+	  { "1.2.255.1", "1.2.127.1" }, { 1, 0 } },
+	{ "/16: the /16 view", { "1.2.0.0/16\n" }, 0, 1, { "1.2.200.1",
+	  "1.3.0.1" }, { 1, 0 } },
+	{ "/12", { "16.0.0.0/12\n" }, 0, 16, { "16.15.1.1", "16.16.1.1" },
+	  { 1, 0 } },
+	{ "/0 and a /24 in it", { "0.0.0.0/0\n", "9.9.9.0/24\n" }, 1, 65536,
+	  { "8.8.8.8", "9.9.9.9" }, { 1, 2 } },
+	{ "longest wins across lists", { "1.2.0.0/16\n", "1.2.16.0/20\n",
+	  "1.2.17.0/24\n" }, 16, 1, { "1.2.17.5", "1.2.18.5", "1.2.99.5" },
+	  { 3, 2, 1 } },
+	{ "/20s nested in a /17", { "1.2.128.0/17\n", "1.2.144.0/20\n" }, 128,
+	  0, { "1.2.150.1", "1.2.130.1", "1.2.160.1" }, { 2, 1, 1 } },
+	{ "/25 and longer: the trie only", { "1.2.3.128/25\n1.2.4.0/30\n" }, 0,
+	  0, { "1.2.3.200", "1.2.4.1" }, { 0, 0 } },
+	{ "IPv6: the trie only", { "2001:db8::/32\n" }, 0, 0, { "1.2.3.4" },
+	  { 0 } },
+};
+
+ParameterizedTestParameters(blocklist_views, table)
+{
+	return cr_make_param_array(struct view_case, views,
+				   sizeof(views) / sizeof(views[0]));
+}
+
+ParameterizedTest(struct view_case *c, blocklist_views, table)
+{
+	static struct segd_bl_value n16[SEGD_BL_NET16_SLOTS];
+	static struct seg_bl_net24_plan plan;
+	struct seg_blocklist lists[3];
+	struct seg_bl_compiled out;
+	struct seg_bl_net24_iter it;
+	struct segd_bl_value v;
+	size_t n = 0, n24 = 0, used = 0;
+	uint32_t key, last = 0;
+
+	for (; n < 3 && c->lists[n][0]; n++)
+		parse(c->lists[n], SEGD_BL_DROP, &lists[n]);
+	cr_assert_eq(seg_blocklists_compile(lists, n, NULL, 0, &out, NULL), 0);
+	cr_assert_eq(seg_bl_net16_fill(out.prefixes, out.n_prefixes, n16), 0);
+	for (size_t i = 0; i < SEGD_BL_NET16_SLOTS; i++)
+		used += n16[i].list_id != 0;
+	cr_expect_eq(used, c->n16, "%s: %zu /16 slots", c->name, used);
+	cr_assert_eq(seg_bl_net24_plan(out.prefixes, out.n_prefixes,
+				       SEGD_MAX_BL_NET24, &plan), 0);
+	n24 = plan.n_keys;
+	cr_expect_eq(n24, c->n24, "%s: %zu /24 keys", c->name, n24);
+	cr_expect_eq(plan.n_left, 0);
+	for (int p = 0; p < 3 && c->probe[p][0]; p++) {
+		struct in6_addr a;
+		uint32_t want;
+		int got = 0;
+
+		cr_assert_eq(seg_addr_parse(c->probe[p], &a), 0);
+		want = segd_bl_net24_key(a.s6_addr + 12);
+		cr_assert_eq(seg_bl_net24_init(&it, out.prefixes, out.n_prefixes,
+					       &plan), 0);
+		for (size_t k = 0; seg_bl_net24_next(&it, &key, &v); k++) {
+			cr_assert(!k || key > last, "%s: keys out of order", c->name);
+			last = key;
+			if (key == want)
+				got = v.list_id;
+		}
+		seg_bl_net24_free(&it);
+		if (!got)
+			got = n16[want >> 8].list_id;
+		cr_expect_eq(got, c->list_id[p], "%s: %s gives list %d, want %d",
+			     c->name, c->probe[p], got, c->list_id[p]);
+	}
+	seg_bl_compiled_free(&out);
+	for (size_t i = 0; i < n; i++)
+		seg_blocklist_free(&lists[i]);
+}
+
+/* Over the budget, the cheapest /16s go into the /24 view first and the
+ * rest stay with the trie; nothing is refused. */
+struct plan_case {
+	char name[40];
+	char list[96];
+	size_t budget, n_keys, n_left;
+	char in_view[3][20];    /* addresses whose /16 is in the view */
+	char left[2][20];       /* ... and whose /16 is not */
+};
+
+static const struct plan_case plans[] = {
+	{ "fits", "1.2.0.0/17\n1.3.0.0/24\n1.4.0.0/20\n", 1000, 145, 0,
+	  { "1.2.0.1", "1.3.0.1", "1.4.0.1" }, { "" } },
+	{ "cheapest first", "1.2.0.0/17\n1.3.0.0/24\n1.4.0.0/20\n", 20, 17, 1,
+	  { "1.3.0.1", "1.4.0.1" }, { "1.2.0.1" } },
+	{ "exactly full", "1.2.0.0/17\n1.3.0.0/24\n", 129, 129, 0,
+	  { "1.2.0.1", "1.3.0.1" }, { "" } },
+	{ "none fits", "1.2.0.0/17\n1.3.0.0/20\n", 8, 0, 2, { "" },
+	  { "1.2.0.1", "1.3.0.1" } },
+	{ "a /16 counts whole", "1.2.0.0/17\n1.2.128.0/24\n9.9.9.0/24\n", 128,
+	  1, 1, { "9.9.9.9" }, { "1.2.128.1" } },
+	{ "/16 and shorter cost nothing", "1.0.0.0/8\n1.2.0.0/16\n", 0, 0, 0,
+	  { "" }, { "" } },
+};
+
+ParameterizedTestParameters(blocklist_views, plan)
+{
+	return cr_make_param_array(struct plan_case, plans,
+				   sizeof(plans) / sizeof(plans[0]));
+}
+
+static struct segd_lpm_key key24(const char *addr)
+{
+	struct segd_lpm_key k = { .prefixlen = 96 + 24 };
+	struct in6_addr a;
+
+	cr_assert_eq(seg_addr_parse(addr, &a), 0);
+	memcpy(k.addr, a.s6_addr, 16);
+	return k;
+}
+
+ParameterizedTest(struct plan_case *c, blocklist_views, plan)
+{
+	static struct seg_bl_net24_plan plan;
+	struct seg_blocklist bl;
+	struct seg_bl_compiled out;
+	struct seg_bl_net24_iter it;
+	struct segd_bl_value v;
+	size_t n = 0;
+	uint32_t key;
+
+	parse(c->list, SEGD_BL_DROP, &bl);
+	cr_assert_eq(seg_blocklists_compile(&bl, 1, NULL, 0, &out, NULL), 0);
+	cr_assert_eq(seg_bl_net24_plan(out.prefixes, out.n_prefixes, c->budget,
+				       &plan), 0);
+	cr_expect_eq(plan.n_keys, c->n_keys, "%s: %zu keys", c->name, plan.n_keys);
+	cr_expect_eq(plan.n_left, c->n_left, "%s: %zu left", c->name, plan.n_left);
+	for (int i = 0; i < 3 && c->in_view[i][0]; i++) {
+		struct segd_lpm_key k = key24(c->in_view[i]);
+
+		cr_expect(seg_bl_net24_planned(&plan, &k), "%s: %s", c->name,
+			  c->in_view[i]);
+	}
+	for (int i = 0; i < 2 && c->left[i][0]; i++) {
+		struct segd_lpm_key k = key24(c->left[i]);
+
+		cr_expect(!seg_bl_net24_planned(&plan, &k), "%s: %s", c->name,
+			  c->left[i]);
+	}
+	/* the planned view has exactly n_keys keys */
+	cr_assert_eq(seg_bl_net24_init(&it, out.prefixes, out.n_prefixes, &plan), 0);
+	while (seg_bl_net24_next(&it, &key, &v))
+		n++;
+	seg_bl_net24_free(&it);
+	cr_expect_eq(n, c->n_keys, "%s: the view has %zu keys", c->name, n);
+	seg_bl_compiled_free(&out);
+	seg_blocklist_free(&bl);
+}
+
+/* 8,193 /17s: 4,096 full /16s and a half one; the datapath's budget takes
+ * the half one and all but one of the full ones */
+Test(blocklist_views, datapath_budget)
+{
+	struct seg_blocklist bl = { .action = SEGD_BL_DROP, .category = SEGD_BL_C2 };
+	static struct seg_bl_net24_plan plan;
+	struct seg_bl_compiled out;
+	size_t n = SEGD_MAX_BL_NET24 / 128 + 1;
+
+	bl.entries = calloc(n, sizeof(*bl.entries));
+	cr_assert(bl.entries);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *b = bl.entries[i].cidr.addr.s6_addr;
+
+		b[10] = b[11] = 0xff;
+		b[12] = (uint8_t)(1 + (i >> 9));
+		b[13] = (uint8_t)(i >> 1);
+		b[14] = (uint8_t)((i & 1) << 7);
+		bl.entries[i].cidr.plen = 96 + 17;
+	}
+	bl.n_entries = n;
+	cr_assert_eq(seg_blocklists_compile(&bl, 1, NULL, 0, &out, NULL), 0);
+	cr_assert_eq(seg_bl_net24_plan(out.prefixes, out.n_prefixes,
+				       SEGD_MAX_BL_NET24, &plan), 0);
+	cr_expect_eq(plan.n_keys, SEGD_MAX_BL_NET24 - 128);
+	cr_expect_eq(plan.n_left, 1);
+	cr_expect(seg_bl_net24_planned(&plan, &out.prefixes[0].key) ||
+		  seg_bl_net24_planned(&plan, &out.prefixes[n - 1].key));
+	seg_bl_compiled_free(&out);
+	free(bl.entries);
+}
+
 /* ---- test IP ---------------------------------------------------------------- */
 
 struct hit_log {

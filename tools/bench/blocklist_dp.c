@@ -5,18 +5,23 @@
  * with 10 blocklist entries and one with 1,000,000 (the realistic mix of
  * feeds: 99% single IPv4 addresses -> the exact hash, 1% prefixes /16../24,
  * lengths uniform, spread at random over the public IPv4 space -> the LPM
- * trie and its /16 prefix gate; the 10-entry state has 9 + 1).
+ * trie, and by /24 the net24 hash). Both states also hold three fixed
+ * prefixes: a /24 and a /16 (answered by the net24 hash) and a /28 (which
+ * opens the prefix gate of its /16: the trie answers there); the 10-entry
+ * state is 7 + 3.
  *
  * Per packet: a NEW-flow decision on the XDP uplink (parse, ipcache, CT
  * miss, blocklist, policy; no CT is created there), BPF_PROG_TEST_RUN with
  * repeat = 1,000,000, kernel-reported mean ns per run. Cases: remote not
- * listed (allowed by policy, passes) - in a /16 no prefix touches (the
- * gate skips the trie), in a /16 that holds a listed prefix (the trie is
- * asked and misses: the worst case), and a mix of MIXN random unlisted
- * public addresses (each run separately, the round's value is their mean:
- * what a real remote costs on average); remote listed as a single address;
- * remote inside a listed prefix (both dropped, BLOCKLISTED). The addresses
- * are picked from the generated lists, so each case is what it says.
+ * listed (allowed by policy, passes) - in a /16 no prefix touches, in a
+ * /16 that holds a listed /16../24 prefix (the net24 hash misses), in the
+ * /16 of the /28 (the gate is open: the trie is asked and misses, the
+ * worst case), and a mix of MIXN random unlisted public addresses (each
+ * run separately, the round's value is their mean: what a real remote
+ * costs on average); remote listed as a single address; remote inside the
+ * listed /24, /16 (net24 hash hits) and /28 (trie hit) (all dropped,
+ * BLOCKLISTED). The addresses are picked from the generated lists, so each
+ * case is what it says.
  * Rounds alternate A/B (A B, then B A, ...); medians, minimum in
  * parentheses.
  *
@@ -51,6 +56,12 @@
 #define MIXN       8
 #define LISTED     "203.0.113.100"   /* listed as a single address */
 #define IN_PREFIX  "198.51.100.77"   /* inside a listed /24 */
+#define PFX16      "91.198.0.0"      /* a listed /16 */
+#define IN_PFX16   "91.198.77.5"
+#define PFX28      "185.199.108.16"  /* a listed /28: its /16 is gated */
+#define IN_PFX28   "185.199.108.20"
+#define NEAR_PFX28 "185.199.110.1"   /* same /16, not listed */
+#define NFIXED     3                 /* fixed prefixes in both states */
 
 /* ---- the policy world: one enforced endpoint, ingress tcp/22 from any -- */
 
@@ -143,17 +154,20 @@ static uint32_t rnd_public(void)
 
 		if (o == 0 || o == 10 || o == 127 || o >= 224 ||
 		    (a >> 8) == (ip4("203.0.113.0") >> 8) ||
-		    (a >> 8) == (ip4("198.51.100.0") >> 8))
+		    (a >> 8) == (ip4("198.51.100.0") >> 8) ||
+		    (a >> 16) == (ip4(PFX16) >> 16) ||
+		    (a >> 16) == (ip4(PFX28) >> 16))
 			continue;
 		return a;
 	}
 }
 
-/* n entries: n/100 prefixes (at least 1), the rest single addresses;
- * replace_pct % of the addresses differ (a reload of the same feed) */
+/* n entries: n/100 prefixes plus the NFIXED fixed ones, the rest single
+ * addresses; replace_pct % of the addresses differ (a reload of the same
+ * feed) */
 static int gen_lists(struct seg_bl_compiled *c, size_t n, int replace_pct)
 {
-	size_t np = n / 100 ? n / 100 : 1, ne = n - np, k = 0;
+	size_t np = n / 100 + NFIXED, ne = n - np, k = 0;
 
 	rng = 0x9e3779b97f4a7c15ull;   /* same base for a list and its reload */
 	memset(c, 0, sizeof(*c));
@@ -171,8 +185,11 @@ static int gen_lists(struct seg_bl_compiled *c, size_t n, int replace_pct)
 	}
 	for (size_t i = 0; i < np; i++) {
 		struct seg_bl_prefix_entry *p = &c->prefixes[i];
-		uint32_t plen = i == 0 ? 24 : 16 + rnd() % 9;
-		uint32_t a = i == 0 ? ip4(IN_PREFIX) : rnd_public();
+		static const struct { const char *a; uint32_t plen; } fixed[] = {
+			{ IN_PREFIX, 24 }, { PFX16, 16 }, { PFX28, 28 },
+		};
+		uint32_t plen = i < NFIXED ? fixed[i].plen : 16 + rnd() % 9;
+		uint32_t a = i < NFIXED ? ip4(fixed[i].a) : rnd_public();
 		struct segd_addr sa;
 
 		a &= ~0u << (32 - plen);
@@ -267,7 +284,8 @@ static int unlisted(const struct seg_bl_compiled *s,
 	return !listed(s, a) && !listed(b, a);
 }
 
-/* remotes: [0] /16 without a prefix, [1] /16 with one, [2..] the mix */
+/* remotes: [0] /16 without a prefix, [1] /16 with one, [2] /16 of the
+ * /28, [3..] the mix */
 static int pick(const struct seg_bl_compiled *s, const struct seg_bl_compiled *b,
 		uint32_t *out)
 {
@@ -288,13 +306,14 @@ static int pick(const struct seg_bl_compiled *s, const struct seg_bl_compiled *b
 		    unlisted(s, b, a) && gated(b, a))
 			out[1] = a;
 	}
+	out[2] = ip4(NEAR_PFX28);
 	for (int i = 0; i < MIXN; i++) {
 		do
 			a = rnd_public();
 		while (!unlisted(s, b, a));
-		out[2 + i] = a;
+		out[3 + i] = a;
 	}
-	return out[1] ? 0 : -1;
+	return out[1] && unlisted(s, b, out[2]) ? 0 : -1;
 }
 
 /* ---- packets ------------------------------------------------------------ */
@@ -355,12 +374,15 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int first, n; uint32_t want; }
 	cases[] = {
 		{ "not listed, /16 without a prefix", 0, 1, XDP_PASS },
-		{ "not listed, /16 holding a prefix", 1, 1, XDP_PASS },
-		{ "not listed, mix of random remotes", 2, MIXN, XDP_PASS },
-		{ "listed (address)", 2 + MIXN, 1, XDP_DROP },
-		{ "listed (inside a prefix)", 3 + MIXN, 1, XDP_DROP },
+		{ "not listed, /16 holding a /16-/24", 1, 1, XDP_PASS },
+		{ "not listed, /16 of the /28 (trie)", 2, 1, XDP_PASS },
+		{ "not listed, mix of random remotes", 3, MIXN, XDP_PASS },
+		{ "listed (address)", 3 + MIXN, 1, XDP_DROP },
+		{ "listed (inside a /24)", 4 + MIXN, 1, XDP_DROP },
+		{ "listed (inside a /16)", 5 + MIXN, 1, XDP_DROP },
+		{ "listed (inside the /28: trie)", 6 + MIXN, 1, XDP_DROP },
 	};
-	uint32_t remote[4 + MIXN];
+	uint32_t remote[7 + MIXN];
 	int rounds = argc > 1 ? atoi(argv[1]) : ROUNDS;
 	struct seg_bl_compiled small, big, reload;
 	struct seg_datapath *a = NULL, *b = NULL;
@@ -415,8 +437,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no unlisted address next to a /24\n");
 		return 1;
 	}
-	remote[2 + MIXN] = ip4(LISTED);
-	remote[3 + MIXN] = ip4(IN_PREFIX);
+	remote[3 + MIXN] = ip4(LISTED);
+	remote[4 + MIXN] = ip4(IN_PREFIX);
+	remote[5 + MIXN] = ip4(IN_PFX16);
+	remote[6 + MIXN] = ip4(IN_PFX28);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		double va[MAXROUNDS], vb[MAXROUNDS], ma, mb;
 
@@ -461,9 +485,26 @@ int main(int argc, char **argv)
 		for (uint32_t x = 0; x < 65536; x++)
 			g += gated(&big, x << 16);
 		for (int i = 0; i < MIXN; i++)
-			gm += gated(&big, remote[2 + i]);
+			gm += gated(&big, remote[3 + i]);
+		size_t n24 = 0, open16 = 0;
+		int fd = seg_dp_map_fd(b, SEGD_MAP_BL_GATE);
+
+		for (uint32_t w = 0; w < SEGD_BL_GATE_V6 / 64; w++) {
+			uint64_t v = 0;
+
+			if (!bpf_map_lookup_elem(fd, &w, &v))
+				open16 += (size_t)__builtin_popcountll(v);
+		}
+		static struct seg_bl_net24_plan plan;
+
+		if (!seg_bl_net24_plan(big.prefixes, big.n_prefixes,
+				       SEGD_MAX_BL_NET24, &plan))
+			n24 = plan.n_keys;
 		printf("\n  /16s holding a prefix (1M state): %zu of 65536; "
 		       "mix: %d of its %d remotes are in one\n", g, gm, MIXN);
+		printf("  /24 keys in %s: %zu; /16s with the prefix gate "
+		       "open (trie asked): %zu\n", SEGD_MAP_BL_NET24, n24,
+		       open16);
 	}
 	printf("\n  seg_dp_blocklists_write, %zu entries into empty maps: "
 	       "%.0f ms\n", big.n_exact + big.n_prefixes, t_load);
