@@ -5,6 +5,7 @@
 #   make check    install what is missing, build, run every test
 #   make bench    build and run tools/bench
 #   make install  PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
+#                 SYSCONFDIR=/etc SYSTEMD_UNIT_DIR=$(PREFIX)/lib/systemd/system
 #
 # Package checks run first (tools/install-deps.sh), so every variable that
 # asks pkg-config is recursive (=) and only expanded once they are there.
@@ -18,7 +19,7 @@ DESTDIR  ?=
 # where container runtimes look for CNI plugins (kubelet's default)
 CNI_BIN_DIR ?= /opt/cni/bin
 SYSCONFDIR  ?= /etc
-SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -137,13 +138,31 @@ fuzz: $(FUZZERS)
 bench: all $(BENCHES)
 	tools/bench/run.sh
 
+# Paths baked into the units follow PREFIX; DESTDIR only stages the copy.
+# An existing $(SYSCONFDIR)/segd/segd.yaml is kept.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(BUILD)/segd $(DESTDIR)$(PREFIX)/sbin/segd
 	install -m 0755 $(BUILD)/segctl $(DESTDIR)$(PREFIX)/bin/segctl
+	install -m 0755 $(BUILD)/segd-cni $(DESTDIR)$(CNI_BIN_DIR)/segd-cni
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0644 docs/man/segd.8 docs/man/segctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/segd.8 docs/man/segctl.8 docs/man/segd-cni.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/man/segd-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 0644 tools/completion/segctl.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/segctl
+	install -d $(DESTDIR)$(PREFIX)/lib/segd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	install -m 0755 tools/fetch-feeds.sh $(DESTDIR)$(PREFIX)/lib/segd/fetch-feeds.sh
+	for u in segd.service segd-feeds.service segd-feeds.timer; do \
+		sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/segd/|$(SYSCONFDIR)/segd/|g' \
+			tools/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/doc/segd
+	install -m 0644 README.md docs/*.md tools/segd.yaml.example $(DESTDIR)$(PREFIX)/share/doc/segd/
+	install -d $(DESTDIR)$(SYSCONFDIR)/segd
+	[ -e $(DESTDIR)$(SYSCONFDIR)/segd/segd.yaml ] || \
+		install -m 0644 tools/segd.yaml.example $(DESTDIR)$(SYSCONFDIR)/segd/segd.yaml
 
 clean:
 	rm -rf $(BUILD)
