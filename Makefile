@@ -4,7 +4,8 @@
 #   make demo     install what is missing, build, run the demo node
 #   make check    install what is missing, build, run every test
 #   make bench    build and run tools/bench
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= CNI_BIN_DIR=/opt/cni/bin
+#                 SYSCONFDIR=/etc SYSTEMD_UNIT_DIR=$(PREFIX)/lib/systemd/system
 #
 # Package checks run first (tools/install-deps.sh), so every variable that
 # asks pkg-config is recursive (=) and only expanded once they are there.
@@ -15,6 +16,11 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# where container runtimes look for CNI plugins (kubelet's default)
+CNI_BIN_DIR ?= /opt/cni/bin
+SYSCONFDIR  ?= /etc
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -34,11 +40,15 @@ BPF_HDRS  := $(wildcard bpf/*.h) include/segd_abi.h
 
 LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-HDRS      := $(wildcard daemon/*.h include/*.h cli/*.h)
+HDRS      := $(wildcard daemon/*.h include/*.h cli/*.h cni/*.h)
 TEST_HDRS := $(wildcard tests/unit/*.h tests/bpf/*.h tools/bench/*.h)
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIB_OBJS := $(filter-out $(BUILD)/cli/segctl.o,$(CLI_OBJS))
+CNI_SRCS  := $(wildcard cni/*.c)
+CNI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CNI_SRCS))
+CNI_LIB_OBJS := $(filter-out $(BUILD)/cni/segd_cni.o,$(CNI_OBJS))
+CNI_LIB_SRCS := $(filter-out cni/segd_cni.c,$(CNI_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 BPFT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
@@ -51,13 +61,13 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 .PHONY: all deps demo check test unit bpf-test e2e fuzz bench install clean
 # BPF objects and skeletons are products, not intermediates: keep them
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS)
-all: $(BUILD)/segd $(BUILD)/segctl
+all: $(BUILD)/segd $(BUILD)/segctl $(BUILD)/segd-cni
 
 deps:
 	@tools/install-deps.sh
 
 $(BUILD):
-	@mkdir -p $(BUILD)/daemon $(BUILD)/cli $(BUILD)/tests
+	@mkdir -p $(BUILD)/daemon $(BUILD)/cli $(BUILD)/cni $(BUILD)/tests
 
 # ---- BPF ---------------------------------------------------------------------
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -94,8 +104,13 @@ $(BUILD)/segd: $(BUILD)/daemon/main.o $(BUILD)/libsegd.a
 $(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
-	$(CC) $(CFLAGS) -Icli -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
+# the CNI plugin reuses segctl's client (cli/client.c) for the socket
+$(BUILD)/cni/%.o: CFLAGS += -Icli
+$(BUILD)/segd-cni: $(CNI_OBJS) $(BUILD)/cli/client.o $(BUILD)/libsegd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
+	$(CC) $(CFLAGS) -Icli -Icni -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
 
 $(BUILD)/test_bpf: $(BPFT_SRCS) $(BPFT_SKELS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Itests -I$(BUILD)/tests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
@@ -104,9 +119,9 @@ $(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsegd.a $(LDLIBS)
 
 # libFuzzer targets link the pure modules only, built again with sanitizers.
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -I$(BUILD) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -Icni -I$(BUILD) \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c
+FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c $(CNI_LIB_SRCS)
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(HDRS) | $(BUILD)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lyaml
 
@@ -133,13 +148,31 @@ fuzz: $(FUZZERS)
 bench: all $(BENCHES)
 	tools/bench/run.sh
 
+# Paths baked into the units follow PREFIX; DESTDIR only stages the copy.
+# An existing $(SYSCONFDIR)/segd/segd.yaml is kept.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(BUILD)/segd $(DESTDIR)$(PREFIX)/sbin/segd
 	install -m 0755 $(BUILD)/segctl $(DESTDIR)$(PREFIX)/bin/segctl
+	install -m 0755 $(BUILD)/segd-cni $(DESTDIR)$(CNI_BIN_DIR)/segd-cni
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0644 docs/man/segd.8 docs/man/segctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/segd.8 docs/man/segctl.8 docs/man/segd-cni.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/man/segd-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 0644 tools/completion/segctl.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/segctl
+	install -d $(DESTDIR)$(PREFIX)/lib/segd $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	install -m 0755 tools/fetch-feeds.sh $(DESTDIR)$(PREFIX)/lib/segd/fetch-feeds.sh
+	for u in segd.service segd-feeds.service segd-feeds.timer; do \
+		sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/segd/|$(SYSCONFDIR)/segd/|g' \
+			tools/systemd/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/doc/segd
+	install -m 0644 README.md docs/*.md tools/segd.yaml.example $(DESTDIR)$(PREFIX)/share/doc/segd/
+	install -d $(DESTDIR)$(SYSCONFDIR)/segd
+	[ -e $(DESTDIR)$(SYSCONFDIR)/segd/segd.yaml ] || \
+		install -m 0644 tools/segd.yaml.example $(DESTDIR)$(SYSCONFDIR)/segd/segd.yaml
 
 clean:
 	rm -rf $(BUILD)

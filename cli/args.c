@@ -449,6 +449,149 @@ int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out, FILE 
 	return ret;
 }
 
+/* ---- shell completion (segctl __complete) --------------------------------- */
+
+/* values an option takes, for completion only (segd checks them) */
+static const char *const option_values[][2] = {
+	{ "verdict", "allow deny audit" },
+	{ "role", "uplink" },
+	{ "stratum", "drop audit off" },
+	{ "action", "drop audit" },
+	{ "category", "miner c2 custom exception" },
+	{ "format", "auto plain spamhaus-drop spamhaus-json feodo-csv hosts domains "
+		    "falco-yaml" },
+};
+
+static void print_matching(FILE *out, const char *words, const char *cur)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", words);
+	for (char *save, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (!strncmp(w, cur, strlen(cur)))
+			fprintf(out, "%s\n", w);
+}
+
+/* The n-th word of a command's words, or NULL. */
+static const char *nth_word(const struct command *c, int n, char *buf, size_t len)
+{
+	char *save, *w;
+
+	snprintf(buf, len, "%s", c->words);
+	for (w = strtok_r(buf, " ", &save); w && n--; w = strtok_r(NULL, " ", &save))
+		;
+	return w;
+}
+
+/* Do c's first n words equal typed[0..n)? */
+static bool same_start(const struct command *c, char **typed, int n)
+{
+	char buf[64];
+
+	for (int j = 0; j < n; j++) {
+		const char *w = nth_word(c, j, buf, sizeof(buf));
+
+		if (!w || strcmp(w, typed[j]))
+			return false;
+	}
+	return true;
+}
+
+/* Words that may follow `prev` (a complete command) where the user types cur. */
+static void complete_args(const struct command *c, char **prev, int n_prev, const char *cur,
+			  FILE *out)
+{
+	const char *last = n_prev ? prev[n_prev - 1] : "";
+	int n_pos = 0;
+
+	if (!strcmp(last, "-o") || !strcmp(last, "--output")) {
+		print_matching(out, strcmp(c->request, "graph") ? "table json yaml" :
+			       "dot json yaml", cur);
+		return;
+	}
+	if (!strncmp(last, "--", 2) && listed(c->options, last + 2)) {
+		for (size_t i = 0; i < sizeof(option_values) / sizeof(option_values[0]); i++)
+			if (!strcmp(last + 2, option_values[i][0]))
+				print_matching(out, option_values[i][1], cur);
+		return; /* a free value: nothing to offer */
+	}
+	if (cur[0] == '-') {
+		for (const char *const *o = c->options; *o; o++)
+			fprintf(out, "--%s\n", *o);
+		for (const char *const *o = c->flags; *o; o++)
+			fprintf(out, "--%s\n", *o);
+		fprintf(out, "-o\n--help\n");
+		return;
+	}
+	/* which positional comes next: count the ones already given */
+	for (int i = 0; i < n_prev; i++) {
+		if (!strcmp(prev[i], "-o") || !strcmp(prev[i], "-n") ||
+		    (!strncmp(prev[i], "--", 2) && !strchr(prev[i], '=') &&
+		     listed(c->options, prev[i] + 2)))
+			i++; /* its value */
+		else if (prev[i][0] != '-')
+			n_pos++;
+	}
+	for (int i = 0; c->pos[i]; i++) {
+		bool many = !strcmp(c->pos[i], "files...");
+
+		if (i != n_pos && !(many && n_pos >= i))
+			continue;
+		if (!strcmp(c->pos[i], "what"))
+			print_matching(out, "policies endpoints namespaces", cur);
+		else if (many || !strcmp(c->pos[i], "file"))
+			fprintf(out, "__files\n"); /* the shell completes file names */
+		break;
+	}
+}
+
+int segctl_complete(int argc, char **argv, FILE *out)
+{
+	const char *cur = argc ? argv[argc - 1] : "";
+	const struct command *c;
+	int i = 0, used = 0;
+	char buf[64];
+
+	/* global options first, as segctl_parse takes them */
+	for (; i < argc - 1 && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--socket"))
+			continue;
+		if (++i == argc - 1) { /* cur is the socket's path */
+			fprintf(out, "__files\n");
+			return 0;
+		}
+	}
+	c = match(argc - 1 - i, argv + i, &used);
+	if (c) {
+		complete_args(c, argv + i + used, argc - 1 - i - used, cur, out);
+		return 0;
+	}
+	if (i == argc - 1 && cur[0] == '-') {
+		fprintf(out, "--socket\n--help\n");
+		return 0;
+	}
+	/* the next word of every command whose leading words were typed, once
+	 * ("blocklist load" and "blocklist list" share "blocklist") */
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		int n = argc - 1 - i;
+		const char *w = same_start(&commands[k], argv + i, n) ?
+				nth_word(&commands[k], n, buf, sizeof(buf)) : NULL;
+		bool again = false;
+
+		if (!w || strncmp(w, cur, strlen(cur)))
+			continue;
+		for (size_t j = 0; j < k && !again; j++) {
+			char other[64];
+			const char *v = nth_word(&commands[j], n, other, sizeof(other));
+
+			again = v && !strcmp(v, w) && same_start(&commands[j], argv + i, n);
+		}
+		if (!again)
+			fprintf(out, "%s\n", w);
+	}
+	return 0;
+}
+
 void segctl_cmd_free(struct segctl_cmd *cmd)
 {
 	if (cmd->command)

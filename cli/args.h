@@ -36,4 +36,10 @@ int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out,
 		 FILE *err);
 void segctl_cmd_free(struct segctl_cmd *cmd);
 
+/* `segctl __complete WORD... CUR`: print the words that may stand where
+ * CUR (the last argument, maybe "") is being typed, one a line, from the
+ * same command table segctl_parse uses, so completion cannot drift from
+ * the parser. "__files" means: complete a file name. Returns 0. */
+int segctl_complete(int argc, char **argv, FILE *out);
+
 #endif /* SEGCTL_ARGS_H */

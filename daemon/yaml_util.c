@@ -73,8 +73,12 @@ int yu_load_one(const char *buf, size_t len, const char *file,
 		return seg_errorf(err, file, 0, 0, -EINVAL,
 				  "expected one YAML document, found several");
 	}
-	if (ret)
+	if (ret) {
+		/* a syntax error after the first document: it was handed over */
+		if (c.count)
+			yaml_document_delete(doc);
 		return ret;
+	}
 	if (c.count == 0)
 		return seg_errorf(err, file, 1, 1, -EINVAL, "empty document");
 	return 0;

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "args.h"
@@ -172,4 +173,87 @@ Test(cli, apply_sends_files_raw)
 	cr_assert(!memcmp(cmd.payload, "abc: 1\nabc: 1\n", 14));
 	cr_assert_str_eq(yu_scalar(yu_map_get(&cmd.req, args, "dry_run")), "true");
 	segctl_cmd_free(&cmd);
+}
+
+/* segctl __complete: the words offered where the last argument is typed */
+struct complete_case {
+	int argc;
+	char argv[8][32];   /* the last one is the word being typed (maybe "") */
+	char want[160];     /* the offered words, space separated */
+};
+
+static const struct complete_case complete_cases[] = {
+	{ 1, { "" }, "namespace endpoint attach apply delete get status flows blocklist "
+		     "explain graph" },
+	{ 1, { "bl" }, "blocklist" },
+	{ 2, { "blocklist", "" }, "load list show del test" },
+	{ 2, { "blocklist", "l" }, "load list" },
+	{ 2, { "endpoint", "" }, "add del" },
+	{ 4, { "endpoint", "add", "web", "--" }, "--namespace --ip --labels --ifname -o --help" },
+	{ 2, { "apply", "-" }, "--namespace --dry-run -o --help" },
+	{ 2, { "get", "" }, "policies endpoints namespaces" },
+	{ 2, { "get", "e" }, "endpoints" },
+	{ 3, { "get", "endpoints", "" }, "" },
+	{ 3, { "flows", "--verdict", "" }, "allow deny audit" },
+	{ 3, { "status", "-o", "j" }, "json" },
+	{ 3, { "graph", "-o", "" }, "dot json yaml" },
+	{ 2, { "apply", "" }, "__files" },
+	{ 4, { "apply", "a.yaml", "--dry-run", "" }, "__files" },
+	{ 3, { "blocklist", "load", "" }, "" },
+	{ 4, { "blocklist", "load", "feodo", "" }, "__files" },
+	{ 6, { "blocklist", "load", "feodo", "f.csv", "--category", "" },
+	  "miner c2 custom exception" },
+	{ 4, { "attach", "up0", "--role", "" }, "uplink" },
+	{ 5, { "endpoint", "add", "web", "--ip", "" }, "" },
+	{ 2, { "--socket", "" }, "__files" },
+	{ 3, { "--socket", "/run/x.sock", "st" }, "status" },
+	{ 1, { "-" }, "--socket --help" },
+	{ 2, { "nosuch", "" }, "" },
+};
+
+ParameterizedTestParameters(cli_args, complete)
+{
+	return cr_make_param_array(struct complete_case, complete_cases,
+				   sizeof(complete_cases) / sizeof(complete_cases[0]));
+}
+
+ParameterizedTest(const struct complete_case *tc, cli_args, complete)
+{
+	char *argv[8], *text = NULL, *p;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert(out);
+	for (int i = 0; i < tc->argc; i++)
+		argv[i] = (char *)tc->argv[i];
+	cr_assert_eq(segctl_complete(tc->argc, argv, out), 0);
+	fclose(out);
+	for (p = text; (p = strchr(p, '\n'));)
+		*p = ' ';
+	if (len && text[len - 1] == ' ')
+		text[len - 1] = '\0';
+	cr_assert_str_eq(text, tc->want);
+	free(text);
+}
+
+/* every command the parser knows is offered by completion, word by word */
+Test(cli_args, complete_covers_every_command)
+{
+	static const char *const words[][2] = {
+		{ "namespace", "set" }, { "endpoint", "add" }, { "endpoint", "del" },
+		{ "delete", "policy" }, { "blocklist", "load" }, { "blocklist", "list" },
+		{ "blocklist", "show" }, { "blocklist", "del" }, { "blocklist", "test" },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		char *argv[2] = { (char *)words[i][0], (char *)"" }, *text = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&text, &len);
+
+		segctl_complete(2, argv, out);
+		fclose(out);
+		cr_assert(strstr(text, words[i][1]), "%s: '%s' not offered: %s", words[i][0],
+			  words[i][1], text);
+		free(text);
+	}
 }
