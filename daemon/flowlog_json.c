@@ -8,19 +8,38 @@
 #include "flow_names.h"
 #include "flowlog.h"
 #include "segd_abi.h"
-#include "yaml_util.h"
 
 void seg_rfc3339_ms(uint64_t ns, char *buf, size_t len)
 {
+	/* a record has three times (now, start, end) and a pass's records
+	 * share few seconds: format each second once, keep the last four */
+	static _Thread_local struct { time_t secs; char day[24]; } cache[4] = {
+		{ -1, "" }, { -1, "" }, { -1, "" }, { -1, "" } };
+	static _Thread_local unsigned int next;
 	time_t secs = (time_t)(ns / 1000000000ull);
-	unsigned int ms = (unsigned int)(ns % 1000000000ull / 1000000u);
+	unsigned int ms = (unsigned int)(ns % 1000000000ull / 1000000u), i;
 	struct tm tm;
-	char day[32];
 
-	if (!gmtime_r(&secs, &tm) ||
-	    !strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(day, sizeof(day), "1970-01-01T00:00:00");
-	snprintf(buf, len, "%s.%03uZ", day, ms);
+	for (i = 0; i < 4 && cache[i].secs != secs; i++)
+		;
+	if (i == 4) {
+		i = next++ % 4;
+		if (!gmtime_r(&secs, &tm) ||
+		    !strftime(cache[i].day, sizeof(cache[i].day), "%Y-%m-%dT%H:%M:%S", &tm))
+			snprintf(cache[i].day, sizeof(cache[i].day), "1970-01-01T00:00:00");
+		cache[i].secs = secs;
+	}
+	if (len < 25) {   /* 19 + ".mmmZ" + NUL */
+		snprintf(buf, len, "%s.%03uZ", cache[i].day, ms);
+		return;
+	}
+	memcpy(buf, cache[i].day, 19);
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms / 100);
+	buf[21] = (char)('0' + ms / 10 % 10);
+	buf[22] = (char)('0' + ms % 10);
+	buf[23] = 'Z';
+	buf[24] = '\0';
 }
 
 static const char *verdict_name(uint8_t v)
@@ -40,68 +59,152 @@ static bool has_ports(uint8_t proto)
 	       proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE;
 }
 
-/* ,"key":"value" */
-static void str_field(FILE *f, const char *key, const char *value)
+/* A bounded writer straight into the caller's buffer: a pass of 100,000
+ * records makes 100,000 lines, so no stdio stream, no allocation. */
+struct jw {
+	char *buf;
+	size_t len, n;      /* n may pass len: the line did not fit */
+};
+
+static void put(struct jw *w, const char *s, size_t k)
 {
-	fprintf(f, ",\"%s\":", key);
-	yu_json_string(f, value);
+	if (w->n + k <= w->len)
+		memcpy(w->buf + w->n, s, k);
+	w->n += k;
 }
 
-static void time_field(FILE *f, const char *key, uint64_t ns)
+static void lit(struct jw *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+static void chr(struct jw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+static void u64(struct jw *w, uint64_t v)
+{
+	char d[20];
+	size_t k = 0;
+
+	do {
+		d[sizeof(d) - 1 - k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(w, d + sizeof(d) - k, k);
+}
+
+static void str(struct jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+
+	chr(w, '"');
+	for (; *p; p++) {
+		const char *esc = NULL;
+		char u[6] = { '\\', 'u', '0', '0' };
+
+		switch (*p) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			if (*p >= 0x20)
+				continue;
+		}
+		put(w, (const char *)run, (size_t)(p - run));
+		if (esc) {
+			lit(w, esc);
+		} else {
+			u[4] = hex[*p >> 4];
+			u[5] = hex[*p & 15];
+			put(w, u, 6);
+		}
+		run = p + 1;
+	}
+	put(w, (const char *)run, (size_t)(p - run));
+	chr(w, '"');
+}
+
+/* ,"key":"value" */
+static void str_field(struct jw *w, const char *key, const char *value)
+{
+	chr(w, ',');
+	str(w, key);
+	chr(w, ':');
+	str(w, value);
+}
+
+/* ,"key":N */
+static void num_field(struct jw *w, const char *key, uint64_t v)
+{
+	chr(w, ',');
+	str(w, key);
+	chr(w, ':');
+	u64(w, v);
+}
+
+static void time_field(struct jw *w, const char *key, uint64_t ns)
 {
 	char t[40];
 
 	seg_rfc3339_ms(ns, t, sizeof(t));
-	fprintf(f, ",\"%s\":\"%s\"", key, t);
+	str_field(w, key, t);
 }
 
-static void tcp_flags(FILE *f, uint8_t flags)
+static void tcp_flags(struct jw *w, uint8_t flags)
 {
 	static const char *const names[8] = {
 		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
 	};
 	const char *sep = "";
 
-	fputs(",\"tcp_flags\":\"", f);
+	lit(w, ",\"tcp_flags\":\"");
 	for (int i = 0; i < 8; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		fprintf(f, "%s%s", sep, names[i]);
+		lit(w, sep);
+		lit(w, names[i]);
 		sep = "|";
 	}
-	fputc('"', f);
+	chr(w, '"');
 }
 
-static void peer(FILE *f, const char *key, const struct seg_flow_peer *p)
+static void peer(struct jw *w, const char *key, const struct seg_flow_peer *p)
 {
-	fprintf(f, ",\"%s\":{", key);
+	chr(w, ',');
+	str(w, key);
+	lit(w, ":{");
 	if (p->ns) {
-		fputs("\"namespace\":", f);
-		yu_json_string(f, p->ns);
-		fputc(',', f);
+		lit(w, "\"namespace\":");
+		str(w, p->ns);
+		chr(w, ',');
 	}
 	if (p->name) {
-		fputs("\"name\":", f);
-		yu_json_string(f, p->name);
-		fputc(',', f);
+		lit(w, "\"name\":");
+		str(w, p->name);
+		chr(w, ',');
 	}
 	if (p->labels) {
-		fputs("\"labels\":{", f);
+		lit(w, "\"labels\":{");
 		for (size_t i = 0; i < p->labels->n; i++) {
 			if (i)
-				fputc(',', f);
-			yu_json_string(f, p->labels->v[i].key);
-			fputc(':', f);
-			yu_json_string(f, p->labels->v[i].value);
+				chr(w, ',');
+			str(w, p->labels->v[i].key);
+			chr(w, ':');
+			str(w, p->labels->v[i].value);
 		}
-		fputs("},", f);
+		lit(w, "},");
 	}
-	fputs("\"identity\":", f);
-	yu_json_string(f, p->identity ? p->identity : "unknown");
-	fputc('}', f);
+	lit(w, "\"identity\":");
+	str(w, p->identity ? p->identity : "unknown");
+	chr(w, '}');
 }
 
-static void write_record(FILE *f, const struct seg_flow_record *r)
+static void write_record(struct jw *w, const struct seg_flow_record *r)
 {
 	const struct { const char *key, *value; } optional[] = {
 		{ "observer", r->observer }, { "policy", r->policy },
@@ -112,66 +215,52 @@ static void write_record(FILE *f, const struct seg_flow_record *r)
 	seg_addr_format(&r->src, src, sizeof(src));
 	seg_addr_format(&r->dst, dst, sizeof(dst));
 	seg_rfc3339_ms(r->time_ns, now, sizeof(now));
-	fprintf(f, "{\"time\":\"%s\"", now);
-	fprintf(f, ",\"verdict\":\"%s\",\"src_ip\":\"%s\"", verdict_name(r->verdict), src);
+	lit(w, "{\"time\":");
+	str(w, now);
+	str_field(w, "verdict", verdict_name(r->verdict));
+	str_field(w, "src_ip", src);
 	if (has_ports(r->proto))
-		fprintf(f, ",\"src_port\":%u", r->sport);
-	fprintf(f, ",\"dst_ip\":\"%s\"", dst);
+		num_field(w, "src_port", r->sport);
+	str_field(w, "dst_ip", dst);
 	if (has_ports(r->proto))
-		fprintf(f, ",\"dst_port\":%u", r->dport);
-	fprintf(f, ",\"proto\":\"%s\"", seg_proto_name(r->proto, num, sizeof(num)));
-	fprintf(f, ",\"packets\":%llu,\"bytes\":%llu",
-		(unsigned long long)r->packets, (unsigned long long)r->bytes);
+		num_field(w, "dst_port", r->dport);
+	str_field(w, "proto", seg_proto_name(r->proto, num, sizeof(num)));
+	num_field(w, "packets", r->packets);
+	num_field(w, "bytes", r->bytes);
 	/* drops too: an established flow cut by a policy change is dropped
 	 * both ways */
-	fprintf(f, ",\"reply_packets\":%llu,\"reply_bytes\":%llu",
-		(unsigned long long)r->reply_packets,
-		(unsigned long long)r->reply_bytes);
+	num_field(w, "reply_packets", r->reply_packets);
+	num_field(w, "reply_bytes", r->reply_bytes);
 	if (r->proto == IPPROTO_TCP && r->tcp_flags)
-		tcp_flags(f, r->tcp_flags);
-	fprintf(f, ",\"direction\":\"%s\"",
-		r->direction == SEGD_DIR_EGRESS ? "egress" : "ingress");
-	peer(f, "source", &r->source);
-	peer(f, "destination", &r->destination);
+		tcp_flags(w, r->tcp_flags);
+	str_field(w, "direction", r->direction == SEGD_DIR_EGRESS ? "egress" : "ingress");
+	peer(w, "source", &r->source);
+	peer(w, "destination", &r->destination);
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		if (optional[i].value)
-			str_field(f, optional[i].key, optional[i].value);
+			str_field(w, optional[i].key, optional[i].value);
 	if (r->start_ns)
-		time_field(f, "start", r->start_ns);
+		time_field(w, "start", r->start_ns);
 	if (r->end_ns)
-		time_field(f, "end", r->end_ns);
-	if (r->final)   /* and the flow's final counts */
-		fprintf(f, ",\"final\":true,\"total_packets\":%llu,\"total_bytes\":%llu,"
-			"\"total_reply_packets\":%llu,\"total_reply_bytes\":%llu",
-			(unsigned long long)r->total_packets,
-			(unsigned long long)r->total_bytes,
-			(unsigned long long)r->total_reply_packets,
-			(unsigned long long)r->total_reply_bytes);
-	fputs("}\n", f);
+		time_field(w, "end", r->end_ns);
+	if (r->final) {   /* and the flow's final counts */
+		lit(w, ",\"final\":true");
+		num_field(w, "total_packets", r->total_packets);
+		num_field(w, "total_bytes", r->total_bytes);
+		num_field(w, "total_reply_packets", r->total_reply_packets);
+		num_field(w, "total_reply_bytes", r->total_reply_bytes);
+	}
+	lit(w, "}\n");
 }
 
 int seg_flow_record_json(const struct seg_flow_record *r, char *buf, size_t len)
 {
-	char *text = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&text, &n);
-	int ret;
+	struct jw w = { buf, len, 0 };
 
-	if (!f)
-		return -ENOMEM;
-	write_record(f, r);
-	if (fclose(f) || !text) {
-		free(text);
-		return -ENOMEM;
-	}
-	if (n > len || n > (size_t)INT32_MAX) {
-		ret = -ENOSPC;
-	} else {
-		memcpy(buf, text, n);
-		if (n < len)
-			buf[n] = '\0';
-		ret = (int)n;
-	}
-	free(text);
-	return ret;
+	write_record(&w, r);
+	if (w.n > len || w.n > (size_t)INT32_MAX)
+		return -ENOSPC;
+	if (w.n < len)
+		buf[w.n] = '\0';
+	return (int)w.n;
 }
