@@ -57,7 +57,19 @@ denied "enforce: web -> db tcp/5432" probe_tcp pod web 10.200.1.30 5432
 # ---- the namespace in audit mode ---------------------------------------------
 out=$(segctl namespace set shop --mode audit); rc=$?
 check "namespace set --mode audit exits 0 and says so" rc_and_match "$rc" 0 "mode: audit" "$out"
+before=$(reason_packets policy-audit)
 allowed "namespace audit: web -> db tcp/5432 passes" probe_tcp pod web 10.200.1.30 5432
+after=$(reason_packets policy-audit)
+# once per new flow, at db's ingress (the only enforced direction; web's
+# egress is not selected by any policy, so it is simply allowed)
+check "policy-audit counts the audited flow once ($before -> $after)" \
+	[ $((after - before)) -eq 1 ]
+out=$(segctl flows --verdict audit --endpoint db -o json)
+check "segctl flows: the web -> db connection has verdict audit" python3 -c '
+import json, sys
+f = json.loads(sys.argv[1])["flows"]
+sys.exit(0 if any(x["dst_port"] == 5432 and x["dst_ip"] == "10.200.1.30"
+                  and x["drop_reason"] == "policy-audit" for x in f) else 1)' "$out"
 allowed "namespace audit: api -> db tcp/5432" probe_tcp pod api 10.200.1.30 5432
 out=$(segctl get namespaces)
 check "get namespaces: MODE column shows audit" grep -qE "^shop +[a-z]+ +audit " <<<"$out"
