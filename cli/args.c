@@ -21,7 +21,7 @@ static const char top_help[] =
 	"  delete policy NAME [--namespace NS]\n"
 	"  get policies|endpoints|namespaces [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
-	"  flows [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
+	"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
 	"        [-o table|json|yaml]\n"
 	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
 	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
@@ -50,6 +50,7 @@ static const char *const opt_ns[] = { "namespace", NULL };
 static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NULL };
 static const char *const opt_role[] = { "role", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
+static const char *const flag_follow[] = { "follow", NULL };
 static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NULL };
 static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
 					   "allow", NULL };
@@ -100,13 +101,16 @@ static const struct command commands[] = {
 	  "Programs attached per interface, map usage, policy generation and\n"
 	  "packet counters by verdict and drop reason.\n", pos_none, opt_none, opt_none },
 	{ "flows", "flows",
-	  "flows [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS] "
+	  "flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS] "
 	  "[-o table|json|yaml]",
 	  "Flows segd knows now, oldest first: the last ones that ended, the live\n"
 	  "connections and the flows being dropped, with packets and bytes each\n"
 	  "way since they started, the endpoint that saw them, both sides, the\n"
-	  "verdict and the rule that decided (or the drop reason).\n",
-	  pos_none, opt_flows, opt_none },
+	  "verdict and the rule that decided (or the drop reason). --follow then\n"
+	  "keeps printing flow records as segd makes them (every flow_interval;\n"
+	  "counters are deltas since the flow's previous record) until interrupted;\n"
+	  "with -o json one JSON object per line, as in the flow log.\n",
+	  pos_none, opt_flows, flag_follow },
 	{ "blocklist load", "blocklist.load",
 	  "blocklist load NAME FILE --category miner|c2|custom|exception [--format FORMAT] "
 	  "[--action drop|audit] [--expires DURATION] [--allow CIDR]...",

@@ -12,4 +12,14 @@ int segctl_roundtrip(const char *socket_path, yaml_document_t *req,
 		     const char *payload, size_t payload_len,
 		     yaml_document_t *resp, int timeout_ms, FILE *err);
 
+/* A streaming request (flows --follow): the answer, a YAML document that
+ * segd ends with "...", goes to on_answer (its return value stops the
+ * stream when not 0); then every line segd sends to on_line, until segd
+ * closes the connection. Returns 0 or a SEGCTL_* code. */
+typedef int (*segctl_answer_fn)(void *ctx, yaml_document_t *resp);
+typedef void (*segctl_line_fn)(void *ctx, const char *line, size_t len);
+int segctl_stream(const char *socket_path, yaml_document_t *req,
+		  segctl_answer_fn on_answer, segctl_line_fn on_line, void *ctx,
+		  FILE *err);
+
 #endif /* SEGCTL_CLIENT_H */

@@ -435,6 +435,40 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
 }
 
+/* One streamed flow record (a JSON line, as in the flow log): as is with
+ * -o json, else one line of text. */
+void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, size_t len,
+			      FILE *out)
+{
+	struct seg_error perr = { 0 };
+	yaml_document_t d;
+	yaml_node_t *r;
+	char src[96], dst[96];
+	const char *sip, *dip, *why;
+
+	if (cmd->format == SEGCTL_JSON || yu_load_one(line, len, "record", &d, &perr)) {
+		fwrite(line, 1, len, out);
+		fflush(out);
+		return;
+	}
+	r = yu_root(&d);
+	sip = str(&d, r, "src_ip");
+	dip = str(&d, r, "dst_ip");
+	snprintf(src, sizeof(src), strchr(sip, ':') ? "[%s]:%s" : "%s:%s", sip,
+		 yu_map_get(&d, r, "src_port") ? str(&d, r, "src_port") : "-");
+	snprintf(dst, sizeof(dst), strchr(dip, ':') ? "[%s]:%s" : "%s:%s", dip,
+		 yu_map_get(&d, r, "dst_port") ? str(&d, r, "dst_port") : "-");
+	why = yu_map_get(&d, r, "drop_reason") ? str(&d, r, "drop_reason") :
+	      yu_map_get(&d, r, "policy") ? str(&d, r, "policy") : "-";
+	fprintf(out, "%s %-9s %s %s %s %s -> %s %s/%s %s/%s %s%s\n", str(&d, r, "time"),
+		str(&d, r, "verdict"), str(&d, r, "observer"), str(&d, r, "direction"),
+		str(&d, r, "proto"), src, dst, str(&d, r, "packets"), str(&d, r, "bytes"),
+		str(&d, r, "reply_packets"), str(&d, r, "reply_bytes"), why,
+		yu_map_get(&d, r, "final") ? " (ended)" : "");
+	fflush(out);
+	yaml_document_delete(&d);
+}
+
 int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		 FILE *err)
 {

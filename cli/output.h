@@ -10,4 +10,8 @@
 int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		 FILE *err);
 
+/* A record streamed by `flows --follow` (one JSON line). */
+void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, size_t len,
+			      FILE *out);
+
 #endif /* SEGCTL_OUTPUT_H */

@@ -4,8 +4,43 @@
 #include "args.h"
 #include "client.h"
 #include "output.h"
+#include "yaml_util.h"
 
 #define REQUEST_TIMEOUT_MS 60000
+
+struct stream_ctx {
+	const struct segctl_cmd *cmd;
+};
+
+/* flows --follow: the current flows first (as a table; with -o json only
+ * the stream, one record a line), then the records as they come */
+static int on_answer(void *p, yaml_document_t *resp)
+{
+	struct stream_ctx *x = p;
+	yaml_node_t *root = yu_root(resp);
+	bool ok = false;
+
+	yu_bool(yu_map_get(resp, root, "ok"), &ok);
+	if (ok && x->cmd->format == SEGCTL_JSON)
+		return SEGCTL_OK;
+	return segctl_print(x->cmd, resp, stdout, stderr);
+}
+
+static void on_line(void *p, const char *line, size_t len)
+{
+	struct stream_ctx *x = p;
+
+	segctl_print_flow_record(x->cmd, line, len, stdout);
+}
+
+static bool wants_stream(struct segctl_cmd *cmd)
+{
+	yaml_node_t *args = yu_map_get(&cmd->req, yu_root(&cmd->req), "args");
+	bool follow = false;
+
+	return !strcmp(cmd->command, "flows") &&
+	       !yu_bool(yu_map_get(&cmd->req, args, "follow"), &follow) && follow;
+}
 
 int main(int argc, char **argv)
 {
@@ -19,6 +54,13 @@ int main(int argc, char **argv)
 	ret = segctl_parse(argc, argv, &cmd, stdout, stderr);
 
 	if (ret != SEGCTL_OK || cmd.help) {
+		segctl_cmd_free(&cmd);
+		return ret;
+	}
+	if (wants_stream(&cmd)) {
+		struct stream_ctx x = { &cmd };
+
+		ret = segctl_stream(cmd.socket, &cmd.req, on_answer, on_line, &x, stderr);
 		segctl_cmd_free(&cmd);
 		return ret;
 	}

@@ -43,6 +43,7 @@ struct segd_list;
 struct seg_bl_compiled;
 struct segd_resolver;
 struct seg_flow_export;
+struct seg_flow_filter;
 
 struct segd {
 	struct segd_config_file cfg;
@@ -57,6 +58,9 @@ struct segd {
 	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
 	struct seg_flow_stats flow_stats; /* flow table and event counters */
 	struct seg_flow_export *flow_export; /* flow records (flow_export.h); may be NULL */
+	/* set by a request handler (flows --follow) that wants its connection
+	 * kept open for a stream of records; the server takes it */
+	struct seg_flow_filter *follow;
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */

@@ -1,5 +1,7 @@
 /* flow_export.c - the flow table on segd's loop (flow_export.h). */
 #include <bpf/bpf.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -8,10 +10,21 @@
 #include "control.h"
 #include "flow_export.h"
 #include "flow_recent.h"
+#include "flowlog.h"
 #include "log.h"
 
 #define CT_BATCH 4096
 #define RECENT_FLOWS 2048   /* ended flows `segctl flows` still shows */
+/* a follower that reads slower than records come loses records beyond
+ * this much unread output instead of growing segd without bound */
+#define FOLLOW_BACKLOG (4u << 20)
+
+struct follower {
+	struct follower *next;
+	struct seg_flow_export *x;
+	struct bufferevent *bev;
+	struct seg_flow_filter filter;
+};
 #define NS_PER_SEC 1000000000ull
 
 struct seg_flow_export {
@@ -29,6 +42,7 @@ struct seg_flow_export {
 	seg_flow_pass_fn on_pass[4];
 	void *on_pass_ctx[4];
 	size_t n_on_pass;
+	struct follower *followers;    /* `segctl flows --follow` */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -65,6 +79,62 @@ static void count_record(void *ctx, const struct seg_flow_record *r)
 
 	(void)r;
 	d->flow_stats.records++;
+}
+
+static void follower_free(struct follower *f)
+{
+	struct follower **pp = &f->x->followers;
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = f->next;
+	bufferevent_free(f->bev);
+	free(f);
+}
+
+static void on_follower_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		follower_free(arg);   /* EPIPE: the client went away */
+}
+
+/* A sink: each record as a JSON line to every follower that wants it. */
+static void to_followers(void *ctx, const struct seg_flow_record *r)
+{
+	struct seg_flow_export *x = ctx;
+	char line[4096];
+	int n = 0;
+
+	for (struct follower *f = x->followers; f; f = f->next) {
+		if (!seg_flow_filter_match(&f->filter, r) ||
+		    evbuffer_get_length(bufferevent_get_output(f->bev)) > FOLLOW_BACKLOG)
+			continue;
+		if (!n && (n = seg_flow_record_json(r, line, sizeof(line))) < 0)
+			return;
+		bufferevent_write(f->bev, line, (size_t)n);
+	}
+}
+
+int seg_flow_export_follow(struct seg_flow_export *x, struct bufferevent *bev,
+			   const struct seg_flow_filter *filter)
+{
+	struct follower *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->x = x;
+	f->bev = bev;
+	f->filter = *filter;
+	f->next = x->followers;
+	x->followers = f;
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	/* the client shut its side down after the request: a hang-up shows
+	 * as a write error at the next record, not as a read */
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, NULL, on_follower_event, f);
+	return 0;
 }
 
 /* Feed one batch to the table; collect the keys of expired entries. */
@@ -171,7 +241,8 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 	if (!x->keys || !x->expired || !x->values ||
 	    seg_flowtab_new(d, &x->table) || seg_flow_recent_new(RECENT_FLOWS, &x->recent) ||
 	    seg_flowtab_add_sink(x->table, count_record, d) ||
-	    seg_flowtab_add_sink(x->table, seg_flow_recent_sink, x->recent))
+	    seg_flowtab_add_sink(x->table, seg_flow_recent_sink, x->recent) ||
+	    seg_flowtab_add_sink(x->table, to_followers, x))
 		goto fail;
 	if (x->ct_fd < 0 || ring_fd < 0) {
 		ret = -ENOENT;
@@ -228,6 +299,8 @@ void seg_flow_export_stop(struct seg_flow_export *x)
 		return;
 	if (x->d->flow_export == x)
 		x->d->flow_export = NULL;
+	while (x->followers)
+		follower_free(x->followers);
 	if (x->timer)
 		event_free(x->timer);
 	if (x->ring_ev)

@@ -23,6 +23,12 @@ int seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void
  * for everything that moved. */
 int seg_flow_export_pass(struct seg_flow_export *x);
 struct seg_flowtab *seg_flow_export_table(struct seg_flow_export *x);
+/* Stream every later record that matches filter to bev as a JSON line
+ * (`segctl flows --follow`); takes bev, frees it when the client hangs
+ * up. A client that does not keep up loses records, segd does not wait. */
+struct bufferevent;
+int seg_flow_export_follow(struct seg_flow_export *x, struct bufferevent *bev,
+			   const struct seg_flow_filter *filter);
 struct seg_flow_recent;
 const struct seg_flow_recent *seg_flow_export_recent(struct seg_flow_export *x);
 void seg_flow_export_stop(struct seg_flow_export *x);

@@ -49,27 +49,11 @@ struct listing {
 	struct segd *d;
 	yaml_document_t *out;
 	int seq;
-	const char *endpoint, *ns, *state;
-	int verdict;                /* -1: any */
+	const char *state;
+	struct seg_flow_filter filter;
 	size_t shown, total;
 	uint64_t now_real;
 };
-
-/* The observer is "ns/name" of the endpoint whose hook saw the flow. */
-static bool wanted(const struct listing *l, const struct seg_flow_record *r)
-{
-	const char *slash = strchr(r->observer, '/');
-	size_t nslen = slash ? (size_t)(slash - r->observer) : 0;
-
-	if (l->verdict >= 0 && r->verdict != l->verdict)
-		return false;
-	if (l->endpoint && *l->endpoint && (!slash || strcmp(slash + 1, l->endpoint)))
-		return false;
-	if (l->ns && *l->ns && (!slash || strlen(l->ns) != nslen ||
-				strncmp(r->observer, l->ns, nslen)))
-		return false;
-	return true;
-}
 
 static void add_row(void *ctx, const struct seg_flow_record *r)
 {
@@ -77,7 +61,7 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 	char a[64], b[64], pbuf[8];
 	int m;
 
-	if (!wanted(l, r))
+	if (!seg_flow_filter_match(&l->filter, r))
 		return;
 	if (l->total++ >= MAX_FLOWS_SHOWN)
 		return;
@@ -153,19 +137,21 @@ static uint64_t realtime_ns(void)
 
 int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	struct listing l = { .d = d, .out = out, .verdict = -1,
-			     .now_real = realtime_ns() };
+	struct listing l = { .d = d, .out = out, .now_real = realtime_ns() };
 	const char *verdict = segd_arg_str(r, "verdict");
+	const char *endpoint = segd_arg_str(r, "endpoint");
+	const char *ns = segd_arg_str(r, "namespace");
 	int ret;
 
 	if (!d->dp || !d->flow_export)
 		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
 				  "segd runs without the kernel datapath or flow export");
-	if (verdict && *verdict && (l.verdict = seg_flow_verdict_parse(verdict)) < 0)
+	l.filter.verdict = -1;
+	if (verdict && *verdict && (l.filter.verdict = seg_flow_verdict_parse(verdict)) < 0)
 		return seg_errorf(r->err, "--verdict", 0, 0, -EINVAL,
 				  "'%s' is not a verdict; use allow, deny or audit", verdict);
-	l.endpoint = segd_arg_str(r, "endpoint");
-	l.ns = segd_arg_str(r, "namespace");
+	snprintf(l.filter.endpoint, sizeof(l.filter.endpoint), "%s", endpoint ? endpoint : "");
+	snprintf(l.filter.ns, sizeof(l.filter.ns), "%s", ns ? ns : "");
 	l.seq = yu_add_seq(out);
 	yu_set(out, res, "flows", l.seq);
 	l.state = "ended";
@@ -175,5 +161,13 @@ int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 	seg_flowtab_drops(seg_flow_export_table(d->flow_export), add_row, &l);
 	yu_set_uint(out, res, "total", l.total);
 	yu_set_bool(out, res, "truncated", l.shown < l.total);
+	if (!ret && segd_arg_bool(r, "follow")) {
+		/* the server keeps the connection and streams new records */
+		d->follow = malloc(sizeof(*d->follow));
+		if (!d->follow)
+			return seg_errorf(r->err, NULL, 0, 0, -ENOMEM, "out of memory");
+		*d->follow = l.filter;
+		yu_set_bool(out, res, "follow", true);
+	}
 	return ret;
 }

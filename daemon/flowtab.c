@@ -415,3 +415,20 @@ int seg_flowtab_event(struct seg_flowtab *t, const struct segd_event *e)
 	f->last_event_mono = e->ts_ns;
 	return 0;
 }
+
+bool seg_flow_filter_match(const struct seg_flow_filter *f,
+			   const struct seg_flow_record *r)
+{
+	/* the observer is "ns/name" of the endpoint whose hook saw the flow */
+	const char *slash = strchr(r->observer, '/');
+	size_t nslen = slash ? (size_t)(slash - r->observer) : 0;
+
+	if (f->verdict >= 0 && r->verdict != f->verdict)
+		return false;
+	if (f->endpoint[0] && (!slash || strcmp(slash + 1, f->endpoint)))
+		return false;
+	if (f->ns[0] && (!slash || strlen(f->ns) != nslen ||
+			 strncmp(r->observer, f->ns, nslen)))
+		return false;
+	return true;
+}

@@ -20,6 +20,7 @@
 #ifndef SEGD_FLOWTAB_H
 #define SEGD_FLOWTAB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "flow_record.h"
 #include "segd_abi.h"
@@ -53,6 +54,16 @@ void seg_flowtab_ct_record(struct seg_flowtab *t, const struct segd_ct_key *k,
 /* The drop flows tracked now, one record each (totals so far; the
  * deltas are since their last record), for `segctl flows`. */
 void seg_flowtab_drops(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx);
+
+/* What `segctl flows` asks for: a verdict (-1 any), the observing
+ * endpoint's name and namespace ("" any). */
+struct seg_flow_filter {
+	int verdict;
+	char endpoint[254];
+	char ns[64];
+};
+bool seg_flow_filter_match(const struct seg_flow_filter *f,
+			   const struct seg_flow_record *r);
 
 /* Flows tracked now. */
 size_t seg_flowtab_size(const struct seg_flowtab *t);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "flow_export.h"
 #include "log.h"
 #include "server.h"
 #include "wire.h"
@@ -49,6 +50,7 @@ static void on_written(struct bufferevent *bev, void *arg)
 
 static void respond(struct bufferevent *bev, struct conn *c)
 {
+	struct segd *d = c->srv->d;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	const char *text = (const char *)evbuffer_pullup(in, -1);
@@ -74,7 +76,7 @@ static void respond(struct bufferevent *bev, struct conn *c)
 		yu_set_int(&resp, top, "exit", 2);
 		yu_set_str(&resp, top, "error", msg);
 	} else {
-		segd_handle(c->srv->d, &req, payload, payload_len, &c->peer, &resp);
+		segd_handle(d, &req, payload, payload_len, &c->peer, &resp);
 		yaml_document_delete(&req);
 	}
 	ret = yu_dump(&resp, &out, &out_len);
@@ -85,9 +87,22 @@ static void respond(struct bufferevent *bev, struct conn *c)
 		return;
 	}
 	evbuffer_drain(in, len);
-	bufferevent_setcb(bev, NULL, on_written, NULL, c);
 	bufferevent_write(bev, out, out_len);
 	free(out);
+	if (d->follow) {
+		/* flows --follow: the answer, a YAML end marker, then records */
+		struct seg_flow_filter *f = d->follow;
+
+		d->follow = NULL;
+		bufferevent_write(bev, "...\n", 4);
+		if (d->flow_export && !seg_flow_export_follow(d->flow_export, bev, f)) {
+			free(c);   /* the connection is the follower's now */
+			free(f);
+			return;
+		}
+		free(f);
+	}
+	bufferevent_setcb(bev, NULL, on_written, NULL, c);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)

@@ -22,6 +22,15 @@ setup_shop_segd --flow-log "$flowlog" --flow-interval 1 \
 check "demo and api-udp policies applied" \
 	quiet segctl apply policies/demo.yaml tests/fixtures/e2e/metrics-udp.yaml
 web_if=$(in_node cat "/sys/class/net/$(pod_if web)/ifindex")
+# followers, started before the traffic: JSON lines of namespace shop's
+# drops, and the text form of everything api saw
+in_node timeout 19 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" flows --follow \
+	--verdict deny -n shop -o json >"$TOPO_DIR/follow.json" 2>&1 &
+follow_json=$!
+in_node timeout 19 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" flows --follow \
+	--endpoint api >"$TOPO_DIR/follow.txt" 2>&1 &
+follow_txt=$!
+sleep 0.5
 api_if=$(in_node cat "/sys/class/net/$(pod_if api)/ifindex")
 
 # allowed: 5 echo requests of 84 IP bytes web -> api, 5 replies
@@ -90,6 +99,21 @@ check "flow log: 7 denied datagrams = 7 packets, 896 bytes, dropped by shop/api-
 	grep -qF "udp-denied (7, 896) {'dropped'} {'policy-denied'} {'shop/api-udp#2'} True" <<<"$res"
 check "flow log: the blocklisted connection is a drop naming web" \
 	grep -qF "blocklisted {'dropped'} {'blocklisted'} True" <<<"$res"
+
+# the followers saw the records as they were made
+wait "$follow_json" "$follow_txt"
+res=$(python3 - "$TOPO_DIR/follow.json" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+udp = [r for r in recs if r["proto"] == "udp" and r.get("dst_port") == 5001]
+print("verdicts", sorted({r["verdict"] for r in recs}), "udp", sum(r["packets"] for r in udp))
+EOF
+)
+check "flows --follow -o json --verdict deny: only drops, the 7 datagrams among them ($res)" \
+	grep -qF "verdicts ['dropped'] udp 7" <<<"$res"
+check "flows --follow --endpoint api: text lines of api's flows" \
+	grep -qE "dropped +shop/api egress udp 10.200.1.20:[0-9]+ -> 203.0.113.10:5001 " "$TOPO_DIR/follow.txt"
+check "flows --follow --endpoint api: nothing of web's" refute grep -q "shop/web" "$TOPO_DIR/follow.txt"
 
 # segctl flows: the same flows, filtered
 out=$(segctl flows --verdict deny -n shop -o json)
