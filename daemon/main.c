@@ -361,6 +361,7 @@ static int run(struct segd *d, const struct options *o)
 	if (seg_metrics_start(l.base, d->cfg.metrics_addr, d, &metrics, &err))
 		report("/metrics off", &err);
 	seg_metrics_set_flowlog(metrics, l.flowlog);
+	seg_metrics_set_ipfix(metrics, ipfix);
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:

@@ -23,6 +23,7 @@ struct seg_metrics {
 	struct evhttp *http;
 	struct segd *d;
 	const struct seg_flowlog *flowlog;
+	const struct seg_ipfix *ipfix;
 };
 
 int seg_metrics_parse_addr(const char *addr, char *host, size_t hostlen,
@@ -130,6 +131,8 @@ static int gather(struct seg_metrics *m, struct gathered *g)
 	g->s.generation = seg_dp_generation(d->dp);
 	g->s.flows = d->flow_stats;
 	seg_flowlog_stats(m->flowlog, &g->s.flowlog);
+	if (m->ipfix)
+		seg_ipfix_stats(m->ipfix, &g->s.ipfix);
 	g->s.n_endpoints = d->state.world.n_endpoints;
 	g->s.n_policies = d->state.world.n_policies;
 	g->s.n_namespaces = d->state.world.n_namespaces;
@@ -249,6 +252,12 @@ void seg_metrics_set_flowlog(struct seg_metrics *m, const struct seg_flowlog *fl
 {
 	if (m)
 		m->flowlog = fl;
+}
+
+void seg_metrics_set_ipfix(struct seg_metrics *m, const struct seg_ipfix *x)
+{
+	if (m)
+		m->ipfix = x;
 }
 
 void seg_metrics_stop(struct seg_metrics *m)

@@ -12,6 +12,7 @@
 #include "datapath.h"
 #include "flow_record.h"
 #include "flowlog.h"
+#include "ipfix.h"
 #include "segd_abi.h"
 
 struct event_base;
@@ -42,6 +43,7 @@ struct seg_metrics_snapshot {
 	const struct seg_dp_map_usage *maps;     size_t n_maps;
 	struct seg_flow_stats flows;
 	struct seg_flowlog_stats flowlog;
+	struct seg_ipfix_stats ipfix;
 	size_t n_endpoints, n_policies, n_namespaces;
 };
 
@@ -60,6 +62,8 @@ int seg_metrics_start(struct event_base *base, const char *addr, struct segd *d,
 		      struct seg_metrics **out, struct seg_error *err);
 /* The flow log whose counters to show (NULL: none; zeros are shown). */
 void seg_metrics_set_flowlog(struct seg_metrics *m, const struct seg_flowlog *fl);
+/* The IPFIX exporter whose counters /metrics shows (NULL: none). */
+void seg_metrics_set_ipfix(struct seg_metrics *m, const struct seg_ipfix *x);
 void seg_metrics_stop(struct seg_metrics *m);
 
 #endif /* SEGD_METRICS_H */

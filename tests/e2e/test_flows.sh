@@ -132,6 +132,21 @@ sys.exit(0 if ok and all(x["endpoint"] == "shop/web" for x in f) else 1)' "$out"
 rc_out=$(segctl flows --verdict maybe 2>&1); rc=$?
 check "segctl flows --verdict maybe is refused (exit $rc)" rc_and_match "$rc" 1 "allow, deny or audit" "$rc_out"
 
+# /metrics counts what was exported: every record went to the log and to
+# IPFIX, and the events segd read are the events the kernel sent
+m=$(in_node python3 -c '
+import urllib.request
+t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode()
+v = {l.split()[0]: float(l.split()[1]) for l in t.splitlines() if l and l[0] != "#"}
+print(int(v["segd_flow_records_total"]), int(v["segd_flow_log_lines_total"]),
+      int(v["segd_ipfix_records_total"]), int(v["segd_events_sent_total"]),
+      int(v["segd_events_read_total"]))')
+read -r m_rec m_lines m_ipfix m_sent m_read <<<"$m"
+check "metrics: flow records = flow-log lines = IPFIX records ($m_rec/$m_lines/$m_ipfix)" \
+	[ "$m_rec" -gt 0 ] && [ "$m_rec" = "$m_lines" ] && [ "$m_rec" = "$m_ipfix" ]
+check "metrics: segd read every event the kernel sent ($m_read of $m_sent)" \
+	[ "$m_sent" -ge 9 ] && [ "$m_read" = "$m_sent" ]
+
 # IPFIX: what nfcapd collected, read back by nfdump
 kill -TERM "$nfcapd_pid" 2>/dev/null; wait "$nfcapd_pid" 2>/dev/null
 capfile=$(ls "$capdir"/nfcapd.2* 2>/dev/null | head -1)
