@@ -59,6 +59,16 @@ static void bl_check(const struct seg_explain_lists *l, struct seg_explain_half 
 		snprintf(h->audit_list, sizeof(h->audit_list), "%s", l->lists[b.audit].name);
 }
 
+bool seg_explain_blocklist(const struct seg_explain_lists *l, const struct in6_addr *remote,
+			   char *list, size_t len)
+{
+	struct seg_explain_half h = { .remote = *remote };
+
+	bl_check(l, &h);
+	snprintf(list, len, "%s", h.list);
+	return h.list[0] != '\0';
+}
+
 /* ---- the probe chain of bpf/policy.h (policy_decide) ------------------------ */
 
 static const struct seg_policy_entry *probe(const struct seg_compiled *c,

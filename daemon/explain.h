@@ -60,6 +60,11 @@ struct seg_explain {
 	enum seg_explain_verdict verdict; /* both together */
 };
 
+/* The drop list (not excepted) that blocks remote, as the datapath would
+ * count it, into list; false when none does. */
+bool seg_explain_blocklist(const struct seg_explain_lists *l, const struct in6_addr *remote,
+			   char *list, size_t len);
+
 /* Explain src -> dst, protocol proto (IPPROTO_*), destination port (0 for
  * ICMP). lists may be NULL (no blocklists). Fills *out; never fails. */
 void seg_explain_flow(const struct seg_compiled *c,

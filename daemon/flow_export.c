@@ -10,6 +10,8 @@
 #include "control.h"
 #include "flow_export.h"
 #include "flow_recent.h"
+#include "control_blocklist.h"
+#include "explain.h"
 #include "flowlog.h"
 #include "log.h"
 
@@ -71,6 +73,24 @@ static void on_ring_ready(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	ring_buffer__consume(x->ring);
+}
+
+/* The list a blocklisted flow hit, from the loaded lists (as `explain`). */
+static bool name_list(void *ctx, const struct segd_addr *remote, char *buf, size_t len)
+{
+	struct seg_flow_export *x = ctx;
+	struct segd_lists_view v = { 0 };
+	struct in6_addr a;
+	bool found;
+
+	if (segd_lists_view(x->d, &v))
+		return false;
+	memcpy(&a, remote, sizeof(a));
+	found = seg_explain_blocklist(&(struct seg_explain_lists){
+			v.lists, v.exception, v.n_lists, v.exceptions, v.n_exceptions },
+		&a, buf, len);
+	segd_lists_view_free(&v);
+	return found;
 }
 
 static void count_record(void *ctx, const struct seg_flow_record *r)
@@ -244,6 +264,7 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 	    seg_flowtab_add_sink(x->table, seg_flow_recent_sink, x->recent) ||
 	    seg_flowtab_add_sink(x->table, to_followers, x))
 		goto fail;
+	seg_flowtab_set_list_namer(x->table, name_list, x);
 	if (x->ct_fd < 0 || ring_fd < 0) {
 		ret = -ENOENT;
 		goto fail;

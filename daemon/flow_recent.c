@@ -9,7 +9,7 @@ struct kept {
 	struct seg_flow_record r;
 	char src_ns[64], src_name[254], src_id[320];
 	char dst_ns[64], dst_name[254], dst_id[320];
-	char observer[320], policy[320], reason[40];
+	char observer[320], policy[320], reason[40], blocklist[128];
 };
 
 struct seg_flow_recent {
@@ -71,7 +71,7 @@ void seg_flow_recent_sink(void *ctx, const struct seg_flow_record *r)
 	k->r.observer = keep(r->observer, k->observer, sizeof(k->observer));
 	k->r.policy = keep(r->policy, k->policy, sizeof(k->policy));
 	k->r.drop_reason = keep(r->drop_reason, k->reason, sizeof(k->reason));
-	k->r.blocklist = NULL;
+	k->r.blocklist = keep(r->blocklist, k->blocklist, sizeof(k->blocklist));
 }
 
 void seg_flow_recent_foreach(const struct seg_flow_recent *x, seg_flow_sink_fn fn,

@@ -86,6 +86,8 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 		   r->verdict == SEG_FLOW_FORWARDED ? "not-enforced" : "default");
 	if (r->drop_reason)
 		yu_set_str(l->out, m, "drop_reason", r->drop_reason);
+	if (r->blocklist)
+		yu_set_str(l->out, m, "blocklist", r->blocklist);
 	yu_set_uint(l->out, m, "packets", r->total_packets);
 	yu_set_uint(l->out, m, "bytes", r->total_bytes);
 	yu_set_uint(l->out, m, "reply_packets", r->total_reply_packets);

@@ -37,6 +37,7 @@ struct flow {
 	uint8_t reason;             /* drop flows */
 	uint8_t tcp_flags;
 	uint8_t audit;
+	char *blocklist;            /* drop flows: the list that blocked it */
 };
 
 struct sink {
@@ -50,6 +51,8 @@ struct seg_flowtab {
 	size_t n_buckets, n;
 	struct sink sinks[MAX_SINKS];
 	size_t n_sinks;
+	seg_flow_list_fn list_namer;
+	void *list_namer_ctx;
 	uint64_t pass, mono, real;   /* the current pass */
 	uint64_t interval_ns;        /* between the last two passes */
 };
@@ -131,6 +134,7 @@ static void unlink_free(struct seg_flowtab *t, struct flow *f)
 		if (*pp == f) {
 			*pp = f->next;
 			t->n--;
+			free(f->blocklist);
 			free(f);
 			return;
 		}
@@ -154,10 +158,17 @@ void seg_flowtab_free(struct seg_flowtab *t)
 	for (size_t i = 0; i < t->n_buckets; i++)
 		for (struct flow *f = t->buckets[i], *next; f; f = next) {
 			next = f->next;
+			free(f->blocklist);
 			free(f);
 		}
 	free(t->buckets);
 	free(t);
+}
+
+void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx)
+{
+	t->list_namer = fn;
+	t->list_namer_ctx = ctx;
 }
 
 int seg_flowtab_add_sink(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx)
@@ -252,6 +263,7 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	r.ifindex = obs && obs->ifindex ? obs->ifindex : f->ifindex;
 	r.rule_id = f->rule_id;
 	r.policy = seg_rule_name(&t->d->compiled, f->rule_id, rule, sizeof(rule)) ? rule : NULL;
+	r.blocklist = f->blocklist;
 	if (f->key.kind == FLOW_DROP)
 		r.drop_reason = segd_reason_name(f->reason);
 	else if (f->audit)
@@ -406,6 +418,12 @@ int seg_flowtab_event(struct seg_flowtab *t, const struct segd_event *e)
 		f->remote_id = e->remote_id;
 		f->ifindex = e->ifindex;
 		f->endpoint_id = e->endpoint_id;
+		if (e->reason == SEGD_REASON_BLOCKLISTED && t->list_namer) {
+			char list[128];
+
+			if (t->list_namer(t->list_namer_ctx, &key.ct.remote, list, sizeof(list)))
+				f->blocklist = strdup(list);   /* NULL: unnamed */
+		}
 	}
 	idx = e->dir == f->origin_dir ? SEGD_CT_ORIG : SEGD_CT_REPLY;
 	f->packets[idx]++;

@@ -35,6 +35,12 @@ int seg_flowtab_new(const struct segd *d, struct seg_flowtab **out);
 void seg_flowtab_free(struct seg_flowtab *t);
 int seg_flowtab_add_sink(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx);
 
+/* Who names the list of a flow dropped as blocklisted (at its first
+ * event): fn writes the list holding remote into buf, false if none. */
+typedef bool (*seg_flow_list_fn)(void *ctx, const struct segd_addr *remote,
+				 char *buf, size_t len);
+void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx);
+
 /* mono_ns: CLOCK_MONOTONIC (the datapath's clock); real_ns: CLOCK_REALTIME
  * at the same instant, to stamp records. */
 void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t real_ns);

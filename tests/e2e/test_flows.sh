@@ -84,7 +84,7 @@ print("udp-denied", sums(udp)[:2], {r["verdict"] for r in udp},
       any(r.get("final") for r in udp))
 bl = flow(observer="shop/web", dst_ip="203.0.113.10", dst_port=443)
 print("blocklisted", {r["verdict"] for r in bl}, {r.get("drop_reason") for r in bl},
-      sums(bl)[0] >= 1)
+      {r.get("blocklist") for r in bl}, sums(bl)[0] >= 1)
 EOF
 res=$(cat "$TOPO_DIR/flowcheck.txt")
 echo "$res" | sed 's/^/# /'
@@ -97,8 +97,8 @@ check "flow log: the ended TCP flow has a final record with its totals" \
 	grep -qF "tcp-final 1 True" <<<"$res"
 check "flow log: 7 denied datagrams = 7 packets, 896 bytes, dropped by shop/api-udp#2" \
 	grep -qF "udp-denied (7, 896) {'dropped'} {'policy-denied'} {'shop/api-udp#2'} True" <<<"$res"
-check "flow log: the blocklisted connection is a drop naming web" \
-	grep -qF "blocklisted {'dropped'} {'blocklisted'} True" <<<"$res"
+check "flow log: the blocklisted connection is a drop naming web and the list" \
+	grep -qF "blocklisted {'dropped'} {'blocklisted'} {'pool'} True" <<<"$res"
 
 # the followers saw the records as they were made
 wait "$follow_json" "$follow_txt"

@@ -13,7 +13,7 @@
 struct captured {
 	struct seg_flow_record r[MAX_REC];
 	char src[MAX_REC][64], dst[MAX_REC][64], observer[MAX_REC][64];
-	char policy[MAX_REC][64], reason[MAX_REC][32];
+	char policy[MAX_REC][64], reason[MAX_REC][32], list[MAX_REC][32];
 	size_t n;
 };
 
@@ -28,6 +28,7 @@ static void capture(void *ctx, const struct seg_flow_record *r)
 	snprintf(c->observer[c->n], 64, "%s", r->observer);
 	snprintf(c->policy[c->n], 64, "%s", r->policy ? r->policy : "-");
 	snprintf(c->reason[c->n], 32, "%s", r->drop_reason ? r->drop_reason : "-");
+	snprintf(c->list[c->n], 32, "%s", r->blocklist ? r->blocklist : "-");
 	c->n++;
 }
 
@@ -261,6 +262,37 @@ Test(flowtab, drop_events_sum_per_flow_and_end_when_idle)
 	cr_assert(c.r[1].final);
 	cr_assert_eq(c.r[1].packets, 0);
 	cr_assert_eq(seg_flowtab_size(t), 0);
+	seg_flowtab_free(t);
+}
+
+static bool namer(void *ctx, const struct segd_addr *remote, char *buf, size_t len)
+{
+	struct segd_addr want;
+
+	(void)ctx;
+	addr4(&want, "203.0.113.10");
+	if (memcmp(remote, &want, sizeof(want)))
+		return false;
+	snprintf(buf, len, "c2-feed");
+	return true;
+}
+
+Test(flowtab, blocklisted_drops_name_their_list)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_event e = drop_event(1 * SEC, SEGD_DIR_EGRESS);
+	struct seg_flow_record seen;
+
+	seg_flowtab_set_list_namer(t, namer, NULL);
+	e.reason = SEGD_REASON_BLOCKLISTED;
+	cr_assert_eq(seg_flowtab_event(t, &e), 0);
+	pass(t, 2 * SEC, NULL, NULL, 0);
+	cr_assert_eq(c.n, 1);
+	seen = c.r[0];
+	cr_assert_str_eq(c.reason[0], "blocklisted");
+	cr_assert_not_null(seen.blocklist);
+	cr_assert_str_eq(c.list[0], "c2-feed");
 	seg_flowtab_free(t);
 }
 
