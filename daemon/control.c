@@ -19,6 +19,7 @@
 #include "flows.h"
 #include "policy_parse.h"
 #include "yaml_util.h"
+#include "link_event.h"
 
 /* ---- shared steps ---------------------------------------------------------- */
 
@@ -163,6 +164,80 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 					  d->state.uplinks[i], strerror(-ret));
 	}
 	return 0;
+}
+
+/* An interface came, went or was renamed (netlink.c). Programs go on
+ * first and the maps learn the ifindex after: until then the programs
+ * find no local address for the interface and drop (fail closed), so no
+ * packet passes unenforced in between. */
+int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
+		    struct seg_error *err)
+{
+	struct seg_compiled c;
+	struct seg_world w;
+	bool changed = false;
+	int ret = 0;
+
+	*what = 0;
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
+		struct seg_endpoint *e = &d->state.world.endpoints[i];
+		bool named = !strcmp(e->ifname, ev->ifname);
+
+		if (named)
+			*what |= SEGD_LINK_NAMED;
+		if (ev->change == SEG_LINK_NEW && named && e->ifindex != ev->ifindex) {
+			e->ifindex = ev->ifindex;
+			changed = true;
+			if (!ret)
+				ret = attach_endpoint(d, e, err);
+		} else if (e->ifindex == ev->ifindex && ev->ifindex &&
+			   (ev->change == SEG_LINK_DEL || !named)) {
+			/* gone (the kernel took its filters along) or renamed
+			 * away from the endpoint's name */
+			if (ev->change == SEG_LINK_NEW && d->dp)
+				seg_dp_detach_endpoint(d->dp, e->ifindex);
+			e->ifindex = 0;
+			changed = true;
+		}
+	}
+	if (!changed)
+		return ret;
+	*what |= SEGD_LINK_CHANGED;
+	w = segd_candidate_of(d);
+	if (segd_compile_and_enforce(d, &w, false, &c, ret ? NULL : err, NULL) == 0)
+		segd_install_compiled(d, &c);
+	else if (!ret)
+		ret = -EIO;
+	return ret;
+}
+
+/* Every endpoint's interface looked up by name again: after a lost netlink
+ * message (ENOBUFS) or when the watch starts. */
+int segd_links_resync(struct segd *d, struct seg_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
+		struct seg_endpoint *e = &d->state.world.endpoints[i];
+		struct seg_link_event ev = { .change = SEG_LINK_NEW };
+		unsigned int what;
+		int r;
+
+		if (!e->ifname[0])
+			continue;
+		ev.ifindex = if_nametoindex(e->ifname);
+		snprintf(ev.ifname, sizeof(ev.ifname), "%s", e->ifname);
+		if (!ev.ifindex) {
+			if (!e->ifindex)
+				continue;
+			ev.change = SEG_LINK_DEL;
+			ev.ifindex = e->ifindex;
+		}
+		r = segd_link_event(d, &ev, &what, err);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }
 
 /* ---- argument access ------------------------------------------------------- */

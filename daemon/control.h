@@ -37,6 +37,11 @@ struct segd_config_file {
 	size_t n_ipfix_collectors;
 	char *metrics_addr;               /* "ADDR:PORT" for /metrics, "off" = none */
 	unsigned int flow_interval;       /* seconds between flow records */
+	char *interface_patterns[16];     /* fnmatch(3) names of pod interfaces
+					   * logged when no endpoint names them */
+	size_t n_interface_patterns;
+	bool interface_patterns_set;      /* the config named them (even none) */
+	char *policy_dir;                 /* policy files (a mounted ConfigMap); may be NULL */
 };
 
 struct segd_list;
@@ -83,5 +88,17 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 /* Compile the current state and make the kernel enforce it, attaching
  * programs to every known interface (used at start and on SIGHUP). */
 int segd_sync_kernel(struct segd *d, struct seg_error *err);
+
+struct seg_link_event;
+/* An interface appeared, went or was renamed: attach the programs of the
+ * endpoint named after it, or forget its ifindex, and re-enforce. *what
+ * gets SEGD_LINK_NAMED when an endpoint names the interface and
+ * SEGD_LINK_CHANGED when an endpoint's interface changed. */
+#define SEGD_LINK_NAMED   1u
+#define SEGD_LINK_CHANGED 2u
+int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
+		    struct seg_error *err);
+/* Look up every endpoint's interface again and apply what changed. */
+int segd_links_resync(struct segd *d, struct seg_error *err);
 
 #endif /* SEGD_CONTROL_H */

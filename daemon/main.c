@@ -21,6 +21,7 @@
 #include "ipfix.h"
 #include "log.h"
 #include "metrics.h"
+#include "netlink.h"
 #include "resolver.h"
 #include "server.h"
 #include "version.h"
@@ -249,6 +250,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 			l->d->cfg.flow_log, strerror(-rc));
 	memcpy(l->d->cfg.node_addrs, fresh.node_addrs, sizeof(fresh.node_addrs));
 	l->d->cfg.n_node_addrs = fresh.n_node_addrs;
+	segd_config_free_patterns(&l->d->cfg);
+	memcpy(l->d->cfg.interface_patterns, fresh.interface_patterns,
+	       sizeof(fresh.interface_patterns));
+	l->d->cfg.n_interface_patterns = fresh.n_interface_patterns;
+	fresh.n_interface_patterns = 0;
 	segd_config_free(&fresh);
 	if (segd_sync_kernel(l->d, &err))
 		report("reload: re-sync failed", &err);
@@ -269,6 +275,7 @@ static int run(struct segd *d, const struct options *o)
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
 	struct segd_feeds *feeds = NULL;
+	struct segd_links *links = NULL;
 	struct seg_flow_export *flows = NULL;
 	struct seg_metrics *metrics = NULL;
 	struct seg_ipfix *ipfix = NULL;
@@ -329,6 +336,10 @@ static int run(struct segd *d, const struct options *o)
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = segd_links_new(l.base, d, &links);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "no link events (%s): an endpoint whose interface "
+			"appears later is attached at the next SIGHUP only", strerror(-ret));
 	ret = segd_resolver_new(l.base, d, &d->resolver);
 	if (ret)
 		seg_log(SEG_LOG_WARN, "no DNS resolver (%s): domain lists stay unresolved",
@@ -376,6 +387,7 @@ out:
 	seg_metrics_stop(metrics);
 	seg_flowlog_close(l.flowlog);
 	segd_feeds_free(feeds);
+	segd_links_free(links);
 	segd_resolver_free(d->resolver);
 	d->resolver = NULL;
 	if (l.base)
