@@ -89,6 +89,21 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
  * programs to every known interface (used at start and on SIGHUP). */
 int segd_sync_kernel(struct segd *d, struct seg_error *err);
 
+/* `segctl apply` of files already in memory (control_apply.c): all or
+ * nothing; the result (policies and their action, the diff) goes into
+ * map `res` of `out`. ns is the default namespace of documents. */
+struct segd_apply_file {
+	const char *name;       /* for messages and the policies' source_file */
+	const char *text;
+	size_t len;
+};
+int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_files,
+	       const char *ns, bool dry, yaml_document_t *out, int res,
+	       struct seg_error *err);
+/* `segctl delete policy`. */
+int segd_policy_delete(struct segd *d, const char *ns, const char *name,
+		       yaml_document_t *out, int res, struct seg_error *err);
+
 struct seg_link_event;
 /* An interface appeared, went or was renamed: attach the programs of the
  * endpoint named after it, or forget its ifindex, and re-enforce. *what
