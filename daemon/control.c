@@ -140,7 +140,7 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		struct seg_endpoint *e = &d->state.world.endpoints[i];
 
-		e->ifindex = if_nametoindex(e->ifname);
+		e->ifindex = e->remote ? 0 : if_nametoindex(e->ifname);
 	}
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
@@ -181,7 +181,7 @@ int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned in
 	*what = 0;
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		struct seg_endpoint *e = &d->state.world.endpoints[i];
-		bool named = !strcmp(e->ifname, ev->ifname);
+		bool named = !e->remote && !strcmp(e->ifname, ev->ifname);
 
 		if (named)
 			*what |= SEGD_LINK_NAMED;
@@ -223,7 +223,7 @@ int segd_links_resync(struct segd *d, struct seg_error *err)
 		unsigned int what;
 		int r;
 
-		if (!e->ifname[0])
+		if (e->remote || !e->ifname[0])
 			continue;
 		ev.ifindex = if_nametoindex(e->ifname);
 		snprintf(ev.ifname, sizeof(ev.ifname), "%s", e->ifname);
@@ -327,12 +327,18 @@ out:
 
 static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 {
-	const char *name, *ifname, *labels = segd_arg_str(r, "labels");
+	const char *name, *ifname = "", *labels = segd_arg_str(r, "labels");
 	yaml_node_t *ips = yu_map_get(r->doc, r->args, "ips");
 	int ret;
 
-	if ((ret = segd_arg_need(r, "name", &name)) || (ret = segd_arg_need(r, "ifname", &ifname)))
+	ep->remote = segd_arg_bool(r, "remote");
+	if ((ret = segd_arg_need(r, "name", &name)) ||
+	    (!ep->remote && (ret = segd_arg_need(r, "ifname", &ifname))))
 		return ret;
+	if (ep->remote && segd_arg_str(r, "ifname"))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+				  "a remote endpoint has no interface on this node; "
+				  "give --ifname or --remote, not both");
 	if (strlen(ifname) >= sizeof(ep->ifname))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
 				  "interface name '%s' is longer than %zu characters",
@@ -359,7 +365,7 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 	}
 	if (labels && (ret = seg_labels_parse(labels, &ep->labels, r->err)))
 		return ret;
-	ep->ifindex = if_nametoindex(ep->ifname);
+	ep->ifindex = ep->remote ? 0 : if_nametoindex(ep->ifname);
 	return 0;
 }
 
@@ -410,6 +416,7 @@ static int h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *o
 		    cur->n_ips ? seg_compiled_identity_of(&d->compiled, &cur->ips[0]) : 0);
 	yu_set_str(out, res, "interface", cur->ifname);
 	yu_set_bool(out, res, "attached", cur->ifindex != 0);
+	yu_set_bool(out, res, "remote", cur->remote);
 out:
 	free(arr);
 	seg_endpoint_free(&ep);

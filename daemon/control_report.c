@@ -74,7 +74,7 @@ static int get_endpoints(struct segd *d, yaml_document_t *out, int items)
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		const struct seg_endpoint *e = &d->state.world.endpoints[i];
 		uint32_t id = e->n_ips ? seg_compiled_identity_of(&d->compiled, &e->ips[0]) : 0;
-		uint32_t fl = identity_flags(&d->compiled, id);
+		uint32_t fl = e->remote ? 0 : identity_flags(&d->compiled, id);
 		int m = yu_add_map(out), ips = yu_add_seq(out), enf = yu_add_map(out);
 
 		yu_append(out, items, m);
@@ -84,6 +84,7 @@ static int get_endpoints(struct segd *d, yaml_document_t *out, int items)
 		yu_set_uint(out, m, "identity", id);
 		yu_set_str(out, m, "interface", e->ifname);
 		yu_set_uint(out, m, "ifindex", e->ifindex);
+		yu_set_bool(out, m, "remote", e->remote);
 		for (size_t j = 0; j < e->n_ips; j++) {
 			seg_addr_format(&e->ips[j], addr, sizeof(addr));
 			yu_append(out, ips, yu_add_str(out, addr));
