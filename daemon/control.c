@@ -167,14 +167,13 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 }
 
 /* An interface came, went or was renamed (netlink.c). Programs go on
- * first and the maps learn the ifindex after: until then the programs
- * find no local address for the interface and drop (fail closed), so no
- * packet passes unenforced in between. */
+ * now and the maps learn the ifindex at segd_links_enforce: until then the
+ * programs find no local address for the interface and drop (fail closed),
+ * so no packet passes unenforced in between, and a burst of interfaces is
+ * attached at once and compiled once. */
 int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
 		    struct seg_error *err)
 {
-	struct seg_compiled c;
-	struct seg_world w;
 	bool changed = false;
 	int ret = 0;
 
@@ -200,14 +199,19 @@ int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned in
 			changed = true;
 		}
 	}
-	if (!changed)
-		return ret;
-	*what |= SEGD_LINK_CHANGED;
-	w = segd_candidate_of(d);
-	if (segd_compile_and_enforce(d, &w, false, &c, ret ? NULL : err, NULL) == 0)
+	if (changed)
+		*what |= SEGD_LINK_CHANGED;
+	return ret;
+}
+
+int segd_links_enforce(struct segd *d, struct seg_error *err)
+{
+	struct seg_world w = segd_candidate_of(d);
+	struct seg_compiled c;
+	int ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
+
+	if (!ret)
 		segd_install_compiled(d, &c);
-	else if (!ret)
-		ret = -EIO;
 	return ret;
 }
 
@@ -215,6 +219,7 @@ int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned in
  * message (ENOBUFS) or when the watch starts. */
 int segd_links_resync(struct segd *d, struct seg_error *err)
 {
+	unsigned int all = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
@@ -234,8 +239,14 @@ int segd_links_resync(struct segd *d, struct seg_error *err)
 			ev.ifindex = e->ifindex;
 		}
 		r = segd_link_event(d, &ev, &what, err);
+		all |= what;
 		if (r && !ret)
 			ret = r;
+	}
+	if (all & SEGD_LINK_CHANGED) {
+		int r = segd_links_enforce(d, ret ? NULL : err);
+
+		ret = ret ? ret : r;
 	}
 	return ret;
 }

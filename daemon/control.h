@@ -106,14 +106,16 @@ int segd_policy_delete(struct segd *d, const char *ns, const char *name,
 
 struct seg_link_event;
 /* An interface appeared, went or was renamed: attach the programs of the
- * endpoint named after it, or forget its ifindex, and re-enforce. *what
- * gets SEGD_LINK_NAMED when an endpoint names the interface and
- * SEGD_LINK_CHANGED when an endpoint's interface changed. */
+ * endpoint named after it, or forget its ifindex. *what gets
+ * SEGD_LINK_NAMED when an endpoint names the interface and
+ * SEGD_LINK_CHANGED when an endpoint's interface changed: then call
+ * segd_links_enforce (once for a burst of events) so the maps learn it. */
 #define SEGD_LINK_NAMED   1u
 #define SEGD_LINK_CHANGED 2u
 int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
 		    struct seg_error *err);
-/* Look up every endpoint's interface again and apply what changed. */
+int segd_links_enforce(struct segd *d, struct seg_error *err);
+/* Look up every endpoint's interface again and enforce what changed. */
 int segd_links_resync(struct segd *d, struct seg_error *err);
 
 #endif /* SEGD_CONTROL_H */

@@ -1,6 +1,9 @@
 /* netlink.c - RTNLGRP_LINK on segd's loop (libmnl). Each RTM_NEWLINK or
  * RTM_DELLINK goes to segd_link_event (control.c), which attaches or
- * forgets the endpoint named after the interface. A lost message (the
+ * forgets the endpoint named after the interface at once; the maps learn
+ * the changes once every message read so far is handled (a CNI creating
+ * many pods costs one compile per burst, and no attach waits for one).
+ * A lost message (the
  * socket buffer overflowed: ENOBUFS) is recovered by looking every
  * endpoint's interface up again. Interfaces matching interface_patterns
  * that no endpoint names are logged, so a CNI that creates pods segd was
@@ -20,6 +23,7 @@
 
 struct segd_links {
 	struct segd *d;
+	bool changed;           /* an endpoint's interface changed: enforce */
 	struct mnl_socket *nl;
 	struct event *ev;
 };
@@ -42,6 +46,8 @@ static void handle(struct segd_links *l, const struct seg_link_event *ev)
 	unsigned int what = 0;
 	int ret = segd_link_event(l->d, ev, &what, &err);
 
+	if (what & SEGD_LINK_CHANGED)
+		l->changed = true;
 	if (ret)
 		report("interface", ev->ifname, &err, ret);
 	else if (what & SEGD_LINK_CHANGED)
@@ -85,7 +91,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				resync(l, "lost link events");
 				continue;
 			}
-			return; /* EAGAIN: drained */
+			break; /* EAGAIN: drained */
 		}
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct seg_link_event ev;
@@ -93,6 +99,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			if (!seg_link_event_parse(nlh, nlh->nlmsg_len, &ev))
 				handle(l, &ev);
 		}
+	}
+	if (l->changed) {
+		struct seg_error err = { 0 };
+		int ret = segd_links_enforce(l->d, &err);
+
+		l->changed = false;
+		if (ret)
+			report("enforcing interface changes:", "maps", &err, ret);
 	}
 }
 

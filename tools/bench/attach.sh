@@ -16,4 +16,8 @@ for i in $(seq 0 $((N - 1))); do
 	segctl endpoint add "b$i" -n bench --ip "10.200.$((10 + i / 250)).$((1 + i % 250))" \
 		--labels app=b --ifname "$prefix$i" >/dev/null || exit 1
 done
-in_node "$(readlink -f "$B/bench_attach_latency")" "$prefix" "$N"
+# back to back (churn), then with segd idle when each veth appears; each
+# run ends with a burst of N
+in_node "$(readlink -f "$B/bench_attach_latency")" "$prefix" "$N" 0
+sleep 0.5
+in_node "$(readlink -f "$B/bench_attach_latency")" "$prefix" "$N" 50

@@ -2,13 +2,17 @@
  * on it. Run in segd's netns with endpoints PREFIX0..PREFIX<N-1> already
  * registered (tools/bench/attach.sh does this):
  *
- *   bench_attach_latency PREFIX N
+ *   bench_attach_latency PREFIX N [GAP_MS]
  *
  * Each round creates veth PREFIXi through netlink (as a CNI does), then
  * polls bpf_tc_query on both hooks until segd's filters are there, then
  * deletes the veth. Side by side: the kernel's own time to create the veth
  * (request to ack) and request to enforcement (segd hears of the link
- * before the ack, so this is from the request), with their ratio.
+ * before the ack, so this is from the request), with their ratio. GAP_MS
+ * (default 0) waits between rounds: 0 is churn, where segd is still busy
+ * with the previous deletion when the next veth appears. Then a burst, as
+ * when a node starts many pods: all N veths created back to back, and the
+ * time until the last one has segd's programs, against N single rounds.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -89,6 +93,50 @@ static bool filter_on(int ifindex, enum bpf_tc_attach_point ap)
 	return !bpf_tc_query(&hook, &o) && o.prog_id;
 }
 
+static int wait_attached(int idx, double since)
+{
+	struct timespec pause = { .tv_nsec = 20000 };
+
+	while (!filter_on(idx, BPF_TC_INGRESS) || !filter_on(idx, BPF_TC_EGRESS)) {
+		if (now_ms() - since > GIVE_UP_MS * 5)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+/* All n veths back to back, then until every one has the programs. */
+static int burst(struct mnl_socket *nl, const char *prefix, int n, double single_ms)
+{
+	char name[IFNAMSIZ], peer[IFNAMSIZ];
+	double t0 = now_ms(), t_created, t_all;
+	int ret = 0;
+
+	for (int i = 0; i < n && !ret; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		snprintf(peer, sizeof(peer), "%s%dp", prefix, i);
+		ret = veth_add(nl, name, peer);
+	}
+	t_created = now_ms();
+	for (int i = 0; i < n && !ret; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		ret = wait_attached((int)if_nametoindex(name), t0);
+	}
+	t_all = now_ms();
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		link_del(nl, name);
+	}
+	if (ret) {
+		fprintf(stderr, "burst: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("burst of %d veths: created in %.1f ms, all with segd's programs after "
+	       "%.1f ms\n  = %.2f ms per veth, %.2f x the median of one round above\n", n,
+	       t_created - t0, t_all - t0, (t_all - t0) / n, (t_all - t0) / n / single_ms);
+	return 0;
+}
+
 static void row(const char *what, double *v, int n)
 {
 	double med = median(v, n);
@@ -101,12 +149,13 @@ int main(int argc, char **argv)
 	struct timespec pause = { .tv_nsec = 20000 };
 	struct mnl_socket *nl;
 	double *create, *enforce;
-	int n, done = 0, ret = 1;
+	int n, gap_ms, done = 0, ret = 1;
 
-	if (argc != 3 || (n = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: %s PREFIX N\n", argv[0]);
+	if (argc < 3 || argc > 4 || (n = atoi(argv[2])) < 1) {
+		fprintf(stderr, "usage: %s PREFIX N [GAP_MS]\n", argv[0]);
 		return 2;
 	}
+	gap_ms = argc == 4 ? atoi(argv[3]) : 0;
 	libbpf_set_print(NULL);
 	create = calloc((size_t)n, sizeof(*create));
 	enforce = calloc((size_t)n, sizeof(*enforce));
@@ -143,14 +192,16 @@ int main(int argc, char **argv)
 		}
 		create[done] = t1 - t0;
 		enforce[done++] = t2 - t0;  /* segd may attach before the ack */
+		if (gap_ms)
+			usleep((useconds_t)gap_ms * 1000);
 	}
-	printf("%d veths created through netlink          %9s %9s %9s\n", done,
+	printf("%d veths through netlink, %3d ms apart     %9s %9s %9s\n", done, gap_ms,
 	       "min ms", "median", "max");
 	row("kernel creates the veth (request -> ack)", create, done);
 	row("request -> segd's programs on both hooks", enforce, done);
 	printf("ratio of medians (enforce / create): %.2f\n",
 	       median(enforce, done) / median(create, done));
-	ret = 0;
+	ret = burst(nl, argv[1], n, median(enforce, done));
 out:
 	mnl_socket_close(nl);
 	free(create);
