@@ -59,6 +59,11 @@ check "remote web-2: remote true, no ifindex" \
 	[ "$(ep remote shop/web-2)/$(ep ifindex shop/web-2)" = true/0 ]
 check "remote web-2 has web-1's identity (same namespace, same labels)" \
 	[ "$(ep identity shop/web-2)" = "$(ep identity shop/web-1)" ]
+check "get endpoints table marks web-2 (remote)" \
+	grep -qE "web-2 .*\(remote\)" <<<"$(segctl get endpoints)"
+out=$(segctl endpoint add probe-r -n shop --ip 10.201.0.77 --labels app=x --remote)
+check "endpoint add --remote says remote" grep -q "registered (id [0-9]*, identity [0-9]*, remote)" <<<"$out"
+quiet segctl endpoint del probe-r -n shop
 check "remote batch-1: own identity" \
 	[ "$(ep identity batch/batch-1)" != "$(ep identity shop/web-1)" ]
 check "hostNetwork pod not an endpoint" [ "$(ep name kube-system/kube-proxy-x7k2p)" = absent ]
