@@ -158,10 +158,11 @@ static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	char progs[512];
 
 	fprintf(f, "policy generation: %s\n", str(d, res, "generation"));
-	fprintf(f, "namespaces: %s   endpoints: %s   policies: %s   identities: %s   "
-		"policy entries: %s\n", str(d, res, "namespaces"),
-		str(d, res, "endpoints"), str(d, res, "policies"),
-		str(d, res, "identities"), str(d, res, "policy_entries"));
+	fprintf(f, "namespaces: %s   endpoints: %s (%s remote)   policies: %s   "
+		"identities: %s   policy entries: %s\n", str(d, res, "namespaces"),
+		str(d, res, "endpoints"), str(d, res, "remote_endpoints"),
+		str(d, res, "policies"), str(d, res, "identities"),
+		str(d, res, "policy_entries"));
 	fprintf(f, "\nINTERFACES\n");
 	table_row(&t, (const char *[]){ "INTERFACE", "IFINDEX", "ROLE", "ENDPOINT",
 					"PROGRAMS" });

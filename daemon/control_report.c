@@ -177,6 +177,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	struct seg_dp_map_usage usage[16];
 	struct segd_counter reasons[SEGD_REASON_MAX];
 	int seq, n;
+	size_t n_remote = 0;
 	char owner[256];
 
 	(void)r;
@@ -184,6 +185,9 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_bool(out, res, "kernel", d->dp != NULL);
 	yu_set_uint(out, res, "namespaces", d->state.world.n_namespaces);
 	yu_set_uint(out, res, "endpoints", d->state.world.n_endpoints);
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++)
+		n_remote += d->state.world.endpoints[i].remote;
+	yu_set_uint(out, res, "remote_endpoints", n_remote);
 	yu_set_uint(out, res, "policies", d->state.world.n_policies);
 	yu_set_uint(out, res, "identities", d->compiled.n_identities);
 	yu_set_uint(out, res, "policy_entries", d->compiled.n_entries);
@@ -196,6 +200,8 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		const struct seg_endpoint *e = &d->state.world.endpoints[i];
 
+		if (e->remote)
+			continue;  /* no interface on this node */
 		snprintf(owner, sizeof(owner), "%s/%s", e->ns, e->name);
 		status_iface(d, out, seq, e->ifname, "endpoint", owner);
 	}

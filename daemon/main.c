@@ -248,9 +248,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	if (strcmp(fresh.socket_path, l->d->cfg.socket_path) ||
 	    strcmp(fresh.bpffs, l->d->cfg.bpffs) ||
-	    strcmp(fresh.state_dir, l->d->cfg.state_dir))
-		seg_log(SEG_LOG_WARN, "reload: socket, bpffs and state_dir changes "
-			"take effect at the next start");
+	    strcmp(fresh.state_dir, l->d->cfg.state_dir) ||
+	    strcmp(fresh.policy_dir ? fresh.policy_dir : "",
+		   l->d->cfg.policy_dir ? l->d->cfg.policy_dir : ""))
+		seg_log(SEG_LOG_WARN, "reload: socket, bpffs, state_dir and policy_dir "
+			"changes take effect at the next start");
 	seg_log_set_level(level);
 	if ((rc = seg_flowlog_reopen(l->flowlog)))  /* after an outside logrotate */
 		seg_log(SEG_LOG_ERROR, "reload: cannot reopen flow log %s: %s",

@@ -59,6 +59,9 @@ check "remote web-2: remote true, no ifindex" \
 	[ "$(ep remote shop/web-2)/$(ep ifindex shop/web-2)" = true/0 ]
 check "remote web-2 has web-1's identity (same namespace, same labels)" \
 	[ "$(ep identity shop/web-2)" = "$(ep identity shop/web-1)" ]
+st=$(segctl status)
+check "status counts 2 remote endpoints" grep -qE "endpoints: 4 \(2 remote\)" <<<"$st"
+refute "status lists no interface for remote endpoints" grep -q "shop/web-2" <<<"$st"
 check "get endpoints table marks web-2 (remote)" \
 	grep -qE "web-2 .*\(remote\)" <<<"$(segctl get endpoints)"
 out=$(segctl endpoint add probe-r -n shop --ip 10.201.0.77 --labels app=x --remote)
