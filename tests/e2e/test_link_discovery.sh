@@ -57,7 +57,14 @@ make_late() {
 	ns=$(pod_ns late)
 	ip netns add "$ns" 2>/dev/null
 	ip netns exec "$ns" ip link set lo up
-	ip link add "$hif" netns "$TOPO_NODE" type veth peer name eth0 netns "$ns"
+	if [ "${MOVE_IN:-}" ]; then
+		# as the bridge plugin does: both ends made in the pod's netns,
+		# the host end moved out (segd sees it when it arrives)
+		ip netns exec "$ns" ip link add "$hif" type veth peer name eth0
+		ip netns exec "$ns" ip link set "$hif" netns "$TOPO_NODE"
+	else
+		ip link add "$hif" netns "$TOPO_NODE" type veth peer name eth0 netns "$ns"
+	fi
 	in_node ip link set "$hif" up
 	in_node ip route replace "$LATE_IP/32" dev "$hif"
 	ip netns exec "$ns" ip addr add "$LATE_IP/32" dev eth0
@@ -97,7 +104,13 @@ check "policy still there" grep -q late-egress <<<"$(segctl get policies)"
 
 # and comes back (pod re-created, new ifindex): enforced again at once
 ip netns del "$(pod_ns late)"
+for _ in $(seq 1 40); do [ "$(ep_ifindex late)" = 0 ] && break; sleep 0.05; done
 create_and_probe "re-created pod"
+
+# the host end made in the pod's netns and moved into the node
+ip netns del "$(pod_ns late)"
+for _ in $(seq 1 40); do [ "$(ep_ifindex late)" = 0 ] && break; sleep 0.05; done
+MOVE_IN=1 create_and_probe "host end moved in"
 
 # an interface matching interface_patterns that no endpoint names is logged
 in_node ip link add veth9x type veth peer name veth9y
