@@ -15,6 +15,7 @@ static const char top_help[] =
 	"commands:\n"
 	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
 	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --ifname IFACE\n"
+	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --remote\n"
 	"  endpoint del NAME [--namespace NS]\n"
 	"  attach IFACE --role uplink\n"
 	"  apply FILE... [--dry-run] [--namespace NS]\n"
@@ -51,6 +52,7 @@ static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NUL
 static const char *const opt_role[] = { "role", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
 static const char *const flag_follow[] = { "follow", NULL };
+static const char *const flag_remote[] = { "remote", NULL };
 static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NULL };
 static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
 					   "allow", NULL };
@@ -76,11 +78,15 @@ static const struct command commands[] = {
 	  "when a flow of its endpoints opens with a Stratum (crypto-mining) login:\n"
 	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
 	{ "endpoint add", "endpoint.add",
-	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --ifname IFACE",
+	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] "
+	  "--ifname IFACE|--remote",
 	  "Register a workload: its addresses, its labels and the host-side\n"
 	  "interface its traffic crosses. segd attaches its programs there; the\n"
-	  "endpoint may only send from its own addresses. Re-adding replaces it.\n",
-	  pos_name, opt_ep, opt_none },
+	  "endpoint may only send from its own addresses. Re-adding replaces it.\n"
+	  "With --remote instead of --ifname: a workload of another node; its\n"
+	  "addresses carry the identity of its labels, so policies selecting them\n"
+	  "match it as a peer; nothing is attached for it here.\n",
+	  pos_name, opt_ep, flag_remote },
 	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
 	  "Forget an endpoint and detach segd's programs from its interface.\n",
 	  pos_name, opt_ns, opt_none },
@@ -378,8 +384,10 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 
 	if (!strcmp(cmd->command, "endpoint.add")) {
 		if (!yu_map_get(&cmd->req, args, "ips") ||
-		    !yu_map_get(&cmd->req, args, "ifname")) {
-			fprintf(err, "segctl: endpoint add needs --ip and --ifname\n");
+		    (!yu_map_get(&cmd->req, args, "ifname") ==
+		     !yu_map_get(&cmd->req, args, "remote"))) {
+			fprintf(err, "segctl: endpoint add needs --ip and --ifname (or, "
+				"for a workload of another node, --remote instead)\n");
 			return SEGCTL_USAGE;
 		}
 	}

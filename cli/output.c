@@ -125,7 +125,9 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			join(d, yu_map_get(d, it, "ips"), a, sizeof(a));
 			join(d, yu_map_get(d, it, "labels"), b, sizeof(b));
 			table_row(&t, (const char *[]){ str(d, it, "namespace"),
-				  str(d, it, "name"), a, str(d, it, "interface"),
+				  str(d, it, "name"), a,
+				  !strcmp(str(d, it, "remote"), "true") ? "(remote)" :
+				  str(d, it, "interface"),
 				  str(d, it, "identity"), c, b });
 		} else {
 			bool in = false, out = false;
@@ -161,10 +163,11 @@ static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	char progs[512];
 
 	fprintf(f, "policy generation: %s\n", str(d, res, "generation"));
-	fprintf(f, "namespaces: %s   endpoints: %s   policies: %s   identities: %s   "
-		"policy entries: %s\n", str(d, res, "namespaces"),
-		str(d, res, "endpoints"), str(d, res, "policies"),
-		str(d, res, "identities"), str(d, res, "policy_entries"));
+	fprintf(f, "namespaces: %s   endpoints: %s (%s remote)   policies: %s   "
+		"identities: %s   policy entries: %s\n", str(d, res, "namespaces"),
+		str(d, res, "endpoints"), str(d, res, "remote_endpoints"),
+		str(d, res, "policies"), str(d, res, "identities"),
+		str(d, res, "policy_entries"));
 	fprintf(f, "\nINTERFACES\n");
 	table_row(&t, (const char *[]){ "INTERFACE", "IFINDEX", "ROLE", "ENDPOINT",
 					"PROGRAMS" });
@@ -420,9 +423,12 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			str(d, res, "namespace"), str(d, res, "action"),
 			str(d, res, "mode"), str(d, res, "stratum"));
 	else if (!strcmp(c, "endpoint.add"))
-		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, interface %s%s)\n",
+		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, %s%s%s)\n",
 			str(d, res, "namespace"), str(d, res, "endpoint"), str(d, res, "id"),
-			str(d, res, "identity"), str(d, res, "interface"),
+			str(d, res, "identity"),
+			!strcmp(str(d, res, "remote"), "true") ? "remote" : "interface ",
+			!strcmp(str(d, res, "remote"), "true") ? "" : str(d, res, "interface"),
+			!strcmp(str(d, res, "remote"), "true") ? "" :
 			!strcmp(str(d, res, "attached"), "true") ? ", programs attached" :
 			": not present yet");
 	else if (!strcmp(c, "endpoint.del"))

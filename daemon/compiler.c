@@ -115,10 +115,12 @@ static int build_exact(struct ctx *x, struct seg_compiled *out)
 		for (size_t j = 0; j < e->n_ips; j++, n++) {
 			memcpy(&t[n].e.addr, &e->ips[j], 16);
 			t[n].e.value.identity = id->id;
+			t[n].owner = i;
+			if (e->remote)
+				continue;  /* an identity only: never the local side */
 			t[n].e.value.ifindex = e->ifindex;
 			t[n].e.value.flags = SEGD_EPF_LOCAL | id->flags | mode;
 			t[n].e.value.endpoint_id = e->endpoint_id;
-			t[n].owner = i;
 		}
 	}
 	for (size_t i = 0; i < w->n_host_ips; i++, n++) {

@@ -122,6 +122,39 @@ static int parse_collectors(yaml_document_t *d, yaml_node_t *n,
 	return 0;
 }
 
+static int parse_patterns(yaml_document_t *d, yaml_node_t *n,
+			  struct segd_config_file *cfg, const char *file,
+			  struct seg_error *err)
+{
+	size_t max = sizeof(cfg->interface_patterns) / sizeof(cfg->interface_patterns[0]);
+
+	if (!yu_is_seq(n) || yu_seq_len(n) > max)
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "interface_patterns must be a list of at most %zu "
+				  "names with wildcards, e.g. [\"veth*\", \"cali*\"]", max);
+	segd_config_free_patterns(cfg);
+	for (size_t i = 0; i < yu_seq_len(n); i++) {
+		yaml_node_t *a = yu_seq_at(d, n, i);
+
+		if (!yu_scalar(a) || !*yu_scalar(a) || strlen(yu_scalar(a)) >= 64)
+			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					  "an interface pattern is a name with * ? [...] "
+					  "wildcards, up to 63 characters");
+		if (!(cfg->interface_patterns[cfg->n_interface_patterns++] =
+		      strdup(yu_scalar(a))))
+			return -ENOMEM;
+	}
+	cfg->interface_patterns_set = true;
+	return 0;
+}
+
+void segd_config_free_patterns(struct segd_config_file *cfg)
+{
+	for (size_t i = 0; i < cfg->n_interface_patterns; i++)
+		free(cfg->interface_patterns[i]);
+	cfg->n_interface_patterns = 0;
+}
+
 /* An integer setting in [min, max]. */
 static int parse_uint(yaml_node_t *v, const char *key, int64_t min, int64_t max,
 		      const char *unit, const char *file, struct seg_error *err,
@@ -180,6 +213,8 @@ static int config_doc(yaml_document_t *doc, void *p)
 			ret = parse_resolvers(&d, v, cfg, file, err);
 		} else if (!strcmp(key, "ipfix_collectors")) {
 			ret = parse_collectors(&d, v, cfg, file, err);
+		} else if (!strcmp(key, "interface_patterns")) {
+			ret = parse_patterns(&d, v, cfg, file, err);
 		} else if (!strcmp(key, "dns_grace")) {
 			int64_t g = 0;
 
@@ -202,10 +237,11 @@ static int config_doc(yaml_document_t *doc, void *p)
 			cfg->flow_log_keep = (unsigned int)g;
 		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
 			   strcmp(key, "state_dir") && strcmp(key, "feeds_dir") &&
-			   strcmp(key, "flow_log") && strcmp(key, "metrics_addr")) {
+			   strcmp(key, "policy_dir") && strcmp(key, "flow_log") && strcmp(key, "metrics_addr")) {
 			ret = seg_errorf(err, file, yu_line(k), yu_col(k), -EINVAL,
 					 "unknown setting '%s'; known: socket, bpffs, "
-					 "state_dir, feeds_dir, node_addresses, log_level, "
+					 "state_dir, feeds_dir, policy_dir, node_addresses, "
+					 "log_level, interface_patterns, "
 					 "resolvers, dns_grace, flow_log, flow_log_max_bytes, "
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
 					 "flow_interval", key);
@@ -218,6 +254,7 @@ static int config_doc(yaml_document_t *doc, void *p)
 			ret = set_string(!strcmp(key, "socket") ? &cfg->socket_path :
 					 !strcmp(key, "bpffs") ? &cfg->bpffs :
 					 !strcmp(key, "feeds_dir") ? &cfg->feeds_dir :
+					 !strcmp(key, "policy_dir") ? &cfg->policy_dir :
 					 !strcmp(key, "flow_log") ? &cfg->flow_log :
 					 !strcmp(key, "metrics_addr") ? &cfg->metrics_addr :
 					 &cfg->state_dir, val);
@@ -254,6 +291,12 @@ int segd_config_load(const char *file, struct segd_config_file *cfg,
 
 int segd_config_defaults(struct segd_config_file *cfg)
 {
+	static const char *const patterns[] = { "veth*", "cali*", "lxc*", "cni*" };
+
+	for (size_t i = 0; !cfg->interface_patterns_set && i < 4; i++)
+		if (!(cfg->interface_patterns[cfg->n_interface_patterns++] = strdup(patterns[i])))
+			return -ENOMEM;
+	cfg->interface_patterns_set = true;
 	if (!cfg->dns_grace)
 		cfg->dns_grace = SEGD_DEFAULT_DNS_GRACE;
 	if (!cfg->flow_interval)
@@ -285,5 +328,7 @@ void segd_config_free(struct segd_config_file *cfg)
 	free(cfg->bpffs);
 	free(cfg->state_dir);
 	free(cfg->feeds_dir);
+	free(cfg->policy_dir);
+	segd_config_free_patterns(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

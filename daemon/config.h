@@ -14,6 +14,9 @@
  *   ipfix_collectors: ["10.0.0.5:4739"] # IPFIX over UDP
  *   metrics_addr: 127.0.0.1:9470        # Prometheus /metrics, "off" = none
  *   flow_interval: 10                   # seconds between flow records
+ *   interface_patterns: ["veth*", "cali*", "lxc*", "cni*"]  # pod interfaces
+ *                        # logged when they appear without an endpoint
+ *   policy_dir: /etc/segd/policies      # policy files (a mounted ConfigMap)
  * Command-line flags override the file.
  */
 #ifndef SEGD_CONFIG_H
@@ -45,5 +48,6 @@ int segd_config_load(const char *file, struct segd_config_file *cfg,
 /* Fill unset fields with the defaults. */
 int segd_config_defaults(struct segd_config_file *cfg);
 void segd_config_free(struct segd_config_file *cfg);
+void segd_config_free_patterns(struct segd_config_file *cfg);
 
 #endif /* SEGD_CONFIG_H */

@@ -19,6 +19,7 @@
 #include "flows.h"
 #include "policy_parse.h"
 #include "yaml_util.h"
+#include "link_event.h"
 
 /* ---- shared steps ---------------------------------------------------------- */
 
@@ -139,7 +140,7 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		struct seg_endpoint *e = &d->state.world.endpoints[i];
 
-		e->ifindex = if_nametoindex(e->ifname);
+		e->ifindex = e->remote ? 0 : if_nametoindex(e->ifname);
 	}
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
@@ -163,6 +164,91 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 					  d->state.uplinks[i], strerror(-ret));
 	}
 	return 0;
+}
+
+/* An interface came, went or was renamed (netlink.c). Programs go on
+ * now and the maps learn the ifindex at segd_links_enforce: until then the
+ * programs find no local address for the interface and drop (fail closed),
+ * so no packet passes unenforced in between, and a burst of interfaces is
+ * attached at once and compiled once. */
+int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
+		    struct seg_error *err)
+{
+	bool changed = false;
+	int ret = 0;
+
+	*what = 0;
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
+		struct seg_endpoint *e = &d->state.world.endpoints[i];
+		bool named = !e->remote && !strcmp(e->ifname, ev->ifname);
+
+		if (named)
+			*what |= SEGD_LINK_NAMED;
+		if (ev->change == SEG_LINK_NEW && named && e->ifindex != ev->ifindex) {
+			e->ifindex = ev->ifindex;
+			changed = true;
+			if (!ret)
+				ret = attach_endpoint(d, e, err);
+		} else if (e->ifindex == ev->ifindex && ev->ifindex &&
+			   (ev->change == SEG_LINK_DEL || !named)) {
+			/* gone (the kernel took its filters along) or renamed
+			 * away from the endpoint's name */
+			if (ev->change == SEG_LINK_NEW && d->dp)
+				seg_dp_detach_endpoint(d->dp, e->ifindex);
+			e->ifindex = 0;
+			changed = true;
+		}
+	}
+	if (changed)
+		*what |= SEGD_LINK_CHANGED;
+	return ret;
+}
+
+int segd_links_enforce(struct segd *d, struct seg_error *err)
+{
+	struct seg_world w = segd_candidate_of(d);
+	struct seg_compiled c;
+	int ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
+
+	if (!ret)
+		segd_install_compiled(d, &c);
+	return ret;
+}
+
+/* Every endpoint's interface looked up by name again: after a lost netlink
+ * message (ENOBUFS) or when the watch starts. */
+int segd_links_resync(struct segd *d, struct seg_error *err)
+{
+	unsigned int all = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
+		struct seg_endpoint *e = &d->state.world.endpoints[i];
+		struct seg_link_event ev = { .change = SEG_LINK_NEW };
+		unsigned int what;
+		int r;
+
+		if (e->remote || !e->ifname[0])
+			continue;
+		ev.ifindex = if_nametoindex(e->ifname);
+		snprintf(ev.ifname, sizeof(ev.ifname), "%s", e->ifname);
+		if (!ev.ifindex) {
+			if (!e->ifindex)
+				continue;
+			ev.change = SEG_LINK_DEL;
+			ev.ifindex = e->ifindex;
+		}
+		r = segd_link_event(d, &ev, &what, err);
+		all |= what;
+		if (r && !ret)
+			ret = r;
+	}
+	if (all & SEGD_LINK_CHANGED) {
+		int r = segd_links_enforce(d, ret ? NULL : err);
+
+		ret = ret ? ret : r;
+	}
+	return ret;
 }
 
 /* ---- argument access ------------------------------------------------------- */
@@ -263,12 +349,18 @@ out:
 
 static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 {
-	const char *name, *ifname, *labels = segd_arg_str(r, "labels");
+	const char *name, *ifname = "", *labels = segd_arg_str(r, "labels");
 	yaml_node_t *ips = yu_map_get(r->doc, r->args, "ips");
 	int ret;
 
-	if ((ret = segd_arg_need(r, "name", &name)) || (ret = segd_arg_need(r, "ifname", &ifname)))
+	ep->remote = segd_arg_bool(r, "remote");
+	if ((ret = segd_arg_need(r, "name", &name)) ||
+	    (!ep->remote && (ret = segd_arg_need(r, "ifname", &ifname))))
 		return ret;
+	if (ep->remote && segd_arg_str(r, "ifname"))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+				  "a remote endpoint has no interface on this node; "
+				  "give --ifname or --remote, not both");
 	if (strlen(ifname) >= sizeof(ep->ifname))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
 				  "interface name '%s' is longer than %zu characters",
@@ -295,7 +387,7 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 	}
 	if (labels && (ret = seg_labels_parse(labels, &ep->labels, r->err)))
 		return ret;
-	ep->ifindex = if_nametoindex(ep->ifname);
+	ep->ifindex = ep->remote ? 0 : if_nametoindex(ep->ifname);
 	return 0;
 }
 
@@ -346,6 +438,7 @@ static int h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *o
 		    cur->n_ips ? seg_compiled_identity_of(&d->compiled, &cur->ips[0]) : 0);
 	yu_set_str(out, res, "interface", cur->ifname);
 	yu_set_bool(out, res, "attached", cur->ifindex != 0);
+	yu_set_bool(out, res, "remote", cur->remote);
 out:
 	free(arr);
 	seg_endpoint_free(&ep);

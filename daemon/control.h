@@ -37,6 +37,11 @@ struct segd_config_file {
 	size_t n_ipfix_collectors;
 	char *metrics_addr;               /* "ADDR:PORT" for /metrics, "off" = none */
 	unsigned int flow_interval;       /* seconds between flow records */
+	char *interface_patterns[16];     /* fnmatch(3) names of pod interfaces
+					   * logged when no endpoint names them */
+	size_t n_interface_patterns;
+	bool interface_patterns_set;      /* the config named them (even none) */
+	char *policy_dir;                 /* policy files (a mounted ConfigMap); may be NULL */
 };
 
 struct segd_list;
@@ -87,5 +92,34 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 /* Compile the current state and make the kernel enforce it, attaching
  * programs to every known interface (used at start and on SIGHUP). */
 int segd_sync_kernel(struct segd *d, struct seg_error *err);
+
+/* `segctl apply` of files already in memory (control_apply.c): all or
+ * nothing; the result (policies and their action, the diff) goes into
+ * map `res` of `out`. ns is the default namespace of documents. */
+struct segd_apply_file {
+	const char *name;       /* for messages and the policies' source_file */
+	const char *text;
+	size_t len;
+};
+int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_files,
+	       const char *ns, bool dry, yaml_document_t *out, int res,
+	       struct seg_error *err);
+/* `segctl delete policy`. */
+int segd_policy_delete(struct segd *d, const char *ns, const char *name,
+		       yaml_document_t *out, int res, struct seg_error *err);
+
+struct seg_link_event;
+/* An interface appeared, went or was renamed: attach the programs of the
+ * endpoint named after it, or forget its ifindex. *what gets
+ * SEGD_LINK_NAMED when an endpoint names the interface and
+ * SEGD_LINK_CHANGED when an endpoint's interface changed: then call
+ * segd_links_enforce (once for a burst of events) so the maps learn it. */
+#define SEGD_LINK_NAMED   1u
+#define SEGD_LINK_CHANGED 2u
+int segd_link_event(struct segd *d, const struct seg_link_event *ev, unsigned int *what,
+		    struct seg_error *err);
+int segd_links_enforce(struct segd *d, struct seg_error *err);
+/* Look up every endpoint's interface again and enforce what changed. */
+int segd_links_resync(struct segd *d, struct seg_error *err);
 
 #endif /* SEGD_CONTROL_H */

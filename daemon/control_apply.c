@@ -170,42 +170,54 @@ static int check_duplicates(struct segd *d, const struct apply_input *in,
 	return ret;
 }
 
-static int read_files(struct segd *d, struct segd_req *r, struct apply_input *in)
+static int parse_files(struct segd *d, const struct segd_apply_file *files, size_t n,
+		       const char *ns, struct apply_input *in, struct seg_error *err)
 {
-	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
-	const char *ns = segd_arg_str(r, "namespace");
-	size_t n_known = d->state.world.n_policies, off = 0;
+	size_t n_known = d->state.world.n_policies;
 	struct hash_ref *known = calloc(n_known + 1, sizeof(*known));
 	int ret = 0;
 
 	if (!known)
 		return -ENOMEM;
-	ns = ns && *ns ? ns : "default";
 	for (size_t i = 0; i < n_known; i++)
 		known[i] = (struct hash_ref){ d->state.world.policies[i].raw_hash, i };
 	qsort(known, n_known, sizeof(*known), hash_ref_cmp);
-	if (yu_seq_len(files) == 0)
-		ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL, "no files to apply");
-	for (size_t i = 0; !ret && i < yu_seq_len(files); i++) {
+	if (n == 0)
+		ret = seg_errorf(err, NULL, 0, 0, -EINVAL, "no files to apply");
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = parse_file(d, in, known, n_known, files[i].text, files[i].len,
+				 files[i].name, ns, err);
+	if (!ret)
+		ret = check_duplicates(d, in, err);
+	free(known);
+	return ret;
+}
+
+/* The request's file entries {name, size}, their bytes in the payload. */
+static int request_files(struct segd_req *r, struct segd_apply_file **out, size_t *n_out)
+{
+	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
+	size_t n = yu_seq_len(files), off = 0;
+	struct segd_apply_file *v = calloc(n + 1, sizeof(*v));
+
+	*out = v;
+	*n_out = n;
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *f = yu_seq_at(r->doc, files, i);
 		const char *name = yu_scalar(yu_map_get(r->doc, f, "name"));
 		int64_t size;
 
 		if (!name || yu_int(yu_map_get(r->doc, f, "size"), 0, INT64_MAX, &size) ||
-		    (uint64_t)size > r->payload_len - off) {
-			ret = seg_errorf(r->err, NULL, 0, 0, -EINVAL,
-					 "file entry %zu needs a name and a size "
-					 "within the request", i);
-			break;
-		}
-		ret = parse_file(d, in, known, n_known, r->payload + off, (size_t)size,
-				 name, ns, r->err);
+		    (uint64_t)size > r->payload_len - off)
+			return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+					  "file entry %zu needs a name and a size "
+					  "within the request", i);
+		v[i] = (struct segd_apply_file){ name, r->payload + off, (size_t)size };
 		off += (size_t)size;
 	}
-	if (!ret)
-		ret = check_duplicates(d, in, r->err);
-	free(known);
-	return ret;
+	return 0;
 }
 
 static const char *kind_name(const struct seg_policy *p)
@@ -253,17 +265,31 @@ static void report_times(yaml_document_t *out, int res, const struct segd_phase_
 
 int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
+	struct segd_apply_file *files = NULL;
+	size_t n = 0;
+	int ret = request_files(r, &files, &n);
+
+	if (!ret)
+		ret = segd_apply(d, files, n, segd_arg_ns(r), segd_arg_bool(r, "dry_run"),
+				 out, res, r->err);
+	free(files);
+	return ret;
+}
+
+int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_files,
+	       const char *ns, bool dry, yaml_document_t *out, int res,
+	       struct seg_error *err)
+{
 	struct apply_input in = { 0 };
 	struct seg_policy *arr = NULL;
 	size_t n_old = d->state.world.n_policies, n_arr = n_old, n_new;
-	bool dry = segd_arg_bool(r, "dry_run");
 	struct seg_compiled c = { 0 };
 	struct segd_phase_times t = { 0 };
 	struct seg_world w;
 	double t0 = segd_now_ms();
 	int ret;
 
-	if ((ret = read_files(d, r, &in)))
+	if ((ret = parse_files(d, files, n_files, ns, &in, err)))
 		goto out;
 	t.parse = segd_now_ms() - t0;
 	/* candidate: the current policies with the parsed ones put in */
@@ -282,7 +308,7 @@ int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 	w = segd_candidate_of(d);
 	w.policies = arr;
 	w.n_policies = n_arr;
-	ret = segd_compile_and_enforce(d, &w, dry, &c, r->err, &t);
+	ret = segd_compile_and_enforce(d, &w, dry, &c, err, &t);
 	if (ret)
 		goto out;
 
@@ -313,7 +339,7 @@ int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 		free(ns);
 		free(name);
 		if (!ret)
-			ret = segd_persist_policy(d, p, NULL, NULL, r->err);
+			ret = segd_persist_policy(d, p, NULL, NULL, err);
 	}
 	t.persist = segd_now_ms() - t0;
 times:
@@ -326,18 +352,24 @@ out:
 
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	const char *name, *ns = segd_arg_ns(r);
+	const char *name;
+	int ret = segd_arg_need(r, "name", &name);
+
+	return ret ? ret : segd_policy_delete(d, segd_arg_ns(r), name, out, res, r->err);
+}
+
+int segd_policy_delete(struct segd *d, const char *ns, const char *name,
+		       yaml_document_t *out, int res, struct seg_error *err)
+{
 	struct seg_policy *p, *arr;
 	struct seg_compiled c;
 	struct seg_world w;
 	size_t n, idx;
 	int ret;
 
-	if ((ret = segd_arg_need(r, "name", &name)))
-		return ret;
 	p = seg_state_find_policy(&d->state, ns, name);
 	if (!p)
-		return seg_errorf(r->err, NULL, 0, 0, -ENOENT,
+		return seg_errorf(err, NULL, 0, 0, -ENOENT,
 				  "policy %s/%s not found; see `segctl get policies`",
 				  ns, name);
 	n = d->state.world.n_policies;
@@ -350,7 +382,7 @@ int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	w = segd_candidate_of(d);
 	w.policies = arr;
 	w.n_policies = n - 1;
-	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
+	ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
 	free(arr);
 	if (ret)
 		return ret;
@@ -360,5 +392,5 @@ int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	yu_set_str(out, res, "name", name);
 	yu_set_str(out, res, "action", "deleted");
 	seg_state_del_policy(&d->state, ns, name);
-	return segd_persist_policy(d, NULL, ns, name, r->err);
+	return segd_persist_policy(d, NULL, ns, name, err);
 }

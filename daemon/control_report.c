@@ -75,7 +75,7 @@ static int get_endpoints(struct segd *d, yaml_document_t *out, int items)
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		const struct seg_endpoint *e = &d->state.world.endpoints[i];
 		uint32_t id = e->n_ips ? seg_compiled_identity_of(&d->compiled, &e->ips[0]) : 0;
-		uint32_t fl = identity_flags(&d->compiled, id);
+		uint32_t fl = e->remote ? 0 : identity_flags(&d->compiled, id);
 		int m = yu_add_map(out), ips = yu_add_seq(out), enf = yu_add_map(out);
 
 		yu_append(out, items, m);
@@ -85,6 +85,7 @@ static int get_endpoints(struct segd *d, yaml_document_t *out, int items)
 		yu_set_uint(out, m, "identity", id);
 		yu_set_str(out, m, "interface", e->ifname);
 		yu_set_uint(out, m, "ifindex", e->ifindex);
+		yu_set_bool(out, m, "remote", e->remote);
 		for (size_t j = 0; j < e->n_ips; j++) {
 			seg_addr_format(&e->ips[j], addr, sizeof(addr));
 			yu_append(out, ips, yu_add_str(out, addr));
@@ -185,6 +186,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	struct seg_dp_map_usage usage[16];
 	struct segd_counter reasons[SEGD_REASON_MAX];
 	int seq, n;
+	size_t n_remote = 0;
 	char owner[256];
 
 	(void)r;
@@ -192,6 +194,9 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_bool(out, res, "kernel", d->dp != NULL);
 	yu_set_uint(out, res, "namespaces", d->state.world.n_namespaces);
 	yu_set_uint(out, res, "endpoints", d->state.world.n_endpoints);
+	for (size_t i = 0; i < d->state.world.n_endpoints; i++)
+		n_remote += d->state.world.endpoints[i].remote;
+	yu_set_uint(out, res, "remote_endpoints", n_remote);
 	yu_set_uint(out, res, "policies", d->state.world.n_policies);
 	yu_set_uint(out, res, "identities", d->compiled.n_identities);
 	yu_set_uint(out, res, "policy_entries", d->compiled.n_entries);
@@ -204,6 +209,8 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	for (size_t i = 0; i < d->state.world.n_endpoints; i++) {
 		const struct seg_endpoint *e = &d->state.world.endpoints[i];
 
+		if (e->remote)
+			continue;  /* no interface on this node */
 		snprintf(owner, sizeof(owner), "%s/%s", e->ns, e->name);
 		status_iface(d, out, seq, e->ifname, "endpoint", owner);
 	}

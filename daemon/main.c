@@ -21,6 +21,8 @@
 #include "ipfix.h"
 #include "log.h"
 #include "metrics.h"
+#include "netlink.h"
+#include "policy_dir.h"
 #include "resolver.h"
 #include "server.h"
 #include "version.h"
@@ -34,6 +36,7 @@ struct options {
 	const char *state_dir;
 	const char *flow_log;
 	const char *metrics_addr;
+	const char *policy_dir;
 	const char *collectors[SEGD_MAX_IPFIX_COLLECTORS];
 	size_t n_collectors;
 	unsigned int flow_interval;
@@ -59,6 +62,8 @@ static void usage(FILE *f)
 		"      --metrics-addr ADDR:PORT Prometheus /metrics (default " SEGD_DEFAULT_METRICS_ADDR ",\n"
 		"                               \"off\" for none)\n"
 		"      --flow-interval SECONDS  how often active flows are reported (default 10)\n"
+		"      --policy-dir DIR         apply the policy files there and follow\n"
+		"                               changes (a mounted ConfigMap)\n"
 		"  -n, --check         check the config and the saved state, then exit\n"
 		"  -v, --verbose       debug logging\n"
 		"  -h, --help          this text\n"
@@ -70,7 +75,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_SOCKET = 256, OPT_BPFFS, OPT_STATE, OPT_VERSION, OPT_FLOW_LOG,
-	       OPT_IPFIX, OPT_METRICS, OPT_FLOW_INTERVAL };
+	       OPT_IPFIX, OPT_METRICS, OPT_FLOW_INTERVAL, OPT_POLICY_DIR };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -80,6 +85,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "ipfix-collector", required_argument, NULL, OPT_IPFIX },
 		{ "metrics-addr", required_argument, NULL, OPT_METRICS },
 		{ "flow-interval", required_argument, NULL, OPT_FLOW_INTERVAL },
+		{ "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -96,6 +102,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_STATE: o->state_dir = optarg; break;
 		case OPT_FLOW_LOG: o->flow_log = optarg; break;
 		case OPT_METRICS: o->metrics_addr = optarg; break;
+		case OPT_POLICY_DIR: o->policy_dir = optarg; break;
 		case OPT_IPFIX:
 			if (o->n_collectors >= SEGD_MAX_IPFIX_COLLECTORS) {
 				fprintf(stderr, "segd: at most %d --ipfix-collector\n",
@@ -153,7 +160,8 @@ static int load_config(const struct options *o, struct segd_config_file *cfg,
 		     (ret = override(&cfg->bpffs, o->bpffs)) ||
 		     (ret = override(&cfg->state_dir, o->state_dir)) ||
 		     (ret = override(&cfg->flow_log, o->flow_log)) ||
-		     (ret = override(&cfg->metrics_addr, o->metrics_addr))))
+		     (ret = override(&cfg->metrics_addr, o->metrics_addr)) ||
+		     (ret = override(&cfg->policy_dir, o->policy_dir))))
 		return ret;
 	if (!ret && o->flow_interval)
 		cfg->flow_interval = o->flow_interval;
@@ -240,15 +248,22 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	if (strcmp(fresh.socket_path, l->d->cfg.socket_path) ||
 	    strcmp(fresh.bpffs, l->d->cfg.bpffs) ||
-	    strcmp(fresh.state_dir, l->d->cfg.state_dir))
-		seg_log(SEG_LOG_WARN, "reload: socket, bpffs and state_dir changes "
-			"take effect at the next start");
+	    strcmp(fresh.state_dir, l->d->cfg.state_dir) ||
+	    strcmp(fresh.policy_dir ? fresh.policy_dir : "",
+		   l->d->cfg.policy_dir ? l->d->cfg.policy_dir : ""))
+		seg_log(SEG_LOG_WARN, "reload: socket, bpffs, state_dir and policy_dir "
+			"changes take effect at the next start");
 	seg_log_set_level(level);
 	if ((rc = seg_flowlog_reopen(l->flowlog)))  /* after an outside logrotate */
 		seg_log(SEG_LOG_ERROR, "reload: cannot reopen flow log %s: %s",
 			l->d->cfg.flow_log, strerror(-rc));
 	memcpy(l->d->cfg.node_addrs, fresh.node_addrs, sizeof(fresh.node_addrs));
 	l->d->cfg.n_node_addrs = fresh.n_node_addrs;
+	segd_config_free_patterns(&l->d->cfg);
+	memcpy(l->d->cfg.interface_patterns, fresh.interface_patterns,
+	       sizeof(fresh.interface_patterns));
+	l->d->cfg.n_interface_patterns = fresh.n_interface_patterns;
+	fresh.n_interface_patterns = 0;
 	segd_config_free(&fresh);
 	if (segd_sync_kernel(l->d, &err))
 		report("reload: re-sync failed", &err);
@@ -269,6 +284,8 @@ static int run(struct segd *d, const struct options *o)
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
 	struct segd_feeds *feeds = NULL;
+	struct segd_links *links = NULL;
+	struct segd_policy_dir *policy_dir = NULL;
 	struct seg_flow_export *flows = NULL;
 	struct seg_metrics *metrics = NULL;
 	struct seg_ipfix *ipfix = NULL;
@@ -329,6 +346,14 @@ static int run(struct segd *d, const struct options *o)
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = segd_links_new(l.base, d, &links);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "no link events (%s): an endpoint whose interface "
+			"appears later is attached at the next SIGHUP only", strerror(-ret));
+	ret = segd_policy_dir_new(l.base, d, &policy_dir);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "policy_dir %s not watched: %s", d->cfg.policy_dir,
+			strerror(-ret));
 	ret = segd_resolver_new(l.base, d, &d->resolver);
 	if (ret)
 		seg_log(SEG_LOG_WARN, "no DNS resolver (%s): domain lists stay unresolved",
@@ -379,6 +404,8 @@ out:
 	seg_metrics_stop(metrics);
 	seg_flowlog_close(l.flowlog);
 	segd_feeds_free(feeds);
+	segd_links_free(links);
+	segd_policy_dir_free(policy_dir);
 	segd_resolver_free(d->resolver);
 	d->resolver = NULL;
 	if (l.base)

@@ -177,6 +177,10 @@ struct seg_endpoint {
 	char ifname[16];
 	uint32_t ifindex;       /* 0 until the interface is known */
 	uint32_t endpoint_id;   /* stable small id, 1.. */
+	bool remote;            /* a pod of another node: no interface here,
+				 * only its addresses -> its identity in the
+				 * ipcache, so policies selecting its labels
+				 * match it as a peer */
 };
 
 /* The whole desired state the compiler works from. */

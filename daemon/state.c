@@ -248,6 +248,7 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 		    yu_set_str(d, m, "namespace", e->ns) ||
 		    yu_set_uint(d, m, "id", e->endpoint_id) ||
 		    yu_set_str(d, m, "ifname", e->ifname) ||
+		    (e->remote && yu_set_bool(d, m, "remote", true)) ||
 		    (ips = yu_add_seq(d)) < 0 || yu_set(d, m, "ips", ips) ||
 		    yu_set(d, m, "labels", labels_node(d, &e->labels)))
 			return -ENOMEM;
@@ -309,6 +310,7 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	int64_t id = 0;
 	int ret;
 
+	yu_bool(yu_map_get(d, n, "remote"), &ep.remote);
 	if (!name || !ns || !ifname || !yu_is_seq(ips) ||
 	    yu_int(yu_map_get(d, n, "id"), 1, UINT32_MAX, &id))
 		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,

@@ -12,8 +12,12 @@
   probe.py send udp ADDR PORT COUNT SIZE
                                       COUNT datagrams of SIZE bytes, no reply
 
+PROBE_SOURCE=ADDR in the environment makes tcp connect from that local
+address (a host holding several addresses plays several peers).
+
 Every wait is bounded; nothing here talks to addresses it was not given.
 """
+import os
 import socket
 import sys
 import threading
@@ -62,7 +66,9 @@ def serve(port):
 
 
 def tcp_once(addr, port, payload=b"ping\n"):
-    with socket.create_connection((addr, port), timeout=1.5) as s:
+    src = os.environ.get("PROBE_SOURCE")
+    with socket.create_connection((addr, port), timeout=1.5,
+                                  source_address=(src, 0) if src else None) as s:
         s.settimeout(1.5)
         s.sendall(payload)
         got = b""

@@ -58,11 +58,11 @@ topo_create_node() {
 	in_ext ip -6 route add fd00:200::/64 via 2001:db8::1
 }
 
-# topo_add_pod NAME IPV4 [IPV6]
+# topo_add_pod NAME IPV4 [IPV6 [HOST_IFNAME]]  (IPV6 may be "")
 topo_add_pod() {
 	local name=$1 v4=$2 v6=${3:-} ns hif
 	ns=$(pod_ns "$name")
-	hif=$(pod_if "$name")
+	hif=${4:-$(pod_if "$name")}
 	ip netns add "$ns"
 	ip netns exec "$ns" ip link set lo up
 	ip link add "$hif" netns "$TOPO_NODE" type veth peer name eth0 netns "$ns"

@@ -293,3 +293,48 @@ Test(compiler, v6_zero_is_v6_only, .fini = fini)
 	);
 }
 
+
+/* ---- remote endpoints (pods of other nodes) ---------------------------------- */
+
+/* A remote pod has the identity of its label set, shared with local pods
+ * of the same labels, and its address is in the ipcache; it is never a
+ * local side (no LOCAL flag, ifindex or endpoint id), and a policy that
+ * selects its labels as peers matches it. */
+Test(compiler, remote_endpoint_identity_and_peer, .fini = fini)
+{
+	struct seg_endpoint *r, *r2;
+	struct seg_policy *p;
+	struct seg_rule *rl;
+	const struct seg_ipc_exact_entry *x;
+
+	w_init();
+	ns("shop", "team=shop");
+	ep("shop", "api", "app=api", "10.200.1.20", NULL);
+	ep("shop", "web", "app=web", "10.200.1.10", NULL);
+	r = ep("shop", "web-remote", "app=web", "10.201.0.10", NULL);
+	r->remote = true;
+	r->ifindex = 0;
+	r2 = ep("shop", "batch-remote", "app=batch", "10.201.0.11", NULL);
+	r2->remote = true;
+	r2->ifindex = 0;
+	p = pol("shop", "api-in", "app=api", true, false);
+	rl = allow(p, ING);
+	pods(rl, "app=web", NULL);
+	port(rl, TCP, 8080, 0);
+	compile();
+
+	x = exact_of("10.201.0.10");
+	cr_assert_not_null(x, "a remote pod's address is in the exact ipcache");
+	cr_assert_eq(x->value.identity, id_of("10.200.1.10"),
+		     "same labels as the local web pod: same identity");
+	cr_assert_eq(x->value.flags & SEGD_EPF_LOCAL, 0u);
+	cr_assert_eq(x->value.ifindex, 0u);
+	cr_assert_eq(x->value.endpoint_id, 0u);
+	cr_assert_neq(id_of("10.201.0.11"), id_of("10.200.1.10"));
+	cr_assert_neq(id_of("10.201.0.11"), SEGD_ID_WORLD, "a remote pod is not world");
+	cr_assert_eq(flow("10.201.0.10", "10.200.1.20", TCP, 8080), A,
+		     "remote web -> local api: selected by app=web");
+	cr_assert_eq(flow("10.201.0.11", "10.200.1.20", TCP, 8080), D,
+		     "remote batch -> local api: not selected");
+	cr_assert_eq(flow("10.201.0.10", "10.200.1.20", TCP, 9090), D);
+}

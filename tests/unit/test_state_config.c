@@ -35,6 +35,12 @@ static const struct config_case config_cases[] = {
 	{ "ipfix_collectors: [\"10.0.0.1\"]\n", -EINVAL, 1, 20, "HOST:PORT" },
 	{ "ipfix_collectors: 10.0.0.1:1\n", -EINVAL, 1, 19, "must be a list" },
 	{ "metrics_addr:\n", -EINVAL, 1, 14, "needs an ADDR:PORT" },
+	{ "interface_patterns: [\"veth*\", \"cali*\"]\npolicy_dir: /etc/segd/p\n",
+	  0, 0, 0, "" },
+	{ "interface_patterns: []\n", 0, 0, 0, "" },
+	{ "interface_patterns: veth*\n", -EINVAL, 1, 21, "must be a list" },
+	{ "interface_patterns: [\"\"]\n", -EINVAL, 1, 22, "interface pattern" },
+	{ "policy_dir:\n", -EINVAL, 1, 12, "needs a path" },
 };
 
 ParameterizedTestParameters(config, parse)
@@ -56,6 +62,28 @@ ParameterizedTest(struct config_case *c, config, parse)
 		cr_assert_eq(err.col, c->col, "'%s': col %d", c->text, err.col);
 		cr_assert(strstr(err.msg, c->msg), "'%s' lacks '%s'", err.msg, c->msg);
 	}
+	segd_config_free(&cfg);
+}
+
+Test(config, interface_patterns_default_unless_the_file_names_them)
+{
+	struct segd_config_file cfg = { 0 };
+	struct seg_error err = { 0 };
+	const char *t = "interface_patterns: [\"tap*\"]\n";
+
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_eq(cfg.n_interface_patterns, 4);
+	cr_assert_str_eq(cfg.interface_patterns[0], "veth*");
+	segd_config_free(&cfg);
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0);
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_eq(cfg.n_interface_patterns, 1);
+	cr_assert_str_eq(cfg.interface_patterns[0], "tap*");
+	segd_config_free(&cfg);
+	t = "interface_patterns: []\n";   /* none: nothing is logged */
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0);
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_eq(cfg.n_interface_patterns, 0);
 	segd_config_free(&cfg);
 }
 

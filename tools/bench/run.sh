@@ -14,3 +14,4 @@ if [ -x "$B/bench_apply_kernel" ]; then
 	echo; echo "== writing compiled state to the kernel"; "$B/bench_apply_kernel"
 fi
 echo; echo "== segctl apply end to end (segd in a namespace)"; bash tools/bench/apply.sh
+echo; echo "== interface appears -> segd's programs on it (netlink)"; bash tools/bench/attach.sh

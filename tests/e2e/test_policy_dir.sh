@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The policy directory (--policy-dir) written exactly as the kubelet
+# updates a mounted ConfigMap: data in a timestamped directory, "..data"
+# a symlink to it renamed over in one step, one symlink per key into
+# ..data. With real traffic: a swap applies the new policy, a bad file
+# keeps the last good one (and is reported with file:line:col), removing
+# a key removes its policy; policies applied with segctl are not touched.
+set -u
+. "$(dirname "$0")/lib.sh"
+trap topo_destroy EXIT
+
+CM="$TOPO_DIR/configmap"
+SRC="$TOPO_DIR/src"
+mkdir -p "$CM" "$SRC"
+
+# cm_update KEY...: publish $SRC/KEY for each KEY as the kubelet's atomic
+# writer does; keys not named go away
+cm_update() {
+	local ts old key
+	ts="..$(date -u +%Y_%m_%d_%H_%M_%S).$RANDOM$RANDOM"
+	old=$(readlink "$CM/..data" 2>/dev/null)
+	mkdir "$CM/$ts"
+	for key in "$@"; do cp "$SRC/$key" "$CM/$ts/$key"; done
+	ln -s "$ts" "$CM/..data_tmp"
+	mv -T "$CM/..data_tmp" "$CM/..data"        # rename(2): the swap
+	for key in "$@"; do
+		[ -L "$CM/$key" ] || ln -s "..data/$key" "$CM/$key"
+	done
+	for key in "$CM"/*; do                     # keys no longer in the payload
+		key=$(basename "$key")
+		[ -e "$CM/..data/$key" ] || rm -f "$CM/$key"
+	done
+	[ -n "$old" ] && rm -rf "${CM:?}/$old"
+}
+
+# rounds: how many times segd went through the directory (applied or not)
+rounds() { grep -cE "policy_dir: .*(files, policies|nothing applied)" "$TOPO_DIR/segd.log"; }
+wait_round() { # wait until more than $1 rounds happened
+	for _ in $(seq 1 100); do [ "$(rounds)" -gt "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# b accepts TCP from a on PORT only
+b_ingress() {
+	cat <<YAML
+apiVersion: segd.io/v1
+kind: SegmentPolicy
+metadata: {name: b-ingress, namespace: cm}
+spec:
+  segments:
+    a: {selector: {matchLabels: {app: a}}}
+    b: {selector: {matchLabels: {app: b}}}
+  appliesTo: {segment: b}
+  ingress:
+    - from: [{segment: a}]
+      ports: [{protocol: TCP, port: $1}]
+YAML
+}
+b_ingress 8080 >"$SRC/allow.yaml"
+
+topo_create_node
+topo_add_pod a 10.200.3.10
+topo_add_pod b 10.200.3.20
+cm_update allow.yaml
+topo_start_segd --policy-dir "$CM" || { fail "segd start"; e2e_finish; exit 1; }
+segctl namespace set cm >/dev/null
+segctl endpoint add a -n cm --ip 10.200.3.10 --labels app=a --ifname "$(pod_if a)" >/dev/null
+segctl endpoint add b -n cm --ip 10.200.3.20 --labels app=b --ifname "$(pod_if b)" >/dev/null
+serve pod b 8080
+serve pod b 9090
+check "segctl apply of a policy from elsewhere" quiet segctl apply policies/default-deny-all.yaml -n other
+sleep 0.3
+
+check "first round at start applied allow.yaml" grep -q "b-ingress" <<<"$(segctl get policies)"
+allowed "v1: a -> b tcp/8080" probe_tcp pod a 10.200.3.20 8080
+denied "v1: a -> b tcp/9090" probe_tcp pod a 10.200.3.20 9090
+
+# a swap: the new data replaces the old one
+n=$(rounds)
+b_ingress 9090 >"$SRC/allow.yaml"
+cm_update allow.yaml
+check "swap to v2 seen" wait_round "$n"
+check "one update with its several steps is one round" [ "$(rounds)" -eq $((n + 1)) ]
+allowed "v2: a -> b tcp/9090" probe_tcp pod a 10.200.3.20 9090
+denied "v2: a -> b tcp/8080" probe_tcp pod a 10.200.3.20 8080
+
+# a bad file: nothing of the update applies, not even the good file's change
+n=$(rounds)
+b_ingress 8080 >"$SRC/allow.yaml"
+printf 'apiVersion: segd.io/v1\nkind: SegmentPolicy\nmetadata: {name: broken, namespace: cm}\nspec:\n  appliesTo: {segment: nowhere}\n  ingress: [{from: [{segment: nowhere}], ports: [{protocol: TCP, port: 99999}]}]\n' >"$SRC/bad.yaml"
+cm_update allow.yaml bad.yaml
+check "bad update seen" wait_round "$n"
+check "bad file reported with file:line:col" \
+	grep -qE "policy_dir: $CM/bad.yaml:[0-9]+:[0-9]+: .*nothing applied" "$TOPO_DIR/segd.log"
+refute "broken policy not there" grep -q broken <<<"$(segctl get policies)"
+allowed "after the bad update: v2 still in force: a -> b tcp/9090" probe_tcp pod a 10.200.3.20 9090
+denied "after the bad update: a -> b tcp/8080 still denied" probe_tcp pod a 10.200.3.20 8080
+
+# fixed: allow.yaml (v2 again) plus a second key restricting a's egress
+n=$(rounds)
+b_ingress 9090 >"$SRC/allow.yaml"
+cat >"$SRC/a-egress.yaml" <<'YAML'
+apiVersion: segd.io/v1
+kind: SegmentPolicy
+metadata: {name: a-egress, namespace: cm}
+spec:
+  segments:
+    a: {selector: {matchLabels: {app: a}}}
+    b: {selector: {matchLabels: {app: b}}}
+  appliesTo: {segment: a}
+  egress:
+    - to: [{segment: b}]
+      ports: [{protocol: TCP, port: 8080}]
+YAML
+cm_update allow.yaml a-egress.yaml
+check "update with a second key seen" wait_round "$n"
+check "a-egress applied" grep -q "a-egress" <<<"$(segctl get policies)"
+denied "with a-egress: a -> b tcp/9090 (a may only send to 8080)" probe_tcp pod a 10.200.3.20 9090
+
+# the key goes: its policy goes, the other key's and segctl's stay
+n=$(rounds)
+cm_update allow.yaml
+check "key removal seen" wait_round "$n"
+pol=$(segctl get policies)
+refute "a-egress removed with its key" grep -q "a-egress" <<<"$pol"
+check "b-ingress stays" grep -q "b-ingress" <<<"$pol"
+check "policy applied with segctl stays" grep -q "other" <<<"$pol"
+allowed "a-egress gone: a -> b tcp/9090 again" probe_tcp pod a 10.200.3.20 9090
+
+# every key gone: the directory's policies go, segctl's stays
+n=$(rounds)
+rm -f "$CM/allow.yaml"
+check "last key removal seen" wait_round "$n"
+pol=$(segctl get policies)
+refute "b-ingress removed" grep -q "b-ingress" <<<"$pol"
+check "policy applied with segctl still stays" grep -q "other" <<<"$pol"
+allowed "no policy on b: a -> b tcp/8080" probe_tcp pod a 10.200.3.20 8080
+
+e2e_finish
