@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -26,7 +27,10 @@ int seg_link_event_parse(const void *msg, size_t len, struct seg_link_event *out
 	const struct ifinfomsg *ifi;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len))
+	/* mnl_nlmsg_ok compares the length as an int: a length of 2^31 or
+	 * more passes it (found by tests/fuzz/fuzz_link_event.c) */
+	if (len < sizeof(*nlh) || len > INT32_MAX || nlh->nlmsg_len > len ||
+	    !mnl_nlmsg_ok(nlh, (int)len))
 		return -EINVAL;
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return -ENOENT;
