@@ -495,7 +495,7 @@ Test(blocklist, write_sequence_reads_back)
 	cr_assert_eq(seg_dp_blocklists_write(dp, &v2, &v1), 0);
 	expect_maps(&v1, "v2 -> v1 by merge");
 	n = seg_dp_map_usage(dp, u, 16);
-	cr_assert_eq(n, 8);
+	cr_assert_eq(n, 9);
 	for (int i = 0; i < n; i++)
 		if (!strcmp(u[i].name, SEGD_MAP_BL_EXACT))
 			cr_expect_eq(u[i].entries, v1.n_exact);
