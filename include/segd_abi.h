@@ -521,10 +521,11 @@ _Static_assert(sizeof(struct segd_event) == 80, "event size");
  * fragments, ICMP errors, conntrack, blocklists (and their exceptions) and
  * policy, so established flows are cut at their next packet and nothing
  * else can let a packet through. A packet whose local address has an entry
- * passes only when its remote address (and ports/protocol) match one of the
- * entry's forensic allow rules; otherwise it is dropped with
- * SEGD_REASON_QUARANTINED. Written in place by user space (not per policy
- * generation): an entry takes effect at the next packet. The map is only
+ * is dropped with SEGD_REASON_QUARANTINED unless its remote address (and
+ * ports/protocol) match one of the entry's forensic allow rules; then it
+ * passes at once, without conntrack, blocklists or policy. Written in
+ * place by user space (not per policy generation): an entry takes effect
+ * at the next packet. The map is only
  * asked while SEGD_CFG_QUARANTINE is set, so when nobody is quarantined
  * the established-flow path pays nothing. */
 #define SEGD_MAP_QUARANTINE   "segd_quarantine" /* hash: segd_addr -> segd_quar_value */
