@@ -23,8 +23,9 @@
 #include "bench_util.h"
 #include "datapath.h"
 #include "quarantine.h"
-/* the hand-built compiled state of the BPF tests (no compiler needed) */
+/* the hand-built compiled state and the packet builder of the BPF tests */
 #include "bpf/dp_state.c"
+#include "bpf/pktbuild.c"
 
 #define REPEAT 1000000u
 #define MAXROUNDS 64
@@ -37,28 +38,6 @@ enum { S_NONE, S_OTHER, S_SELF, S_COUNT };
 static const char *const state_names[S_COUNT] = {
 	"none (flag clear)", "other endpoint quarantined", "self quarantined (drop)",
 };
-
-static int tcp4(uint8_t *p, const char *src, const char *dst, uint8_t flags)
-{
-	struct segd_addr s, d;
-
-	if (st_addr(src, &s) || st_addr(dst, &d))
-		return -1;
-	memset(p, 0, 54);
-	p[0] = 2; p[6] = 2; p[11] = 1;
-	p[12] = 0x08;
-	p[14] = 0x45;
-	p[17] = 40;
-	p[22] = 64;
-	p[23] = 6;
-	memcpy(p + 26, s.b + 12, 4);
-	memcpy(p + 30, d.b + 12, 4);
-	p[34] = 40000 >> 8; p[35] = 40000 & 0xff;
-	p[37] = 80;
-	p[46] = 0x50;
-	p[47] = flags;
-	return 54;
-}
 
 static int run(int fd, const uint8_t *pkt, int len, uint32_t repeat,
 	       uint32_t *ns, uint32_t *rv)
@@ -106,7 +85,9 @@ int main(void)
 	struct seg_quar_entry cur = { 0 };
 	struct seg_datapath *dp = NULL;
 	struct seg_compiled c;
-	uint8_t pkt[64];
+	struct pkt_spec syn = { .src = A4, .dst = R4, .proto = 6, .sport = 40000,
+				.dport = 80, .tcp_flags = 0x02 }, ack = syn;
+	uint8_t pkt[256];
 	uint32_t ns, rv;
 	size_t n_cur = 0;
 
@@ -125,14 +106,15 @@ int main(void)
 		return 1;
 	}
 	st_free(&c);
+	ack.tcp_flags = 0x10;
 	fd = seg_dp_prog_fd(dp, SEG_PROG_TC_FROM_EP);
 	/* open the flow: the SYN creates the CT entry every later ACK hits */
-	len = tcp4(pkt, A4, R4, 0x02);
-	if (run(fd, pkt, len, 1, &ns, &rv) || rv != TC_ACT_OK) {
+	len = pkt_build(&syn, pkt, sizeof(pkt));
+	if (len < 0 || run(fd, pkt, len, 1, &ns, &rv) || rv != TC_ACT_OK) {
 		fprintf(stderr, "bench: the flow did not open\n");
 		return 1;
 	}
-	len = tcp4(pkt, A4, R4, 0x10);
+	len = pkt_build(&ack, pkt, sizeof(pkt));
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < S_COUNT; k++) {
 			int s = r % 2 ? S_COUNT - 1 - k : k;
