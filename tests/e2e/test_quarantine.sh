@@ -12,6 +12,11 @@ trap topo_destroy EXIT
 
 # lines of a stream log after line N that say ok
 oks_after() { tail -n +$(($2 + 1)) "$1" | grep -c '^ok' || true; }
+scrape() {
+	in_node python3 -c '
+import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode(), end="")'
+}
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 setup_shop_pods
@@ -54,6 +59,12 @@ allowed "forensic peer: outside -> api tcp/8080 (policy alone denies it)" probe_
 denied "forensic rule is tcp only: outside -> api udp/8080" probe_udp ext "" 10.200.1.20 8080
 allowed "others unaffected: web -> db still denied, outside -> web allowed" probe_tcp ext "" 10.200.1.10 80
 check "drops counted as 'quarantined'" [ "$(reason_packets quarantined)" -gt 0 ]
+check "drop events: segctl flows shows api's flows dropped as quarantined" \
+	grep -q 'shop/api .*quarantined' <<<"$(segctl flows --verdict deny)"
+m=$(scrape)
+check "metrics: segd_quarantines 1" grep -qx 'segd_quarantines 1' <<<"$m"
+check "metrics: one quarantine action" grep -qx 'segd_quarantine_actions_total{action="quarantine"} 1' <<<"$m"
+check "metrics: quarantined drops" grep -q '^segd_dropped_packets_total{reason="quarantined"} [1-9]' <<<"$m"
 
 q=$(segctl get quarantines -o json)
 check "get quarantines lists api with its allow rule and reason" \
