@@ -96,7 +96,7 @@ $(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 # libFuzzer targets link the pure modules only, built again with sanitizers.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -I$(BUILD) \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c)
+FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/quarantine.c daemon/explain.c daemon/flow_names.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(HDRS) | $(BUILD)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lyaml
 
