@@ -23,6 +23,7 @@ setup_shop_pods
 topo_add_pod web2 10.200.1.11
 setup_shop_segd || { fail "setup"; e2e_finish; exit 1; }
 serve pod web2 80
+serve pod api 9090   # a port no forensic rule names
 segctl apply policies/demo.yaml tests/fixtures/e2e/db-udp.yaml >/dev/null
 # the outside host is on an exception list: no blocklist may touch it
 segctl blocklist load partner tests/fixtures/e2e/exception.txt --category exception >/dev/null
@@ -42,7 +43,8 @@ topo_bg in_pod api python3 tools/probe.py stream udp 10.200.1.30 5432 "$ulog" 40
 sleep 1
 check "streams flow before the quarantine" [ "$(oks_after "$tlog" 0)" -gt 10 -a "$(oks_after "$ulog" 0)" -gt 10 ]
 
-out=$(segctl quarantine api -n shop --allow 203.0.113.10:8080/tcp --reason "incident 42: miner found")
+out=$(segctl quarantine api -n shop --allow 203.0.113.10:8080/tcp \
+	--allow '[2001:db8::10]:8080/tcp' --reason "incident 42: miner found")
 rc=$?
 check "segctl quarantine api exits 0 ($out)" rc_and_match $rc 0 'quarantine 1 endpoint shop/api quarantined' "$out"
 nt=$(wc -l <"$tlog") nu=$(wc -l <"$ulog")
@@ -56,6 +58,8 @@ denied "quarantined: web -> api tcp/8080 (into it, policy allows)" probe_tcp pod
 denied "quarantined: web -> api ping" probe_ping pod web 10.200.1.20
 denied "quarantined: api -> outside tcp/443 (exception list + policy)" probe_tcp pod api 203.0.113.10 443
 allowed "forensic peer: outside -> api tcp/8080 (policy alone denies it)" probe_tcp ext "" 10.200.1.20 8080
+allowed "forensic peer over IPv6: outside -> api tcp/8080" probe_tcp ext "" fd00:200::20 8080
+denied "IPv6 forensic rule names port 8080 only: outside -> api tcp/9090 over IPv6" probe_tcp ext "" fd00:200::20 9090
 denied "forensic rule is tcp only: outside -> api udp/8080" probe_udp ext "" 10.200.1.20 8080
 allowed "others unaffected: web -> db still denied, outside -> web allowed" probe_tcp ext "" 10.200.1.10 80
 check "drops counted as 'quarantined'" [ "$(reason_packets quarantined)" -gt 0 ]
@@ -85,6 +89,11 @@ segctl endpoint add api -n shop --ip 10.200.1.20 --ip fd00:200::20 --labels app=
 	--ifname "$(pod_if api)" >/dev/null
 denied "after re-registration: api -> db tcp/5432" probe_tcp pod api 10.200.1.30 5432
 denied "after re-registration: api -> db over IPv6" probe_tcp pod api fd00:200::30 5432
+segctl endpoint del api -n shop >/dev/null
+segctl endpoint add api -n shop --ip 10.200.1.20 --ip fd00:200::20 --labels app=api \
+	--ifname "$(pod_if api)" >/dev/null
+denied "deleted and registered again: api -> db tcp/5432" probe_tcp pod api 10.200.1.30 5432
+denied "deleted and registered again: web -> api tcp/8080" probe_tcp pod web 10.200.1.20 8080
 # a restart into an empty bpffs (what a reboot leaves): rebuilt from the state dir
 topo_stop_segd TERM
 rm -f "$TOPO_BPFFS/segd/segd_quarantine"
@@ -143,7 +152,7 @@ want = [("quarantine", "endpoint shop/api"), ("release", "endpoint shop/api"),
 assert [(r["action"], r["target"]) for r in recs] == want, recs
 assert all(r["uid"] == 0 and r["pid"] > 0 and r["time"].endswith("Z") for r in recs)
 assert recs[0]["reason"] == "incident 42: miner found"
-assert recs[0]["allow"] == ["203.0.113.10/32:8080/tcp"]
+assert recs[0]["allow"] == ["203.0.113.10/32:8080/tcp", "[2001:db8::10/128]:8080/tcp"]
 ' "$audit"
 check "audit count in status" [ "$(segctl status -o json | json_field 'd["quarantine_audit_records"]')" -eq 6 ]
 check "segd logged the actions" grep -q 'quarantine: quarantine endpoint shop/api (id 1) by uid 0' "$TOPO_DIR/segd.log"
