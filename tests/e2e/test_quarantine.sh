@@ -61,7 +61,7 @@ allowed "forensic peer: outside -> api tcp/8080 (policy alone denies it)" probe_
 allowed "forensic peer over IPv6: outside -> api tcp/8080" probe_tcp ext "" fd00:200::20 8080
 denied "IPv6 forensic rule names port 8080 only: outside -> api tcp/9090 over IPv6" probe_tcp ext "" fd00:200::20 9090
 denied "forensic rule is tcp only: outside -> api udp/8080" probe_udp ext "" 10.200.1.20 8080
-allowed "others unaffected: web -> db still denied, outside -> web allowed" probe_tcp ext "" 10.200.1.10 80
+allowed "others unaffected: outside -> web tcp/80" probe_tcp ext "" 10.200.1.10 80
 check "drops counted as 'quarantined'" [ "$(reason_packets quarantined)" -gt 0 ]
 check "drop events: segctl flows shows api's flows dropped as quarantined" \
 	grep -q 'shop/api .*quarantined' <<<"$(segctl flows --verdict deny)"
