@@ -216,4 +216,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_ev_stats SEC(".maps");
 
+/* ---- quarantine (segd_abi.h; reader side in quarantine.h) -----------------
+ * Written in place by user space; asked only while SEGD_CFG_QUARANTINE is
+ * set. Not preallocated: a replaced value is freed after an RCU grace
+ * period, so a packet never reads an allow list half rewritten. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SEGD_MAX_QUARANTINED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct segd_addr);
+	__type(value, struct segd_quar_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} segd_quarantine SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

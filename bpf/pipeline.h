@@ -22,6 +22,11 @@
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
  *
+ * Quarantine (quarantine.h) comes first of all once the local address is
+ * known, at every hook: a quarantined endpoint's packet is dropped unless
+ * its peer is on the forensic allow list (then it passes at once, without
+ * conntrack, blocklists or policy), whatever conntrack, blocklist
+ * exceptions or policy would say. One flag test when nobody is quarantined.
  * Blocklists (blocklist.h) are asked on every decision (new flow, and a
  * re-validation after a generation change), before policy, for the remote
  * address; never on an established packet of the current generation.
@@ -37,6 +42,7 @@
 #include "conntrack.h"
 #include "counters.h"
 #include "blocklist.h"
+#include "quarantine.h"
 
 /* hooks: enum segd_hook (segd_abi.h) */
 
@@ -97,6 +103,14 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	local_id = lval.identity;
 	lflags = lval.flags;
 	p->ev_endpoint = lval.endpoint_id;
+
+	switch (quar_check(&v, laddr, raddr, p)) {
+	case QUAR_DROP:
+		return SEGD_REASON_QUARANTINED;
+	case QUAR_PASS:
+		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+					       SEGD_REASON_FORWARDED;
+	}
 
 	if (p->frag != SEGD_FRAG_NONE && frag_track(p))
 		return SEGD_REASON_FRAG_UNTRACKED;

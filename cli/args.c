@@ -4,6 +4,7 @@
 #include <string.h>
 #include "args.h"
 #include "explain.h"
+#include "quarantine.h"
 #include "state.h"
 #include "yaml_util.h"
 
@@ -20,9 +21,12 @@ static const char top_help[] =
 	"  attach IFACE --role uplink\n"
 	"  apply FILE... [--dry-run] [--namespace NS]\n"
 	"  delete policy NAME [--namespace NS]\n"
-	"  get policies|endpoints|namespaces [-o table|json|yaml]\n"
+	"  get policies|endpoints|namespaces|quarantines [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
-	"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
+	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
+	"             [--allow CIDR[:PORT/PROTO]]... [--reason TEXT]\n"
+	"  release NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
+		"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
 	"        [-o table|json|yaml]\n"
 	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
 	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
@@ -57,7 +61,12 @@ static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NUL
 static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
 					   "allow", NULL };
 static const char *const opt_explain[] = { "from", "to", "port", "namespace", NULL };
+static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
+					"reason", NULL };
+static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
 static const char *const pos_none[] = { NULL };
+/* a trailing '?' makes the positional optional */
+static const char *const pos_opt_name[] = { "name?", NULL };
 static const char *const pos_name[] = { "name", NULL };
 static const char *const pos_ifname[] = { "ifname", NULL };
 static const char *const pos_what[] = { "what", NULL };
@@ -101,8 +110,29 @@ static const struct command commands[] = {
 	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
 	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
 	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
-	{ "get", "get", "get policies|endpoints|namespaces [-o table|json|yaml]",
+	{ "get", "get", "get policies|endpoints|namespaces|quarantines [-o table|json|yaml]",
 	  "List what segd holds.\n", pos_what, opt_none, opt_none },
+	{ "quarantine", "quarantine",
+	  "quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS] "
+	  "[--allow CIDR[:PORT/PROTO]]... [--reason TEXT]",
+	  "Cut a compromised workload off at once: every packet to or from it is\n"
+	  "dropped at every hook, established connections included, whatever the\n"
+	  "policies and blocklist exceptions say - except traffic with the forensic\n"
+	  "peers named by --allow (up to 8; CIDR, CIDR:PORT/PROTO or CIDR:PROTO,\n"
+	  "IPv6 as [CIDR]:PORT/PROTO; PORT is the workload's or the peer's port).\n"
+	  "The target is endpoint NAME in --namespace (default: default), every\n"
+	  "endpoint holding address --ip, or every endpoint in --namespace carrying\n"
+	  "all labels of --selector; endpoints registered later under it are\n"
+	  "quarantined when they register. Quarantining a target again replaces\n"
+	  "its allow list and reason. It lasts until `segctl release`: across segd\n"
+	  "restarts, reboots and policy changes. Every quarantine and release is\n"
+	  "recorded with the caller's uid in <state-dir>/quarantine-audit.log.\n",
+	  pos_opt_name, opt_quar, opt_none },
+	{ "release", "release",
+	  "release NAME|--ip ADDR|--selector k=v,... [--namespace NS]",
+	  "End a quarantine (the same target as given to `segctl quarantine`): the\n"
+	  "policies decide again, from the next packet on.\n",
+	  pos_opt_name, opt_release, opt_none },
 	{ "status", "status", "status [-o table|json|yaml]",
 	  "Programs attached per interface, map usage, policy generation and\n"
 	  "packet counters by verdict and drop reason.\n", pos_none, opt_none, opt_none },
@@ -270,10 +300,16 @@ static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
 {
 	const char *key = NULL;
 
+	char bare[32];
+
 	for (int i = 0; i <= k && c->pos[i]; i++)
 		key = c->pos[i];
 	if (!key || (strcmp(key, "files...") && !c->pos[k]))
 		return 0; /* too many: counted and reported by the caller */
+	if (key[strlen(key) - 1] == '?') {   /* optional: same key, no '?' */
+		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(key) - 1, key);
+		key = bare;
+	}
 	if (!strcmp(key, "files...") || !strcmp(key, "file")) {
 		if (*files < 0 && ((*files = yu_add_seq(&cmd->req)) < 0 ||
 				   yu_set(&cmd->req, args, "files", *files)))
@@ -281,8 +317,10 @@ static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
 		return add_file(cmd, *files, a, err);
 	}
 	if (!strcmp(key, "what")) {
-		if (strcmp(a, "policies") && strcmp(a, "endpoints") && strcmp(a, "namespaces")) {
-			fprintf(err, "segctl: get policies, endpoints or namespaces, not '%s'\n", a);
+		if (strcmp(a, "policies") && strcmp(a, "endpoints") && strcmp(a, "namespaces") &&
+		    strcmp(a, "quarantines")) {
+			fprintf(err, "segctl: get policies, endpoints, namespaces or quarantines, "
+				"not '%s'\n", a);
 			return SEGCTL_USAGE;
 		}
 		cmd->what = a;
@@ -294,12 +332,15 @@ static int build(const struct command *c, int argc, char **argv,
 		 struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
 	int root, args, lists[2] = { -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
+	int n_optional = 0;
 
-	for (; c->pos[n_want]; n_want++)
+	for (; c->pos[n_want]; n_want++) {
 		if (!strcmp(c->pos[n_want], "files...")) {
 			n_want = -1;
 			break;
 		}
+		n_optional += c->pos[n_want][strlen(c->pos[n_want]) - 1] == '?';
+	}
 
 	root = yu_doc_init_map(&cmd->req);
 	args = yu_add_map(&cmd->req);
@@ -369,11 +410,42 @@ static int build(const struct command *c, int argc, char **argv,
 		if (ret)
 			return SEGCTL_FAILED;
 	}
-	if ((n_want >= 0 && n_pos != n_want) || (n_want < 0 && n_pos == 0)) {
+	if ((n_want >= 0 && (n_pos > n_want || n_pos < n_want - n_optional)) ||
+	    (n_want < 0 && n_pos == 0)) {
 		fprintf(err, "segctl: %s takes %s\nusage: segctl %s\n", c->words,
 			n_want == 0 ? "no arguments" : n_want < 0 ? "one or more files" :
 			n_want == 1 ? "one argument" : "two arguments", c->usage);
 		return SEGCTL_USAGE;
+	}
+	return SEGCTL_OK;
+}
+
+/* quarantine / release: one target; --allow rules that parse */
+static int check_quarantine(struct segctl_cmd *cmd, yaml_node_t *args, FILE *err)
+{
+	yaml_node_t *ips = yu_map_get(&cmd->req, args, "ips");
+	yaml_node_t *allow = yu_map_get(&cmd->req, args, "allow");
+	int targets = !!yu_map_get(&cmd->req, args, "name") + !!ips +
+		      !!yu_map_get(&cmd->req, args, "selector");
+	struct seg_quar_allow a;
+	char why[256];
+
+	if (targets != 1 || yu_seq_len(ips) > 1) {
+		fprintf(err, "segctl: %s takes exactly one target: an endpoint NAME, one "
+			"--ip ADDR or --selector k=v,...\n", cmd->command);
+		return SEGCTL_USAGE;
+	}
+	if (yu_seq_len(allow) > SEGD_QUAR_ALLOW) {
+		fprintf(err, "segctl: at most %d --allow rules\n", SEGD_QUAR_ALLOW);
+		return SEGCTL_USAGE;
+	}
+	for (size_t i = 0; i < yu_seq_len(allow); i++) {
+		const char *text = yu_scalar(yu_seq_at(&cmd->req, allow, i));
+
+		if (!text || seg_quar_allow_parse(text, &a, why, sizeof(why))) {
+			fprintf(err, "segctl: --allow: %s\n", text ? why : "empty");
+			return SEGCTL_USAGE;
+		}
 	}
 	return SEGCTL_OK;
 }
@@ -411,6 +483,8 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 			return SEGCTL_USAGE;
 		}
 	}
+	if (!strcmp(cmd->command, "quarantine") || !strcmp(cmd->command, "release"))
+		return check_quarantine(cmd, args, err);
 	if (!strcmp(cmd->command, "attach") && !yu_map_get(&cmd->req, args, "role")) {
 		fprintf(err, "segctl: attach needs --role uplink\n");
 		return SEGCTL_USAGE;

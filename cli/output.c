@@ -102,6 +102,10 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
 						"IDENTITY", "ENFORCING", "LABELS" });
+	} else if (!strcmp(kind, "quarantines")) {
+		t.ncols = 7;
+		table_row(&t, (const char *[]){ "ID", "TARGET", "ENDPOINTS", "ALLOW",
+						"SINCE", "BY-UID", "REASON" });
 	} else {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TYPES",
@@ -114,6 +118,12 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
 			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"),
 							str(d, it, "mode"), a });
+		} else if (!strcmp(kind, "quarantines")) {
+			join(d, yu_map_get(d, it, "endpoints"), a, sizeof(a));
+			join(d, yu_map_get(d, it, "allow"), b, sizeof(b));
+			table_row(&t, (const char *[]){ str(d, it, "id"), str(d, it, "target"),
+				  *a ? a : "-", *b ? b : "-", str(d, it, "since"),
+				  str(d, it, "uid"), str(d, it, "reason") });
 		} else if (!strcmp(kind, "endpoints")) {
 			yaml_node_t *e = yu_map_get(d, it, "enforcing");
 			bool in = false, out = false;
@@ -168,6 +178,9 @@ static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		str(d, res, "endpoints"), str(d, res, "remote_endpoints"),
 		str(d, res, "policies"), str(d, res, "identities"),
 		str(d, res, "policy_entries"));
+	fprintf(f, "quarantines: %s (%s addresses)   quarantine audit records: %s\n",
+		str(d, res, "quarantines"), str(d, res, "quarantined_addresses"),
+		str(d, res, "quarantine_audit_records"));
 	fprintf(f, "\nINTERFACES\n");
 	table_row(&t, (const char *[]){ "INTERFACE", "IFINDEX", "ROLE", "ENDPOINT",
 					"PROGRAMS" });
@@ -413,6 +426,21 @@ static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	}
 }
 
+static void print_quarantine(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *eps = yu_map_get(d, res, "endpoints");
+	char a[1024], b[1024];
+
+	join(d, eps, a, sizeof(a));
+	join(d, yu_map_get(d, res, "allow"), b, sizeof(b));
+	fprintf(f, "quarantine %s %s %s: endpoints %s; allowed peers %s\n",
+		str(d, res, "id"), str(d, res, "target"), str(d, res, "action"),
+		*a ? a : "none", *b ? b : "none");
+	if (!yu_seq_len(eps) && strncmp(str(d, res, "target"), "ip ", 3))
+		fprintf(f, "note: no registered endpoint matches now; one that "
+			"registers under this target is quarantined at once\n");
+}
+
 static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			 yaml_node_t *res, FILE *f)
 {
@@ -439,6 +467,8 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			str(d, res, "interface"), str(d, res, "ifindex"));
 	else if (!strcmp(c, "policy.delete"))
 		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
+	else if (!strcmp(c, "quarantine") || !strcmp(c, "release"))
+		print_quarantine(d, res, f);
 }
 
 /* One streamed flow record (a JSON line, as in the flow log): as is with

@@ -17,6 +17,7 @@
 #include "control_int.h"
 #include "control_report.h"
 #include "flows.h"
+#include "log.h"
 #include "policy_parse.h"
 #include "yaml_util.h"
 #include "link_event.h"
@@ -142,6 +143,10 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 
 		e->ifindex = e->remote ? 0 : if_nametoindex(e->ifname);
 	}
+	/* quarantines first: nothing gets attached before they hold */
+	ret = segd_quarantine_sync(d, NULL, false, err);
+	if (ret)
+		return ret;
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL);
 	if (ret)
@@ -421,6 +426,11 @@ static int h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *o
 	w = segd_candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = cur ? n : n + 1;
+	/* a quarantined name, address or label set is cut off before the
+	 * new registration reaches the kernel */
+	ret = segd_quarantine_sync(d, &w, true, r->err);
+	if (ret)
+		goto out;
 	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret)
 		goto out;
@@ -544,7 +554,23 @@ static const struct {
 	{ "blocklist.test", segd_h_blocklist_test },
 	{ "explain", segd_h_explain },
 	{ "graph", segd_h_graph },
+	{ "quarantine", segd_h_quarantine },
+	{ "release", segd_h_release },
 };
+
+/* Endpoints and namespaces may have changed what a quarantine covers
+ * (a name re-registered, new labels): drop what no longer matches. A
+ * no-op diff when nothing changed. */
+static void sync_quarantines_after(struct segd *d)
+{
+	struct seg_error err = { 0 };
+	char msg[1024];
+
+	if (!d->dp || segd_quarantine_sync(d, NULL, false, &err) == 0)
+		return;
+	seg_error_format(&err, msg, sizeof(msg));
+	seg_log(SEG_LOG_ERROR, "quarantine: cannot update the kernel map: %s", msg);
+}
 
 int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 		size_t payload_len, const struct segd_peer *peer,
@@ -552,13 +578,12 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 {
 	struct seg_error err = { 0 };
 	struct segd_req r = { .doc = req, .err = &err, .payload = payload,
-			      .payload_len = payload_len };
+			      .payload_len = payload_len, .peer = peer };
 	yaml_node_t *root = yu_root(req);
 	const char *cmd = yu_scalar(yu_map_get(req, root, "command"));
 	int top = yu_doc_init_map(resp), res, ret = -EINVAL, exit_code = 2;
 	char msg[1024];
 
-	(void)peer; /* recorded by the quarantine audit log */
 	if (top < 0)
 		return top;
 	res = yu_add_map(resp);
@@ -572,6 +597,8 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 			continue;
 		ret = handlers[i].fn(d, &r, resp, res);
 		exit_code = ret ? 1 : 0;
+		if (!ret)
+			sync_quarantines_after(d);
 		goto done;
 	}
 	seg_errorf(&err, NULL, 0, 0, -EINVAL,

@@ -16,6 +16,7 @@
 #include "datapath.h"
 #include "state.h"
 #include "flow_record.h"
+#include "quarantine.h"
 
 struct segd_config_file {
 	char *socket_path;
@@ -66,6 +67,15 @@ struct segd {
 	/* set by a request handler (flows --follow) that wants its connection
 	 * kept open for a stream of records; the server takes it */
 	struct seg_flow_filter *follow;
+	/* quarantines (control_quarantine.c): the records, what
+	 * segd_quarantine holds (unknown until the first write), the audit
+	 * log's line count and the actions since start */
+	struct seg_quarantines quarantines;
+	struct seg_quar_entry *quar_written;
+	size_t n_quar_written;
+	bool quar_written_known;
+	uint64_t quar_audit_records;
+	uint64_t quar_actions[2];         /* [0] quarantine, [1] release */
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */
@@ -81,6 +91,7 @@ struct segd_req {
 	struct seg_error *err;
 	const char *payload;    /* raw file bytes after the header (wire.h) */
 	size_t payload_len;
+	const struct segd_peer *peer;   /* who asked; NULL when not known */
 };
 const char *segd_arg_str(struct segd_req *r, const char *key);
 
@@ -88,6 +99,16 @@ const char *segd_arg_str(struct segd_req *r, const char *key);
 int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 		size_t payload_len, const struct segd_peer *peer,
 		yaml_document_t *resp);
+
+/* Quarantines (control_quarantine.c). Load quarantines.yaml and count the
+ * audit log (at start, before the kernel is synced). */
+int segd_quarantine_load(struct segd *d, struct seg_error *err);
+/* Make segd_quarantine match the quarantines over world w (NULL: the
+ * desired state). add_only writes what w adds and deletes nothing: used
+ * before a new endpoint reaches the kernel, so it is never enforced
+ * unquarantined, not even for a moment. */
+int segd_quarantine_sync(struct segd *d, const struct seg_world *w, bool add_only,
+			 struct seg_error *err);
 
 /* Compile the current state and make the kernel enforce it, attaching
  * programs to every known interface (used at start and on SIGHUP). */

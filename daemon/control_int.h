@@ -39,4 +39,11 @@ int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out,
 			 int res);
 
+/* control_quarantine.c */
+int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+/* `get quarantines` rows; `status` fields */
+int segd_get_quarantines(struct segd *d, yaml_document_t *out, int items);
+void segd_status_quarantines(struct segd *d, yaml_document_t *out, int res);
+
 #endif /* SEGD_CONTROL_INT_H */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "control_int.h"
 #include "control_report.h"
 #include "yaml_util.h"
 
@@ -23,6 +24,7 @@ static const char *const reason_names[SEGD_REASON_MAX] = {
 	[SEGD_REASON_IPV6_EXT_LIMIT] = "ipv6-ext-header-limit",
 	[SEGD_REASON_BLOCKLISTED] = "blocklisted",
 	[SEGD_REASON_STRATUM] = "stratum-mining",
+	[SEGD_REASON_QUARANTINED] = "quarantined",
 	[SEGD_REASON_POLICY_AUDIT] = "policy-audit",
 	[SEGD_REASON_STRATUM_AUDIT] = "stratum-audit",
 };
@@ -142,8 +144,10 @@ int segd_h_get(struct segd *d, struct segd_req *r, yaml_document_t *out, int res
 		return get_endpoints(d, out, items);
 	if (what && !strcmp(what, "policies"))
 		return get_policies(d, out, items);
+	if (what && !strcmp(what, "quarantines"))
+		return segd_get_quarantines(d, out, items);
 	return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
-			  "cannot get '%s'; use policies, endpoints or namespaces",
+			  "cannot get '%s'; use policies, endpoints, namespaces or quarantines",
 			  what ? what : "");
 }
 
@@ -201,6 +205,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_uint(out, res, "identities", d->compiled.n_identities);
 	yu_set_uint(out, res, "policy_entries", d->compiled.n_entries);
 	yu_set_bool(out, res, "state_saved", !d->dirty);
+	segd_status_quarantines(d, out, res);
 
 	seq = yu_add_seq(out);
 	yu_set(out, res, "interfaces", seq);

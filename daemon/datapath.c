@@ -345,7 +345,8 @@ out:
 int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 		     int max)
 {
-	static const char *const plain[] = { SEGD_MAP_CT, SEGD_MAP_FRAG };
+	static const char *const plain[] = { SEGD_MAP_CT, SEGD_MAP_FRAG,
+					     SEGD_MAP_QUARANTINE };
 	uint32_t gen = 0, slot;
 	int n = 0, err;
 
@@ -353,7 +354,7 @@ int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 	if (err)
 		return err;
 	slot = gen & 1;
-	for (int i = 0; i < 2 && n < max; i++) {
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) && n < max; i++) {
 		out[n].name = plain[i];
 		err = dp_count_keys(seg_dp_map_fd(dp, plain[i]), &out[n].entries,
 				 &out[n].capacity);

@@ -80,6 +80,19 @@ int seg_dp_blocklist_counters(struct seg_datapath *dp, struct segd_counter *out)
 /* Zero one list's counters (a new list takes over a freed id). */
 int seg_dp_blocklist_counter_reset(struct seg_datapath *dp, uint16_t list_id);
 
+/* segd_quarantine (datapath_quarantine.c): make it hold next (sorted by
+ * address, see seg_quar_entries), sets or clears SEGD_CFG_QUARANTINE. New
+ * and changed entries go in before stale ones go out; the flag is on
+ * before the first entry and off after the last. prev is what was written
+ * last (prev_known false after a restart: the map's keys are read back). */
+struct seg_quar_entry;
+int seg_dp_quarantine_write(struct seg_datapath *dp, const struct seg_quar_entry *prev,
+			    size_t n_prev, bool prev_known,
+			    const struct seg_quar_entry *next, size_t n_next);
+/* The entry of local address a: 0, -ENOENT or -errno. */
+int seg_dp_quarantine_lookup(struct seg_datapath *dp, const struct segd_addr *a,
+			     struct segd_quar_value *out);
+
 /* For tests and benchmarks: program fds (for BPF_PROG_TEST_RUN) and map fds
  * by SEGD_MAP_* name. */
 int seg_dp_prog_fd(struct seg_datapath *dp, enum seg_prog prog);

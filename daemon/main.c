@@ -195,6 +195,8 @@ static int check_only(struct segd *d)
 	struct seg_world w;
 	int ret = seg_state_load(&d->state, d->cfg.state_dir, &err);
 
+	if (!ret)
+		ret = segd_quarantine_load(d, &err);
 	if (ret) {
 		report("state", &err);
 		return 1;
@@ -295,6 +297,8 @@ static int run(struct segd *d, const struct options *o)
 	int ret;
 
 	ret = seg_state_load(&d->state, d->cfg.state_dir, &err);
+	if (!ret)
+		ret = segd_quarantine_load(d, &err);
 	if (ret) {
 		report("cannot restore state", &err);
 		return 1;
@@ -320,8 +324,9 @@ static int run(struct segd *d, const struct options *o)
 		goto out;
 	}
 	seg_log(SEG_LOG_INFO, "enforcing: %zu endpoints, %zu policies, %zu lists, "
-		"generation %u", d->state.world.n_endpoints, d->state.world.n_policies,
-		d->n_lists, seg_dp_generation(d->dp));
+		"%zu quarantines, generation %u", d->state.world.n_endpoints,
+		d->state.world.n_policies, d->n_lists, d->quarantines.n,
+		seg_dp_generation(d->dp));
 
 	signal(SIGPIPE, SIG_IGN);
 	l.base = event_base_new();
@@ -440,6 +445,8 @@ int main(int argc, char **argv)
 	ret = o.check_only ? check_only(&d) : run(&d, &o);
 	seg_compiled_free(&d.compiled);
 	seg_state_free(&d.state);
+	seg_quarantines_free(&d.quarantines);
+	free(d.quar_written);
 	segd_config_free(&d.cfg);
 	return ret;
 }

@@ -136,6 +136,9 @@ static int gather(struct seg_metrics *m, struct gathered *g)
 	g->s.n_endpoints = d->state.world.n_endpoints;
 	g->s.n_policies = d->state.world.n_policies;
 	g->s.n_namespaces = d->state.world.n_namespaces;
+	g->s.n_quarantines = d->quarantines.n;
+	g->s.quarantine_actions[0] = d->quar_actions[0];
+	g->s.quarantine_actions[1] = d->quar_actions[1];
 	ret = seg_dp_reason_counters(d->dp, g->s.reasons);
 	if (!ret)
 		ret = gather_rules(d, g);

@@ -45,6 +45,8 @@ struct seg_metrics_snapshot {
 	struct seg_flowlog_stats flowlog;
 	struct seg_ipfix_stats ipfix;
 	size_t n_endpoints, n_policies, n_namespaces;
+	size_t n_quarantines;
+	uint64_t quarantine_actions[2];   /* quarantine, release (since start) */
 };
 
 /* The exposition text of s in *out (malloc'd, NUL-terminated), its length

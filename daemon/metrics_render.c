@@ -197,6 +197,8 @@ static void scalars(FILE *f, const struct seg_metrics_snapshot *s)
 		{ "segd_endpoints", "gauge", "Endpoints segd knows.", s->n_endpoints },
 		{ "segd_policies", "gauge", "Policies in the desired state.", s->n_policies },
 		{ "segd_namespaces", "gauge", "Namespaces segd knows.", s->n_namespaces },
+		{ "segd_quarantines", "gauge", "Quarantines in force (segctl get "
+		  "quarantines).", s->n_quarantines },
 		{ "segd_policy_generation", "gauge",
 		  "Generation of the policy the kernel enforces.", s->generation },
 	};
@@ -240,6 +242,12 @@ static void write_all(FILE *f, const struct seg_metrics_snapshot *s)
 		   "of a double-buffered one).", false);
 	map_family(f, s, "segd_map_capacity", "Maximum entries of a BPF map.", true);
 	scalars(f, s);
+	family(f, "segd_quarantine_actions_total", "counter", "Quarantines and releases "
+	       "since segd started (each one is also in the audit log).");
+	fprintf(f, "segd_quarantine_actions_total{action=\"quarantine\"} %llu\n",
+		(unsigned long long)s->quarantine_actions[0]);
+	fprintf(f, "segd_quarantine_actions_total{action=\"release\"} %llu\n",
+		(unsigned long long)s->quarantine_actions[1]);
 }
 
 int seg_metrics_render(const struct seg_metrics_snapshot *s, char **out, size_t *len)

@@ -86,6 +86,10 @@ enum segd_reason {
 	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
 	SEGD_REASON_BLOCKLISTED,      /* remote address on a drop blocklist */
 	SEGD_REASON_STRATUM,          /* first payload of the flow is Stratum */
+	/* explicit: reasons added by other features take the slots after
+	 * STRATUM; this one must not move with them */
+	SEGD_REASON_QUARANTINED = 20, /* local endpoint quarantined, peer not
+				       * on its forensic allow list */
 	/* Not drops: counted in addition to FORWARDED, the packet passes
 	 * (audit blocklist hits are counted per list in segd_bl_stats). */
 	SEGD_REASON_POLICY_AUDIT = 29,  /* new flow a policy in audit mode
@@ -542,5 +546,44 @@ struct segd_event {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct segd_event) == 80, "event size");
+
+/* ---- quarantine: emergency isolation of a compromised workload ---------- */
+/* Checked at every hook right after the local address is known: before
+ * fragments, ICMP errors, conntrack, blocklists (and their exceptions) and
+ * policy, so established flows are cut at their next packet and nothing
+ * else can let a packet through. A packet whose local address has an entry
+ * is dropped with SEGD_REASON_QUARANTINED unless its remote address (and
+ * ports/protocol) match one of the entry's forensic allow rules; then it
+ * passes at once, without conntrack, blocklists or policy. Written in
+ * place by user space (not per policy generation): an entry takes effect
+ * at the next packet. The map is only
+ * asked while SEGD_CFG_QUARANTINE is set, so when nobody is quarantined
+ * the established-flow path pays nothing. */
+#define SEGD_MAP_QUARANTINE   "segd_quarantine" /* hash: segd_addr -> segd_quar_value */
+#define SEGD_MAX_QUARANTINED  4096     /* quarantined local addresses */
+#define SEGD_QUAR_ALLOW       8        /* forensic allow rules per address */
+
+/* segd_config.flags: segd_quarantine holds at least one entry */
+#define SEGD_CFG_QUARANTINE   (1u << 5)   /* bit 4 is SEGD_CFG_BL_NET24 */
+
+/* One forensic allow rule: remote address in net/mask, and when port is
+ * not 0 the local OR the remote port equals it (the service port, whichever
+ * side opened the flow: the check runs before conntrack), and when proto is
+ * not 0 the protocol equals it. net is masked by user space. */
+struct segd_quar_allow {
+	struct segd_addr net;
+	struct segd_addr mask;
+	__u16 port;         /* host byte order; 0 = any */
+	__u8  proto;        /* IPPROTO_*; 0 = any */
+	__u8  pad[5];
+};
+_Static_assert(sizeof(struct segd_quar_allow) == 40, "quar allow size");
+
+struct segd_quar_value {
+	__u32 quarantine_id;    /* segd's quarantine record (segctl get quarantines) */
+	__u32 n_allow;          /* rules used in allow[] (<= SEGD_QUAR_ALLOW) */
+	struct segd_quar_allow allow[SEGD_QUAR_ALLOW];
+};
+_Static_assert(sizeof(struct segd_quar_value) == 328, "quar value size");
 
 #endif /* SEGD_ABI_H */

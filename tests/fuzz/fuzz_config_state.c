@@ -1,10 +1,11 @@
 /* fuzz_config_state.c - libFuzzer target for segd's own YAML inputs: the
- * config file and state.yaml. Never crash or leak; a failure always says
+ * config file, state.yaml and quarantines.yaml. Never crash or leak; a failure always says
  * where. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "quarantine.h"
 #include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,5 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	seg_state_from_yaml((const char *)data, size, "state.yaml", &s, &err);
 	seg_state_free(&s);
+	{
+		struct seg_quarantines qs = { 0 };
+		char *text = NULL;
+
+		memset(&err, 0, sizeof(err));
+		if (seg_quarantines_from_yaml((const char *)data, size, "quarantines.yaml",
+					      &qs, &err)) {
+			if (!err.msg[0] || qs.n)
+				abort();   /* a failure says why and keeps nothing */
+		} else if (seg_quarantines_to_yaml(&qs, &text)) {
+			abort();
+		}
+		free(text);
+		seg_quarantines_free(&qs);
+	}
 	return 0;
 }

@@ -19,6 +19,27 @@ struct args_case {
 
 static const struct args_case cases[] = {
 	{ { "segctl", "status" }, 0, "status", "", "", "" },
+	{ { "segctl", "quarantine", "web", "-n", "shop", "--allow", "10.0.0.5:22/tcp",
+	    "--reason", "miner" }, 0, "quarantine", "reason", "miner", "" },
+	{ { "segctl", "quarantine", "--selector", "app=web", "-n", "shop" }, 0,
+	  "quarantine", "selector", "app=web", "" },
+	{ { "segctl", "quarantine", "--ip", "10.200.1.10" }, 0, "quarantine", "", "", "" },
+	{ { "segctl", "quarantine", "web", "--allow", "[fd00::/64]:icmpv6" }, 0,
+	  "quarantine", "name", "web", "" },
+	{ { "segctl", "quarantine" }, 2, "", "", "", "exactly one target" },
+	{ { "segctl", "quarantine", "web", "--ip", "10.0.0.1" }, 2, "", "", "",
+	  "exactly one target" },
+	{ { "segctl", "quarantine", "--ip", "10.0.0.1", "--ip", "10.0.0.2" }, 2, "", "", "",
+	  "exactly one target" },
+	{ { "segctl", "quarantine", "web", "--allow", "10.0.0.0/33" }, 2, "", "", "",
+	  "--allow" },
+	{ { "segctl", "quarantine", "web", "--allow", "10.0.0.1:99999/tcp" }, 2, "", "", "",
+	  "not a port" },
+	{ { "segctl", "quarantine", "a", "b" }, 2, "", "", "", "takes one argument" },
+	{ { "segctl", "release", "web", "-n", "shop" }, 0, "release", "namespace", "shop", "" },
+	{ { "segctl", "release", "web", "--allow", "10.0.0.1" }, 2, "", "", "",
+	  "does not take --allow" },
+	{ { "segctl", "get", "quarantines", "-o", "json" }, 0, "get", "what", "quarantines", "" },
 	{ { "segctl", "status", "-o", "json" }, 0, "status", "", "", "" },
 	{ { "segctl", "status", "-o", "xml" }, 2, "", "", "", "-o takes table, json or yaml" },
 	{ { "segctl", "namespace", "set", "shop", "--labels", "team=a" }, 0,
@@ -47,7 +68,7 @@ static const struct args_case cases[] = {
 	{ { "segctl", "delete", "policy", "p1", "-n", "shop" }, 0, "policy.delete",
 	  "name", "p1", "" },
 	{ { "segctl", "get", "policies", "-o", "yaml" }, 0, "get", "what", "policies", "" },
-	{ { "segctl", "get", "pods" }, 2, "", "", "", "get policies, endpoints or namespaces" },
+	{ { "segctl", "get", "pods" }, 2, "", "", "", "namespaces or quarantines" },
 	{ { "segctl", "frobnicate" }, 2, "", "", "", "unknown command" },
 	{ { "segctl" }, 2, "", "", "", "usage: segctl" },
 	{ { "segctl", "--bogus", "status" }, 2, "", "", "", "unknown option" },
@@ -187,7 +208,7 @@ struct complete_case {
 };
 
 static const struct complete_case complete_cases[] = {
-	{ 1, { "" }, "namespace endpoint attach apply delete get status flows blocklist "
+	{ 1, { "" }, "namespace endpoint attach apply delete get quarantine release status flows blocklist "
 		     "explain graph" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },

@@ -36,7 +36,9 @@ struct render_case {
 	struct seg_flow_stats flows;
 	struct seg_flowlog_stats flowlog;
 	size_t n_endpoints, n_policies, n_namespaces;
-	char want[10][112];        /* whole lines that must be there */
+	size_t n_quarantines;
+	uint64_t quarantine_actions[2];
+	char want[14][112];        /* whole lines that must be there */
 	char absent[2][80];        /* line starts that must not */
 };
 
@@ -57,18 +59,20 @@ static const struct render_case render_cases[] = {
 		       [SEGD_REASON_POLICY_DENIED] = { 3, 300 },
 		       [SEGD_REASON_DEFAULT_DENIED] = { 4, 400 },
 		       [SEGD_REASON_BLOCKLISTED] = { 5, 500 },
-		       [20] = { 6, 600 },
+		       [25] = { 6, 600 },
+		       [SEGD_REASON_QUARANTINED] = { 7, 700 },
 		       [SEGD_REASON_POLICY_AUDIT] = { 2, 200 },
 		       [SEGD_REASON_STRATUM_AUDIT] = { 1, 100 } },
 	  .want = { "segd_packets_total{verdict=\"forwarded\"} 100",
 		    "segd_bytes_total{verdict=\"forwarded\"} 10000",
-		    "segd_packets_total{verdict=\"dropped\"} 18",
-		    "segd_bytes_total{verdict=\"dropped\"} 1800",
+		    "segd_packets_total{verdict=\"dropped\"} 25",
+		    "segd_bytes_total{verdict=\"dropped\"} 2500",
 		    "segd_packets_total{verdict=\"audit\"} 3",
 		    "segd_bytes_total{verdict=\"audit\"} 300",
 		    "segd_dropped_packets_total{reason=\"default-denied\"} 4",
 		    "segd_dropped_bytes_total{reason=\"blocklisted\"} 500",
-		    "segd_dropped_packets_total{reason=\"reason-20\"} 6",
+		    "segd_dropped_packets_total{reason=\"reason-25\"} 6",
+		    "segd_dropped_packets_total{reason=\"quarantined\"} 7",
 		    "segd_audited_bytes_total{reason=\"stratum-audit\"} 100" },
 	  .absent = { "segd_dropped_packets_total{reason=\"reason-21\"",
 		      "segd_dropped_packets_total{reason=\"stratum-audit\"" } },
@@ -91,7 +95,11 @@ static const struct render_case render_cases[] = {
 		     .last_scan_ms = 1.5 },
 	  .flowlog = { .lines = 7, .bytes = 700, .rotations = 1, .write_errors = 2 },
 	  .n_endpoints = 3, .n_policies = 4, .n_namespaces = 2,
-	  .want = { "segd_events_lost_total 7", "segd_events_rate_limited_total 3",
+	  .n_quarantines = 2, .quarantine_actions = { 5, 3 },
+	  .want = { "segd_quarantines 2",
+		    "segd_quarantine_actions_total{action=\"quarantine\"} 5",
+		    "segd_quarantine_actions_total{action=\"release\"} 3",
+		    "segd_events_lost_total 7", "segd_events_rate_limited_total 3",
 		    "segd_events_sent_total 10", "segd_flow_records_total 8",
 		    "segd_flow_conntrack_scan_seconds 0.001500",
 		    "segd_flow_log_rotations_total 1", "segd_flow_log_write_errors_total 2",
@@ -131,6 +139,9 @@ static char *render(const struct render_case *c, size_t *len)
 	s.flows = c->flows;
 	s.flowlog = c->flowlog;
 	s.n_endpoints = c->n_endpoints;
+	s.n_quarantines = c->n_quarantines;
+	s.quarantine_actions[0] = c->quarantine_actions[0];
+	s.quarantine_actions[1] = c->quarantine_actions[1];
 	s.n_policies = c->n_policies;
 	s.n_namespaces = c->n_namespaces;
 	cr_assert_eq(seg_metrics_render(&s, &text, len), 0);

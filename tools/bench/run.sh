@@ -15,3 +15,5 @@ if [ -x "$B/bench_apply_kernel" ]; then
 fi
 echo; echo "== segctl apply end to end (segd in a namespace)"; bash tools/bench/apply.sh
 echo; echo "== interface appears -> segd's programs on it (netlink)"; bash tools/bench/attach.sh
+echo; echo "== quarantine check per packet (BPF_PROG_TEST_RUN)"; "$B/bench_quarantine_dp"
+echo; echo "== segctl quarantine end to end: time to cut an ongoing flow"; bash tools/bench/quarantine.sh 20
