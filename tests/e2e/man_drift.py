@@ -5,6 +5,7 @@ segd.8:   every long option of `segd --help` and of main.c's option table
           is a tag under OPTIONS; every key config.c accepts (and the
           list its "unknown setting" error names) is a tag under
           CONFIGURATION; and no tag names an option or key the code lacks.
+operations.md: every such key is a row of its "Configuration reference".
 segctl.8: every command of `segctl --help` is a tag under COMMANDS, the
           options of its `segctl COMMAND --help` usage appear in its tags,
           and no tag names a command segctl lacks.
@@ -73,6 +74,13 @@ def segd_diff(segd, page, src):
     errs += ["segd.8 CONFIGURATION lacks %s" % k for k in sorted(code_keys - man_keys)]
     errs += ["segd.8 CONFIGURATION has %s, which config.c lacks" % k
              for k in sorted(man_keys - code_keys)]
+    ops = open(os.path.join(src, "docs/operations.md")).read()
+    ref = ops.split("### Configuration reference", 1)[-1].split("\n#", 1)[0]
+    doc_keys = set(re.findall(r"^\| `([a-z_]+)` \|", ref, re.M))
+    errs += ["docs/operations.md Configuration reference lacks %s" % k
+             for k in sorted(code_keys - doc_keys)]
+    errs += ["docs/operations.md Configuration reference has %s, which config.c lacks" % k
+             for k in sorted(doc_keys - code_keys)]
     return errs
 
 

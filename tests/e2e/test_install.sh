@@ -45,6 +45,9 @@ check "installed segd-cni answers VERSION with 1.0.0" bash -c \
 	"echo '{\"cniVersion\":\"1.0.0\"}' | CNI_COMMAND=VERSION '$DEST/opt/cni/bin/segd-cni' | grep -q '\"1.0.0\"'"
 check "installed segd accepts the installed config (-n)" quiet \
 	"$DEST/usr/local/sbin/segd" -n -c "$DEST/etc/segd/segd.yaml" --state-dir "$DEST/state-check"
+sed 's/^# \([a-z_]*:\)/\1/' "$DEST/etc/segd/segd.yaml" >"$DEST/all-keys.yaml"
+check "the installed config with its commented keys uncommented is accepted (-n)" quiet \
+	"$DEST/usr/local/sbin/segd" -n -c "$DEST/all-keys.yaml" --state-dir "$DEST/state-check"
 check "the unit runs segd from PREFIX with the config from SYSCONFDIR" \
 	grep -qx 'ExecStart=/usr/local/sbin/segd -c /etc/segd/segd.yaml' \
 	"$DEST/usr/local/lib/systemd/system/segd.service"
@@ -59,10 +62,11 @@ check "installed segd-k8s-sync without --node is a usage error (exit 2)" bash -c
 
 # the man pages cannot drift from the code: every long option of segd's
 # usage and option table and every config key is in segd(8), every command
-# of segctl --help (with its options) in segctl(8), and nothing stale
+# of segctl --help (with its options) in segctl(8), every key in
+# docs/operations.md's Configuration reference, and nothing stale
 drift=$(python3 tests/e2e/man_drift.py "$DEST/usr/local/sbin/segd" "$DEST/usr/local/bin/segctl" \
 	"$DEST/usr/local/share/man/man8" .); rc=$?
-check "man pages name every option, config key and command of the code (rc $rc)" [ "$rc" -eq 0 ]
+check "man pages and operations.md name every option, config key and command of the code (rc $rc)" [ "$rc" -eq 0 ]
 [ -z "$drift" ] || echo "$drift"
 
 if command -v systemd-analyze >/dev/null; then
