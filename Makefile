@@ -150,14 +150,17 @@ bench: all $(BENCHES)
 
 # Paths baked into the units follow PREFIX; DESTDIR only stages the copy.
 # An existing $(SYSCONFDIR)/segd/segd.yaml is kept.
+# segd-k8s-sync goes to $(PREFIX)/bin beside segctl: operators (or a
+# sidecar) run it in a pipeline after kubectl, so it belongs in PATH.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CNI_BIN_DIR)
 	install -m 0755 $(BUILD)/segd $(DESTDIR)$(PREFIX)/sbin/segd
 	install -m 0755 $(BUILD)/segctl $(DESTDIR)$(PREFIX)/bin/segctl
+	install -m 0755 tools/segd-k8s-sync $(DESTDIR)$(PREFIX)/bin/segd-k8s-sync
 	install -m 0755 $(BUILD)/segd-cni $(DESTDIR)$(CNI_BIN_DIR)/segd-cni
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 docs/man/segd.8 docs/man/segctl.8 docs/man/segd-cni.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man8/
+		docs/man/segd-k8s-sync.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/man/segd-policy.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -d $(DESTDIR)$(BASH_COMPLETION_DIR)
 	install -m 0644 tools/completion/segctl.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/segctl

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make install into a scratch DESTDIR: every file where it belongs, the
 # installed binaries run, the unit passes systemd-analyze verify, the
-# installed bash completion completes from the installed segctl, and an
-# existing config is kept on a second install.
+# installed bash completion completes from the installed segctl, the man
+# pages render cleanly and name every option, config key and command the
+# installed binaries have, and an existing config is kept on a second
+# install.
 set -u
 . "$(dirname "$0")/lib.sh"
 DEST=$(mktemp -d /tmp/segd-install.XXXXXX)
@@ -18,10 +20,12 @@ while read -r mode path; do
 done <<'LIST'
 755 /usr/local/sbin/segd
 755 /usr/local/bin/segctl
+755 /usr/local/bin/segd-k8s-sync
 755 /opt/cni/bin/segd-cni
 644 /usr/local/share/man/man8/segd.8
 644 /usr/local/share/man/man8/segctl.8
 644 /usr/local/share/man/man8/segd-cni.8
+644 /usr/local/share/man/man8/segd-k8s-sync.8
 644 /usr/local/share/man/man5/segd-policy.5
 644 /usr/local/share/bash-completion/completions/segctl
 644 /usr/local/lib/systemd/system/segd.service
@@ -29,6 +33,8 @@ done <<'LIST'
 644 /usr/local/lib/systemd/system/segd-feeds.timer
 755 /usr/local/lib/segd/fetch-feeds.sh
 644 /usr/local/share/doc/segd/kubernetes.md
+644 /usr/local/share/doc/segd/observability.md
+644 /usr/local/share/doc/segd/operations.md
 644 /etc/segd/segd.yaml
 LIST
 
@@ -39,13 +45,29 @@ check "installed segd-cni answers VERSION with 1.0.0" bash -c \
 	"echo '{\"cniVersion\":\"1.0.0\"}' | CNI_COMMAND=VERSION '$DEST/opt/cni/bin/segd-cni' | grep -q '\"1.0.0\"'"
 check "installed segd accepts the installed config (-n)" quiet \
 	"$DEST/usr/local/sbin/segd" -n -c "$DEST/etc/segd/segd.yaml" --state-dir "$DEST/state-check"
+sed 's/^# \([a-z_]*:\)/\1/' "$DEST/etc/segd/segd.yaml" >"$DEST/all-keys.yaml"
+check "the installed config with its commented keys uncommented is accepted (-n)" quiet \
+	"$DEST/usr/local/sbin/segd" -n -c "$DEST/all-keys.yaml" --state-dir "$DEST/state-check"
 check "the unit runs segd from PREFIX with the config from SYSCONFDIR" \
 	grep -qx 'ExecStart=/usr/local/sbin/segd -c /etc/segd/segd.yaml' \
 	"$DEST/usr/local/lib/systemd/system/segd.service"
-for m in segd.8 segctl.8 segd-cni.8; do
+for m in man8/segd.8 man8/segctl.8 man8/segd-cni.8 man8/segd-k8s-sync.8 man5/segd-policy.5; do
 	check "man page $m renders without warnings" bash -c \
-		"[ -z \"\$(groff -man -Tutf8 -ww -z '$DEST/usr/local/share/man/man8/$m' 2>&1)\" ]"
+		"[ -z \"\$(groff -man -Tutf8 -ww -z '$DEST/usr/local/share/man/$m' 2>&1)\" ]"
 done
+check "installed segd-k8s-sync --help runs and names --node" bash -c \
+	"'$DEST/usr/local/bin/segd-k8s-sync' --help | grep -q -- '--node NODE'"
+check "installed segd-k8s-sync without --node is a usage error (exit 2)" bash -c \
+	"'$DEST/usr/local/bin/segd-k8s-sync' </dev/null >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+# the man pages cannot drift from the code: every long option of segd's
+# usage and option table and every config key is in segd(8), every command
+# of segctl --help (with its options) in segctl(8), every key in
+# docs/operations.md's Configuration reference, and nothing stale
+drift=$(python3 tests/e2e/man_drift.py "$DEST/usr/local/sbin/segd" "$DEST/usr/local/bin/segctl" \
+	"$DEST/usr/local/share/man/man8" .); rc=$?
+check "man pages and operations.md name every option, config key and command of the code (rc $rc)" [ "$rc" -eq 0 ]
+[ -z "$drift" ] || echo "$drift"
 
 if command -v systemd-analyze >/dev/null; then
 	# verify the installed unit with its binaries pointed into DESTDIR
