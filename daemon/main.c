@@ -234,12 +234,59 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(l->base);
 }
 
+static bool str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static bool list_differs(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return true;
+	for (size_t i = 0; i < na; i++)
+		if (str_differs(a[i], b[i]))
+			return true;
+	return false;
+}
+
+/* The settings SIGHUP does not apply, by name, when they changed: said
+ * out loud so an edit is never silently ignored. */
+static void name_restart_only(const struct segd_config_file *f,
+			      const struct segd_config_file *c, char *buf, size_t len)
+{
+	const struct { const char *name; bool changed; } keys[] = {
+		{ "socket", str_differs(f->socket_path, c->socket_path) },
+		{ "bpffs", str_differs(f->bpffs, c->bpffs) },
+		{ "state_dir", str_differs(f->state_dir, c->state_dir) },
+		{ "policy_dir", str_differs(f->policy_dir, c->policy_dir) },
+		{ "feeds_dir", str_differs(f->feeds_dir, c->feeds_dir) },
+		{ "resolvers", list_differs(f->resolvers, f->n_resolvers, c->resolvers,
+					    c->n_resolvers) },
+		{ "dns_grace", f->dns_grace != c->dns_grace },
+		{ "flow_log", str_differs(f->flow_log, c->flow_log) },
+		{ "flow_log_max_bytes", f->flow_log_max_bytes != c->flow_log_max_bytes },
+		{ "flow_log_keep", f->flow_log_keep != c->flow_log_keep },
+		{ "ipfix_collectors", list_differs(f->ipfix_collectors, f->n_ipfix_collectors,
+						   c->ipfix_collectors, c->n_ipfix_collectors) },
+		{ "metrics_addr", str_differs(f->metrics_addr, c->metrics_addr) },
+		{ "flow_interval", f->flow_interval != c->flow_interval },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].changed && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      keys[i].name);
+}
+
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct loop_ctx *l = arg;
 	struct segd_config_file fresh = { 0 };
 	enum seg_log_level level = SEG_LOG_INFO;
 	struct seg_error err = { 0 };
+	char changed[512];
 	int rc;
 
 	(void)sig, (void)what;
@@ -248,13 +295,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 		segd_config_free(&fresh);
 		return;
 	}
-	if (strcmp(fresh.socket_path, l->d->cfg.socket_path) ||
-	    strcmp(fresh.bpffs, l->d->cfg.bpffs) ||
-	    strcmp(fresh.state_dir, l->d->cfg.state_dir) ||
-	    strcmp(fresh.policy_dir ? fresh.policy_dir : "",
-		   l->d->cfg.policy_dir ? l->d->cfg.policy_dir : ""))
-		seg_log(SEG_LOG_WARN, "reload: socket, bpffs, state_dir and policy_dir "
-			"changes take effect at the next start");
+	name_restart_only(&fresh, &l->d->cfg, changed, sizeof(changed));
+	if (changed[0])
+		seg_log(SEG_LOG_WARN, "reload: %s changed; these take effect when segd "
+			"restarts (SIGHUP applies log_level, node_addresses and "
+			"interface_patterns, and reopens the flow log)", changed);
 	seg_log_set_level(level);
 	if ((rc = seg_flowlog_reopen(l->flowlog)))  /* after an outside logrotate */
 		seg_log(SEG_LOG_ERROR, "reload: cannot reopen flow log %s: %s",

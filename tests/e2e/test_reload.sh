@@ -32,4 +32,12 @@ check "a broken config on reload is refused and reported" grep -q "config reject
 check "segd still answers after a refused reload" quiet segctl status
 denied "the running config stays: node still host" node_to_web
 
+# a restart-only key changed: the reload says which, never silently
+printf 'log_level: info\nnode_addresses: [169.254.1.1, fd00:200::1]\nflow_interval: 3\nmetrics_addr: off\n' >"$cfg"
+kill -HUP "$TOPO_SEGD_PID"
+sleep 0.5
+check "reload names the restart-only keys that changed" \
+	grep -q "reload: metrics_addr, flow_interval changed; these take effect when segd restarts" \
+	"$TOPO_DIR/segd.log"
+
 e2e_finish
