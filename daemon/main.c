@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "caps.h"
 #include "config.h"
 #include "control.h"
 #include "control_blocklist.h"
@@ -326,6 +327,18 @@ static void on_expiry_timer(evutil_socket_t fd, short what, void *arg)
 	segd_blocklists_expire(l->d, (int64_t)time(NULL));
 }
 
+static bool caps_ok(void)
+{
+	char missing[96];
+
+	if (segd_caps_check(missing, sizeof(missing)) != -EPERM)
+		return true;   /* held, or the kernel cannot say: let the kernel judge */
+	seg_log(SEG_LOG_ERROR, "segd needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN; "
+		"missing: %s. Run it as root, or grant them (tools/systemd/segd.service, "
+		"docs/kubernetes.md)", missing);
+	return false;
+}
+
 static int run(struct segd *d, const struct options *o)
 {
 	struct loop_ctx l = { .d = d, .o = o };
@@ -350,6 +363,8 @@ static int run(struct segd *d, const struct options *o)
 	}
 	if (seg_compile_cache_new(&d->compile_cache))
 		seg_log(SEG_LOG_WARN, "no memory for the compile cache; compiling in full");
+	if (!caps_ok())
+		return 1;
 	ret = seg_dp_open(d->cfg.bpffs, &d->dp);
 	if (ret) {
 		seg_log(SEG_LOG_ERROR, "cannot load BPF programs with maps under %s: %s; "

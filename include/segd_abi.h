@@ -496,7 +496,9 @@ _Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
 #define SEGD_MAP_EV_RATE     "segd_ev_rate"   /* percpu_array[SEGD_EV_BUCKETS] of segd_ev_rate */
 #define SEGD_MAP_EV_STATS    "segd_ev_stats"  /* percpu_array[SEGD_EVS_MAX] of __u64 */
 
-#define SEGD_EVENTS_RING_BYTES (8u << 20)
+#define SEGD_EVENTS_RING_BYTES (2u << 20) /* 26,000 events; segd maps it read-only
+					    * twice (wrap-around), so it shows as 4 MB
+					    * of its RSS */
 #define SEGD_EV_BUCKETS        65536   /* indexed by the local endpoint id, or
 					* the interface when it is not known */
 #define SEGD_EV_PER_SEC        1000

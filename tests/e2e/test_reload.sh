@@ -40,4 +40,11 @@ check "reload names the restart-only keys that changed" \
 	grep -q "reload: metrics_addr, flow_interval changed; these take effect when segd restarts" \
 	"$TOPO_DIR/segd.log"
 
+# without CAP_SYS_ADMIN segd could not adopt its pins: it refuses to start
+out=$(in_node setpriv --bounding-set=-sys_admin "$SEGD_BIN" --socket "$TOPO_DIR/nocap.sock" \
+	--bpffs "$TOPO_BPFFS/nocap" --state-dir "$TOPO_DIR/nocap-state" 2>&1); rc=$?
+check "segd without CAP_SYS_ADMIN refuses to start and names it (exit $rc)" \
+	rc_and_match "$rc" 1 "missing: CAP_SYS_ADMIN" "$out"
+check "and touched nothing" [ ! -e "$TOPO_BPFFS/nocap" ]
+
 e2e_finish
