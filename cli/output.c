@@ -274,10 +274,15 @@ static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		yaml_node_t *x = yu_seq_at(d, flows, i);
 		const char *sip = str(d, x, "src_ip"), *dip = str(d, x, "dst_ip");
 
-		snprintf(src, sizeof(src), strchr(sip, ':') ? "[%s]:%s" : "%s:%s", sip,
-			 str(d, x, "src_port"));
-		snprintf(dst, sizeof(dst), strchr(dip, ':') ? "[%s]:%s" : "%s:%s", dip,
-			 str(d, x, "dst_port"));
+		if (yu_map_get(d, x, "icmp_type")) {   /* no ports: the ICMP type */
+			snprintf(src, sizeof(src), "%s", sip);
+			snprintf(dst, sizeof(dst), "%s type %s", dip, str(d, x, "icmp_type"));
+		} else {
+			snprintf(src, sizeof(src), strchr(sip, ':') ? "[%s]:%s" : "%s:%s", sip,
+				 str(d, x, "src_port"));
+			snprintf(dst, sizeof(dst), strchr(dip, ':') ? "[%s]:%s" : "%s:%s", dip,
+				 str(d, x, "dst_port"));
+		}
 		snprintf(fwd, sizeof(fwd), "%s/%s", str(d, x, "packets"), str(d, x, "bytes"));
 		snprintf(rev, sizeof(rev), "%s/%s", str(d, x, "reply_packets"),
 			 str(d, x, "reply_bytes"));

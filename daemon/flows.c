@@ -75,9 +75,15 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 		   r->direction == SEGD_DIR_EGRESS ? "egress" : "ingress");
 	yu_set_str(l->out, m, "proto", seg_proto_name(r->proto, pbuf, sizeof(pbuf)));
 	yu_set_str(l->out, m, "src_ip", a);
-	yu_set_uint(l->out, m, "src_port", r->sport);
 	yu_set_str(l->out, m, "dst_ip", b);
-	yu_set_uint(l->out, m, "dst_port", r->dport);
+	if (r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6) {
+		/* records carry ICMP as IPFIX does: dport = type << 8 | code */
+		yu_set_uint(l->out, m, "icmp_type", r->dport >> 8);
+		yu_set_uint(l->out, m, "icmp_code", r->dport & 0xff);
+	} else {
+		yu_set_uint(l->out, m, "src_port", r->sport);
+		yu_set_uint(l->out, m, "dst_port", r->dport);
+	}
 	yu_set_str(l->out, m, "source", r->source.identity);
 	yu_set_str(l->out, m, "destination", r->destination.identity);
 	yu_set_str(l->out, m, "verdict", seg_flow_verdict_name(r->verdict));

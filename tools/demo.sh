@@ -31,7 +31,7 @@ serve ext "" 80
 echo "web 10.200.1.10  api 10.200.1.20  db 10.200.1.30  outside 203.0.113.10"
 
 say "starting segd in the node (maps pinned under $TOPO_BPFFS/segd)"
-topo_start_segd || exit 1
+topo_start_segd --flow-interval 1 --flow-log "$TOPO_DIR/flows.json" || exit 1
 segctl_show namespace set shop --labels team=shop
 for p in web:10.200.1.10:fd00:200::10 api:10.200.1.20:fd00:200::20 db:10.200.1.30:fd00:200::30; do
 	name=${p%%:*} rest=${p#*:}
@@ -75,9 +75,21 @@ EOF_MATRIX
 }
 matrix
 
-say "flows and counters seen by the datapath"
-segctl_show flows 2>/dev/null || true
+say "why was web -> db denied? (explain walks the compiled policy, sends nothing)"
+segctl_show explain --from shop/web --to shop/db --port 5432/tcp -n shop || true
+
+say "flows and counters seen by the datapath (flow records every second here)"
+sleep 1.5
+segctl_show flows --verdict deny -n shop 2>/dev/null || true
+segctl_show flows --verdict allow -n shop 2>/dev/null || true
 segctl_show status
+say "the same as JSON flow records ($TOPO_DIR/flows.json), the last three"
+tail -n 3 "$TOPO_DIR/flows.json" 2>/dev/null || true
+say "and as Prometheus metrics (127.0.0.1:9470 inside the node), the drops"
+in_node python3 -c '
+import urllib.request
+t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode()
+print("\n".join(l for l in t.splitlines() if l.startswith("segd_dropped_packets_total")))' || true
 
 if [ -t 0 ] && [ -z "${CI:-}" ]; then
 	say "the node stays up: try it (Enter or Ctrl-C ends the demo)"

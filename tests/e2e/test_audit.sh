@@ -68,7 +68,7 @@ out=$(segctl flows --verdict audit --endpoint db -o json)
 check "segctl flows: the web -> db connection has verdict audit" python3 -c '
 import json, sys
 f = json.loads(sys.argv[1])["flows"]
-sys.exit(0 if any(x["dst_port"] == 5432 and x["dst_ip"] == "10.200.1.30"
+sys.exit(0 if any(x.get("dst_port") == 5432 and x["dst_ip"] == "10.200.1.30"
                   and x["drop_reason"] == "policy-audit" for x in f) else 1)' "$out"
 allowed "namespace audit: api -> db tcp/5432" probe_tcp pod api 10.200.1.30 5432
 out=$(segctl get namespaces)

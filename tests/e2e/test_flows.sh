@@ -120,7 +120,7 @@ out=$(segctl flows --verdict deny -n shop -o json)
 check "segctl flows --verdict deny: the denied UDP flow with 7 packets" python3 -c '
 import json, sys
 f = json.loads(sys.argv[1])["flows"]
-ok = [x for x in f if x["dst_port"] == 5001 and x["packets"] == 7 and x["endpoint"] == "shop/api"]
+ok = [x for x in f if x.get("dst_port") == 5001 and x["packets"] == 7 and x["endpoint"] == "shop/api"]
 sys.exit(0 if ok and all(x["verdict"] == "dropped" for x in f) else 1)' "$out"
 out=$(segctl flows --verdict allow --endpoint web -o json)
 check "segctl flows --verdict allow --endpoint web: the ping, 5/420 each way" python3 -c '
