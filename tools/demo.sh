@@ -89,7 +89,7 @@ say "and as Prometheus metrics (127.0.0.1:9470 inside the node), the drops"
 in_node python3 -c '
 import urllib.request
 t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode()
-print("\n".join(l for l in t.splitlines() if l.startswith("segd_dropped_packets_total")))' || true
+print("\n".join(l for l in t.splitlines() if l.startswith("segd_dropped_packets_total") and not l.endswith(" 0")))' || true
 
 if [ -t 0 ] && [ -z "${CI:-}" ]; then
 	say "the node stays up: try it (Enter or Ctrl-C ends the demo)"
