@@ -37,8 +37,13 @@ int seg_link_event_parse(const void *msg, size_t len, struct seg_link_event *out
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
+	/* attributes up to nlmsg_len exactly: mnl_attr_parse would walk to the
+	 * aligned end of the message, past a buffer of nlmsg_len bytes (found
+	 * by tests/fuzz/fuzz_link_event.c) */
 	if (ifi->ifi_index <= 0 ||
-	    mnl_attr_parse(nlh, sizeof(*ifi), name_attr, &name) < 0 || !name)
+	    mnl_attr_parse_payload((const char *)ifi + MNL_ALIGN(sizeof(*ifi)),
+				   nlh->nlmsg_len - mnl_nlmsg_size(MNL_ALIGN(sizeof(*ifi))),
+				   name_attr, &name) < 0 || !name)
 		return -EINVAL;
 	if (strlen(mnl_attr_get_str(name)) >= sizeof(out->ifname))
 		return -EINVAL;

@@ -28,7 +28,7 @@ for bin in "$BUILD"/fuzz_*; do
 	policy*) seeds="$(find tests/fixtures/policies policies -type f -name '*.yaml' 2>/dev/null || true)" ;;
 	config*) seeds="$(find tests/fixtures/config -type f 2>/dev/null || true)" ;;
 	cni*) seeds="$(find tests/fixtures/cni -type f 2>/dev/null || true)" ;;
-	link*) seeds="$(find tests/fixtures/netlink -type f -name '*.bin' -o -name 'port-*' 2>/dev/null || true)" ;;
+	link*) seeds="$(find tests/fixtures/netlink -type f -name "*.bin" -o -name "port-*" 2>/dev/null || true)" ;;
 	blocklist*) seeds="$(find tests/fixtures/blocklists policies/blocklists -type f 2>/dev/null || true)" ;;
 	*) seeds="$(find tests/fixtures -type f 2>/dev/null || true)" ;;
 	esac
