@@ -532,17 +532,57 @@ uint32_t seg_compiled_identity_of(const struct seg_compiled *c,
 }
 
 static const struct seg_policy_entry *probe(const struct seg_compiled *c,
-					    uint32_t l, uint32_t r, int dir,
-					    uint8_t proto, uint8_t kind,
-					    uint16_t port)
+					    const struct segd_policy_key *k)
 {
-	struct segd_policy_key k = {
-		.local_id = l, .remote_id = r, .port = port, .proto = proto,
-		.dir = (uint8_t)dir, .port_kind = kind,
-	};
+	return segc_find(k, c->entries, c->n_entries, sizeof(*c->entries),
+			 segc_cmp_entry);
+}
 
-	return segc_find(&k, c->entries, c->n_entries, sizeof(*c->entries),
-		       segc_cmp_entry);
+const struct seg_policy_entry *seg_compiled_chain(const struct seg_compiled *c,
+						  uint32_t local_id, uint32_t lflags,
+						  uint32_t remote_id, int dir,
+						  uint8_t proto, uint16_t port,
+						  struct segd_policy_key *hit, int *n)
+{
+	bool has_ports = proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+			 proto == IPPROTO_SCTP;
+	struct segd_policy_key k = { .local_id = local_id, .dir = (uint8_t)dir };
+	const struct seg_policy_entry *e = NULL;
+	int place = 0;
+
+	for (int pass = 0; pass < 2 && !e; pass++) {
+		if (pass == 1 && !(lflags & SEGD_EPF_HINT_ANYREM(dir)))
+			break;
+		k.remote_id = pass ? SEGD_ID_ANY : remote_id;
+		k.proto = proto;
+		place = pass * 4 + 1;
+		if (has_ports) {
+			k.port_kind = SEGD_PORT_EXACT;
+			k.port = port;
+			if ((e = probe(c, &k)))
+				break;
+		}
+		place++;
+		if (has_ports && (lflags & SEGD_EPF_HINT_BLOCK(dir))) {
+			k.port_kind = SEGD_PORT_BLOCK;
+			k.port = port & SEGD_PORT_BLOCK_MASK;
+			if ((e = probe(c, &k)))
+				break;
+		}
+		place++;
+		k.port_kind = SEGD_PORT_ANY;
+		k.port = 0;
+		if (proto != SEGD_PROTO_ANY && (e = probe(c, &k)))
+			break;
+		place++;
+		k.proto = SEGD_PROTO_ANY;
+		e = probe(c, &k);
+	}
+	if (e && hit)
+		*hit = k;
+	if (n)
+		*n = e ? place : 0;
+	return e;
 }
 
 static int cmp_identity_id(const void *key, const void *elem)
@@ -568,6 +608,7 @@ enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
 					    uint8_t proto, uint16_t port,
 					    uint32_t *rule_id, uint8_t *polf)
 {
+	const struct seg_policy_entry *e;
 	const struct seg_identity *id;
 	uint32_t flags = 0, rid = 0;
 	uint8_t pf = 0;
@@ -581,27 +622,12 @@ enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
 		v = SEGD_VERDICT_ALLOW;
 		goto out;
 	}
-	for (int half = 0; half < 2; half++) {
-		uint32_t r = half ? SEGD_ID_ANY : remote_id;
-		const struct seg_policy_entry *e;
-
-		if (half && !(flags & SEGD_EPF_HINT_ANYREM(dir)))
-			break;
-		e = probe(c, local_id, r, dir, proto, SEGD_PORT_EXACT, port);
-		if (!e && (flags & SEGD_EPF_HINT_BLOCK(dir)))
-			e = probe(c, local_id, r, dir, proto, SEGD_PORT_BLOCK,
-				  port & SEGD_PORT_BLOCK_MASK);
-		if (!e)
-			e = probe(c, local_id, r, dir, proto, SEGD_PORT_ANY, 0);
-		if (!e)
-			e = probe(c, local_id, r, dir, SEGD_PROTO_ANY,
-				  SEGD_PORT_ANY, 0);
-		if (e) {
-			v = e->value.verdict;
-			rid = e->value.rule_id;
-			pf = e->value.flags;
-			goto out;
-		}
+	e = seg_compiled_chain(c, local_id, flags, remote_id, dir, proto, port,
+			       NULL, NULL);
+	if (e) {
+		v = e->value.verdict;
+		rid = e->value.rule_id;
+		pf = e->value.flags;
 	}
 out:
 	if (rule_id)

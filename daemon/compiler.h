@@ -118,6 +118,18 @@ void seg_compile_cache_stats(const struct seg_compile_cache *cache,
 uint32_t seg_compiled_identity_of(const struct seg_compiled *c,
 				  const struct in6_addr *addr);
 
+/* The policy lookup chain of bpf/policy.h (policy_decide) over
+ * c->entries, for a local identity with ipcache flags lflags (its HINT_*
+ * bits skip probes as the datapath does): the first entry hit, with *hit
+ * (may be NULL) its key and *n (may be NULL) its place 1..8; NULL when
+ * nothing matches. The one user-space copy of the chain: decide and
+ * explain both walk it. */
+const struct seg_policy_entry *seg_compiled_chain(const struct seg_compiled *c,
+						  uint32_t local_id, uint32_t lflags,
+						  uint32_t remote_id, int dir,
+						  uint8_t proto, uint16_t port,
+						  struct segd_policy_key *hit, int *n);
+
 /* Decide (local_id, remote_id, dir, proto, port) exactly as the datapath
  * does: not enforced in dir -> ALLOW; else the same lookup chain over
  * c->entries; no hit -> DENY with *rule_id 0 (default deny). An audit

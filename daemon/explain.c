@@ -69,59 +69,6 @@ bool seg_explain_blocklist(const struct seg_explain_lists *l, const struct in6_a
 	return h.list[0] != '\0';
 }
 
-/* ---- the probe chain of bpf/policy.h (policy_decide) ------------------------ */
-
-static const struct seg_policy_entry *probe(const struct seg_compiled *c,
-					    struct segd_policy_key *k)
-{
-	return segc_find(k, c->entries, c->n_entries, sizeof(*c->entries),
-			 segc_cmp_entry);
-}
-
-/* The first entry the chain hits, with *n = its place (1..8), or NULL. */
-static const struct seg_policy_entry *chain(const struct seg_compiled *c,
-					    struct seg_explain_half *h,
-					    uint8_t proto, uint16_t port,
-					    struct segd_policy_key *hit, int *n)
-{
-	bool has_ports = proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-			 proto == IPPROTO_SCTP;
-	struct segd_policy_key k = { .local_id = h->local_id, .dir = (uint8_t)h->dir };
-	const struct seg_policy_entry *e = NULL;
-
-	for (int pass = 0; pass < 2 && !e; pass++) {
-		if (pass == 1 && !(h->lflags & SEGD_EPF_HINT_ANYREM(h->dir)))
-			break;
-		k.remote_id = pass ? SEGD_ID_ANY : h->remote_id;
-		k.proto = proto;
-		*n = pass * 4 + 1;
-		if (has_ports) {
-			k.port_kind = SEGD_PORT_EXACT;
-			k.port = port;
-			if ((e = probe(c, &k)))
-				break;
-		}
-		(*n)++;
-		if (has_ports && (h->lflags & SEGD_EPF_HINT_BLOCK(h->dir))) {
-			k.port_kind = SEGD_PORT_BLOCK;
-			k.port = port & SEGD_PORT_BLOCK_MASK;
-			if ((e = probe(c, &k)))
-				break;
-		}
-		(*n)++;
-		k.port_kind = SEGD_PORT_ANY;
-		k.port = 0;
-		if (proto != SEGD_PROTO_ANY && (e = probe(c, &k)))
-			break;
-		(*n)++;
-		k.proto = SEGD_PROTO_ANY;
-		e = probe(c, &k);
-	}
-	if (e)
-		*hit = k;
-	return e;
-}
-
 static void decide(const struct seg_compiled *c, const struct seg_explain_lists *l,
 		   struct seg_explain_half *h, uint8_t proto, uint16_t port)
 {
@@ -139,7 +86,8 @@ static void decide(const struct seg_compiled *c, const struct seg_explain_lists 
 		h->verdict = SEG_EXPLAIN_ALLOW;
 		h->why = SEG_WHY_NOT_ENFORCED;
 		snprintf(h->rule, sizeof(h->rule), "not enforced");
-	} else if ((e = chain(c, h, proto, port, &h->key, &h->probe))) {
+	} else if ((e = seg_compiled_chain(c, h->local_id, h->lflags, h->remote_id,
+					   h->dir, proto, port, &h->key, &h->probe))) {
 		h->why = SEG_WHY_RULE;
 		h->rule_id = e->value.rule_id;
 		/* DENY, or a corrupt NONE entry: the datapath fails closed */
