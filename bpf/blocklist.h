@@ -46,7 +46,8 @@ static __always_inline int bl_gate_open(const struct segd_view *v,
  * tc, which sees the same packet next). Drops are counted per list here. */
 static __always_inline int bl_check(const struct segd_view *v,
 				    const struct segd_addr *raddr,
-				    __u32 bytes, int count_audit)
+				    __u32 packets, __u32 bytes,
+				    int count_audit)
 {
 	struct segd_bl_value *bv = NULL;
 	struct segd_counter *c;
@@ -89,7 +90,7 @@ static __always_inline int bl_check(const struct segd_view *v,
 	id = bv->list_id;
 	c = bpf_map_lookup_elem(&segd_bl_stats, &id);
 	if (c) {
-		c->packets++;
+		c->packets += packets;
 		c->bytes += bytes;
 	}
 	return drop;

@@ -61,8 +61,8 @@ static __always_inline void ct_account(struct segd_ct_value *v, __u8 dir,
 {
 	int idx = dir == v->origin_dir ? SEGD_CT_ORIG : SEGD_CT_REPLY;
 
-	v->packets[idx] += 1;
-	v->bytes[idx] += p->ip_len;
+	v->packets[idx] += p->segs;
+	v->bytes[idx] += p->wire_len;
 	v->last_seen_ns = now;
 	if (p->tcp_flags & ~v->tcp_flags[idx])
 		v->tcp_flags[idx] |= p->tcp_flags;
@@ -77,8 +77,8 @@ static __always_inline void ct_create(const struct segd_ct_key *k,
 
 	v.created_ns = now;
 	v.last_seen_ns = now;
-	v.packets[SEGD_CT_ORIG] = 1;
-	v.bytes[SEGD_CT_ORIG] = p->ip_len;
+	v.packets[SEGD_CT_ORIG] = p->segs;
+	v.bytes[SEGD_CT_ORIG] = p->wire_len;
 	v.policy_gen = gen;
 	v.rule_id = rule_id;
 	v.remote_id = remote_id;
@@ -94,25 +94,25 @@ static __always_inline void ct_create(const struct segd_ct_key *k,
  * answers. That packet travelled the other way, so for an error going
  * towards the endpoint (INGRESS) the embedded source is the local side.
  * Returns 1 when the embedded flow has a live entry owned by `local`. */
-static __always_inline int ct_icmp_related(void *data, void *data_end,
+static __always_inline int ct_icmp_related(const struct segd_buf *b,
 					   const struct segd_pkt *p, __u8 dir,
 					   const struct segd_addr *local,
 					   __u64 now)
 {
+	struct segd_hdr_tmp tmp;
 	struct segd_addr is, id;
 	struct segd_ct_key k;
 	struct segd_ct_value *v;
 	__u32 off = p->l4_off + 8, l4;
 	__u16 sp = 0, dp = 0;
-	__u8 *ip, *h, proto;
+	const __u8 *ip, *h;
+	__u8 proto, t;
 
-	if (off > SEGD_MAX_HDR_OFF)
-		return 0;
-	ip = data + off;
 	if (!p->v6) {
 		__u32 ihl;
 
-		if ((void *)(ip + 20) > data_end || (ip[0] >> 4) != 4)
+		ip = hdr_at(b, off, 20, &tmp);
+		if (!ip || (ip[0] >> 4) != 4)
 			return 0;
 		ihl = (ip[0] & 0x0f) * 4;
 		if (ihl < 20 || (((ip[6] << 8) | ip[7]) & 0x1fff))
@@ -122,17 +122,17 @@ static __always_inline int ct_icmp_related(void *data, void *data_end,
 		proto = ip[9];
 		l4 = off + ihl;
 	} else {
-		if ((void *)(ip + 40) > data_end || (ip[0] >> 4) != 6)
+		ip = hdr_at(b, off, 40, &tmp);
+		if (!ip || (ip[0] >> 4) != 6)
 			return 0;
 		addr_copy(&is, ip + 8);
 		addr_copy(&id, ip + 24);
 		proto = ip[6];
 		l4 = off + 40;
 	}
-	if (l4 > SEGD_MAX_HDR_OFF)
-		return 0;
-	h = data + l4;
-	if ((void *)(h + 8) > data_end)
+	/* the quoted L4 header: 8 bytes is all an ICMP error must carry */
+	h = hdr_at(b, l4, 8, &tmp);
+	if (!h)
 		return 0;
 	switch (proto) {
 	case IPPROTO_TCP_:
@@ -143,7 +143,8 @@ static __always_inline int ct_icmp_related(void *data, void *data_end,
 		break;
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_:
-		if (h[0] == 8 || h[0] == 0 || h[0] == 128 || h[0] == 129) {
+		t = h[0];
+		if (t == 8 || t == 0 || t == 128 || t == 129) {
 			sp = (h[4] << 8) | h[5];
 			dp = sp;
 		}

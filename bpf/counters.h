@@ -9,7 +9,9 @@
  * a local endpoint, or the tc hook will count it). Never stored. */
 #define SEGD_R_UNCOUNTED 0xff
 
-static __always_inline void count_reason(__u32 reason, __u32 bytes)
+/* packets: what the wire carries (a GSO packet counts its segments) */
+static __always_inline void count_reason(__u32 reason, __u32 packets,
+					 __u32 bytes)
 {
 	struct segd_counter *c;
 
@@ -17,20 +19,21 @@ static __always_inline void count_reason(__u32 reason, __u32 bytes)
 		return;
 	c = bpf_map_lookup_elem(&segd_reasons, &reason);
 	if (c) {
-		c->packets++;
+		c->packets += packets;
 		c->bytes += bytes;
 	}
 }
 
 /* A new-flow decision taken by rule_id (0 = default / not enforced). */
-static __always_inline void count_rule(__u32 rule_id, __u32 bytes)
+static __always_inline void count_rule(__u32 rule_id, __u32 packets,
+				       __u32 bytes)
 {
 	struct segd_rule_counter *c;
 
 	c = bpf_map_lookup_elem(&segd_rules, &rule_id);
 	if (c) {
 		c->flows++;
-		c->packets++;
+		c->packets += packets;
 		c->bytes += bytes;
 	}
 }

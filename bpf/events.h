@@ -79,7 +79,7 @@ static __always_inline void ev_report(const struct segd_pkt *p, __u8 type,
 	e->endpoint_id = p->ev_endpoint;
 	e->rule_id = p->ev_rule;
 	e->remote_id = p->ev_remote;
-	e->bytes = p->ip_len;
+	e->bytes = p->wire_len;
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 	ev_stat(SEGD_EVS_SENT);

@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* parse.h - bounded, verifier-friendly packet parsing shared by XDP and tc.
  *
- * parse_packet() works on [data, data_end) starting at the Ethernet header
- * and fills a struct segd_pkt. Every access is bounds-checked against
- * data_end (for the verifier) and against the IP length (for semantics).
+ * parse_packet() reads a struct segd_buf (the packet as either hook has it)
+ * starting at the Ethernet header and fills a struct segd_pkt.
+ *
+ * Two different bounds, never confused:
+ *  - what the packet declares (IP total length, IPv6 payload length, L4
+ *    header lengths) is checked against b->len, the WHOLE packet
+ *    (skb->len, bpf_xdp_get_buff_len): real stacks put payload in page
+ *    fragments, so the linear part is usually much shorter than the
+ *    datagram (a 64 KB GSO packet has ~100 linear bytes);
+ *  - each header is read through hdr_at(): in place when its bytes are in
+ *    the linear part [data, data_end) (the verifier's bound), otherwise
+ *    copied out with bpf_skb_load_bytes / bpf_xdp_load_bytes (headers in a
+ *    fragment: an XDP multi-buffer frame, a tc skb nobody linearised).
+ *    Nothing is pulled, so a cloned skb (every TCP transmit) is never
+ *    copied to make it writable.
  * Verdicts: PARSE_OK (policy applies), PARSE_PASS (ARP, ICMPv6 NDP/MLD: forward
  * without policy), PARSE_DROP (p->reason says why).
  */
@@ -45,15 +57,39 @@
 enum { PARSE_OK = 0, PARSE_PASS = 1, PARSE_DROP = 2 };
 enum { SEGD_FRAG_NONE = 0, SEGD_FRAG_FIRST = 1, SEGD_FRAG_LATER = 2 };
 
+/* The packet as a hook has it. hook is a constant at every call site
+ * (SEGD_HOOK_TC or SEGD_HOOK_XDP), so each program keeps only its own load
+ * helper. */
+struct segd_buf {
+	void *ctx;                /* struct __sk_buff * or struct xdp_md * */
+	void *data;               /* linear part: read in place */
+	void *data_end;
+	__u32 len;                /* the whole packet, fragments included */
+	__u32 segs;               /* GSO segments it stands for, >= 1 */
+	__u8  hook;
+};
+
+/* scratch for a header that is not in the linear part: the largest one
+ * read at once is the IPv6 header; 8-byte aligned (stack reads must be) */
+#define SEGD_HDR_TMP 40
+struct segd_hdr_tmp {
+	__u64 w[SEGD_HDR_TMP / 8];
+};
+
 struct segd_pkt {
 	struct segd_addr saddr;   /* IPv4-mapped for IPv4 */
 	struct segd_addr daddr;
-	__u32 ip_len;             /* IP header + payload, what CT counts */
+	__u32 ip_len;             /* IP header + payload of this skb/frame */
+	__u32 wire_len;           /* IP bytes on the wire: a GSO packet's
+				   * segments each repeat the headers */
+	__u32 segs;               /* packets on the wire (GSO segments) */
+	__u32 ip_end;             /* offset one past the IP datagram */
 	__u32 frag_id;            /* IPv4 id or IPv6 fragment id (raw) */
 	__u16 sport;              /* host order; ICMP echo: id in both */
 	__u16 dport;
-	__u16 l4_off;             /* L4 header offset from data */
-	__u16 ip_end;             /* offset one past the IP datagram */
+	__u16 l3_off;             /* IP header offset from the frame start */
+	__u16 l4_off;             /* L4 header offset */
+	__u16 pl_off;             /* TCP: payload offset */
 	__u8  proto;              /* final L4 protocol */
 	__u8  has_ports;          /* TCP/UDP/SCTP: ports take part in policy */
 	__u8  tcp_flags;
@@ -64,10 +100,9 @@ struct segd_pkt {
 	__u8  v6;
 	__u8  reason;             /* on PARSE_DROP */
 	__u8  scan;               /* out of the pipeline: SEGD_SCAN_* */
-	__u16 pl_off;             /* TCP: payload offset from data */
 	/* out of the pipeline, for events (events.h): what it knew */
 	__u8  audit;              /* new flow let through by an audit entry */
-	__u8  pad;
+	__u8  pad[3];
 	__u32 ev_endpoint;        /* local endpoint id, 0 = not known */
 	__u32 ev_rule;            /* rule that decided, 0 = default */
 	__u32 ev_remote;          /* remote identity, 0 = not looked up */
@@ -75,6 +110,28 @@ struct segd_pkt {
 
 /* what the tc hook must do with the payload (bpf/stratum.h) */
 enum { SEGD_SCAN_NONE = 0, SEGD_SCAN_DROP = 1, SEGD_SCAN_AUDIT = 2 };
+
+/* n bytes of header at offset off (n a constant <= SEGD_HDR_TMP): a
+ * pointer into the linear part when they are there, else into tmp, filled
+ * from the fragments. NULL when the packet is shorter. */
+static __always_inline const __u8 *hdr_at(const struct segd_buf *b,
+					  __u32 off, __u32 n,
+					  struct segd_hdr_tmp *tmp)
+{
+	__u8 *h;
+	long err;
+
+	if (off > SEGD_MAX_HDR_OFF || off + n > b->len)
+		return NULL;
+	h = b->data + off;
+	if ((void *)(h + n) <= b->data_end)
+		return h;
+	if (b->hook == SEGD_HOOK_XDP)
+		err = bpf_xdp_load_bytes(b->ctx, off, tmp, n);
+	else
+		err = bpf_skb_load_bytes(b->ctx, off, tmp, n);
+	return err ? NULL : (const __u8 *)tmp;
+}
 
 /* a TCP segment (parsed, not a later fragment) that carries payload */
 static __always_inline int tcp_has_payload(const struct segd_pkt *p)
@@ -126,21 +183,21 @@ static __always_inline int icmp_is_error(__u8 v6, __u8 type)
 }
 
 /* L4 header at p->l4_off; non-first fragments never get here. */
-static __always_inline int parse_l4(void *data, void *data_end,
-				    struct segd_pkt *p)
+static __always_inline int parse_l4(const struct segd_buf *b,
+				    struct segd_pkt *p,
+				    struct segd_hdr_tmp *tmp)
 {
 	__u32 off = p->l4_off;
-	__u8 *l4;
-
-	if (off > SEGD_MAX_HDR_OFF)
-		return parse_drop(p, SEGD_REASON_MALFORMED_L4);
-	l4 = data + off;
+	const __u8 *l4;
 
 	switch (p->proto) {
 	case IPPROTO_TCP_: {
 		__u32 doff;
 
-		if ((void *)(l4 + 20) > data_end || off + 20 > p->ip_end)
+		if (off + 20 > p->ip_end)
+			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
+		l4 = hdr_at(b, off, 20, tmp);
+		if (!l4)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
 		doff = (l4[12] >> 4) * 4;
 		if (doff < 20 || off + doff > p->ip_end)
@@ -156,7 +213,10 @@ static __always_inline int parse_l4(void *data, void *data_end,
 	case IPPROTO_SCTP_: {
 		__u32 min = p->proto == IPPROTO_UDP_ ? 8 : 12;
 
-		if (off + min > p->ip_end || (void *)(l4 + 8) > data_end)
+		if (off + min > p->ip_end)
+			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
+		l4 = hdr_at(b, off, 8, tmp);
+		if (!l4)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
 		p->sport = (l4[0] << 8) | l4[1];
 		p->dport = (l4[2] << 8) | l4[3];
@@ -170,7 +230,10 @@ static __always_inline int parse_l4(void *data, void *data_end,
 		/* the ICMP family must match the IP family */
 		if ((p->proto == IPPROTO_ICMPV6_) != (p->v6 != 0))
 			break;
-		if ((void *)(l4 + 8) > data_end || off + 8 > p->ip_end)
+		if (off + 8 > p->ip_end)
+			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
+		l4 = hdr_at(b, off, 8, tmp);
+		if (!l4)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L4);
 		type = l4[0];
 		p->icmp_type = type;
@@ -196,19 +259,29 @@ static __always_inline int parse_l4(void *data, void *data_end,
 	return PARSE_OK;
 }
 
-static __always_inline int parse_ipv4(void *data, void *data_end, __u32 l3,
-				      struct segd_pkt *p)
+/* BIG TCP: a GSO packet over 64 KB cannot state its length in 16 bits and
+ * carries 0 instead (IPv4 tot_len, IPv6 payload_len); its length is the
+ * packet's. Only then, so a 0 on an ordinary packet stays malformed. */
+static __always_inline __u32 ip_len_or_big(const struct segd_buf *b,
+					   __u32 stated, __u32 rest)
 {
-	__u8 *ip = data + l3;
+	return stated == 0 && rest > 0xffff ? rest : stated;
+}
+
+static __always_inline int parse_ipv4(const struct segd_buf *b, __u32 l3,
+				      struct segd_pkt *p,
+				      struct segd_hdr_tmp *tmp)
+{
+	const __u8 *ip = hdr_at(b, l3, 20, tmp);
 	__u32 ihl, tot, frag;
 
-	if ((void *)(ip + 20) > data_end)
+	if (!ip)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
 	ihl = (ip[0] & 0x0f) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < 20)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
-	tot = (ip[2] << 8) | ip[3];
-	if (tot < ihl || l3 + tot > (__u32)(data_end - data))
+	tot = ip_len_or_big(b, (ip[2] << 8) | ip[3], b->len - l3);
+	if (tot < ihl || l3 + tot > b->len)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
 
 	addr_set_v4(&p->saddr, *(__u32 *)(ip + 12));
@@ -216,6 +289,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 l3,
 	p->proto = ip[9];
 	p->ip_len = tot;
 	p->ip_end = l3 + tot;
+	p->l3_off = l3;
 	p->l4_off = l3 + ihl;
 
 	frag = (ip[6] << 8) | ip[7];
@@ -233,19 +307,21 @@ static __always_inline int ipv6_is_ext(__u8 nh)
 	       nh == IPPROTO_FRAGMENT_ || nh == IPPROTO_DSTOPTS_;
 }
 
-static __always_inline int parse_ipv6(void *data, void *data_end, __u32 l3,
-				      struct segd_pkt *p)
+static __always_inline int parse_ipv6(const struct segd_buf *b, __u32 l3,
+				      struct segd_pkt *p,
+				      struct segd_hdr_tmp *tmp)
 {
-	__u8 *ip = data + l3;
+	const __u8 *ip = hdr_at(b, l3, 40, tmp);
 	__u32 plen, off;
 	__u8 nh;
 
-	if ((void *)(ip + 40) > data_end)
+	if (!ip || (ip[0] >> 4) != 6)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
-	if ((ip[0] >> 4) != 6)
-		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
+	nh = ip[6];
 	plen = (ip[4] << 8) | ip[5];
-	if (l3 + 40 + plen > (__u32)(data_end - data))
+	if (nh != IPPROTO_HOPOPTS_)  /* a jumbogram says 0 and has a HBH option */
+		plen = ip_len_or_big(b, plen, b->len - l3 - 40);
+	if (l3 + 40 + plen > b->len)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L3);
 
 	addr_copy(&p->saddr, ip + 8);
@@ -253,18 +329,20 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 l3,
 	p->v6 = 1;
 	p->ip_len = 40 + plen;
 	p->ip_end = l3 + 40 + plen;
-	nh = ip[6];
+	p->l3_off = l3;
 	off = l3 + 40;
 
+	/* each extension header is read where it is (in place or copied
+	 * out of a fragment), however far the previous one pushed it */
 	for (int i = 0; i < SEGD_IPV6_MAX_EXT; i++) {
-		__u8 *h;
+		const __u8 *h;
 
 		if (!ipv6_is_ext(nh))
 			break;
-		if (off > SEGD_MAX_HDR_OFF)
+		if (off + 8 > p->ip_end)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L3);
-		h = data + off;
-		if ((void *)(h + 8) > data_end || off + 8 > p->ip_end)
+		h = hdr_at(b, off, 8, tmp);
+		if (!h)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L3);
 		if (nh == IPPROTO_FRAGMENT_) {
 			__u16 fo = (h[2] << 8) | h[3];
@@ -291,25 +369,55 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 l3,
 	return PARSE_OK;
 }
 
-static __always_inline int parse_packet(void *data, void *data_end,
+/* What the wire carries for this packet: a GSO packet leaves as segs
+ * packets, each with its own copy of the IP and L4 headers. */
+static __always_inline void pkt_set_wire(struct segd_pkt *p, __u32 segs)
+{
+	__u32 hdr = 0;
+
+	p->segs = segs;
+	p->wire_len = p->ip_len;
+	if (segs <= 1)
+		return;
+	if (p->proto == IPPROTO_TCP_ && p->pl_off)
+		hdr = p->pl_off - p->l3_off;
+	else if (p->proto == IPPROTO_UDP_ && p->has_ports)
+		hdr = p->l4_off + 8 - p->l3_off;
+	p->wire_len += (segs - 1) * hdr;
+}
+
+/* Frame bytes on the wire (reason counters count frames, L2 included). */
+static __always_inline __u32 pkt_wire_frame(const struct segd_pkt *p,
+					    __u32 frame_len)
+{
+	if (p->segs <= 1 || p->wire_len <= p->ip_len)
+		return frame_len;  /* not GSO, or not parsed far enough */
+	return frame_len + (p->wire_len - p->ip_len) +
+	       (p->segs - 1) * p->l3_off;
+}
+
+static __always_inline int parse_packet(const struct segd_buf *b,
 					struct segd_pkt *p)
 {
-	__u8 *eth = data;
+	struct segd_hdr_tmp tmp;
+	const __u8 *eth;
 	__u32 off = ETH_HLEN_;
 	__u16 proto;
 	int rc;
 
-	if ((void *)(eth + ETH_HLEN_) > data_end)
+	p->segs = b->segs;
+	eth = hdr_at(b, 0, ETH_HLEN_, &tmp);
+	if (!eth)
 		return parse_drop(p, SEGD_REASON_MALFORMED_L2);
 	proto = (eth[12] << 8) | eth[13];
 
 	for (int i = 0; i < SEGD_MAX_VLAN; i++) {
-		__u8 *tag;
+		const __u8 *tag;
 
 		if (proto != ETH_P_8021Q_ && proto != ETH_P_8021AD_)
 			break;
-		tag = data + off;
-		if ((void *)(tag + 4) > data_end)
+		tag = hdr_at(b, off, 4, &tmp);
+		if (!tag)
 			return parse_drop(p, SEGD_REASON_MALFORMED_L2);
 		proto = (tag[2] << 8) | tag[3];
 		off += 4;
@@ -319,17 +427,19 @@ static __always_inline int parse_packet(void *data, void *data_end,
 	case ETH_P_ARP_:
 		return PARSE_PASS;
 	case ETH_P_IP_:
-		rc = parse_ipv4(data, data_end, off, p);
+		rc = parse_ipv4(b, off, p, &tmp);
 		break;
 	case ETH_P_IPV6_:
-		rc = parse_ipv6(data, data_end, off, p);
+		rc = parse_ipv6(b, off, p, &tmp);
 		break;
 	default:
 		return parse_drop(p, SEGD_REASON_UNSUPPORTED_L3);
 	}
-	if (rc != PARSE_OK || p->frag == SEGD_FRAG_LATER)
-		return rc;
-	return parse_l4(data, data_end, p);
+	if (rc == PARSE_OK && p->frag != SEGD_FRAG_LATER)
+		rc = parse_l4(b, p, &tmp);
+	if (rc == PARSE_OK)
+		pkt_set_wire(p, b->segs);
+	return rc;
 }
 
 #endif /* SEGD_BPF_PARSE_H */

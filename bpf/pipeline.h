@@ -58,7 +58,7 @@ static __always_inline __u8 stratum_mode(const struct segd_pkt *p,
 						 SEGD_SCAN_DROP;
 }
 
-static __always_inline __u32 segd_pipeline(void *data, void *data_end,
+static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 					   struct segd_pkt *p, __u8 dir,
 					   __u32 ifindex, int hook)
 {
@@ -117,7 +117,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 
 	now = bpf_ktime_get_coarse_ns();
 	if (p->icmp_err &&
-	    ct_icmp_related(data, data_end, p, dir, laddr, now))
+	    ct_icmp_related(b, p, dir, laddr, now))
 		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_FORWARDED;
 
@@ -133,7 +133,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 
 			if (view_full(&v))
 				return SEGD_REASON_NO_STATE;
-			if (bl_check(&v, raddr, p->ip_len, 1)) {
+			if (bl_check(&v, raddr, p->segs, p->wire_len, 1)) {
 				bpf_map_delete_elem(&segd_ct, &k);
 				return SEGD_REASON_BLOCKLISTED;
 			}
@@ -171,7 +171,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 	if (view_full(&v))
 		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
-	if (bl_check(&v, raddr, p->ip_len, hook == SEGD_HOOK_TC))
+	if (bl_check(&v, raddr, p->segs, p->wire_len, hook == SEGD_HOOK_TC))
 		return SEGD_REASON_BLOCKLISTED;
 	remote_id = identity_of(&v, raddr);
 	policy_decide(&v, local_id, lflags, remote_id,
@@ -181,7 +181,7 @@ static __always_inline __u32 segd_pipeline(void *data, void *data_end,
 		return SEGD_R_UNCOUNTED;
 	p->ev_remote = remote_id;
 	p->ev_rule = d.rule_id;
-	count_rule(d.rule_id, p->ip_len);
+	count_rule(d.rule_id, p->segs, p->wire_len);
 	if (d.verdict != SEGD_VERDICT_ALLOW)
 		return d.reason;
 	/* a flow whose first packet already carries payload (no SYN seen:

@@ -14,37 +14,42 @@
 
 #define TC_ACT_OK_   0
 #define TC_ACT_SHOT_ 2
-/* enough linear data for L2 + IPv6 + extension headers + L4 + ICMP error */
-#define SEGD_TC_PULL 256
+
+/* The skb as the parser reads it: nothing is pulled (headers in the
+ * linear part are read in place, others copied out of the fragments), and
+ * a GSO packet is one decision for all the segments it carries. */
+static __always_inline void tc_buf(struct __sk_buff *skb, struct segd_buf *b)
+{
+	b->ctx = skb;
+	b->data = (void *)(long)skb->data;
+	b->data_end = (void *)(long)skb->data_end;
+	b->len = skb->len;
+	b->segs = skb->gso_size && skb->gso_segs ? skb->gso_segs : 1;
+	b->hook = SEGD_HOOK_TC;
+}
 
 static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 {
 	struct segd_pkt p = {};
-	void *data, *data_end;
-	__u32 len = skb->len, reason;
+	struct segd_buf b;
+	__u32 reason, bytes;
 	int rc;
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (data_end - data < len && data_end - data < SEGD_TC_PULL) {
-		bpf_skb_pull_data(skb, len < SEGD_TC_PULL ? len : SEGD_TC_PULL);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-	}
-
-	rc = parse_packet(data, data_end, &p);
+	tc_buf(skb, &b);
+	rc = parse_packet(&b, &p);
 	if (rc == PARSE_PASS)
 		reason = SEGD_REASON_FORWARDED;
 	else if (rc == PARSE_DROP)
 		reason = p.reason;
 	else
-		reason = segd_pipeline(data, data_end, &p, dir, skb->ifindex,
+		reason = segd_pipeline(&b, &p, dir, skb->ifindex,
 				       SEGD_HOOK_TC);
+	bytes = pkt_wire_frame(&p, b.len);
 	/* first payload of a flow the endpoint opened (egress only) */
 	if (p.scan != SEGD_SCAN_NONE && reason == SEGD_REASON_FORWARDED &&
 	    stratum_match(skb, p.pl_off, p.ip_end - p.pl_off)) {
 		if (p.scan == SEGD_SCAN_AUDIT) {
-			count_reason(SEGD_REASON_STRATUM_AUDIT, len);
+			count_reason(SEGD_REASON_STRATUM_AUDIT, p.segs, bytes);
 			ev_report(&p, SEGD_EV_AUDIT, SEGD_REASON_STRATUM_AUDIT,
 				  dir, SEGD_HOOK_TC, skb->ifindex);
 		} else {
@@ -55,14 +60,14 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 			reason = SEGD_REASON_STRATUM;
 		}
 	}
-	count_reason(reason, len);
+	count_reason(reason, p.segs, bytes);
 	if (reason != SEGD_REASON_FORWARDED) {
 		ev_report(&p, SEGD_EV_DROP, reason, dir, SEGD_HOOK_TC,
 			  skb->ifindex);
 		return TC_ACT_SHOT_;
 	}
 	if (p.audit) {  /* a new flow an audit-mode policy would deny */
-		count_reason(SEGD_REASON_POLICY_AUDIT, len);
+		count_reason(SEGD_REASON_POLICY_AUDIT, p.segs, bytes);
 		ev_report(&p, SEGD_EV_AUDIT, SEGD_REASON_POLICY_AUDIT, dir,
 			  SEGD_HOOK_TC, skb->ifindex);
 	}

@@ -6,22 +6,33 @@
  * entry and does all accounting, so nothing is counted twice); a denied
  * new flow is dropped here, counted by reason and rule. Everything else
  * (host traffic, non-IP) passes. Malformed IP is dropped.
+ *
+ * Loaded multi-buffer capable (xdp.frags: BPF_F_XDP_HAS_FRAGS), so an
+ * uplink with segd takes jumbo frames: a frame may continue in fragments,
+ * and parse.h reads any header that crosses into one with
+ * bpf_xdp_load_bytes and checks lengths against the whole frame.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
 #include "events.h"
 
-SEC("xdp")
+SEC("xdp.frags")
 int uplink(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	struct segd_buf b = {
+		.ctx = ctx,
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+		.len = bpf_xdp_get_buff_len(ctx),
+		.segs = 1,
+		.hook = SEGD_HOOK_XDP,
+	};
 	struct segd_pkt p = {};
 	__u32 reason;
 	int rc;
 
-	rc = parse_packet(data, data_end, &p);
+	rc = parse_packet(&b, &p);
 	if (rc == PARSE_PASS)
 		return XDP_PASS;
 	if (rc == PARSE_DROP) {
@@ -29,12 +40,12 @@ int uplink(struct xdp_md *ctx)
 			return XDP_PASS;   /* LLDP & co. belong to the host */
 		reason = p.reason;
 	} else {
-		reason = segd_pipeline(data, data_end, &p, SEGD_DIR_INGRESS,
+		reason = segd_pipeline(&b, &p, SEGD_DIR_INGRESS,
 				       ctx->ingress_ifindex, SEGD_HOOK_XDP);
 	}
 	if (reason == SEGD_R_UNCOUNTED || reason == SEGD_REASON_FORWARDED)
 		return XDP_PASS;
-	count_reason(reason, (__u32)(data_end - data));
+	count_reason(reason, 1, b.len);
 	ev_report(&p, SEGD_EV_DROP, reason, SEGD_DIR_INGRESS, SEGD_HOOK_XDP,
 		  ctx->ingress_ifindex);
 	return XDP_DROP;

@@ -158,9 +158,12 @@ static __always_inline int stratum_match(struct __sk_buff *skb, __u32 pl_off,
 	s = bpf_map_lookup_elem(&segd_scratch, &zero);
 	if (!s)
 		return 0;
+	if (len == 0)
+		return 0;
 	if (len > SEGD_STRATUM_SCAN)
 		len = SEGD_STRATUM_SCAN;
-	if (len == 0 || bpf_skb_load_bytes(skb, pl_off, s->b, len))
+	len = sm_idx(len - 1) + 1;  /* 1..512: a bound the verifier keeps */
+	if (bpf_skb_load_bytes(skb, pl_off, s->b, len))
 		return 0;
 	c.buf = s->b;
 	c.len = len;

@@ -37,6 +37,12 @@ void dp_apply(struct seg_compiled *c);
 /* one test_run of prog on pkt (tc programs see ifindex); 0 or -errno */
 int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
 		uint32_t ifindex, uint32_t *retval);
+/* the same, shaped as a real stack hands packets over: XDP with only
+ * `linear` bytes in the first buffer (the rest in fragments), tc as a GSO
+ * packet of gso_segs segments (0: neither) */
+int dp_run_shaped(enum seg_prog prog, const uint8_t *pkt, int len,
+		  uint32_t ifindex, int linear, int gso_segs,
+		  uint32_t *retval);
 
 /* run_one on each of the n rows (each size bytes) in order; the number
  * that failed (run_one returns 1 when a row behaved as expected) */

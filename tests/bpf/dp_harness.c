@@ -33,7 +33,15 @@ void dp_apply(struct seg_compiled *c)
 int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
 		uint32_t ifindex, uint32_t *retval)
 {
+	return dp_run_shaped(prog, pkt, len, ifindex, 0, 0, retval);
+}
+
+int dp_run_shaped(enum seg_prog prog, const uint8_t *pkt, int len,
+		  uint32_t ifindex, int linear, int gso_segs,
+		  uint32_t *retval)
+{
 	struct __sk_buff skb;
+	struct xdp_md md;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
 		    .data_size_in = (uint32_t)len, .repeat = 1);
 	int err;
@@ -41,8 +49,19 @@ int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
 	if (prog != SEG_PROG_XDP_UPLINK) {
 		memset(&skb, 0, sizeof(skb));
 		skb.ifindex = ifindex;
+		if (gso_segs) {
+			skb.gso_segs = (uint32_t)gso_segs;
+			skb.gso_size = 1448;
+		}
 		o.ctx_in = &skb;
 		o.ctx_size_in = sizeof(skb);
+	} else if (linear) {
+		/* the kernel puts data_end bytes in the first buffer and
+		 * the rest in fragments (xdp.frags programs only) */
+		memset(&md, 0, sizeof(md));
+		md.data_end = (uint32_t)linear;
+		o.ctx_in = &md;
+		o.ctx_size_in = sizeof(md);
 	}
 	err = bpf_prog_test_run_opts(seg_dp_prog_fd(dp, prog), &o);
 	*retval = o.retval;
@@ -143,8 +162,9 @@ static int run_row(const char *scenario, const void *row)
 {
 	const struct row *r = row;
 	struct segd_counter before[SEGD_REASON_MAX], after[SEGD_REASON_MAX];
-	uint8_t pkt[2048];
-	char dump[8192], why[256] = "";
+	static uint8_t pkt[PKT_MAX];
+	char dump[8192];
+	char why[256] = "";
 	uint32_t retval = 0;
 	int len, err, ok = 1;
 
@@ -152,7 +172,8 @@ static int run_row(const char *scenario, const void *row)
 	cr_assert_gt(len, 0, "[%s] %s: cannot build packet", scenario,
 		     r->name);
 	cr_assert_eq(seg_dp_reason_counters(dp, before), 0);
-	err = dp_run_prog(r->prog, pkt, len, EP_IF, &retval);
+	err = dp_run_shaped(r->prog, pkt, len, EP_IF, r->pkt.linear,
+			    r->pkt.gso_segs, &retval);
 	cr_assert_eq(err, 0, "[%s] %s: test_run: %s", scenario, r->name,
 		     strerror(-err));
 	cr_assert_eq(seg_dp_reason_counters(dp, after), 0);
@@ -165,7 +186,9 @@ static int run_row(const char *scenario, const void *row)
 	}
 	for (int k = 0; k < SEGD_REASON_MAX && ok; k++) {
 		uint64_t d = after[k].packets - before[k].packets;
-		uint64_t want = k == r->reason ? 1 : 0;
+		/* a GSO packet counts the segments it carries */
+		uint64_t want = k != r->reason ? 0 :
+				r->pkt.gso_segs ? (uint64_t)r->pkt.gso_segs : 1;
 
 		if (d != want) {
 			snprintf(why, sizeof(why),
@@ -177,7 +200,9 @@ static int run_row(const char *scenario, const void *row)
 		}
 	}
 	if (!ok) {
-		pkt_hexdump(pkt, (size_t)len, dump, sizeof(dump));
+		/* the headers are what matters: at most 512 bytes shown */
+		pkt_hexdump(pkt, len > 512 ? 512 : (size_t)len, dump,
+			    sizeof(dump));
 		cr_log_error("[%s] row \"%s\": %s\n  packet (%d bytes):\n%s",
 			     scenario, r->name, why, len, dump);
 	}

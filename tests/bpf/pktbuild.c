@@ -135,15 +135,20 @@ static int pb_build_ip(const struct pkt_spec *s, uint8_t *p, size_t cap)
 		uint8_t *nh = p + 6;
 		size_t off = 40;
 
+		int el = s->v6_ext_len ? s->v6_ext_len : 8;
+
+		if (el % 8 || el > 2048)
+			return -1;
 		for (int i = 0; i < s->v6_ext; i++) {
-			if (off + 8 > cap)
+			if (off + el > cap)
 				return -1;
-			*nh = 60; /* dest-opts: 8 bytes, PadN */
-			memset(p + off, 0, 8);
+			*nh = 60; /* dest-opts: el bytes, one PadN option */
+			memset(p + off, 0, el);
+			p[off + 1] = (uint8_t)(el / 8 - 1);
 			p[off + 2] = 1;
-			p[off + 3] = 4;
+			p[off + 3] = (uint8_t)(el - 4);
 			nh = p + off;
-			off += 8;
+			off += el;
 		}
 		if (s->frag != PB_FRAG_NONE) {
 			if (off + 8 > cap)
@@ -175,7 +180,7 @@ static int pb_build_ip(const struct pkt_spec *s, uint8_t *p, size_t cap)
 
 int pkt_ip_len(const struct pkt_spec *s)
 {
-	uint8_t tmp[2048];
+	static uint8_t tmp[PKT_MAX];
 
 	return pb_build_ip(s, tmp, sizeof(tmp));
 }

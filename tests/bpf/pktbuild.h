@@ -21,6 +21,7 @@ struct pkt_spec {
 	int frag;                   /* PB_FRAG_* */
 	uint32_t frag_id;
 	int v6_ext;                 /* extra IPv6 dest-opts headers */
+	int v6_ext_len;             /* bytes each (multiple of 8; 0 = 8) */
 	const struct pkt_spec *inner; /* ICMP error: the packet it quotes */
 	/* malformation knobs */
 	int ihl;                    /* IPv4 IHL override (0 = 5) */
@@ -28,7 +29,14 @@ struct pkt_spec {
 	int tcp_doff;               /* override (0 = 5) */
 	int truncate;               /* cut the frame to this many bytes */
 	int l4_len;                 /* override L4 header bytes written */
+	/* how the hook receives it (dp_run_shaped) */
+	int linear;                 /* XDP: bytes in the first buffer, the
+				     * rest in fragments (0 = all linear) */
+	int gso_segs;               /* tc: a GSO packet of this many segments */
 };
+
+/* the largest frame the tests build (a jumbo frame and then some) */
+#define PKT_MAX 9200
 
 /* Build into buf (cap bytes). Returns frame length or -1. */
 int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap);
