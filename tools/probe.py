@@ -11,6 +11,9 @@
                                       exchange (bounded: SECONDS, default 60)
   probe.py send udp ADDR PORT COUNT SIZE
                                       COUNT datagrams of SIZE bytes, no reply
+  probe.py http PORT DIR              HTTP/1.1 server, IPv4 and IPv6: GET
+                                      serves DIR's files, PUT answers with
+                                      the sha256 of the body it received
 
 PROBE_SOURCE=ADDR in the environment makes tcp connect from that local
 address (a host holding several addresses plays several peers).
@@ -122,6 +125,48 @@ def send_udp(addr, port, count, size):
             time.sleep(0.001)
 
 
+def http_serve(port, root):
+    import hashlib
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=root, **kw)
+
+        def do_PUT(self):
+            left = int(self.headers.get("Content-Length", "0"))
+            h = hashlib.sha256()
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+            body = (h.hexdigest() + "\n").encode()
+            self.send_response(200 if left == 0 else 400)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+        daemon_threads = True
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            super().server_bind()
+
+    srv = Server(("::", port), Handler)
+    # bounded: a test server never outlives ten minutes
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    time.sleep(600)
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     try:
@@ -137,6 +182,8 @@ def main(argv):
             stream(argv[2], argv[3], int(argv[4]), argv[5], secs)
         elif cmd == "send":
             send_udp(argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
+        elif cmd == "http":
+            http_serve(int(argv[2]), argv[3])
         else:
             print(__doc__, file=sys.stderr)
             return 2
