@@ -23,11 +23,8 @@ topo_create_node
 topo_add_pod web 10.200.1.10 fd00:200::10
 topo_add_pod api 10.200.1.20 fd00:200::20
 topo_add_pod db 10.200.1.30 fd00:200::30
-serve pod web 80
-serve pod api 8080
-serve pod db 5432
-serve ext "" 443
-serve ext "" 80
+serve pod web 80 && serve pod api 8080 && serve pod db 5432 &&
+	serve ext "" 443 && serve ext "" 80 || exit 1
 echo "web 10.200.1.10  api 10.200.1.20  db 10.200.1.30  outside 203.0.113.10"
 
 say "starting segd in the node (maps pinned under $TOPO_BPFFS/segd)"
@@ -74,12 +71,14 @@ outside -> db    ping|denied|ping|ext||10.200.1.30|
 EOF_MATRIX
 }
 matrix
+flowlog_lines=$(lines "$TOPO_DIR/flows.json")
 
 say "why was web -> db denied? (explain walks the compiled policy, sends nothing)"
 segctl_show explain --from shop/web --to shop/db --port 5432/tcp -n shop || true
 
 say "flows and counters seen by the datapath (flow records every second here)"
-sleep 1.5
+# a flow pass after the traffic has written its records
+wait_until 10 lines_at_least "$TOPO_DIR/flows.json" $((flowlog_lines + 1))
 segctl_show flows --verdict deny -n shop 2>/dev/null || true
 segctl_show flows --verdict allow -n shop 2>/dev/null || true
 segctl_show status

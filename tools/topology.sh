@@ -114,6 +114,59 @@ topo_bg() {
 	TOPO_BG_PIDS+=($!)
 }
 
+# topo_fail MSG: a step of the topology that failed (a server that never
+# listened); said on stderr here, counted as a failure by tests/e2e/lib.sh
+topo_fail() { echo "topology: $*" >&2; }
+
+# ---- waiting ------------------------------------------------------------------
+# Never a fixed sleep before something that must have happened: poll for it,
+# with a deadline, so a busy machine is only slower, never wrong.
+
+# wait_until TIMEOUT_S CMD...: run CMD until it succeeds (0) or TIMEOUT_S
+# seconds (may be fractional) have passed (1); CMD runs at least once
+wait_until() {
+	local end
+	end=$(_topo_us_after "$1"); shift
+	until "$@"; do
+		[ "${EPOCHREALTIME//[!0-9]/}" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# not CMD...: CMD failed (for wait_until: until something is gone)
+not() { ! "$@"; }
+
+# lines_at_least FILE N: FILE has N lines or more (a missing file has none)
+lines_at_least() { [ "$(lines "$1")" -ge "$2" ]; }
+lines() { wc -l 2>/dev/null <"$1" || echo 0; }   # FILE: its lines, 0 when missing
+
+# microseconds since the epoch, S seconds from now
+_topo_us_after() {
+	local s=$1 us=${EPOCHREALTIME//[!0-9]/} int frac
+	int=${s%%.*} frac=${s#"$int"}
+	frac=${frac#.}000000
+	echo $((us + ${int:-0} * 1000000 + 10#${frac:0:6}))
+}
+
+# _listening WHERE WHO PORT tcp|udp: a socket listens (TCP) or is bound
+# (UDP) on PORT there, on any address
+_listening() {
+	local flags=-Hltn
+	[ "$4" = udp ] && flags=-Hlun
+	[ -n "$(_run_in "$1" "$2" ss "$flags" "sport = :$3" 2>/dev/null)" ]
+}
+
+# wait_listen WHERE WHO PORT [tcp|udp]: until a server listens on PORT in a
+# pod / the ext host / the node (WHERE WHO as for the probes), at most
+# TOPO_LISTEN_TIMEOUT (10) seconds; a server that never listens is a
+# failure of its own (topo_fail), not a mystery in the probe after it
+wait_listen() {
+	local where=$1 who=$2 port=$3 proto=${4:-tcp} t=${TOPO_LISTEN_TIMEOUT:-10}
+	wait_until "$t" _listening "$where" "$who" "$port" "$proto" && return 0
+	topo_fail "nothing listens on $proto/$port in $where${who:+ $who} after $t s"
+	return 1
+}
+
 _topo_del_ns() {
 	local pids
 	pids=$(ip netns pids "$1" 2>/dev/null)
@@ -165,10 +218,12 @@ probe_ping() {
 	_run_in "$1" "$2" ping "$fam" -c 1 -W 1 "$3" >/dev/null 2>&1
 }
 
-# echo servers (TCP and UDP) on PORT in a pod / the ext host
+# echo servers (TCP and UDP) on PORT in a pod / the ext host; returns once
+# both listen (1 and a topo_fail when they do not)
 serve() {
 	local where=$1 who=$2 port=$3
 	topo_bg _run_in "$where" "$who" python3 "$TOPO_TOOLS/probe.py" serve "$port"
+	wait_listen "$where" "$who" "$port" tcp && wait_listen "$where" "$who" "$port" udp
 }
 
 TOPO_TOOLS=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")

@@ -13,6 +13,8 @@ E2E_FAIL=0
 
 pass() { E2E_PASS=$((E2E_PASS + 1)); echo "ok - $*"; }
 fail() { E2E_FAIL=$((E2E_FAIL + 1)); echo "not ok - $*"; }
+# a server that never listens (serve, wait_listen) fails the test itself
+topo_fail() { fail "$*"; }
 
 # allowed "what" probe args...   (the probe must get through)
 allowed() {
@@ -44,6 +46,28 @@ quiet() { "$@" >/dev/null 2>&1; }
 # rc_and_match RC WANT PATTERN TEXT: exit code as wanted and TEXT matches
 rc_and_match() {
 	[ "$1" -eq "$2" ] && grep -qE -- "$3" <<<"$4"
+}
+
+# reload_segd: SIGHUP, and back once segd has gone through the config
+# (re-read and re-synced, or rejected: a new "reload: ..." outcome in its log)
+reload_segd() {
+	local n
+	n=$(_reloads)
+	kill -HUP "$TOPO_SEGD_PID"
+	wait_until 10 _reloads_above "$n"
+}
+_reloads() { grep -cE "reload: (config re-read|config rejected|re-sync failed)" "$TOPO_DIR/segd.log"; }
+_reloads_above() { [ "$(_reloads)" -gt "$1" ]; }
+
+# Streams (tools/probe.py stream): a line per exchange, "ok N" or "lost N".
+# oks_after LOG N: how many exchanges after line N said ok
+oks_after() { tail -n +$(($2 + 1)) "$1" 2>/dev/null | grep -c '^ok' || true; }
+# streaming LOG N [K]: more than K (0) exchanges after line N said ok
+streaming() { [ "$(oks_after "$1" "$2")" -gt "${3:-0}" ]; }
+# stream_cut LOG N: no exchange after line N said ok, and there were at
+# least 3 of them (waited for, bounded: the window was really watched)
+stream_cut() {
+	wait_until 10 lines_at_least "$1" $(($2 + 3)) && [ "$(oks_after "$1" "$2")" -eq 0 ]
 }
 
 # counter value of a reason from `segctl status -o json`
@@ -80,12 +104,8 @@ setup_shop_segd() {
 	segctl endpoint add db -n shop --ip 10.200.1.30 --ip fd00:200::30 \
 		--labels app=db --ifname "$(pod_if db)" >/dev/null
 	segctl attach up0 --role uplink >/dev/null
-	serve pod web 80
-	serve pod api 8080
-	serve pod db 5432
-	serve ext "" 443
-	serve ext "" 80
-	sleep 0.5
+	serve pod web 80 && serve pod api 8080 && serve pod db 5432 &&
+		serve ext "" 443 && serve ext "" 80
 }
 
 e2e_finish() {

@@ -118,7 +118,6 @@ sys.exit(not (got.get(sys.argv[2]) == 2 and got.get(sys.argv[3]) == 2))' "$st" "
 # ---- enforcement through the bridge, from the first packet ---------------------
 serve pod web 80
 serve pod web 8080
-sleep 0.5
 before=$(reason_packets default-denied)
 denied "client's first connection: client -> web tcp/8080 (not allowed)" \
 	probe_tcp pod client "$web_ip" 8080

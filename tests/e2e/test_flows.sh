@@ -17,20 +17,29 @@ setup_shop_pods
 ip netns exec "$TOPO_NODE" nfcapd -p 4739 -b 127.0.0.1 -w "$capdir" -t 3600 \
 	>"$TOPO_DIR/nfcapd.log" 2>&1 &
 nfcapd_pid=$!
+wait_listen node "" 4739 udp
 setup_shop_segd --flow-log "$flowlog" --flow-interval 1 \
 	--ipfix-collector 127.0.0.1:4739 || { fail "setup"; e2e_finish; exit 1; }
 check "demo and api-udp policies applied" \
 	quiet segctl apply policies/demo.yaml tests/fixtures/e2e/metrics-udp.yaml
 web_if=$(in_node cat "/sys/class/net/$(pod_if web)/ifindex")
 # followers, started before the traffic: JSON lines of namespace shop's
-# drops, and the text form of everything api saw
-in_node timeout 19 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" flows --follow \
-	--verdict deny -n shop -o json >"$TOPO_DIR/follow.json" 2>&1 &
+# drops, and the text form of everything api saw (stopped below; timeout
+# only bounds them)
+ip netns exec "$TOPO_NODE" timeout 120 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" \
+	flows --follow --verdict deny -n shop -o json >"$TOPO_DIR/follow.json" 2>&1 &
 follow_json=$!
-in_node timeout 19 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" flows --follow \
-	--endpoint api >"$TOPO_DIR/follow.txt" 2>&1 &
+ip netns exec "$TOPO_NODE" timeout 120 env SEGD_SOCKET="$TOPO_SOCK" "$SEGCTL_BIN" \
+	flows --follow --endpoint api >"$TOPO_DIR/follow.txt" 2>&1 &
 follow_txt=$!
-sleep 0.5
+# both follow before the traffic starts: a denied datagram of api's (UDP
+# port 5002, which no check below counts) reaches both of them
+marker() { grep -q '"dst_port": *5002[,}]' "$TOPO_DIR/follow.json" && grep -q ':5002 ' "$TOPO_DIR/follow.txt"; }
+send_marker() {
+	in_pod api python3 tools/probe.py send udp 203.0.113.10 5002 1 10 >/dev/null
+	wait_until 3 marker
+}
+check "both followers follow (api's denied marker datagram reached them)" wait_until 20 send_marker
 api_if=$(in_node cat "/sys/class/net/$(pod_if api)/ifindex")
 
 # allowed: 5 echo requests of 84 IP bytes web -> api, 5 replies
@@ -51,7 +60,18 @@ quiet segctl blocklist del pool
 
 # the TCP flow ends 10 s after its FIN (the conntrack lifetime), drop
 # flows after a second without drops: wait for their final records
-sleep 14
+finals() {
+	python3 - "$flowlog" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+def final(**kw):
+    return any(r.get("final") and all(r.get(k) == v for k, v in kw.items()) for r in recs)
+sys.exit(0 if final(observer="shop/web", proto="tcp", dst_port=8080)
+         and final(observer="shop/api", proto="udp", dst_port=5001)
+         and final(observer="shop/web", dst_ip="203.0.113.10", dst_port=443) else 1)
+EOF
+}
+wait_until 30 finals
 
 python3 - "$flowlog" <<'EOF' >"$TOPO_DIR/flowcheck.txt" 2>&1
 import json, sys
@@ -100,7 +120,14 @@ check "flow log: 7 denied datagrams = 7 packets, 896 bytes, dropped by shop/api-
 check "flow log: the blocklisted connection is a drop naming web and the list" \
 	grep -qF "blocklisted {'dropped'} {'blocklisted'} {'pool'} True" <<<"$res"
 
-# the followers saw the records as they were made
+# the followers saw the records as they were made: once the last one of
+# api's denied datagrams reached both, they are stopped
+udp_final() {
+	grep '"dst_port": *5001[,}]' "$TOPO_DIR/follow.json" | grep -q '"final": *true' &&
+		grep -qE ':5001 .*\(ended\)$' "$TOPO_DIR/follow.txt"
+}
+wait_until 10 udp_final
+kill -TERM "$follow_json" "$follow_txt" 2>/dev/null
 wait "$follow_json" "$follow_txt"
 res=$(python3 - "$TOPO_DIR/follow.json" <<'EOF'
 import json, sys
@@ -147,7 +174,10 @@ check "metrics: flow records = flow-log lines = IPFIX records ($m_rec/$m_lines/$
 check "metrics: segd read every event the kernel sent ($m_read of $m_sent)" \
 	[ "$m_sent" -ge 9 ] && [ "$m_read" = "$m_sent" ]
 
-# IPFIX: what nfcapd collected, read back by nfdump
+# IPFIX: what nfcapd collected, read back by nfdump; SIGTERM makes it write
+# its file, once it has read every datagram
+rx_queue_empty() { [ "$(in_node ss -Hlun 'sport = :4739' | awk '{ print $2 }')" = 0 ]; }
+wait_until 10 rx_queue_empty
 kill -TERM "$nfcapd_pid" 2>/dev/null; wait "$nfcapd_pid" 2>/dev/null
 capfile=$(ls "$capdir"/nfcapd.2* 2>/dev/null | head -1)
 check "nfcapd wrote a capture file" [ -n "$capfile" ]

@@ -110,8 +110,8 @@ refute "legacy-allow-all deleted" grep -q legacy-allow-all <<<"$(segctl get poli
 check "local db-1 registered before its interface exists" \
 	[ "$(ep interface shop/db-1)/$(ep ifindex shop/db-1)" = cali7fd651e3ab8/0 ]
 topo_add_pod db1 10.200.4.30 "" cali7fd651e3ab8
-for _ in $(seq 1 40); do [ "$(ep ifindex shop/db-1)" != 0 ] && break; sleep 0.05; done
-check "db-1 attached when its interface appeared" [ "$(ep ifindex shop/db-1)" != 0 ]
+attached() { [ "$(ep ifindex "$1")" != 0 ]; }
+check "db-1 attached when its interface appeared" wait_until 10 attached shop/db-1
 
 # ---- remote endpoints are state: they survive a segd restart ------------------
 topo_stop_segd

@@ -48,6 +48,8 @@ for e in json.load(sys.stdin)["items"]:
     if e["name"] == sys.argv[1]:
         print(e["ifindex"])' "$1"
 }
+# segd saw the endpoint's interface go: ifindex 0
+detached() { [ "$(ep_ifindex "$1")" = 0 ]; }
 
 # The pod as a CNI makes it: veth in the node, peer moved into the pod's
 # netns, addresses, up. The first packet late sends is a ping to peer
@@ -98,23 +100,22 @@ check "status lists tc programs on late's interface" grep -q "$hif.*tc-ingress" 
 
 # the veth goes (pod deleted): the endpoint stays, ifindex back to 0
 in_node ip link del "$hif"
-for _ in $(seq 1 40); do [ "$(ep_ifindex late)" = 0 ] && break; sleep 0.05; done
-check "after the veth is gone: endpoint kept with ifindex 0" [ "$(ep_ifindex late)" = 0 ]
+check "after the veth is gone: endpoint kept with ifindex 0" wait_until 10 detached late
 check "policy still there" grep -q late-egress <<<"$(segctl get policies)"
 
 # and comes back (pod re-created, new ifindex): enforced again at once
 ip netns del "$(pod_ns late)"
-for _ in $(seq 1 40); do [ "$(ep_ifindex late)" = 0 ] && break; sleep 0.05; done
+wait_until 10 detached late
 create_and_probe "re-created pod"
 
 # the host end made in the pod's netns and moved into the node
 ip netns del "$(pod_ns late)"
-for _ in $(seq 1 40); do [ "$(ep_ifindex late)" = 0 ] && break; sleep 0.05; done
+wait_until 10 detached late
 MOVE_IN=1 create_and_probe "host end moved in"
 
 # an interface matching interface_patterns that no endpoint names is logged
 in_node ip link add veth9x type veth peer name veth9y
-for _ in $(seq 1 40); do grep -q "veth9x .*no endpoint names it" "$TOPO_DIR/segd.log" && break; sleep 0.05; done
-check "unclaimed veth* interface logged" grep -q "veth9x .*no endpoint names it" "$TOPO_DIR/segd.log"
+check "unclaimed veth* interface logged" \
+	wait_until 10 grep -q "veth9x .*no endpoint names it" "$TOPO_DIR/segd.log"
 
 e2e_finish

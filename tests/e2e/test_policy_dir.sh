@@ -14,31 +14,36 @@ SRC="$TOPO_DIR/src"
 mkdir -p "$CM" "$SRC"
 
 # cm_update KEY...: publish $SRC/KEY for each KEY as the kubelet's atomic
-# writer does; keys not named go away
+# writer does; keys not named go away. In one process, like the kubelet:
+# segd applies a round 150 ms after the last change, and a step of its own
+# per command could be further apart than that on a busy machine
 cm_update() {
-	local ts old key
-	ts="..$(date -u +%Y_%m_%d_%H_%M_%S).$RANDOM$RANDOM"
-	old=$(readlink "$CM/..data" 2>/dev/null)
-	mkdir "$CM/$ts"
-	for key in "$@"; do cp "$SRC/$key" "$CM/$ts/$key"; done
-	ln -s "$ts" "$CM/..data_tmp"
-	mv -T "$CM/..data_tmp" "$CM/..data"        # rename(2): the swap
-	for key in "$@"; do
-		[ -L "$CM/$key" ] || ln -s "..data/$key" "$CM/$key"
-	done
-	for key in "$CM"/*; do                     # keys no longer in the payload
-		key=$(basename "$key")
-		[ -e "$CM/..data/$key" ] || rm -f "$CM/$key"
-	done
-	[ -n "$old" ] && rm -rf "${CM:?}/$old"
+	python3 - "$CM" "$SRC" "$@" <<'PY'
+import os, random, shutil, sys, time
+cm, src, keys = sys.argv[1], sys.argv[2], sys.argv[3:]
+data = os.path.join(cm, "..data")
+ts = time.strftime("..%Y_%m_%d_%H_%M_%S.", time.gmtime()) + str(random.randrange(10**9))
+old = os.readlink(data) if os.path.islink(data) else None
+os.mkdir(os.path.join(cm, ts))
+for k in keys:
+    shutil.copy(os.path.join(src, k), os.path.join(cm, ts, k))
+os.symlink(ts, os.path.join(cm, "..data_tmp"))
+os.rename(os.path.join(cm, "..data_tmp"), data)           # rename(2): the swap
+for k in keys:
+    if not os.path.islink(os.path.join(cm, k)):
+        os.symlink(os.path.join("..data", k), os.path.join(cm, k))
+for k in os.listdir(cm):                                   # keys no longer in the payload
+    if not k.startswith(".") and not os.path.exists(os.path.join(data, k)):
+        os.unlink(os.path.join(cm, k))
+if old:
+    shutil.rmtree(os.path.join(cm, old))
+PY
 }
 
 # rounds: how many times segd went through the directory (applied or not)
 rounds() { grep -cE "policy_dir: .*(files, policies|nothing applied)" "$TOPO_DIR/segd.log"; }
-wait_round() { # wait until more than $1 rounds happened
-	for _ in $(seq 1 100); do [ "$(rounds)" -gt "$1" ] && return 0; sleep 0.05; done
-	return 1
-}
+rounds_above() { [ "$(rounds)" -gt "$1" ]; }
+wait_round() { wait_until 10 rounds_above "$1"; } # more than $1 rounds happened
 
 # b accepts TCP from a on PORT only
 b_ingress() {
@@ -69,7 +74,6 @@ segctl endpoint add b -n cm --ip 10.200.3.20 --labels app=b --ifname "$(pod_if b
 serve pod b 8080
 serve pod b 9090
 check "segctl apply of a policy from elsewhere" quiet segctl apply policies/default-deny-all.yaml -n other
-sleep 0.3
 
 check "first round at start applied allow.yaml" grep -q "b-ingress" <<<"$(segctl get policies)"
 allowed "v1: a -> b tcp/8080" probe_tcp pod a 10.200.3.20 8080

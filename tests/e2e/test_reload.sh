@@ -15,27 +15,23 @@ topo_start_segd -c "$cfg" || { fail "segd starts with -c"; e2e_finish; exit 1; }
 segctl endpoint add web -n shop --ip 10.200.1.10 --labels app=web --ifname "$(pod_if web)" >/dev/null
 serve pod web 80
 segctl apply policies/demo.yaml >/dev/null
-sleep 0.3
 allowed "node (169.254.1.1, no node_addresses) -> web tcp/80 as world" node_to_web
 
 printf 'log_level: info\nnode_addresses: [169.254.1.1, fd00:200::1]\n' >"$cfg"
-kill -HUP "$TOPO_SEGD_PID"
-sleep 0.5
+reload_segd
 check "segd logged the reload" grep -q "config re-read" "$TOPO_DIR/segd.log"
 denied "node (now host) -> web tcp/80: world no longer covers it" node_to_web
 allowed "outside host -> web tcp/80 still allowed" probe_tcp ext "" 10.200.1.10 80
 
 printf 'log_level: [\n' >"$cfg"
-kill -HUP "$TOPO_SEGD_PID"
-sleep 0.5
+reload_segd
 check "a broken config on reload is refused and reported" grep -q "config rejected, keeping the running one" "$TOPO_DIR/segd.log"
 check "segd still answers after a refused reload" quiet segctl status
 denied "the running config stays: node still host" node_to_web
 
 # a restart-only key changed: the reload says which, never silently
 printf 'log_level: info\nnode_addresses: [169.254.1.1, fd00:200::1]\nflow_interval: 3\nmetrics_addr: off\n' >"$cfg"
-kill -HUP "$TOPO_SEGD_PID"
-sleep 0.5
+reload_segd
 check "reload names the restart-only keys that changed" \
 	grep -q "reload: metrics_addr, flow_interval changed; these take effect when segd restarts" \
 	"$TOPO_DIR/segd.log"

@@ -11,21 +11,25 @@ segctl apply policies/demo.yaml >/dev/null
 g1=$(gen)
 
 tlog=$TOPO_DIR/tcp.log
-topo_bg in_pod web python3 tools/probe.py stream tcp 10.200.1.20 8080 "$tlog" 30
-sleep 1
+topo_bg in_pod web python3 tools/probe.py stream tcp 10.200.1.20 8080 "$tlog" 60
+check "stream web -> api flows" wait_until 10 streaming "$tlog" 0
 
 # SIGKILL while traffic flows
 topo_stop_segd KILL
 n=$(wc -l <"$tlog")
 denied "segd dead: web -> db still denied" probe_tcp pod web 10.200.1.30 5432
 allowed "segd dead: outside -> web still allowed" probe_tcp ext "" 10.200.1.10 80
+# the sleeps are the test: the flow goes on while no segd runs, while a new
+# one adopts the pins, and after that (for at least 11 exchanges)
 sleep 1
 
 # restart: adopts pinned maps, re-attaches atomically
 topo_start_segd || fail "segd restarts"
+m=$(wc -l <"$tlog")
 sleep 1
+wait_until 10 streaming "$tlog" "$m" 10
 lost=$(tail -n +$((n+1)) "$tlog" | grep -c '^lost' || true)
-oks=$(tail -n +$((n+1)) "$tlog" | grep -c '^ok' || true)
+oks=$(oks_after "$tlog" "$n")
 check "established flow kept flowing across kill+restart ($oks ok, $lost lost)" [ "$lost" -eq 0 -a "$oks" -gt 10 ]
 g2=$(gen)
 check "restarted segd continued the generation ($g1 -> $g2)" [ "$g2" -gt "$g1" ]

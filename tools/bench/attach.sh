@@ -19,5 +19,6 @@ done
 # back to back (churn), then with segd idle when each veth appears; each
 # run ends with a burst of N
 in_node "$(readlink -f "$B/bench_attach_latency")" "$prefix" "$N" 0
-sleep 0.5
+sleep 0.5   # a pause between the runs, not a wait: the first one polled
+            # until segd's programs were on every veth
 in_node "$(readlink -f "$B/bench_attach_latency")" "$prefix" "$N" 50

@@ -42,15 +42,22 @@ t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().de
 print(sum(float(l.split()[-1]) for l in t.splitlines() if l.split(" ")[0] == sys.argv[1]))' "$1"
 }
 
+# for wait_until (shellcheck sees no call because the script ends in exit)
+# shellcheck disable=SC2317
+sent_above() { awk -v a="$1" -v b="$(metric segd_events_sent_total)" 'BEGIN { exit !(b > a) }'; }
+# shellcheck disable=SC2317
+all_read() { [ "$(metric segd_events_read_total)" = "$(metric segd_events_sent_total)" ]; }
+
 echo "segctl status, quiet:        $(status_latency 20)"
+sent0=$(metric segd_events_sent_total)
 in_node "$(readlink -f build/bench_events)" "$TOPO_BPFFS/segd" "$web_if" 10.200.1.10 \
 	10.200.1.30 5432 "$SECONDS_FLOOD" >"$TOPO_DIR/flood.txt" 2>&1 &
 flood=$!
-sleep 1
+wait_until 10 sent_above "$sent0"   # the flood is on
 echo "segctl status, under flood:  $(status_latency 20)"
 wait "$flood"; rc=$?
 cat "$TOPO_DIR/flood.txt"
-sleep 2   # one flow pass later, segd has read the ring
+wait_until 10 all_read   # segd read the ring (bounded: what it did not read shows below)
 echo "segd: events sent $(metric segd_events_sent_total), read $(metric segd_events_read_total)," \
 	"lost (counted) $(metric segd_events_lost_total)"
 echo "segd RSS after the flood: $(awk '/VmRSS/ { print $2 / 1024 " MB" }' /proc/"$TOPO_SEGD_PID"/status)"

@@ -23,6 +23,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 4739))
 while True:
     s.recv(65536)'
+wait_listen node "" 4739 udp || exit 1
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$TOPO_SEGD_PID"/stat; }
 measure() { # SECONDS: segd's share of one core over that long, in %
@@ -32,9 +33,18 @@ measure() { # SECONDS: segd's share of one core over that long, in %
 }
 
 idle=$(measure "$WINDOW")
+records() {
+	in_node python3 -c '
+import urllib.request
+t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode()
+print([int(float(l.split()[1])) for l in t.splitlines() if l.startswith("segd_flow_records_total ")][0])'
+}
+first_pass_done() { [ "$(records)" -ge "$1" ]; }
+records0=$(records)
 in_node "$(readlink -f build/bench_flow_export)" "$TOPO_BPFFS/segd" "$N" $((WINDOW + 25)) &
 feeder=$!
-sleep 12   # the first pass sees every flow as new
+# the window starts after the first pass, which sees every flow as new
+wait_until 25 first_pass_done $((records0 + N))
 busy=$(measure "$WINDOW")
 wait "$feeder"
 lines=$(cat "$TOPO_DIR"/flows.json* | wc -l)

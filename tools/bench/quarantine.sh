@@ -75,18 +75,12 @@ log=$TOPO_DIR/recv.log t0f=$TOPO_DIR/t0
 : >"$log"
 budget=$((RUNS * 6 + 30))
 topo_bg in_pod dst python3 "$P" recv 7000 "$log" "$budget"
-sleep 0.3
+wait_listen pod dst 7000 udp || exit 1
 topo_bg in_pod src python3 "$P" send 10.200.1.30 7000 "$budget"
 
 # wait_line WORD N: until the log has N lines starting with WORD (<= 5 s)
-wait_line() {
-	local i
-	for i in $(seq 1 250); do
-		[ "$(grep -c "^$1" "$log")" -ge "$2" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
+has_lines() { [ "$(grep -c "^$1" "$log")" -ge "$2" ]; }
+wait_line() { wait_until 5 has_lines "$@"; }
 
 # cut_ms N CMD...: run CMD in the node via the timestamping exec; the
 # latency in ms from T0 to the last datagram that got through, from the
@@ -106,7 +100,7 @@ resume() {
 }
 
 wait_line flowing 1 || { echo "no traffic" >&2; exit 1; }
-sleep 0.5
+sleep 0.5   # pacing, not a wait: the flow runs a while before each cut
 quar=() polms=()
 for i in $(seq 1 "$RUNS"); do
 	ncut=$((ncut + 1))
