@@ -22,28 +22,12 @@ mkdir -p "$WWW"
 head -c $((4 << 20)) /dev/urandom >"$WWW/blob"
 BLOB_SHA=$(sha256sum <"$WWW/blob" | cut -d' ' -f1)
 
-# _port_listens WHERE WHO PORT tcp|udp
-_port_listens() {
-	local opt=-Hltn
-	[ "$4" = udp ] && opt=-Hlun
-	[ -n "$(_run_in "$1" "$2" ss "$opt" "sport = :$3" 2>/dev/null)" ]
-}
-# _await_port WHERE WHO PORT [tcp|udp]: up to 10 s
-_await_port() {
-	for _ in $(seq 1 200); do
-		_port_listens "$1" "$2" "$3" "${4:-tcp}" && return 0
-		sleep 0.05
-	done
-	echo "# nothing listens on $3/${4:-tcp} in $1 $2" >&2
-	return 1
-}
-
 for who in "pod web" "pod api" "ext -"; do
 	set -- $who
 	w=$2; [ "$w" = - ] && w=""
 	topo_bg _run_in "$1" "$w" iperf3 -s -p 5201
 	topo_bg _run_in "$1" "$w" python3 "$TOPO_TOOLS/probe.py" http 8000 "$WWW"
-	_await_port "$1" "$w" 5201 && _await_port "$1" "$w" 8000 ||
+	wait_listen "$1" "$w" 5201 && wait_listen "$1" "$w" 8000 ||
 		{ fail "servers listen in $1 $w"; e2e_finish; exit 1; }
 done
 

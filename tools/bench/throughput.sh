@@ -46,10 +46,7 @@ for p in web api; do
 	topo_bg in_pod "$p" iperf3 -s -p 5201
 done
 for p in web api; do
-	for _ in $(seq 1 100); do
-		[ -n "$(in_pod "$p" ss -Hltn 'sport = :5201')" ] && break
-		sleep 0.05
-	done
+	wait_listen pod "$p" 5201 || exit 1
 done
 
 tc_off() {
