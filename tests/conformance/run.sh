@@ -16,6 +16,8 @@ cd "$ROOT" || exit 1
 . "$ROOT/tools/topology.sh"
 
 HERE="$ROOT/tests/conformance"
+# the source tree stays as it is
+export PYTHONDONTWRITEBYTECODE=1
 AGENTS="$TOPO_DIR/agents"
 trap topo_destroy EXIT
 trap 'exit 130' INT TERM

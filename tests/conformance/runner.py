@@ -315,16 +315,31 @@ def main(argv):
     ifnames = dict(x.split("=", 1) for x in args.ifname)
     cluster = Cluster(Segctl(args.segctl, args.socket, args.agents), ifnames,
                       args.agents)
-    cluster.setup()
+    try:
+        cluster.setup()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        emit(False, "[setup] namespaces, pods and agents", [str(e)])
+        print("# conformance: 0 passed, 1 failed")
+        return 1
 
     passed = failed = 0
     t0 = time.monotonic()
     if self_check(cluster):
         passed += 1
+        broken = None
         for case in all_cases:
+            if broken:
+                emit(False, case.title, ["not run: " + broken])
+                failed += 1
+                continue
             run = CaseRun(cluster, case)
-            ok = run.run()
-            ok = run.reset() and ok
+            try:
+                ok = run.run()
+                ok = run.reset() and ok
+            except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                broken = "the bed broke in an earlier case (%s)" % e
+                ok = False
+                run.notes.append(str(e))
             emit(ok, case.title, run.notes, case.needs if not ok else ())
             passed += ok
             failed += not ok
