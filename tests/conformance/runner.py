@@ -118,6 +118,8 @@ class Cluster:
                 time.sleep(0.05)
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect(path)
+            # a batch takes RETRY_TIMEOUT at most: a silent agent is broken
+            s.settimeout(RETRY_TIMEOUT + 10)
             self.conns[pod] = s.makefile("rw")
 
     def probe(self, cells, timeout):
