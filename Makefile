@@ -58,7 +58,7 @@ BENCHES   := $(patsubst tools/bench/%.c,$(BUILD)/bench_%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
-.PHONY: all deps demo check test unit bpf-test e2e fuzz bench install clean
+.PHONY: all deps demo check test unit bpf-test e2e conformance fuzz bench install clean
 # BPF objects and skeletons are products, not intermediates: keep them
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS)
 all: $(BUILD)/segd $(BUILD)/segctl $(BUILD)/segd-cni
@@ -141,6 +141,10 @@ bpf-test: $(BUILD)/test_bpf
 
 e2e: all
 	tests/e2e/run.sh
+
+# upstream Kubernetes network policy cases, real traffic (tests/conformance)
+conformance: all
+	tests/conformance/run.sh
 
 fuzz: $(FUZZERS)
 	tests/fuzz/run.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of segd: unit (Criterion), BPF programs (BPF_PROG_TEST_RUN),
-# fuzz targets (bounded), end to end (network namespaces, real traffic).
+# fuzz targets (bounded), end to end (network namespaces, real traffic),
+# the Kubernetes network policy conformance cases (namespaces, real traffic).
 # `make check` builds first and calls this. Needs root.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -42,6 +43,7 @@ run_criterion unit "$B/test_unit"
 run_criterion bpf "$B/test_bpf"
 run_script fuzz tests/fuzz/run.sh
 run_script e2e tests/e2e/run.sh
+run_script conformance tests/conformance/run.sh
 
 left=$(ip netns list 2>/dev/null | grep -c '^sg' || true)
 if [ "$left" -gt 0 ]; then

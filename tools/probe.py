@@ -31,7 +31,9 @@ def family(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def serve(port):
+def serve_start(port):
+    """TCP and UDP echo on port (IPv4 and IPv6), listening when this
+    returns; served by daemon threads."""
     def tcp_client(conn):
         with conn:
             conn.settimeout(120)
@@ -63,8 +65,12 @@ def serve(port):
     udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     udp.bind(("::", port))
     threading.Thread(target=udp_loop, args=(udp,), daemon=True).start()
-    # bounded: a test server never outlives ten minutes
     threading.Thread(target=tcp_loop, args=(tcp,), daemon=True).start()
+
+
+def serve(port):
+    serve_start(port)
+    # bounded: a test server never outlives ten minutes
     time.sleep(600)
 
 

@@ -39,7 +39,7 @@ static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 		hl = 8;
 		break;
 	case IPPROTO_SCTP:
-		hl = 12;
+		hl = s->sctp_chunk ? 12 + 20 : 12;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -63,6 +63,19 @@ static int build_l4(const struct pkt_spec *s, uint8_t *p, size_t cap)
 	}
 	if (s->proto == IPPROTO_UDP)
 		put16(p + 4, (uint16_t)(8 + pl));
+	if (s->proto == IPPROTO_SCTP && s->sctp_chunk) {
+		/* INIT (1) or INIT ACK (2): length 20, initiate tag, a_rwnd,
+		 * 10 streams each way, initial TSN 1; an INIT goes with
+		 * verification tag 0, the answer with the INIT's tag */
+		static const uint8_t init[20] = { 1, 0, 0, 20, 0x5e, 0x6d, 0x00,
+						  0x01, 0, 1, 0, 0, 0, 10, 0,
+						  10, 0, 0, 0, 1 };
+
+		memcpy(p + 12, init, sizeof(init));
+		p[12] = (uint8_t)s->sctp_chunk;
+		if (s->sctp_chunk != 1)
+			memcpy(p + 4, init + 4, 4);
+	}
 	if (is_icmp(s->proto)) {
 		p[0] = s->icmp_type;
 		p[1] = s->icmp_code;

@@ -16,6 +16,8 @@ struct pkt_spec {
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
+	int sctp_chunk;             /* SCTP: 1 an INIT chunk after the common
+				     * header, 2 its INIT ACK (0: none) */
 	int payload;                /* L4 payload bytes (0x5a filler) */
 	const char *data;           /* L4 payload text (overrides payload) */
 	int frag;                   /* PB_FRAG_* */
