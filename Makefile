@@ -121,7 +121,7 @@ $(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
 # libFuzzer targets link the pure modules only, built again with sanitizers.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -Icni -I$(BUILD) \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS = daemon/model.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c daemon/quarantine.c daemon/link_event.c daemon/explain.c daemon/flow_names.c $(CNI_LIB_SRCS)
+FUZZ_LIB_SRCS = daemon/model.c daemon/model_ports.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c daemon/quarantine.c daemon/link_event.c daemon/explain.c daemon/flow_names.c $(CNI_LIB_SRCS)
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(HDRS) | $(BUILD)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lyaml -lmnl
 

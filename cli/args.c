@@ -15,8 +15,8 @@ static const char top_help[] =
 	"\n"
 	"commands:\n"
 	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
-	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --ifname IFACE\n"
-	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] --remote\n"
+	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
+	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
 	"  endpoint del NAME [--namespace NS]\n"
 	"  attach IFACE --role uplink\n"
 	"  apply FILE... [--dry-run] [--namespace NS]\n"
@@ -52,7 +52,8 @@ struct command {
 static const char *const opt_none[] = { NULL };
 static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
 static const char *const opt_ns[] = { "namespace", NULL };
-static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", NULL };
+static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", "port",
+				       NULL };
 static const char *const opt_role[] = { "role", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
 static const char *const flag_follow[] = { "follow", NULL };
@@ -73,8 +74,12 @@ static const char *const pos_what[] = { "what", NULL };
 static const char *const pos_files[] = { "files...", NULL };
 static const char *const pos_name_file[] = { "name", "file", NULL };
 static const char *const pos_address[] = { "address", NULL };
-/* options that may repeat, and the list they build */
-static const char *const repeatable[][2] = { { "ip", "ips" }, { "allow", "allow" } };
+/* options that may repeat, and the list they build; a command's words
+ * limit one to that command */
+static const char *const repeatable[][3] = {
+	{ NULL, "ip", "ips" }, { NULL, "allow", "allow" },
+	{ "endpoint add", "port", "ports" },
+};
 
 static const struct command commands[] = {
 	{ "namespace set", "namespace.set",
@@ -88,13 +93,15 @@ static const struct command commands[] = {
 	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
 	{ "endpoint add", "endpoint.add",
 	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] "
-	  "--ifname IFACE|--remote",
+	  "[--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote",
 	  "Register a workload: its addresses, its labels and the host-side\n"
 	  "interface its traffic crosses. segd attaches its programs there; the\n"
 	  "endpoint may only send from its own addresses. Re-adding replaces it.\n"
 	  "With --remote instead of --ifname: a workload of another node; its\n"
 	  "addresses carry the identity of its labels, so policies selecting them\n"
-	  "match it as a peer; nothing is attached for it here.\n",
+	  "match it as a peer; nothing is attached for it here. --port names a\n"
+	  "port it serves (its container port's name; PROTO TCP, UDP or SCTP,\n"
+	  "default TCP), so policies can say `port: NAME`.\n",
 	  pos_name, opt_ep, flag_remote },
 	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
 	  "Forget an endpoint and detach segd's programs from its interface.\n",
@@ -331,7 +338,7 @@ static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
 static int build(const struct command *c, int argc, char **argv,
 		 struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
-	int root, args, lists[2] = { -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
+	int root, args, lists[3] = { -1, -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
 	int n_optional = 0;
 
 	for (; c->pos[n_want]; n_want++) {
@@ -396,10 +403,11 @@ static int build(const struct command *c, int argc, char **argv,
 		}
 		ret = 0;
 		for (size_t k = 0; k < sizeof(repeatable) / sizeof(repeatable[0]); k++) {
-			if (strcmp(name, repeatable[k][0]))
+			if (strcmp(name, repeatable[k][1]) ||
+			    (repeatable[k][0] && strcmp(c->words, repeatable[k][0])))
 				continue;
 			if (lists[k] < 0 && ((lists[k] = yu_add_seq(&cmd->req)) < 0 ||
-					     yu_set(&cmd->req, args, repeatable[k][1], lists[k])))
+					     yu_set(&cmd->req, args, repeatable[k][2], lists[k])))
 				return SEGCTL_FAILED;
 			ret = yu_append(&cmd->req, lists[k], yu_add_str(&cmd->req, val)) ? -1 : 1;
 		}

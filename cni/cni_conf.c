@@ -77,6 +77,43 @@ static int parse_labels(yaml_document_t *d, yaml_node_t *n, struct segd_cni_conf
 	return ret;
 }
 
+/* ports as the pod spec's container ports, [{"name", "containerPort",
+ * "protocol"}, ...]; ports without a name are skipped (only names matter
+ * to policies) */
+static int parse_ports(yaml_document_t *d, yaml_node_t *n, struct segd_cni_conf *c,
+		       struct seg_error *err)
+{
+	if (!n || yu_is_null(n))
+		return 0;
+	if (!yu_is_seq(n))
+		return node_err(err, n, "%s must be a list of {name, containerPort, "
+				"protocol}", "ports");
+	for (size_t i = 0; i < yu_seq_len(n); i++) {
+		yaml_node_t *e = yu_seq_at(d, n, i);
+		const char *name = yu_scalar(yu_map_get(d, e, "name"));
+		const char *proto = yu_scalar(yu_map_get(d, e, "protocol"));
+		struct seg_named_port np;
+		const char *why;
+		int64_t num;
+		char text[64];
+
+		if (!name || !*name)
+			continue;
+		if (yu_int(yu_map_get(d, e, "containerPort"), 1, 65535, &num))
+			return node_err(err, e, "%s: containerPort must be 1-65535",
+					"ports");
+		snprintf(text, sizeof(text), "%.20s=%d/%.8s", name, (int)num,
+			 proto && *proto ? proto : "TCP");
+		if (seg_named_port_parse(text, &np, &why))
+			return seg_errorf(err, WHERE, yu_line(e), yu_col(e), -EINVAL,
+					  "port %s: %s", text, why);
+		if (c->n_ports == SEG_MAX_EP_PORTS)
+			return node_err(err, e, "%s: more than 32 named ports", "ports");
+		seg_named_port_format(&np, c->ports[c->n_ports++], sizeof(c->ports[0]));
+	}
+	return 0;
+}
+
 /* libyaml marks count characters; the input is UTF-8 (checked first) */
 static size_t byte_offset(const char *buf, size_t len, size_t chars)
 {
@@ -205,6 +242,12 @@ int segd_cni_conf_parse(const char *buf, size_t len, const char *ifname,
 	if ((ret = parse_labels(&doc, yu_map_get(&doc, args, "labels"), out, err)) ||
 	    (ret = parse_labels(&doc, yu_map_get(&doc, yu_map_get(&doc, root, "runtimeConfig"),
 						 "labels"), out, err)))
+		goto out;
+	/* ports: the runtime's list replaces the config's */
+	n = yu_map_get(&doc, yu_map_get(&doc, root, "runtimeConfig"), "ports");
+	if (!n || yu_is_null(n))
+		n = yu_map_get(&doc, args, "ports");
+	if ((ret = parse_ports(&doc, n, out, err)))
 		goto out;
 	if ((n = yu_map_get(&doc, root, "prevResult")) && !yu_is_null(n))
 		ret = parse_prev_result(&doc, n, buf, len, ifname, out, err);

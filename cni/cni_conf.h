@@ -26,6 +26,10 @@ struct segd_cni_conf {
 	char ns[64];                  /* "namespace" for pods without K8S args */
 	bool fail_open;               /* "failOpen" */
 	struct seg_labels labels;     /* runtimeConfig.labels / args.cni.labels */
+	/* runtimeConfig.ports / args.cni.ports: the pod's named container
+	 * ports, as "NAME=NUMBER/PROTO" for endpoint.add */
+	char ports[SEG_MAX_EP_PORTS][32];
+	size_t n_ports;
 	/* prevResult exactly as it came, a span of the input */
 	size_t prev_off, prev_len;
 	bool has_prev;

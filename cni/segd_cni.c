@@ -220,6 +220,13 @@ static int cmd_add(struct cni_call *c)
 		ret = -ENOMEM;
 	for (size_t i = 0; !ret && i < c->conf.n_ips; i++)
 		ret = yu_append(&req, ips, yu_add_str(&req, c->conf.ips[i]));
+	if (!ret && c->conf.n_ports) {
+		int ports = yu_add_seq(&req);
+
+		ret = ports < 0 || yu_set(&req, args, "ports", ports);
+		for (size_t i = 0; !ret && i < c->conf.n_ports; i++)
+			ret = yu_append(&req, ports, yu_add_str(&req, c->conf.ports[i]));
+	}
 	if (ret) {
 		yaml_document_delete(&req);
 		return cni_error(c, CNI_ERR_TRY_LATER, "out of memory", NULL);

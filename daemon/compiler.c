@@ -410,6 +410,8 @@ void segc_ctx_free(struct ctx *x)
 		free(x->ids[i].key);
 	free(x->ids);
 	free(x->ep_ident);
+	free(x->pfx);
+	free(x->rank_ident);
 	free(x->ns_members);
 	for (size_t i = 0; i < x->n_cidrs; i++)
 		free(x->cidrs[i].key);

@@ -114,10 +114,12 @@ static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 				fp_cidr(sb, &pe->except[e]);
 		}
 		fp_u64(sb, r->n_ports);
-		for (size_t k = 0; k < r->n_ports; k++)
+		for (size_t k = 0; k < r->n_ports; k++) {
 			fp_u64(sb, (uint64_t)r->ports[k].proto << 32 |
 				   (uint64_t)r->ports[k].port_lo << 16 |
 				   r->ports[k].port_hi);
+			fp_str(sb, r->ports[k].name);
+		}
 	}
 }
 
@@ -125,6 +127,7 @@ static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 static void fp_universe(struct sbuf *sb, const struct ctx *x)
 {
 	sb->n = 0;
+	fp_u64(sb, x->w->cidr_match);
 	fp_u64(sb, x->n_ids);
 	for (size_t i = 0; i < x->n_ids; i++) {
 		const struct seg_labels *l = &x->ns[x->ids[i].ns].labels;

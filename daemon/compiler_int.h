@@ -161,6 +161,7 @@ struct ctx {
 	struct cidr_ident *cidrs;
 	size_t n_cidrs, cap_cidrs;
 	uint32_t *rank_id;            /* rank -> remote identity id */
+	uint32_t *rank_ident;         /* rank -> index into ids, or UINT32_MAX */
 	size_t n_ranks;
 	uint32_t rank_host, rank_world, rank_world6;
 	uint32_t *world_rem;          /* ranks of WORLD, WORLD_V6, CIDRs; sorted */
@@ -189,6 +190,9 @@ struct ctx {
 	size_t *pol_order;
 	uint32_t *used;               /* claimed identity ids (open addressing) */
 	size_t used_cap;
+	struct seg_cidr *pfx;         /* prefixes CIDR peers name, when they
+				       * select endpoints; sorted, unique */
+	size_t n_pfx;
 };
 
 static inline const char *ep_ns(const struct seg_endpoint *e)
@@ -203,6 +207,8 @@ static inline const char *pol_ns(const struct seg_policy *p)
 
 /* ---- identities and selectors (compiler_select.c) ------------------------ */
 bool segc_id_claim(uint32_t *set, size_t cap, uint32_t id);
+/* does one of e's addresses lie in c (masked)? */
+bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c);
 int segc_build_identities(struct ctx *x);
 int segc_build_cidrs(struct ctx *x);
 int segc_build_ranks(struct ctx *x);

@@ -33,6 +33,8 @@ int segc_port_keys(const struct seg_rule *r, uint64_t **v, size_t *n,
 		const struct seg_port *p = &r->ports[i];
 		uint32_t lo = p->port_lo, hi = p->port_hi ? p->port_hi : lo;
 
+		if (p->name[0])
+			continue;       /* per endpoint: named_port_codes() */
 		if (!lo) {
 			rc = pk_push(v, n, cap, p->proto, SEGD_PORT_ANY, 0);
 			continue;
@@ -118,6 +120,74 @@ static int rule_remotes(struct ctx *x, const struct seg_policy *p,
 	return 0;
 }
 
+static bool has_named_port(const struct seg_rule *r)
+{
+	for (size_t i = 0; i < r->n_ports; i++)
+		if (r->ports[i].name[0])
+			return true;
+	return false;
+}
+
+/* The codes of r's named ports against one endpoint identity: the port
+ * of that name and protocol the identity's endpoints serve (members of an
+ * identity serve the same, identity_key). None when it serves none. */
+static int named_port_push(struct ctx *x, struct bucket *bk, struct bucket *b,
+			   const struct seg_rule *r, size_t ident, uint64_t c)
+{
+	const struct seg_endpoint *e = x->ids[ident].first_ep;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_ports && !rc; i++) {
+		const struct seg_named_port *np;
+
+		if (!r->ports[i].name[0])
+			continue;
+		np = seg_endpoint_port(e, r->ports[i].name, r->ports[i].proto);
+		if (np)
+			rc = segc_bk_push(x, bk, b, c |
+					  segc_code_port(np->proto,
+							 SEGD_PORT_EXACT,
+							 np->port));
+	}
+	return rc;
+}
+
+/* Named ports resolve per destination (Kubernetes): at ingress against
+ * the subject, at egress against each remote endpoint identity (the ANY
+ * remote: every endpoint identity). CIDR, world and host remotes have no
+ * port names: a named port never matches them. */
+static int named_port_codes(struct ctx *x, struct bucket *bk,
+			    const struct seg_rule *r, const uint32_t *subj_ids,
+			    size_t n_subj, size_t n_rem, uint64_t tail)
+{
+	int rc = 0;
+
+	for (size_t s = 0; s < n_subj && !rc; s++) {
+		struct bucket *b = &bk[subj_ids[s]];
+
+		for (size_t j = 0; j < n_rem && !rc; j++) {
+			uint32_t rank = x->rem[j], id;
+
+			if (r->dir == SEGD_DIR_INGRESS) {
+				rc = named_port_push(x, bk, b, r, subj_ids[s],
+						     (uint64_t)rank << SEGC_RANK_SHIFT | tail);
+				continue;
+			}
+			if (rank != 0) {
+				id = x->rank_ident[rank];
+				if (id != UINT32_MAX)
+					rc = named_port_push(x, bk, b, r, id,
+							     (uint64_t)rank << SEGC_RANK_SHIFT | tail);
+				continue;
+			}
+			for (size_t i = 0; i < x->n_ids && !rc; i++)
+				rc = named_port_push(x, bk, b, r, i,
+						     (uint64_t)x->ids[i].rank << SEGC_RANK_SHIFT | tail);
+		}
+	}
+	return rc;
+}
+
 int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
 		    struct bucket *bk, size_t *subj_out)
 {
@@ -165,6 +235,10 @@ int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
 						return rc;
 			}
 		}
+		if (has_named_port(r) &&
+		    (rc = named_port_codes(x, bk, r, subj_ids, n_subj, n_rem,
+					   tail)))
+			return rc;
 	}
 	return 0;
 }

@@ -67,9 +67,18 @@ static uint32_t id_assign(uint32_t *set, size_t cap, const char *key,
 	return first + h;
 }
 
-/* "ep:<ns>\n<k>=<v>\n..." into sb (labels are kept sorted) */
-static void identity_key(struct sbuf *sb, const struct seg_endpoint *e)
+/* "ep:<ns>\n<k>=<v>\n...", then "@port <name>=<n>/<proto>\n" per named
+ * port and "@cidr <prefix>\n" per policy prefix holding one of e's
+ * addresses (x->pfx, sorted). Labels and ports are kept sorted; '@'
+ * cannot start a label key. Endpoints share an identity only when policy
+ * cannot tell them apart: same labels, same port names (a named port
+ * resolves per identity) and, when CIDR peers select endpoints, the same
+ * policy prefixes (an ipBlock selects per identity). */
+static void identity_key(const struct ctx *x, struct sbuf *sb,
+			 const struct seg_endpoint *e)
 {
+	char buf[64];
+
 	sb->n = 0;
 	segc_sb_str(sb, "ep:");
 	segc_sb_str(sb, ep_ns(e));
@@ -80,6 +89,75 @@ static void identity_key(struct sbuf *sb, const struct seg_endpoint *e)
 		segc_sb_str(sb, e->labels.v[j].value);
 		segc_sb_str(sb, "\n");
 	}
+	for (size_t j = 0; j < e->n_ports; j++) {
+		seg_named_port_format(&e->ports[j], buf, sizeof(buf));
+		segc_sb_str(sb, "@port ");
+		segc_sb_str(sb, buf);
+		segc_sb_str(sb, "\n");
+	}
+	for (size_t k = 0; k < x->n_pfx; k++) {
+		if (!segc_ep_in_cidr(e, &x->pfx[k]))
+			continue;
+		seg_cidr_format(&x->pfx[k], buf, sizeof(buf));
+		segc_sb_str(sb, "@cidr ");
+		segc_sb_str(sb, buf);
+		segc_sb_str(sb, "\n");
+	}
+}
+
+bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c)
+{
+	for (size_t i = 0; i < e->n_ips; i++) {
+		struct seg_cidr a = { .addr = e->ips[i], .plen = 128 };
+
+		if (segc_cidr_within(c, &a))
+			return true;
+	}
+	return false;
+}
+
+static int cmp_cidr(const void *a, const void *b)
+{
+	const struct seg_cidr *x = a, *y = b;
+	int d = memcmp(&x->addr, &y->addr, 16);
+
+	return d ? d : (int)x->plen - (int)y->plen;
+}
+
+/* Every prefix CIDR peers name (cidr and except), masked, sorted, unique,
+ * into x->pfx: when they select endpoints (SEG_CIDR_MATCH_ALL). */
+static int collect_prefixes(struct ctx *x)
+{
+	size_t cap = 0, u = 0;
+
+	if (x->w->cidr_match != SEG_CIDR_MATCH_ALL)
+		return 0;
+	for (size_t pi = 0; pi < x->w->n_policies; pi++) {
+		const struct seg_policy *p = &x->w->policies[pi];
+
+		for (size_t ri = 0; ri < p->n_rules; ri++)
+			for (size_t k = 0; k < p->rules[ri].n_peers; k++) {
+				const struct seg_peer *pe = &p->rules[ri].peers[k];
+
+				if (pe->kind != SEG_PEER_CIDR)
+					continue;
+				for (size_t e = 0; e <= pe->n_except; e++) {
+					const struct seg_cidr *c = e ? &pe->except[e - 1]
+								     : &pe->cidr;
+
+					if (segc_grow(&x->pfx, &cap, x->n_pfx + 1,
+						      sizeof(*x->pfx)))
+						return -ENOMEM;
+					x->pfx[x->n_pfx++] = segc_cidr_masked(c);
+				}
+			}
+	}
+	segc_sort(x->pfx, x->n_pfx, sizeof(*x->pfx), cmp_cidr);
+	for (size_t i = 0; i < x->n_pfx; i++)
+		if (!u || cmp_cidr(&x->pfx[u - 1], &x->pfx[i]))
+			x->pfx[u++] = x->pfx[i];
+	x->n_pfx = u;
+	return 0;
 }
 
 int segc_build_identities(struct ctx *x)
@@ -97,10 +175,12 @@ int segc_build_identities(struct ctx *x)
 		rc = -ENOMEM;
 		goto out;
 	}
+	if ((rc = collect_prefixes(x)))
+		goto out;
 	for (size_t i = 0; i < w->n_endpoints; i++) {
 		const struct seg_endpoint *e = &w->endpoints[i];
 
-		identity_key(&sb, e);
+		identity_key(x, &sb, e);
 		rc = sb.err ? sb.err : ns_add(x, ep_ns(e));
 		if (rc)
 			goto out;
@@ -131,7 +211,7 @@ int segc_build_identities(struct ctx *x)
 	for (size_t i = 0; i < w->n_endpoints; i++) {
 		const struct seg_endpoint *e = &w->endpoints[i];
 
-		identity_key(&sb, e);
+		identity_key(x, &sb, e);
 		if (sb.err) {
 			rc = sb.err;
 			goto out;
@@ -319,6 +399,27 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 			if (ok && (rc = rpool_push(x, rank)))
 				return rc;
 		}
+		/* endpoints: decided on one member, as members of an
+		 * identity hold the same policy prefixes (identity_key) */
+		for (size_t i = 0; x->n_pfx && i < x->n_ids; i++) {
+			const struct seg_endpoint *e = x->ids[i].first_ep;
+			bool ok = false;
+
+			for (size_t a = 0; !ok && a < e->n_ips; a++) {
+				struct seg_cidr one = { .addr = e->ips[a],
+							.plen = 128 };
+
+				ok = segc_cidr_within(&c, &one);
+				for (size_t k = 0; ok && k < p->n_except; k++) {
+					struct seg_cidr ex =
+						segc_cidr_masked(&p->except[k]);
+
+					ok = !segc_cidr_within(&ex, &one);
+				}
+			}
+			if (ok && (rc = rpool_push(x, x->ids[i].rank)))
+				return rc;
+		}
 	}
 	return set_new(x, sb->p, off, roff, set);
 }
@@ -454,8 +555,14 @@ int segc_build_ranks(struct ctx *x)
 		x->rank_id[n++] = x->cidrs[i].id;
 	qsort(x->rank_id, n, sizeof(*x->rank_id), cmp_id_bytes);
 	x->n_ranks = n;
-	for (size_t i = 0; i < x->n_ids; i++)
+	x->rank_ident = malloc(n * sizeof(*x->rank_ident));
+	if (!x->rank_ident)
+		return -ENOMEM;
+	memset(x->rank_ident, 0xff, n * sizeof(*x->rank_ident));
+	for (size_t i = 0; i < x->n_ids; i++) {
 		x->ids[i].rank = rank_of(x, x->ids[i].id);
+		x->rank_ident[x->ids[i].rank] = (uint32_t)i;
+	}
 	x->rank_world = rank_of(x, SEGD_ID_WORLD);
 	x->rank_world6 = rank_of(x, SEGD_ID_WORLD_V6);
 	x->rank_host = rank_of(x, SEGD_ID_HOST);

@@ -230,6 +230,15 @@ static int config_doc(yaml_document_t *doc, void *p)
 
 			ret = parse_uint(v, key, 4096, INT64_MAX, "bytes", file, err, &g);
 			cfg->flow_log_max_bytes = (uint64_t)g;
+		} else if (!strcmp(key, "policy_cidr_match")) {
+			if (seg_cidr_match_parse(val, &cfg->cidr_match))
+				ret = seg_errorf(err, file, yu_line(v), yu_col(v),
+						 -EINVAL, "policy_cidr_match '%s': "
+						 "use all (a CIDR peer selects "
+						 "every address in it, pods "
+						 "included) or outside (only "
+						 "addresses of no endpoint or "
+						 "node)", val ? val : "");
 		} else if (!strcmp(key, "flow_log_keep")) {
 			int64_t g = 0;
 
@@ -244,7 +253,7 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "log_level, interface_patterns, "
 					 "resolvers, dns_grace, flow_log, flow_log_max_bytes, "
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
-					 "flow_interval", key);
+					 "flow_interval, policy_cidr_match", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs %s", key,

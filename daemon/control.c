@@ -38,6 +38,7 @@ struct seg_world segd_candidate_of(struct segd *d)
 
 	w.host_ips = d->cfg.node_addrs;
 	w.n_host_ips = d->cfg.n_node_addrs;
+	w.cidr_match = d->cfg.cidr_match;
 	return w;
 }
 
@@ -352,6 +353,34 @@ out:
 	return ret;
 }
 
+/* --port NAME=NUMBER[/PROTO]... */
+static int parse_ports(struct segd_req *r, struct seg_endpoint *ep)
+{
+	yaml_node_t *ports = yu_map_get(r->doc, r->args, "ports");
+
+	for (size_t i = 0; i < yu_seq_len(ports); i++) {
+		const char *t = yu_scalar(yu_seq_at(r->doc, ports, i)), *why;
+		struct seg_named_port np;
+		int ret;
+
+		if (!t || seg_named_port_parse(t, &np, &why))
+			return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+					  "--port '%s': %s", t ? t : "?",
+					  t ? why : "expected NAME=NUMBER[/PROTO]");
+		ret = seg_endpoint_add_port(ep, &np);
+		if (ret == -EEXIST)
+			return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+					  "--port '%s': the endpoint already has a "
+					  "port named %s; port names are unique "
+					  "per endpoint", t, np.name);
+		if (ret)
+			return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+					  "at most %d named ports per endpoint",
+					  SEG_MAX_EP_PORTS);
+	}
+	return 0;
+}
+
 static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 {
 	const char *name, *ifname = "", *labels = segd_arg_str(r, "labels");
@@ -391,6 +420,8 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 		ep->n_ips++;
 	}
 	if (labels && (ret = seg_labels_parse(labels, &ep->labels, r->err)))
+		return ret;
+	if ((ret = parse_ports(r, ep)))
 		return ret;
 	ep->ifindex = ep->remote ? 0 : if_nametoindex(ep->ifname);
 	return 0;

@@ -43,6 +43,7 @@ struct segd_config_file {
 	size_t n_interface_patterns;
 	bool interface_patterns_set;      /* the config named them (even none) */
 	char *policy_dir;                 /* policy files (a mounted ConfigMap); may be NULL */
+	enum seg_cidr_match cidr_match;   /* what CIDR peers select */
 };
 
 struct segd_list;
@@ -96,6 +97,10 @@ struct segd_req {
 const char *segd_arg_str(struct segd_req *r, const char *key);
 
 /* Handle one request; resp is initialised by the callee. */
+/* The current world with the node's addresses and settings: handlers swap
+ * in their changed arrays and compile it. */
+struct seg_world segd_candidate_of(struct segd *d);
+
 int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 		size_t payload_len, const struct segd_peer *peer,
 		yaml_document_t *resp);

@@ -11,9 +11,6 @@ struct segd_phase_times {
 
 double segd_now_ms(void);
 
-/* The current world with the node's addresses: handlers swap in their
- * changed arrays and compile it. */
-struct seg_world segd_candidate_of(struct segd *d);
 
 /* Compile `w` and, unless dry, make the kernel enforce it. On success the
  * new compilation is in *out: install it with segd_install_compiled or

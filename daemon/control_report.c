@@ -93,6 +93,12 @@ static int get_endpoints(struct segd *d, yaml_document_t *out, int items)
 			yu_append(out, ips, yu_add_str(out, addr));
 		}
 		yu_set(out, m, "ips", ips);
+		ips = yu_add_seq(out);
+		for (size_t j = 0; j < e->n_ports; j++) {
+			seg_named_port_format(&e->ports[j], addr, sizeof(addr));
+			yu_append(out, ips, yu_add_str(out, addr));
+		}
+		yu_set(out, m, "ports", ips);
 		yu_set(out, m, "labels", labels_map(out, &e->labels));
 		yu_set_bool(out, enf, "ingress", fl & SEGD_EPF_ENFORCE_INGRESS);
 		yu_set_bool(out, enf, "egress", fl & SEGD_EPF_ENFORCE_EGRESS);

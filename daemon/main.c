@@ -202,9 +202,7 @@ static int check_only(struct segd *d)
 		report("state", &err);
 		return 1;
 	}
-	w = d->state.world;
-	w.host_ips = d->cfg.node_addrs;
-	w.n_host_ips = d->cfg.n_node_addrs;
+	w = segd_candidate_of(d);
 	ret = seg_compile(&w, &c, &err);
 	if (ret) {
 		report("compile", &err);

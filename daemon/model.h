@@ -96,10 +96,16 @@ struct seg_peer {
 	size_t n_except;
 };
 
+/* A Kubernetes port name (IANA_SVC_NAME): at most 15 characters. */
+#define SEG_PORT_NAME_MAX 15
+
 struct seg_port {
 	uint8_t proto;          /* IPPROTO_TCP/UDP/SCTP/ICMP/ICMPV6, 0 = any */
-	uint16_t port_lo;       /* 0 = any port */
+	uint16_t port_lo;       /* 0 = any port (or a named port) */
 	uint16_t port_hi;       /* == port_lo for a single port */
+	/* a named port: resolved per destination endpoint by the compiler
+	 * (the endpoint's port of this name and protocol); "" = numeric */
+	char name[SEG_PORT_NAME_MAX + 1];
 };
 
 struct seg_rule {
@@ -167,6 +173,15 @@ struct seg_namespace {
 };
 
 #define SEG_MAX_EP_IPS 8
+#define SEG_MAX_EP_PORTS 32
+
+/* A container port an endpoint serves under a name, for named ports in
+ * policies (`port: http`). */
+struct seg_named_port {
+	char name[SEG_PORT_NAME_MAX + 1];
+	uint16_t port;
+	uint8_t proto;          /* IPPROTO_TCP/UDP/SCTP */
+};
 
 struct seg_endpoint {
 	char *name;
@@ -174,6 +189,8 @@ struct seg_endpoint {
 	struct seg_labels labels;
 	struct in6_addr ips[SEG_MAX_EP_IPS]; /* IPv4 mapped */
 	size_t n_ips;
+	struct seg_named_port ports[SEG_MAX_EP_PORTS]; /* sorted by name */
+	size_t n_ports;
 	char ifname[16];
 	uint32_t ifindex;       /* 0 until the interface is known */
 	uint32_t endpoint_id;   /* stable small id, 1.. */
@@ -182,6 +199,36 @@ struct seg_endpoint {
 				 * ipcache, so policies selecting its labels
 				 * match it as a peer */
 };
+
+/* What a CIDR peer (ipBlock) selects (config `policy_cidr_match`). */
+enum seg_cidr_match {
+	/* every address inside it, pods included: Kubernetes' e2e suite,
+	 * Calico, Antrea (the default) */
+	SEG_CIDR_MATCH_ALL = 0,
+	/* only addresses no endpoint or node claims: Cilium's default */
+	SEG_CIDR_MATCH_OUTSIDE,
+};
+const char *seg_cidr_match_name(enum seg_cidr_match m);
+int seg_cidr_match_parse(const char *s, enum seg_cidr_match *out);
+
+/* ---- named ports (model_ports.c) ------------------------------------------ */
+/* NULL when name is a valid port name (IANA_SVC_NAME, as Kubernetes
+ * validates it), else what is wrong with it */
+const char *seg_port_name_problem(const char *name);
+/* "NAME=NUMBER[/TCP|UDP|SCTP]" (TCP when no protocol); 0 or -EINVAL with
+ * what is wrong in why */
+int seg_named_port_parse(const char *text, struct seg_named_port *out,
+			 const char **why);
+/* "NAME=NUMBER/PROTO" */
+void seg_named_port_format(const struct seg_named_port *p, char *buf,
+			   size_t len);
+/* add p to e's ports, kept sorted by name; -EEXIST for a name it has,
+ * -E2BIG past SEG_MAX_EP_PORTS */
+int seg_endpoint_add_port(struct seg_endpoint *e,
+			  const struct seg_named_port *p);
+/* e's port named name with protocol proto, or NULL */
+const struct seg_named_port *seg_endpoint_port(const struct seg_endpoint *e,
+					       const char *name, uint8_t proto);
 
 /* The whole desired state the compiler works from. */
 struct seg_world {
@@ -193,6 +240,7 @@ struct seg_world {
 	size_t n_policies;
 	struct in6_addr *host_ips;   /* the node's own addresses */
 	size_t n_host_ips;
+	enum seg_cidr_match cidr_match;  /* what a CIDR peer selects */
 };
 
 /* ---- helpers (model.c) ---------------------------------------------------- */

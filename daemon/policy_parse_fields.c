@@ -253,10 +253,11 @@ int pp_cidr_peer(const struct pp *c, yaml_node_t *cidr, yaml_node_t *except,
 
 /* ---- ports ------------------------------------------------------------------- */
 
+/* A port number, or into name (when not NULL) a port name. */
 static int port_num(const struct pp *c, yaml_node_t *n, const char *what,
-		    uint16_t *out)
+		    uint16_t *out, char *name)
 {
-	const char *s = yu_scalar(n), *p;
+	const char *s = yu_scalar(n), *p, *why;
 	int64_t v;
 
 	if (!s || yu_is_null(n))
@@ -268,9 +269,16 @@ static int port_num(const struct pp *c, yaml_node_t *n, const char *what,
 	}
 	for (p = s; *p && !isalpha((unsigned char)*p); p++)
 		;
-	if (*p)
-		return pp_err(c, n, "%s '%s': named ports are not supported; use "
-			      "the port number", what, Q(s));
+	if (*p && !name)
+		return pp_err(c, n, "%s '%s' is a port name; %s must be a "
+			      "number", what, Q(s), what);
+	if (*p) {
+		if ((why = seg_port_name_problem(s)))
+			return pp_err(c, n, "port name '%s': %s", Q(s), why);
+		strcpy(name, s);   /* checked: at most SEG_PORT_NAME_MAX */
+		*out = 0;
+		return 0;
+	}
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return pp_err(c, n, "%s '%s' is quoted, which makes it a port "
 			      "name; write the number without quotes", what,
@@ -307,6 +315,7 @@ static int port_entry(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 	const struct proto_name *pn = fl == PP_K8S ? k8s_protos : seg_protos;
 	yaml_node_t *pr, *po, *ep;
 	uint16_t lo = 0, hi = 0;
+	char name[SEG_PORT_NAME_MAX + 1] = "";
 	const char *s;
 	int ret;
 
@@ -336,16 +345,20 @@ static int port_entry(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 		if (!pn->ports)
 			return pp_err(c, po, "%s has no ports; remove 'port' or "
 				      "use TCP, UDP or SCTP", pn->name);
-		ret = port_num(c, po, "port", &lo);
+		ret = port_num(c, po, "port", &lo, name);
 		if (ret)
 			return ret;
 		hi = lo;
 	}
 	if (ep && !yu_is_null(ep)) {
+		if (*name)
+			return pp_err(c, ep, "endPort needs a numeric 'port'; "
+				      "a range cannot start at port name '%s'",
+				      name);
 		if (!lo)
 			return pp_err(c, ep, "endPort needs 'port' (the start of "
 				      "the range); add port");
-		ret = port_num(c, ep, "endPort", &hi);
+		ret = port_num(c, ep, "endPort", &hi, NULL);
 		if (ret)
 			return ret;
 		if (hi < lo)
@@ -353,15 +366,20 @@ static int port_entry(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 				      "endPort must be >= port", hi, lo);
 	}
 add:
-	if (pn->name && !strcmp(pn->name, "any") && lo) {
+	if (pn->name && !strcmp(pn->name, "any") && (lo || *name)) {
 		static const uint8_t all[] = { IPPROTO_TCP, IPPROTO_UDP,
 					       IPPROTO_SCTP };
 
-		for (size_t i = 0; i < 3; i++)
-			r->ports[r->n_ports++] = (struct seg_port){ all[i], lo, hi };
+		for (size_t i = 0; i < 3; i++) {
+			struct seg_port *sp = &r->ports[r->n_ports++];
+
+			*sp = (struct seg_port){ all[i], lo, hi, "" };
+			memcpy(sp->name, name, sizeof(name));
+		}
 		return 0;
 	}
-	r->ports[r->n_ports++] = (struct seg_port){ pn->proto, lo, hi };
+	r->ports[r->n_ports] = (struct seg_port){ pn->proto, lo, hi, "" };
+	memcpy(r->ports[r->n_ports++].name, name, sizeof(name));
 	return 0;
 }
 

@@ -221,7 +221,7 @@ static int labels_node(yaml_document_t *d, const struct seg_labels *l)
 static int state_doc(const struct seg_state *s, yaml_document_t *d)
 {
 	const struct seg_world *w = &s->world;
-	int root = yu_doc_init_map(d), seq, m, ips;
+	int root = yu_doc_init_map(d), seq, m, ips, ports;
 	char addr[64];
 
 	if (root < 0)
@@ -255,6 +255,14 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 		for (size_t j = 0; j < e->n_ips; j++) {
 			seg_addr_format(&e->ips[j], addr, sizeof(addr));
 			if (yu_append(d, ips, yu_add_str(d, addr)))
+				return -ENOMEM;
+		}
+		if (e->n_ports && ((ports = yu_add_seq(d)) < 0 ||
+				   yu_set(d, m, "ports", ports)))
+			return -ENOMEM;
+		for (size_t j = 0; j < e->n_ports; j++) {
+			seg_named_port_format(&e->ports[j], addr, sizeof(addr));
+			if (yu_append(d, ports, yu_add_str(d, addr)))
 				return -ENOMEM;
 		}
 	}
@@ -307,6 +315,7 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	const char *ns = yu_scalar(yu_map_get(d, n, "namespace"));
 	const char *ifname = yu_scalar(yu_map_get(d, n, "ifname"));
 	yaml_node_t *ips = yu_map_get(d, n, "ips");
+	yaml_node_t *ports = yu_map_get(d, n, "ports");
 	int64_t id = 0;
 	int ret;
 
@@ -329,6 +338,18 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	}
 	if (!ret)
 		ret = labels_from(d, yu_map_get(d, n, "labels"), &ep.labels, file, err);
+	for (size_t i = 0; !ret && i < yu_seq_len(ports); i++) {
+		yaml_node_t *a = yu_seq_at(d, ports, i);
+		struct seg_named_port np;
+		const char *why = "not a string";
+
+		if (!yu_scalar(a) || seg_named_port_parse(yu_scalar(a), &np, &why) ||
+		    seg_endpoint_add_port(&ep, &np))
+			ret = seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					 "bad endpoint port '%s': %s",
+					 yu_scalar(a) ? yu_scalar(a) : "?",
+					 why ? why : "a repeated name, or too many");
+	}
 	if (!ret)
 		ret = seg_state_put_ep(s, &ep);
 	seg_endpoint_free(&ep);

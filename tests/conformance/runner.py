@@ -36,8 +36,8 @@ RETRY_TIMEOUT = 3.0
 AGENT_WAIT = 30.0
 
 NEEDS_NOTE = {
-    "named-ports": "needs named ports (segctl endpoint add --port, branch h-k8s)",
-    "ipblock-pods": "needs ipBlock to match pod addresses (branch h-k8s)",
+    "named-ports": "needs named ports (segctl endpoint add --port)",
+    "ipblock-pods": "needs ipBlock to match pod addresses (policy_cidr_match: all)",
 }
 
 

@@ -80,9 +80,11 @@ check "segd-cni passes the bridge plugin's result on unchanged" python3 -c '
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
 sys.exit(a != b or not a.get("ips"))' "$CACHE/ADD-0.out" "$CACHE/ADD-1.out"
-# client's labels come as CNI-conventions args, a list of key/value pairs
+# client's labels come as CNI-conventions args, a list of key/value pairs,
+# with its named container ports (the pod spec's form)
 client_res=$(cni client ADD "$NET" \
-	--conf-args '{"cni": {"labels": [{"key": "app", "value": "client"}]}}'); rc=$?
+	--conf-args '{"cni": {"labels": [{"key": "app", "value": "client"}],
+		"ports": [{"name": "http", "containerPort": 8080}, {"containerPort": 22}]}}'); rc=$?
 check "ADD client exits 0 (rc $rc)" [ "$rc" -eq 0 ]
 
 web_ip=$(json_get "$web_res" 'd["ips"][0]["address"].split("/")[0]')
@@ -108,6 +110,10 @@ check "segd holds shop/web-0: $web_ip on $web_veth, app=web tier=front" \
 	endpoint_is web-0 "$web_ip" "$web_veth" '{"app": "web", "tier": "front"}'
 check "segd holds shop/client-0: $client_ip on $client_veth, app=client" \
 	endpoint_is client-0 "$client_ip" "$client_veth" '{"app": "client"}'
+check "shop/client-0 has its named port http=8080/TCP (the unnamed one skipped)" python3 -c '
+import json, sys
+e = [e for e in json.loads(sys.argv[1])["items"] if e["name"] == "client-0"]
+sys.exit(e[0]["ports"] != ["http=8080/TCP"])' "$eps"
 st=$(segctl status -o json)
 check "segd's tc programs are on both host veths" python3 -c '
 import json, sys

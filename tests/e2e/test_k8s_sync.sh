@@ -5,7 +5,9 @@
 # This node is node-a: its pods are local endpoints on their cali*
 # interfaces; node-b's pods are remote endpoints whose addresses carry the
 # identity of their labels. Remote pods live in the ext netns behind the
-# uplink, so real traffic from their addresses checks the ipcache.
+# uplink, so real traffic from their addresses checks the ipcache. (Edited
+# from the recording: api-1's container ports carry names, http and
+# metrics, and api-allow-web names them, to check named ports end to end.)
 set -u
 . "$(dirname "$0")/lib.sh"
 trap topo_destroy EXIT
@@ -53,6 +55,9 @@ check "sync of cluster.json exits 0" [ "$rc" -eq 0 ]
 check "local web-1: on its cali interface" [ "$(ep interface shop/web-1)" = cali751425ce827 ]
 check "local web-1: attached" [ "$(ep ifindex shop/web-1)" != 0 ]
 check "local api-1: remote false" [ "$(ep remote shop/api-1)" = false ]
+check "local api-1: its containers' named ports" \
+	[ "$(ep ports shop/api-1)" = "http=8080/TCP,metrics=9090/TCP" ]
+check "web-1: no named ports (its container port has no name)" [ -z "$(ep ports shop/web-1)" ]
 check "remote web-2: both addresses" [ "$(ep ips shop/web-2)" = "10.201.0.10,fd00:201::10" ]
 check "remote web-2: labels" [ "$(ep labels shop/web-2)" = "app=web,pod-template-hash=7d9c6b5f48" ]
 check "remote web-2: remote true, no ifindex" \
@@ -76,7 +81,7 @@ nsl=$(segctl get namespaces -o json)
 check "namespace shop labels" grep -q '"env": "prod"' <<<"$nsl"
 pol=$(segctl get policies)
 check "NetworkPolicies applied" grep -q "api-allow-web" <<<"$pol"
-check "explain remote web-2 -> local api-1 tcp/8080: allow" \
+check "explain remote web-2 -> local api-1 tcp/8080 (port: http): allow" \
 	[ "$(verdict shop/web-2 shop/api-1 8080/tcp)" = allow ]
 check "explain remote batch-1 -> local api-1 tcp/8080: deny" \
 	[ "$(verdict batch/batch-1 shop/api-1 8080/tcp)" = deny ]
@@ -99,7 +104,7 @@ denied "relabelled web-2 -> api-1 tcp/8080" from_remote 10.201.0.10 8080
 check "explain relabelled web-2 -> api-1: deny" [ "$(verdict shop/web-2 shop/api-1 8080/tcp)" = deny ]
 check "web-4: registered once it had an address" [ "$(ep ips shop/web-4)" = 10.201.0.40 ]
 allowed "remote web-4 -> api-1 tcp/8080" from_remote 10.201.0.40 8080
-allowed "remote web-4 -> api-1 tcp/9090 (policy MODIFIED: port added)" from_remote 10.201.0.40 9090
+allowed "remote web-4 -> api-1 tcp/9090 (policy MODIFIED: port metrics added)" from_remote 10.201.0.40 9090
 check "batch-1 deleted when it started terminating" [ "$(ep name batch/batch-1)" = absent ]
 check "web-5 took batch-1's address after waiting for its deletion" \
 	grep -q "shop/web-5.*waiting" <<<"$out"

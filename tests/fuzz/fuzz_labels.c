@@ -1,4 +1,5 @@
-/* fuzz_labels.c - libFuzzer target for seg_labels_parse and seg_cidr_parse.
+/* fuzz_labels.c - libFuzzer target for seg_labels_parse, seg_cidr_parse and
+ * seg_named_port_parse.
  *
  * Properties checked beyond "no crash / no sanitizer report":
  *   labels: the result is sorted with unique keys, and formatting it back
@@ -70,6 +71,26 @@ static void check_cidr(const char *text)
 		abort();
 }
 
+/* a named port survives format and parse unchanged */
+static void check_named_port(const char *text)
+{
+	struct seg_named_port p, again;
+	const char *why;
+	char buf[64];
+
+	if (seg_named_port_parse(text, &p, &why)) {
+		if (!why)
+			abort();
+		return;
+	}
+	if (seg_port_name_problem(p.name) || !p.port || !p.proto)
+		abort();
+	seg_named_port_format(&p, buf, sizeof(buf));
+	if (seg_named_port_parse(buf, &again, &why) ||
+	    memcmp(&p, &again, sizeof(p)))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
@@ -80,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = 0;
 	check_labels(s);
 	check_cidr(s);
+	check_named_port(s);
 	free(s);
 	return 0;
 }

@@ -203,7 +203,7 @@ static inline void port(struct seg_rule *r, uint8_t proto, uint16_t lo,
 			uint16_t hi)
 {
 	r->all_ports = false;
-	r->ports[r->n_ports++] = (struct seg_port){ proto, lo, hi ? hi : lo };
+	r->ports[r->n_ports++] = (struct seg_port){ .proto = proto, .port_lo = lo, .port_hi = hi ? hi : lo };
 }
 
 /* ---- compile and oracle ------------------------------------------------- */

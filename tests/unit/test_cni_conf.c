@@ -177,3 +177,52 @@ Test(cni_conf, labels_text_too_long)
 	cr_assert_eq(segd_cni_labels_text(&l, out, sizeof(out)), -E2BIG);
 	seg_labels_free(&l);
 }
+
+/* the pod's named container ports: the runtime's list replaces the
+ * config's; unnamed ports are skipped; bad ones are an error */
+struct ports_case {
+	char text[300];
+	int ret;
+	char want[96];      /* ports space separated, or the error's text */
+};
+
+static const struct ports_case ports_cases[] = {
+	{ "{\"runtimeConfig\":{\"ports\":[{\"name\":\"http\",\"containerPort\":8080},"
+	  "{\"containerPort\":22},{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]}}",
+	  0, "http=8080/TCP dns=53/UDP" },
+	{ "{\"args\":{\"cni\":{\"ports\":[{\"name\":\"a\",\"containerPort\":1}]}},"
+	  "\"runtimeConfig\":{\"ports\":[{\"name\":\"b\",\"containerPort\":2}]}}", 0, "b=2/TCP" },
+	{ "{\"args\":{\"cni\":{\"ports\":[{\"name\":\"a\",\"containerPort\":1,"
+	  "\"protocol\":\"SCTP\"}]}}}", 0, "a=1/SCTP" },
+	{ "{\"runtimeConfig\":{\"ports\":[{\"name\":\"Web\",\"containerPort\":80}]}}", -EINVAL,
+	  "lower-case" },
+	{ "{\"runtimeConfig\":{\"ports\":[{\"name\":\"web\",\"containerPort\":0}]}}", -EINVAL,
+	  "containerPort must be 1-65535" },
+	{ "{\"runtimeConfig\":{\"ports\":{\"name\":\"web\"}}}", -EINVAL, "must be a list" },
+};
+
+ParameterizedTestParameters(cni_conf, ports)
+{
+	return cr_make_param_array(struct ports_case, (void *)ports_cases,
+				   sizeof(ports_cases) / sizeof(ports_cases[0]));
+}
+
+ParameterizedTest(const struct ports_case *tc, cni_conf, ports)
+{
+	struct segd_cni_conf c;
+	struct seg_error err = { 0 };
+	char msg[700], got[256] = "";
+	int ret = segd_cni_conf_parse(tc->text, strlen(tc->text), "eth0", &c, &err);
+
+	seg_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(ret, tc->ret, "ret %d: %s", ret, msg);
+	if (ret) {
+		cr_assert(strstr(msg, tc->want), "message '%s' lacks '%s'", msg, tc->want);
+		return;
+	}
+	for (size_t i = 0; i < c.n_ports; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+			 c.ports[i]);
+	cr_assert_str_eq(got, tc->want);
+	segd_cni_conf_free(&c);
+}

@@ -97,7 +97,7 @@ static void rule_cidr(struct seg_rule *r, const char *c)
 static void rule_port(struct seg_rule *r, uint8_t proto, uint16_t lo,
 		      uint16_t hi)
 {
-	r->ports[r->n_ports++] = (struct seg_port){ proto, lo, hi };
+	r->ports[r->n_ports++] = (struct seg_port){ .proto = proto, .port_lo = lo, .port_hi = hi };
 }
 
 static struct seg_policy *add_pol(const char *ns, const char *name,

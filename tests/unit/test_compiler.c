@@ -250,7 +250,7 @@ Test(compiler, ipblock_except_and_world, .fini = fini)
 		{ "10.200.0.1", "10.9.9.9", UDP, 53, D },       /* except 10/8 */
 		{ "10.200.0.1", "2001:db8::1", UDP, 53, A },
 		{ "10.200.0.1", "2001:db9::1", UDP, 53, D },    /* v4 0/0 is not v6 */
-		/* CIDR peers never match endpoints (own identities) */
+		/* an except excludes an endpoint's address as any other */
 		{ "10.200.0.1", "10.200.0.3", UDP, 53, D },
 		/* WORLD: everything unknown, v4 and v6, and every CIDR id */
 		{ "10.200.0.3", "8.8.8.8", TCP, 1, A },
@@ -278,7 +278,7 @@ Test(compiler, v6_zero_is_v6_only, .fini = fini)
 	CHECK(
 		{ "10.200.0.1", "2001:db8::1", TCP, 80, A },
 		{ "10.200.0.1", "203.0.113.1", TCP, 80, D },
-		{ "10.200.0.1", "fd00:200::3", TCP, 80, D },    /* db endpoint v6 */
+		{ "10.200.0.1", "fd00:200::3", TCP, 80, A },    /* db endpoint v6 */
 		{ "10.200.0.1", "fd00:abcd::1", TCP, 80, A },   /* in ::/0 */
 		{ "10.200.0.1", "fd00:abcd:1::1", TCP, 22, A }, /* ::/0 covers */
 	);

@@ -330,7 +330,7 @@ Test(compiler, bad_port_range, .fini = fini)
 	r = allow(p, ING);
 	r->all_peers = true;
 	r->all_ports = false;
-	r->ports[r->n_ports++] = (struct seg_port){ TCP, 90, 80 };
+	r->ports[r->n_ports++] = (struct seg_port){ .proto = TCP, .port_lo = 90, .port_hi = 80 };
 	cr_assert_eq(seg_compile(&W, &C, &err), -EINVAL);
 	cr_assert(strstr(err.msg, "prod/bad"), "%s", err.msg);
 }
