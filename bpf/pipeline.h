@@ -123,9 +123,18 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 	ct_key_build(&k, p, dir);
 	ct = bpf_map_lookup_elem(&segd_ct, &k);
+	if (ct && (ct->flags & SEGD_CTF_REVOKED) && hook == SEGD_HOOK_TC &&
+	    p->proto == IPPROTO_TCP_ &&
+	    (p->tcp_flags & (TCPF_SYN_ | TCPF_ACK_)) == TCPF_SYN_) {
+		/* a new connection on a revoked flow's tuple: decided afresh */
+		bpf_map_delete_elem(&segd_ct, &k);
+		ct = NULL;
+	}
 	if (ct && !ct_expired(ct, p->proto, now)) {
 		if (hook == SEGD_HOOK_XDP)
 			return SEGD_R_UNCOUNTED;
+		if ((ct->flags & SEGD_CTF_REVOKED) && ct->policy_gen == v.gen)
+			return SEGD_REASON_CT_REVOKED;
 		if (ct->policy_gen != v.gen) {
 			/* re-decide the flow as it was first seen */
 			__u8 od = ct->origin_dir & 1;
@@ -145,9 +154,13 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 			p->ev_remote = remote_id;
 			p->ev_rule = d.rule_id;
 			if (d.verdict != SEGD_VERDICT_ALLOW) {
-				bpf_map_delete_elem(&segd_ct, &k);
+				/* a tombstone, not a deletion (SEGD_CTF_REVOKED) */
+				ct->flags |= SEGD_CTF_REVOKED;
+				ct->policy_gen = v.gen;
 				return SEGD_REASON_CT_REVOKED;
 			}
+			/* allowed (again): a revoked flow resumes */
+			ct->flags &= ~SEGD_CTF_REVOKED;
 			ct->policy_gen = v.gen;
 			ct->rule_id = d.rule_id;
 			ct->remote_id = remote_id;

@@ -324,6 +324,12 @@ struct segd_ct_value {
 #define SEGD_CTF_PAYLOAD_SEEN  (1u << 0)
 /* the flow was let through by an audit decision (SEGD_POLF_AUDIT) */
 #define SEGD_CTF_AUDIT         (1u << 1)
+/* a policy change revoked the flow (policy_gen says which): a tombstone
+ * that drops the flow's packets, from either side, until it expires or a
+ * TCP SYN opens a new connection on the tuple. Deleting the entry instead
+ * would let the peer's next packet open it again as a new flow wherever
+ * that direction is not enforced. */
+#define SEGD_CTF_REVOKED       (1u << 2)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 
 /* Lifetimes in seconds since last packet. */

@@ -114,6 +114,9 @@ void world(struct seg_compiled *c, int variant)
 	uint32_t fc = SEGD_EPF_LOCAL | SEGD_EPF_ENFORCE_INGRESS |
 		      SEGD_EPF_ENFORCE_EGRESS;
 
+	/* variant 3: as 2, and A does not enforce ingress */
+	if (variant == 3)
+		fa &= ~(uint32_t)SEGD_EPF_ENFORCE_INGRESS;
 	st_init(c);
 	cr_assert_eq(st_exact(c, A4, ID_A, EP_IF, fa, 1), 0);
 	cr_assert_eq(st_exact(c, A6, ID_A, EP_IF, fa, 1), 0);
@@ -124,7 +127,7 @@ void world(struct seg_compiled *c, int variant)
 	cr_assert_eq(st_prefix(c, "2001:db8::/32", ID_R6), 0);
 	cr_assert_eq(st_prefix(c, "198.51.100.0/24", ID_S), 0);
 
-	if (variant != 2)
+	if (variant < 2)
 		st_rule(c, ID_A, ID_R, EG, TCP, SEGD_PORT_EXACT, 80, ALLOW,
 			variant == 1 ? 21 : 1);
 	st_rule(c, ID_A, SEGD_ID_ANY, EG, UDP, SEGD_PORT_EXACT, 53, ALLOW, 2);

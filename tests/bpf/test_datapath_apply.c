@@ -36,15 +36,35 @@ Test(datapath, policy_change_revokes_established)
 	{ "established flow cut by the new policy", FROM,
 	  { .src = A4, .dst = R4, .proto = TCP, .sport = 40000, .dport = 80,
 	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_CT_REVOKED },
-	{ "next packet: a new flow, denied", FROM,
+	{ "next packet: the tombstone drops it", FROM,
 	  { .src = A4, .dst = R4, .proto = TCP, .sport = 40000, .dport = 80,
-	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_DEFAULT_DENIED },
-	{ "reply side denied too", TO,
+	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_CT_REVOKED },
+	{ "reply side dropped too", TO,
 	  { .src = R4, .dst = A4, .proto = TCP, .sport = 80, .dport = 40000,
-	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_DEFAULT_DENIED },
+	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_CT_REVOKED },
 	{ "still-allowed flow survives (reply direction)", TO,
 	  { .src = R4, .dst = A4, .proto = UDP, .sport = 53, .dport = 40000 },
 	  TC_ACT_OK, FWD },
+	};
+	/* A no longer enforces ingress: the peer's packet must not open the
+	 * revoked flow again as a new inbound one */
+	static const struct row no_ingress[] = {
+	{ "peer's packet at an ingress nobody enforces: still revoked", TO,
+	  { .src = R4, .dst = A4, .proto = TCP, .sport = 80, .dport = 40000,
+	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_CT_REVOKED },
+	};
+	static const struct row resumed[] = {
+	{ "allowed again: the revoked flow resumes", FROM,
+	  { .src = A4, .dst = R4, .proto = TCP, .sport = 40000, .dport = 80,
+	    .tcp_flags = ACK }, TC_ACT_OK, FWD },
+	};
+	static const struct row reopen[] = {
+	{ "revoked again", FROM,
+	  { .src = A4, .dst = R4, .proto = TCP, .sport = 40000, .dport = 80,
+	    .tcp_flags = ACK }, TC_ACT_SHOT, SEGD_REASON_CT_REVOKED },
+	{ "a SYN on the tuple is a new connection, decided afresh", FROM,
+	  { .src = A4, .dst = R4, .proto = TCP, .sport = 40000, .dport = 80,
+	    .tcp_flags = SYN }, TC_ACT_SHOT, SEGD_REASON_DEFAULT_DENIED },
 	};
 	struct segd_ct_value v;
 
@@ -66,10 +86,23 @@ Test(datapath, policy_change_revokes_established)
 	apply_world(2);
 	cr_expect_eq(seg_dp_generation(dp), 3);
 	RUN("revoke/cut", cut);
-	cr_expect_neq(ct_get(A4, R4, 40000, 80, TCP, &v), 0,
-		      "revoked entry still present");
+	cr_assert_eq(ct_get(A4, R4, 40000, 80, TCP, &v), 0, "tombstone kept");
+	cr_expect(v.flags & SEGD_CTF_REVOKED);
+	cr_expect_eq(v.policy_gen, 3);
 	cr_assert_eq(ct_get(A4, R4, 40000, 53, UDP, &v), 0);
 	cr_expect_eq(v.policy_gen, 3);
+	cr_expect(!(v.flags & SEGD_CTF_REVOKED));
+
+	apply_world(3);
+	RUN("revoke/no-ingress", no_ingress);
+	apply_world(0);
+	RUN("revoke/resumed", resumed);
+	cr_assert_eq(ct_get(A4, R4, 40000, 80, TCP, &v), 0);
+	cr_expect(!(v.flags & SEGD_CTF_REVOKED));
+	apply_world(2);
+	RUN("revoke/reopen", reopen);
+	cr_expect_neq(ct_get(A4, R4, 40000, 80, TCP, &v), 0,
+		      "the SYN's fresh denial leaves no entry");
 }
 
 Test(datapath, map_usage_and_apply_limits)

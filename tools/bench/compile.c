@@ -137,7 +137,7 @@ static void build_policies(struct seg_world *w, int n_rules)
 				snprintf(buf, sizeof(buf), "a%u", rand_r(&seed) % N_APPS);
 				sel1(&pe->pods, "app", buf);
 				r->ports[r->n_ports++] = (struct seg_port){
-					IPPROTO_TCP, (uint16_t)(1000 + ri), (uint16_t)(1000 + ri) };
+					.proto = IPPROTO_TCP, .port_lo = (uint16_t)(1000 + ri), .port_hi = (uint16_t)(1000 + ri) };
 			} else if (roll < 90) {
 				/* a tier across namespaces of an env, port range */
 				pe->kind = SEG_PEER_ENDPOINTS;
@@ -147,7 +147,7 @@ static void build_policies(struct seg_world *w, int n_rules)
 				snprintf(buf, sizeof(buf), "e%u", rand_r(&seed) % 3);
 				sel1(&pe->namespaces, "env", buf);
 				r->ports[r->n_ports++] = (struct seg_port){
-					IPPROTO_TCP, 8190, 8450 };
+					.proto = IPPROTO_TCP, .port_lo = 8190, .port_hi = 8450 };
 			} else if (roll < 97 && p->enforce[SEGD_DIR_EGRESS]) {
 				/* CIDR egress */
 				r->dir = SEGD_DIR_EGRESS;
@@ -156,12 +156,12 @@ static void build_policies(struct seg_world *w, int n_rules)
 					 16 + rand_r(&seed) % 16, rand_r(&seed) % 256);
 				seg_cidr_parse(buf, &pe->cidr, NULL);
 				r->ports[r->n_ports++] = (struct seg_port){
-					IPPROTO_TCP, 443, 443 };
+					.proto = IPPROTO_TCP, .port_lo = 443, .port_hi = 443 };
 			} else if (roll < 97) {
 				pe->kind = SEG_PEER_ENDPOINTS;
 				pe->has_namespaces = true;
 				r->ports[r->n_ports++] = (struct seg_port){
-					IPPROTO_UDP, 53, 53 };
+					.proto = IPPROTO_UDP, .port_lo = 53, .port_hi = 53 };
 			} else {
 				/* deny: ssh from anywhere, or one segment fully */
 				r->action = SEG_ACTION_DENY;
@@ -169,7 +169,7 @@ static void build_policies(struct seg_world *w, int n_rules)
 					r->all_peers = true;
 					r->n_peers = 0;
 					r->ports[r->n_ports++] = (struct seg_port){
-						IPPROTO_TCP, 22, 22 };
+						.proto = IPPROTO_TCP, .port_lo = 22, .port_hi = 22 };
 				} else {
 					pe->kind = SEG_PEER_ENDPOINTS;
 					snprintf(buf, sizeof(buf), "a%u",

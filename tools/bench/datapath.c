@@ -101,7 +101,7 @@ static int mk_rule(struct seg_rule *r, int dir, enum seg_action act,
 	if (!r->ports)
 		return -ENOMEM;
 	r->n_ports = 1;
-	r->ports[0] = (struct seg_port){ proto, lo, hi };
+	r->ports[0] = (struct seg_port){ .proto = proto, .port_lo = lo, .port_hi = hi };
 	return 0;
 }
 
