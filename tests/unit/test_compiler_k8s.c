@@ -123,6 +123,8 @@ Test(compiler_k8s, egress_named_port_resolves_per_destination, .fini = fini)
 		{ "10.200.1.2", "203.0.113.9", TCP, 5432, D },  /* not a pod */
 		{ "10.200.1.2", "203.0.113.9", UDP, 11211, D },
 		{ "10.200.1.2", "10.200.0.4", UDP, 11211, D },  /* not in block */
+		{ "10.200.1.2", "10.200.0.1", TCP, 5432, D },   /* no port pg */
+		{ "10.200.1.2", "10.200.0.1", TCP, 6000, D },
 	);
 }
 
