@@ -118,7 +118,7 @@ void seg_compile_cache_stats(const struct seg_compile_cache *cache,
 uint32_t seg_compiled_identity_of(const struct seg_compiled *c,
 				  const struct in6_addr *addr);
 
-/* The policy lookup chain of bpf/policy.h (policy_decide) over
+/* The policy lookup chain of bpf/lib/policy.h (policy_decide) over
  * c->entries, for a local identity with ipcache flags lflags (its HINT_*
  * bits skip probes as the datapath does): the first entry hit, with *hit
  * (may be NULL) its key and *n (may be NULL) its place 1..8; NULL when

@@ -2,7 +2,7 @@
  * generation, map and program fds, counters and map usage. See datapath.h;
  * datapath_int.h lists the other parts (tables, apply, attach).
  *
- * Both BPF objects (tc, xdp) declare the same maps (bpf/maps.h). The tc
+ * Both BPF objects (tc, xdp) declare the same maps (bpf/lib/maps.h). The tc
  * object is loaded first and creates (or, with a bpffs dir, adopts) them;
  * the xdp object reuses its fds, so there is exactly one set of maps.
  */

@@ -5,7 +5,7 @@
  * ---- applying compiled state ------------------------------------------------
  *
  * The BPF side reads segd_config.policy_gen first and then the inner maps of
- * slot gen & 1 (bpf/policy.h), so an apply prepares the inactive slot
+ * slot gen & 1 (bpf/lib/policy.h), so an apply prepares the inactive slot
  * T = (gen + 1) & 1 completely and only then writes gen + 1.
  *
  * Slot T is the slot generation gen - 1 used. Packets that read gen - 1

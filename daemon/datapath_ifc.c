@@ -2,7 +2,7 @@
  * interface, per policy slot, so the tc hooks check anti-spoofing (the
  * source of a from-endpoint packet) and not-endpoint (the destination of a
  * to-endpoint packet) with an inlined array lookup instead of a hash probe
- * of the exact ipcache (bpf/policy.h, ifc_local). See segd_abi.h.
+ * of the exact ipcache (bpf/lib/policy.h, ifc_local). See segd_abi.h.
  *
  * An entry is derived from the normalized exact ipcache table of the slot
  * (datapath_tables.c): every address whose value has SEGD_EPF_LOCAL and a

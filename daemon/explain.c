@@ -1,9 +1,9 @@
 /* explain.c - would a flow pass, and which policy and rule decide it.
  *
- * Mirrors bpf/pipeline.h for a new flow, per hook whose local address is
+ * Mirrors bpf/lib/pipeline.h for a new flow, per hook whose local address is
  * an endpoint: blocklists on the remote address first, then the identity
  * of the remote (exact ipcache, longest prefix, world) and the fixed probe
- * chain of bpf/policy.h over the compiled policy entries. Pure.
+ * chain of bpf/lib/policy.h over the compiled policy entries. Pure.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  *
  * Pure (no syscalls): it reads the compiled state the kernel was given
  * (struct seg_compiled) and the loaded blocklists, and walks them exactly as
- * the datapath does (bpf/pipeline.h, bpf/policy.h). A flow between two
+ * the datapath does (bpf/lib/pipeline.h, bpf/lib/policy.h). A flow between two
  * local endpoints is decided twice - at the source's egress hook and at the
  * destination's ingress hook - and must pass both.
  */

@@ -149,7 +149,7 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
  * Stratum mode needed it; an adopted older state is re-applied at start). */
 #define SEGD_EPF_ANYREM_PROTO_VALID        SEGD_EPF_PROBES_VALID
 
-/* Stratum detection (first egress TCP payload of a flow, bpf/stratum.h) on
+/* Stratum detection (first egress TCP payload of a flow, bpf/lib/stratum.h) on
  * a local endpoint, set by the compiler from the namespace setting: with
  * neither bit the flow is dropped (SEGD_REASON_STRATUM) and its conntrack
  * entry removed; AUDIT counts it (segd_reasons[SEGD_REASON_STRATUM_AUDIT])

@@ -193,7 +193,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } segd_bl_stats SEC(".maps");
 
-/* ---- events (segd_abi.h, "events"; bpf/events.h) ---- */
+/* ---- events (segd_abi.h, "events"; bpf/lib/events.h) ---- */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SEGD_EVENTS_RING_BYTES);

@@ -108,7 +108,7 @@ struct segd_pkt {
 	__u32 ev_remote;          /* remote identity, 0 = not looked up */
 };
 
-/* what the tc hook must do with the payload (bpf/stratum.h) */
+/* what the tc hook must do with the payload (bpf/lib/stratum.h) */
 enum { SEGD_SCAN_NONE = 0, SEGD_SCAN_DROP = 1, SEGD_SCAN_AUDIT = 2 };
 
 /* n bytes of header at offset off (n a constant <= SEGD_HDR_TMP): a
