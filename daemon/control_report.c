@@ -8,34 +8,6 @@
 #include "control_report.h"
 #include "yaml_util.h"
 
-static const char *const reason_names[SEGD_REASON_MAX] = {
-	[SEGD_REASON_FORWARDED] = "forwarded",
-	[SEGD_REASON_POLICY_DENIED] = "policy-denied",
-	[SEGD_REASON_DEFAULT_DENIED] = "default-denied",
-	[SEGD_REASON_SPOOFED] = "spoofed-source",
-	[SEGD_REASON_MALFORMED_L2] = "malformed-l2",
-	[SEGD_REASON_MALFORMED_L3] = "malformed-l3",
-	[SEGD_REASON_MALFORMED_L4] = "malformed-l4",
-	[SEGD_REASON_FRAG_UNTRACKED] = "fragment-untracked",
-	[SEGD_REASON_UNSUPPORTED_L3] = "unsupported-l3",
-	[SEGD_REASON_NO_STATE] = "no-policy-state",
-	[SEGD_REASON_CT_REVOKED] = "established-revoked",
-	[SEGD_REASON_NOT_ENDPOINT] = "not-an-endpoint",
-	[SEGD_REASON_IPV6_EXT_LIMIT] = "ipv6-ext-header-limit",
-	[SEGD_REASON_BLOCKLISTED] = "blocklisted",
-	[SEGD_REASON_STRATUM] = "stratum-mining",
-	[SEGD_REASON_QUARANTINED] = "quarantined",
-	[SEGD_REASON_POLICY_AUDIT] = "policy-audit",
-	[SEGD_REASON_STRATUM_AUDIT] = "stratum-audit",
-};
-
-const char *segd_reason_name(unsigned int reason)
-{
-	if (reason >= SEGD_REASON_MAX || !reason_names[reason])
-		return NULL;
-	return reason_names[reason];
-}
-
 /* ---- get --------------------------------------------------------------------- */
 
 static int labels_map(yaml_document_t *out, const struct seg_labels *l)

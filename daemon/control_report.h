@@ -15,7 +15,4 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 int segd_report_diff(const struct seg_compiled *old, const struct seg_compiled *new,
 		     const struct seg_world *w, yaml_document_t *out, int res);
 
-/* Names for enum segd_reason values ("policy-denied", ...). */
-const char *segd_reason_name(unsigned int reason);
-
 #endif /* SEGD_CONTROL_REPORT_H */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "control_report.h"
+#include "segd_abi.h"
 #include "flow_names.h"
 #include "flowtab.h"
 

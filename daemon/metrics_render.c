@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "control_report.h"
+#include "segd_abi.h"
 #include "metrics.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include "segd_abi.h"
 
 /* Where a problem was found; msg says what and what to do. */
 struct seg_error {
@@ -173,6 +174,9 @@ struct seg_namespace {
 };
 
 #define SEG_MAX_EP_IPS 8
+/* the tc hooks find every address of an endpoint interface in one segd_ifc
+ * entry */
+_Static_assert(SEG_MAX_EP_IPS == SEGD_IFC_ADDRS, "SEGD_IFC_ADDRS is SEG_MAX_EP_IPS");
 #define SEG_MAX_EP_PORTS 32
 
 /* A container port an endpoint serves under a name, for named ports in

@@ -47,7 +47,7 @@ struct {
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct segd_policy_inner);
-} segd_policy SEC(".maps");
+} SEGD_MAP_POLICY SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -55,7 +55,7 @@ struct {
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct segd_exact_inner);
-} segd_ipc_exact SEC(".maps");
+} SEGD_MAP_IPC_EXACT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -63,7 +63,7 @@ struct {
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct segd_lpm_inner);
-} segd_ipc_lpm SEC(".maps");
+} SEGD_MAP_IPC_LPM SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -71,7 +71,7 @@ struct {
 	__type(key, struct segd_ct_key);
 	__type(value, struct segd_ct_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_ct SEC(".maps");
+} SEGD_MAP_CT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -79,7 +79,7 @@ struct {
 	__type(key, struct segd_frag_key);
 	__type(value, struct segd_frag_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_frag SEC(".maps");
+} SEGD_MAP_FRAG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -87,7 +87,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_config SEC(".maps");
+} SEGD_MAP_CONFIG SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -95,7 +95,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_reasons SEC(".maps");
+} SEGD_MAP_REASONS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -103,7 +103,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_rule_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_rules SEC(".maps");
+} SEGD_MAP_RULES SEC(".maps");
 
 /* remote-specific probe hints per (slot, local endpoint id); see
  * segd_abi.h. An array: the lookup is inlined, no hash. */
@@ -113,7 +113,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_lhint);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_lhints SEC(".maps");
+} SEGD_MAP_LHINTS SEC(".maps");
 
 /* the local addresses of each endpoint interface per slot; see segd_abi.h.
  * An array: the lookup is inlined, no hash. */
@@ -123,7 +123,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_ifc);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_ifc SEC(".maps");
+} SEGD_MAP_IFC SEC(".maps");
 
 /* ---- blocklists (segd_abi.h; reader side in blocklist.h) ------------------
  * Written in place by user space (seg_dp_blocklists_write): new and
@@ -136,7 +136,7 @@ struct {
 	__type(key, struct segd_addr);
 	__type(value, struct segd_bl_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_exact SEC(".maps");
+} SEGD_MAP_BL_EXACT SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -145,7 +145,7 @@ struct {
 	__type(key, struct segd_lpm_key);
 	__type(value, struct segd_bl_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_lpm SEC(".maps");
+} SEGD_MAP_BL_LPM SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -154,7 +154,7 @@ struct {
 	__type(key, struct segd_lpm_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_except SEC(".maps");
+} SEGD_MAP_BL_EXCEPT SEC(".maps");
 
 /* the prefix gate of segd_bl_lpm (segd_abi.h), honoured with
  * SEGD_CFG_BL_PFXGATE */
@@ -164,7 +164,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_pfx16 SEC(".maps");
+} SEGD_MAP_BL_GATE SEC(".maps");
 
 /* IPv4 /17../24 prefixes by /24 (segd_abi.h), with SEGD_CFG_BL_NET24 */
 struct {
@@ -174,7 +174,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_bl_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_net24 SEC(".maps");
+} SEGD_MAP_BL_NET24 SEC(".maps");
 
 /* IPv4 /0../16 prefixes by /16 (segd_abi.h), with SEGD_CFG_BL_NET24 */
 struct {
@@ -183,7 +183,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_bl_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_net16 SEC(".maps");
+} SEGD_MAP_BL_NET16 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -191,14 +191,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_bl_stats SEC(".maps");
+} SEGD_MAP_BL_STATS SEC(".maps");
 
 /* ---- events (segd_abi.h, "events"; bpf/lib/events.h) ---- */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SEGD_EVENTS_RING_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_events SEC(".maps");
+} SEGD_MAP_EVENTS SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -206,7 +206,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct segd_ev_rate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_ev_rate SEC(".maps");
+} SEGD_MAP_EV_RATE SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -214,7 +214,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_ev_stats SEC(".maps");
+} SEGD_MAP_EV_STATS SEC(".maps");
 
 /* ---- quarantine (segd_abi.h; reader side in quarantine.h) -----------------
  * Written in place by user space; asked only while SEGD_CFG_QUARANTINE is
@@ -227,6 +227,6 @@ struct {
 	__type(key, struct segd_addr);
 	__type(value, struct segd_quar_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} segd_quarantine SEC(".maps");
+} SEGD_MAP_QUARANTINE SEC(".maps");
 
 #endif /* SEGD_BPF_MAPS_H */
