@@ -25,11 +25,14 @@ BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 PKGS      = libbpf libxdp libmnl yaml-0.1 libevent
+# core/ links only these: no libbpf, libxdp or libevent
+CORE_PKGS = libmnl yaml-0.1
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Idaemon -I$(BUILD)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude
 # every object lists the headers it read in a .d beside it (make -include's them)
 DEPFLAGS  = -MMD -MP
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -lelf -lz
+CORE_LDLIBS = $(shell pkg-config --libs $(CORE_PKGS))
 TEST_LIBS = -lcriterion
 
 BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -40,7 +43,16 @@ BPF_SRCS  := $(wildcard bpf/progs/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/progs/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/progs/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# The include wall: core/ is built with its own rooms on the include path
+# and nothing else, so a core file that includes a daemon header (or a BPF
+# skeleton) does not build. The daemon sees core and its own rooms.
+CORE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard core/*/*.[ch]))))
+DAEMON_DIRS := daemon $(patsubst %/,%,$(sort $(dir $(wildcard daemon/*/*.[ch]))))
+CORE_INC  := $(addprefix -I,$(CORE_DIRS))
+DAEMON_INC := $(CORE_INC) $(addprefix -I,$(DAEMON_DIRS)) -I$(BUILD)
+CORE_SRCS := $(wildcard core/*/*.c)
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
@@ -93,45 +105,57 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 # ---- user space ------------------------------------------------------------
 # Skeletons are generated headers: built before any object (order-only), after
 # that the .d files say which objects read them.
-$(BUILD)/%.o: %.c | $(BUILD) $(SKELS)
+$(BUILD)/%.o: %.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
+BPFT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS))
+BENCH_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS))
+$(CORE_OBJS): CFLAGS += $(CORE_INC)
+$(CLI_OBJS): CFLAGS += $(CORE_INC)
+# the CNI plugin reuses segctl's client (cli/client.c) for the socket
+$(CNI_OBJS): CFLAGS += $(CORE_INC) -Icli
+$(LIB_OBJS) $(BUILD)/daemon/main.o: CFLAGS += $(DAEMON_INC)
+$(UNIT_OBJS): CFLAGS += $(DAEMON_INC) -Icli -Icni -Itests
+$(BPFT_OBJS): CFLAGS += $(DAEMON_INC) -Itests -I$(BUILD)/tests
+$(BENCH_OBJS): CFLAGS += $(DAEMON_INC) -Itests
+# skeletons are generated headers: there before any object that may read them
+$(LIB_OBJS) $(BUILD)/daemon/main.o $(UNIT_OBJS) $(BENCH_OBJS): | $(SKELS)
+$(BPFT_OBJS): | $(SKELS) $(BPFT_SKELS)
+
+$(BUILD)/libsegd-core.a: $(CORE_OBJS)
+	$(AR) rcs $@ $^
 
 $(BUILD)/libsegd.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/segd: $(BUILD)/daemon/main.o $(BUILD)/libsegd.a
+SEGD_LIBS := $(BUILD)/libsegd.a $(BUILD)/libsegd-core.a
+
+$(BUILD)/segd: $(BUILD)/daemon/main.o $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# segctl and segd-cni link core only
+$(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LDLIBS)
 
-# the CNI plugin reuses segctl's client (cli/client.c) for the socket
-$(BUILD)/cni/%.o: CFLAGS += -Icli
-$(BUILD)/segd-cni: $(CNI_OBJS) $(BUILD)/cli/client.o $(BUILD)/libsegd.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/segd-cni: $(CNI_OBJS) $(BUILD)/cli/client.o $(BUILD)/libsegd-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LDLIBS)
 
-UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
-BPFT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS))
-$(UNIT_OBJS): CFLAGS += -Icli -Icni -Itests
-$(BPFT_OBJS): CFLAGS += -Itests -I$(BUILD)/tests
-$(BPFT_OBJS): | $(BPFT_SKELS)
-$(BUILD)/tools/bench/%.o: CFLAGS += -Itests
-
-$(BUILD)/test_unit: $(UNIT_OBJS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(BUILD)/libsegd.a
+$(BUILD)/test_unit: $(UNIT_OBJS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
-$(BUILD)/test_bpf: $(BPFT_OBJS) $(BUILD)/libsegd.a
+$(BUILD)/test_bpf: $(BPFT_OBJS) $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
-$(BUILD)/bench_%: $(BUILD)/tools/bench/%.o $(BUILD)/libsegd.a
+$(BUILD)/bench_%: $(BUILD)/tools/bench/%.o $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # libFuzzer targets link the pure modules only, built again with sanitizers
 # (objects under $(BUILD)/fuzz/).
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -Icni -I$(BUILD) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(CORE_INC) -Icni \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS = daemon/model.c daemon/model_ports.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c daemon/quarantine.c daemon/link_event.c daemon/explain.c daemon/flow_names.c $(CNI_LIB_SRCS)
+FUZZ_LIB_SRCS = $(CORE_SRCS) $(CNI_LIB_SRCS)
 FUZZ_LIB_OBJS = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_LIB_SRCS))
 $(BUILD)/fuzz/%.o: %.c | $(BUILD)
 	@mkdir -p $(dir $@)

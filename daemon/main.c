@@ -14,7 +14,7 @@
 #include <time.h>
 #include "caps.h"
 #include "config.h"
-#include "control.h"
+#include "segd.h"
 #include "control_blocklist.h"
 #include "feeds_dir.h"
 #include "flow_export.h"

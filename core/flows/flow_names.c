@@ -1,0 +1,102 @@
+/* flow_names.c - names for the parts of a flow (flow_names.h). */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "flow_names.h"
+
+static int addr_cmp(const void *key, const void *entry)
+{
+	return memcmp(key, &((const struct seg_ipc_exact_entry *)entry)->addr,
+		      sizeof(struct segd_addr));
+}
+
+const struct seg_endpoint *seg_endpoint_by_id(const struct seg_view *v, uint32_t id)
+{
+	for (size_t i = 0; id && i < v->world->n_endpoints; i++)
+		if (v->world->endpoints[i].endpoint_id == id)
+			return &v->world->endpoints[i];
+	return NULL;
+}
+
+const struct seg_endpoint *seg_endpoint_by_ifindex(const struct seg_view *v,
+						   uint32_t ifindex)
+{
+	for (size_t i = 0; ifindex && i < v->world->n_endpoints; i++)
+		if (v->world->endpoints[i].ifindex == ifindex)
+			return &v->world->endpoints[i];
+	return NULL;
+}
+
+const struct seg_endpoint *seg_endpoint_by_addr(const struct seg_view *v,
+						const struct segd_addr *a)
+{
+	/* the compiled exact ipcache is sorted by address */
+	const struct seg_ipc_exact_entry *e = bsearch(a, v->compiled->exact,
+						      v->compiled->n_exact,
+						      sizeof(*e), addr_cmp);
+
+	return e ? seg_endpoint_by_id(v, e->value.endpoint_id) : NULL;
+}
+
+bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
+{
+	for (size_t i = 0; rule_id && i < c->n_rules; i++) {
+		const struct seg_rule_ref *r = &c->rules[i];
+
+		if (r->rule_id == rule_id) {
+			snprintf(buf, len, "%s/%s#%u", r->policy_ns, r->policy_name,
+				 r->rule_index + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
+{
+	if (!seg_rule_name(c, rule_id, buf, len))
+		snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
+}
+
+const char *seg_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_SCTP: return "sctp";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t len)
+{
+	switch (id) {
+	case SEGD_ID_WORLD:
+	case SEGD_ID_WORLD_V6:
+		snprintf(buf, len, "world");
+		return;
+	case SEGD_ID_HOST:
+		snprintf(buf, len, "host");
+		return;
+	}
+	for (size_t i = 0; i < v->compiled->n_prefixes; i++) {
+		const struct seg_ipc_prefix_entry *p = &v->compiled->prefixes[i];
+		struct seg_cidr c;
+		char text[64];
+
+		if (p->value.identity != id)
+			continue;
+		memcpy(&c.addr, p->key.addr, sizeof(c.addr));
+		c.plen = (uint8_t)p->key.prefixlen;
+		seg_cidr_format(&c, text, sizeof(text));
+		snprintf(buf, len, "cidr:%s", text);
+		return;
+	}
+	snprintf(buf, len, "identity:%u", id);
+}
