@@ -1,6 +1,9 @@
-/* segd.h - segd's request handlers: one YAML request document in, one
- * YAML response document out. The socket plumbing is in server.c; this
- * module decides, so it can be driven directly in tests.
+/* segd.h - the daemon object (struct segd) and the engine's entry points:
+ * desired state -> compile -> enforce -> commit (engine.c), interfaces
+ * (links.c), and segd_handle(), the control protocol's door
+ * (control/control.c): one YAML request document in, one YAML response
+ * document out. The socket plumbing is in events/server.c; the handlers
+ * decide, so they can be driven directly in tests.
  *
  * Request:  {command: NAME, args: {...}}
  * Response: {ok: bool, exit: 0|1|2, error: "what, where, what to do",
