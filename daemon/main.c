@@ -15,7 +15,7 @@
 #include "caps.h"
 #include "config.h"
 #include "segd.h"
-#include "control_blocklist.h"
+#include "lists.h"
 #include "feeds_dir.h"
 #include "flow_export.h"
 #include "flowlog.h"

@@ -1,6 +1,6 @@
 /* control_blocklist.c - the `blocklist` requests: load (parse, safety,
  * merge, write maps, re-check flows, persist), list, show, del, test. The
- * list machinery they drive is in control_blocklist_core.c.
+ * list machinery they drive is in engine/lists.c.
  *
  * A change is all-or-nothing like a policy change: the merged content of
  * every list is compiled first, the maps are written (new keys before
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "control_blocklist.h"
-#include "control_blocklist_int.h"
+#include "lists_int.h"
 #include "control_int.h"
 #include "log.h"
 #include "resolver.h"

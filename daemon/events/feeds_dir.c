@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "control_blocklist_int.h"
+#include "lists_int.h"
 #include "feeds_dir.h"
 #include "log.h"
 #include "state.h"

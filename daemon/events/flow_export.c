@@ -11,7 +11,7 @@
 #include "flow_export.h"
 #include "flow_names.h"
 #include "flow_recent.h"
-#include "control_blocklist.h"
+#include "lists.h"
 #include "explain.h"
 #include "flowlog.h"
 #include "log.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include "blocklist.h"
 #include "segd.h"
-#include "control_blocklist.h"
+#include "lists.h"
 #include "log.h"
 #include "metrics.h"
 #include "version.h"

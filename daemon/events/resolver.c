@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "control_blocklist.h"
+#include "lists.h"
 #include "log.h"
 #include "resolver.h"
 

@@ -1,9 +1,9 @@
-/* control_blocklist_int.h - what the blocklist requests (control_blocklist.c)
- * use of the list machinery (control_blocklist_core.c). */
-#ifndef SEGD_CONTROL_BLOCKLIST_INT_H
-#define SEGD_CONTROL_BLOCKLIST_INT_H
+/* lists_int.h - what the blocklist requests (control_blocklist.c) and the
+ * feeds dir (feeds_dir.c) use of the list machinery (lists.c). */
+#ifndef SEGD_LISTS_INT_H
+#define SEGD_LISTS_INT_H
 
-#include "control_blocklist.h"
+#include "lists.h"
 
 /* Lists at least this long are not kept twice during a reload. */
 #define BIG_LIST 100000
@@ -37,4 +37,4 @@ int segd_list_delete(struct segd *d, struct segd_list *l, struct seg_error *err)
 int segd_list_carry_resolved(const struct segd_list *old, struct segd_list *l);
 void segd_list_reread_saved(struct segd *d, struct segd_list *l);
 
-#endif /* SEGD_CONTROL_BLOCKLIST_INT_H */
+#endif /* SEGD_LISTS_INT_H */

@@ -1,4 +1,4 @@
-/* control_blocklist_core.c - the life of an indicator list: names, merging
+/* lists.c - the life of an indicator list: names, merging
  * every list into the maps, persistence, building from a feed, expiry and
  * restore. The requests that drive it are in control_blocklist.c.
  */
@@ -12,9 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "control_blocklist.h"
-#include "control_blocklist_int.h"
-#include "control_int.h"
+#include "engine.h"
+#include "lists_int.h"
 #include "log.h"
 #include "resolver.h"
 #include "state.h"
