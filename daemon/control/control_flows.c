@@ -5,7 +5,6 @@
  * --namespace (the endpoint that observed it), --verdict. Changes nothing.
  */
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,28 +101,30 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 					  (l->now_real - r->end_ns) / 1000000 : 0);
 }
 
+struct ct_each {
+	segd_ct_fn fn;
+	void *ctx;
+};
+
+static int ct_each(void *ctx, const struct segd_ct_key *k, const struct segd_ct_value *v)
+{
+	struct ct_each *e = ctx;
+
+	e->fn(e->ctx, k, v);
+	return 0;
+}
+
 int segd_ct_foreach(struct segd *d, segd_ct_fn fn, void *ctx, struct seg_error *err)
 {
-	struct segd_ct_key key, next;
-	struct segd_ct_value v;
-	void *prev = NULL;
-	int fd, ret;
+	struct ct_each e = { fn, ctx };
+	int ret;
 
 	if (!d->dp)
 		return seg_errorf(err, NULL, 0, 0, -ENODEV,
 				  "segd runs without the kernel datapath");
-	fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
-	if (fd < 0)
-		return seg_errorf(err, NULL, 0, 0, fd, "no conntrack map");
-	while (!(ret = bpf_map_get_next_key(fd, prev, &next))) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &v))   /* else: evicted meanwhile */
-			fn(ctx, &key, &v);
-	}
-	return ret == -ENOENT ? 0 : seg_errorf(err, NULL, 0, 0, ret,
-					       "reading the conntrack map: %s",
-					       strerror(-ret));
+	ret = seg_dp_ct_foreach(d->dp, ct_each, &e);
+	return ret ? seg_errorf(err, NULL, 0, 0, ret, "reading the conntrack map: %s",
+				strerror(-ret)) : 0;
 }
 
 static void add_ct_row(void *ctx, const struct segd_ct_key *k,

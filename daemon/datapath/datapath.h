@@ -89,6 +89,24 @@ int seg_dp_quarantine_write(struct seg_datapath *dp, const struct seg_quar_entry
 int seg_dp_quarantine_lookup(struct seg_datapath *dp, const struct segd_addr *a,
 			     struct segd_quar_value *out);
 
+/* The one conntrack walker (datapath_ct.c): fn for every entry of
+ * segd_ct, read in batches; fn returns 0, 1 to have the entry deleted
+ * (expired), or -errno to stop. 0 or -errno. */
+typedef int (*seg_dp_ct_fn)(void *ctx, const struct segd_ct_key *k,
+			    const struct segd_ct_value *v);
+int seg_dp_ct_foreach(struct seg_datapath *dp, seg_dp_ct_fn fn, void *ctx);
+
+/* The event ring (segd_events): fn for each whole event, from
+ * seg_dp_events_consume(); seg_dp_events_fd() becomes readable when some
+ * wait. */
+struct seg_dp_events;
+typedef void (*seg_dp_event_fn)(void *ctx, const struct segd_event *ev);
+int seg_dp_events_open(struct seg_datapath *dp, seg_dp_event_fn fn, void *ctx,
+		       struct seg_dp_events **out);
+int seg_dp_events_fd(struct seg_dp_events *e);
+void seg_dp_events_consume(struct seg_dp_events *e);
+void seg_dp_events_close(struct seg_dp_events *e);
+
 /* For tests and benchmarks: program fds (for BPF_PROG_TEST_RUN) and map fds
  * by SEGD_MAP_* name. */
 int seg_dp_prog_fd(struct seg_datapath *dp, enum seg_prog prog);

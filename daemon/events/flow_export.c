@@ -1,8 +1,6 @@
 /* flow_export.c - the flow table on segd's loop (flow_export.h). */
-#include <bpf/bpf.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +14,6 @@
 #include "flowlog.h"
 #include "log.h"
 
-#define CT_BATCH 4096
 #define RECENT_FLOWS 2048   /* ended flows `segctl flows` still shows */
 /* a follower that reads slower than records come loses records beyond
  * this much unread output instead of growing segd without bound */
@@ -34,13 +31,9 @@ struct seg_flow_export {
 	struct segd *d;
 	struct seg_flowtab *table;
 	struct seg_flow_recent *recent;
-	struct ring_buffer *ring;
+	struct seg_dp_events *ring;
 	struct event *ring_ev;
 	struct event *timer;
-	int ct_fd;
-	/* one batch of conntrack entries, and the keys to delete */
-	struct segd_ct_key *keys, *expired;
-	struct segd_ct_value *values;
 	/* called after each pass's records, e.g. to send what is batched */
 	seg_flow_pass_fn on_pass[4];
 	void *on_pass_ctx[4];
@@ -56,16 +49,13 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static int on_ring_event(void *ctx, void *data, size_t len)
+static void on_ring_event(void *ctx, const struct segd_event *ev)
 {
 	struct seg_flow_export *x = ctx;
 
-	if (len < sizeof(struct segd_event))
-		return 0;
 	x->d->flow_stats.events_read++;
 	/* out of memory: the event is lost like a rate-limited one */
-	seg_flowtab_event(x->table, data);
-	return 0;
+	seg_flowtab_event(x->table, ev);
 }
 
 static void on_ring_ready(evutil_socket_t fd, short what, void *arg)
@@ -73,7 +63,7 @@ static void on_ring_ready(evutil_socket_t fd, short what, void *arg)
 	struct seg_flow_export *x = arg;
 
 	(void)fd, (void)what;
-	ring_buffer__consume(x->ring);
+	seg_dp_events_consume(x->ring);
 }
 
 /* The list a blocklisted flow hit, from the loaded lists (as `explain`). */
@@ -158,56 +148,12 @@ int seg_flow_export_follow(struct seg_flow_export *x, struct bufferevent *bev,
 	return 0;
 }
 
-/* Feed one batch to the table; collect the keys of expired entries. */
-static int feed(struct seg_flow_export *x, __u32 n, __u32 *n_expired)
+/* One conntrack entry to the table; an expired one (1) is deleted. */
+static int feed(void *ctx, const struct segd_ct_key *k, const struct segd_ct_value *v)
 {
-	for (__u32 i = 0; i < n; i++) {
-		int ret = seg_flowtab_ct(x->table, &x->keys[i], &x->values[i]);
+	struct seg_flow_export *x = ctx;
 
-		if (ret < 0)
-			return ret;
-		if (ret == 1)
-			x->expired[(*n_expired)++] = x->keys[i];
-	}
-	return 0;
-}
-
-/* Expired entries: the datapath already treats them as gone; deleting
- * them frees LRU room for live flows. One that was refreshed between our
- * read and the delete starts over as a new flow. */
-static void delete_expired(struct seg_flow_export *x, __u32 n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = n;
-
-	if (n && bpf_map_delete_batch(x->ct_fd, x->expired, &count, &opts))
-		for (__u32 i = 0; i < n; i++)
-			bpf_map_delete_elem(x->ct_fd, &x->expired[i]);
-}
-
-static int scan_conntrack(struct seg_flow_export *x)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct segd_ct_key batch;
-	void *in = NULL;
-	int ret = 0;
-
-	for (;;) {
-		__u32 n = CT_BATCH, n_expired = 0;
-		int err = bpf_map_lookup_batch(x->ct_fd, in, &batch, x->keys,
-					       x->values, &n, &opts);
-
-		if (err && errno != ENOENT) {
-			ret = -errno;
-			break;
-		}
-		ret = feed(x, n, &n_expired);
-		delete_expired(x, n_expired);
-		if (ret || err)
-			break;   /* err: ENOENT, the last batch */
-		in = &batch;
-	}
-	return ret;
+	return seg_flowtab_ct(x->table, k, v);
 }
 
 int seg_flow_export_pass(struct seg_flow_export *x)
@@ -218,9 +164,9 @@ int seg_flow_export_pass(struct seg_flow_export *x)
 	int ret;
 
 	/* events already in the ring belong to this pass */
-	ring_buffer__consume(x->ring);
+	seg_dp_events_consume(x->ring);
 	seg_flowtab_pass_begin(x->table, t0, clock_ns(CLOCK_REALTIME));
-	ret = scan_conntrack(x);
+	ret = seg_dp_ct_foreach(x->d->dp, feed, x);
 	if (ret)
 		seg_log(SEG_LOG_WARN, "flow export: reading conntrack: %s",
 			strerror(-ret));
@@ -249,35 +195,28 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 {
 	struct timeval every = { .tv_sec = d->cfg.flow_interval };
 	struct seg_flow_export *x = calloc(1, sizeof(*x));
-	int ret = -ENOMEM, ring_fd;
+	int ret = -ENOMEM;
 
 	if (!x)
 		return seg_errorf(err, NULL, 0, 0, -ENOMEM, "flow export: out of memory");
 	const struct seg_view view = { &d->state.world, &d->compiled };
 
 	x->d = d;
-	x->ct_fd = seg_dp_map_fd(d->dp, SEGD_MAP_CT);
-	ring_fd = seg_dp_map_fd(d->dp, SEGD_MAP_EVENTS);
-	x->keys = calloc(CT_BATCH, sizeof(*x->keys));
-	x->expired = calloc(CT_BATCH, sizeof(*x->expired));
-	x->values = calloc(CT_BATCH, sizeof(*x->values));
-	if (!x->keys || !x->expired || !x->values ||
-	    seg_flowtab_new(&view, &x->table) || seg_flow_recent_new(RECENT_FLOWS, &x->recent) ||
+	if (seg_flowtab_new(&view, &x->table) || seg_flow_recent_new(RECENT_FLOWS, &x->recent) ||
 	    seg_flowtab_add_sink(x->table, count_record, d) ||
 	    seg_flowtab_add_sink(x->table, seg_flow_recent_sink, x->recent) ||
 	    seg_flowtab_add_sink(x->table, to_followers, x))
 		goto fail;
 	seg_flowtab_set_list_namer(x->table, name_list, x);
-	if (x->ct_fd < 0 || ring_fd < 0) {
+	if (seg_dp_map_fd(d->dp, SEGD_MAP_CT) < 0) {
 		ret = -ENOENT;
 		goto fail;
 	}
-	x->ring = ring_buffer__new(ring_fd, on_ring_event, x, NULL);
-	if (!x->ring) {
-		ret = -errno;
+	ret = seg_dp_events_open(d->dp, on_ring_event, x, &x->ring);
+	if (ret)
 		goto fail;
-	}
-	x->ring_ev = event_new(base, ring_buffer__epoll_fd(x->ring),
+	ret = -ENOMEM;
+	x->ring_ev = event_new(base, seg_dp_events_fd(x->ring),
 			       EV_READ | EV_PERSIST, on_ring_ready, x);
 	x->timer = event_new(base, -1, EV_PERSIST, on_timer, x);
 	if (!x->ring_ev || !x->timer || event_add(x->ring_ev, NULL) ||
@@ -329,11 +268,8 @@ void seg_flow_export_stop(struct seg_flow_export *x)
 		event_free(x->timer);
 	if (x->ring_ev)
 		event_free(x->ring_ev);
-	ring_buffer__free(x->ring);
+	seg_dp_events_close(x->ring);
 	seg_flowtab_free(x->table);
 	seg_flow_recent_free(x->recent);
-	free(x->keys);
-	free(x->expired);
-	free(x->values);
 	free(x);
 }
