@@ -124,10 +124,14 @@ $(BENCH_OBJS): CFLAGS += $(DAEMON_INC) -Itests
 $(LIB_OBJS) $(BUILD)/daemon/main.o $(UNIT_OBJS) $(BENCH_OBJS): | $(SKELS)
 $(BPFT_OBJS): | $(SKELS) $(BPFT_SKELS)
 
+# archives are made afresh: a member whose source moved or went away must
+# not linger in them
 $(BUILD)/libsegd-core.a: $(CORE_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/libsegd.a: $(LIB_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 SEGD_LIBS := $(BUILD)/libsegd.a $(BUILD)/libsegd-core.a

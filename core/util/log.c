@@ -1,5 +1,6 @@
 /* log.c - stderr logging with a level and a UTC timestamp. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 #include "log.h"
@@ -9,6 +10,11 @@ static enum seg_log_level max_level = SEG_LOG_INFO;
 void seg_log_set_level(enum seg_log_level level)
 {
 	max_level = level;
+}
+
+bool seg_log_enabled(enum seg_log_level level)
+{
+	return level <= max_level;
 }
 
 void seg_log(enum seg_log_level level, const char *fmt, ...)

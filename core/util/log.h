@@ -5,7 +5,11 @@
 
 enum seg_log_level { SEG_LOG_ERROR, SEG_LOG_WARN, SEG_LOG_INFO, SEG_LOG_DEBUG };
 
+#include <stdbool.h>
+
 void seg_log_set_level(enum seg_log_level level);
+/* Whether a line of this level would be written. */
+bool seg_log_enabled(enum seg_log_level level);
 void seg_log(enum seg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

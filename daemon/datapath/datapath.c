@@ -24,22 +24,36 @@ const char *const dp_outer_names[IN_COUNT] = {
 	SEGD_MAP_POLICY, SEGD_MAP_IPC_EXACT, SEGD_MAP_IPC_LPM,
 };
 
+/* libbpf's and libxdp's messages go to segd's log at debug level
+ * (SEGD_DEBUG in the environment shows them at any level, as before). */
+static int lib_print(const char *lib, const char *fmt, va_list ap)
+{
+	enum seg_log_level level = getenv("SEGD_DEBUG") ? SEG_LOG_ERROR : SEG_LOG_DEBUG;
+	char msg[1024];
+	size_t n;
+
+	if (!seg_log_enabled(level))
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	seg_log(level, "%s: %s", lib, msg);
+	return (int)n;
+}
+
 static int quiet_print(enum libbpf_print_level level, const char *fmt,
 		       va_list ap)
 {
 	(void)level;
-	if (!getenv("SEGD_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	return lib_print("libbpf", fmt, ap);
 }
 
 static int quiet_xdp_print(enum libxdp_print_level level, const char *fmt,
 			   va_list ap)
 {
 	(void)level;
-	if (!getenv("SEGD_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	return lib_print("libxdp", fmt, ap);
 }
 
 static int mkdir_p(const char *dir)
@@ -99,7 +113,7 @@ static int pin_progs(struct seg_datapath *dp, const char *bpffs_dir)
 		return -ENAMETOOLONG;
 	err = mkdir_p(dir);
 	if (err) {
-		fprintf(stderr, "segd: mkdir %s: %s\n", dir, strerror(-err));
+		seg_log(SEG_LOG_ERROR, "mkdir %s: %s", dir, strerror(-err));
 		return err;
 	}
 	for (int i = 0; i < SEG_PROG_COUNT; i++) {
@@ -111,13 +125,13 @@ static int pin_progs(struct seg_datapath *dp, const char *bpffs_dir)
 			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT) {
 			err = -errno;
-			fprintf(stderr, "segd: unpin %s: %s\n", path,
+			seg_log(SEG_LOG_WARN, "unpin %s: %s", path,
 				strerror(-err));
 			return err;
 		}
 		if (bpf_obj_pin(bpf_program__fd(p), path)) {
 			err = -errno;
-			fprintf(stderr, "segd: pin %s: %s\n", path,
+			seg_log(SEG_LOG_ERROR, "pin %s: %s", path,
 				strerror(-err));
 			return err;
 		}
@@ -147,7 +161,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	if (bpffs_dir) {
 		err = mkdir_p(bpffs_dir);
 		if (err) {
-			fprintf(stderr, "segd: mkdir %s: %s\n", bpffs_dir,
+			seg_log(SEG_LOG_ERROR, "mkdir %s: %s", bpffs_dir,
 				strerror(-err));
 			goto fail;
 		}
@@ -156,7 +170,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	dp->tc = segd_tc_bpf__open_opts(&oo);
 	if (!dp->tc) {
 		err = -errno;
-		fprintf(stderr, "segd: open tc object: %s\n", strerror(-err));
+		seg_log(SEG_LOG_ERROR, "open tc object: %s", strerror(-err));
 		goto fail;
 	}
 	if (!bpffs_dir)
@@ -169,7 +183,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 		in = outer ? bpf_map__inner_map(outer) : NULL;
 		if (!in) {
 			err = -ENOENT;
-			fprintf(stderr, "segd: %s has no inner map template\n",
+			seg_log(SEG_LOG_ERROR, "%s has no inner map template",
 				dp_outer_names[i]);
 			goto fail;
 		}
@@ -181,8 +195,8 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	}
 	err = segd_tc_bpf__load(dp->tc);
 	if (err) {
-		fprintf(stderr, "segd: load tc object%s%s: %s (an incompatible "
-			"pinned map must be removed by hand)\n",
+		seg_log(SEG_LOG_ERROR, "load tc object%s%s: %s (an incompatible "
+			"pinned map must be removed by hand)",
 			bpffs_dir ? " with maps pinned under " : "",
 			bpffs_dir ? bpffs_dir : "", strerror(-err));
 		goto fail;
@@ -191,7 +205,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	dp->xdp = segd_xdp_bpf__open_opts(&oo);
 	if (!dp->xdp) {
 		err = -errno;
-		fprintf(stderr, "segd: open xdp object: %s\n", strerror(-err));
+		seg_log(SEG_LOG_ERROR, "open xdp object: %s", strerror(-err));
 		goto fail;
 	}
 	unpin_all(dp->xdp->obj);
@@ -202,20 +216,20 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 						   bpf_map__name(m));
 		if (!src) {
 			err = -ENOENT;
-			fprintf(stderr, "segd: xdp map %s missing in tc object\n",
+			seg_log(SEG_LOG_ERROR, "xdp map %s missing in tc object",
 				bpf_map__name(m));
 			goto fail;
 		}
 		err = bpf_map__reuse_fd(m, bpf_map__fd(src));
 		if (err) {
-			fprintf(stderr, "segd: share map %s: %s\n",
+			seg_log(SEG_LOG_ERROR, "share map %s: %s",
 				bpf_map__name(m), strerror(-err));
 			goto fail;
 		}
 	}
 	err = segd_xdp_bpf__load(dp->xdp);
 	if (err) {
-		fprintf(stderr, "segd: load xdp object: %s\n", strerror(-err));
+		seg_log(SEG_LOG_ERROR, "load xdp object: %s", strerror(-err));
 		goto fail;
 	}
 	if (bpffs_dir) {
@@ -225,7 +239,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	}
 	err = dp_apply_init(dp);
 	if (err) {
-		fprintf(stderr, "segd: grace-period map: %s\n", strerror(-err));
+		seg_log(SEG_LOG_ERROR, "grace-period map: %s", strerror(-err));
 		goto fail;
 	}
 	/* an adopted blocklist prefix gate may be stale (an older segd wrote
@@ -240,7 +254,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 			err = dp_config_write(dp, &cfg);
 		}
 		if (err) {
-			fprintf(stderr, "segd: %s: %s\n", SEGD_MAP_CONFIG,
+			seg_log(SEG_LOG_ERROR, "%s: %s", SEGD_MAP_CONFIG,
 				strerror(-err));
 			goto fail;
 		}

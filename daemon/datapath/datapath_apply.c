@@ -132,7 +132,7 @@ static int build_inner(struct seg_datapath *dp, int which, const struct tbl *t,
 			    tm->value_size, tm->max_entries, &mo);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "segd: create %s: %s\n", inner_names[which],
+		seg_log(SEG_LOG_ERROR, "create %s: %s", inner_names[which],
 			strerror(-err));
 		return err;
 	}
@@ -148,7 +148,7 @@ static int build_inner(struct seg_datapath *dp, int which, const struct tbl *t,
 	}
 	err = dp_map_update_n(fd, keys, ks, vals, vs, t->n);
 	if (err)
-		fprintf(stderr, "segd: fill %s (%zu entries): %s\n",
+		seg_log(SEG_LOG_ERROR, "fill %s (%zu entries): %s",
 			inner_names[which], t->n, strerror(-err));
 out:
 	free(keys);
@@ -354,7 +354,7 @@ static int lhints_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
 	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_lhints), keys,
 			   sizeof(*keys), vals, sizeof(*vals), lh->n);
 	if (err)
-		fprintf(stderr, "segd: write %s[%u]: %s\n", SEGD_MAP_LHINTS,
+		seg_log(SEG_LOG_ERROR, "write %s[%u]: %s", SEGD_MAP_LHINTS,
 			slot, strerror(-err));
 out:
 	free(keys);
@@ -439,7 +439,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 					       dp_tbl_ks[i], d[i].up_v,
 					       dp_tbl_vs[i], d[i].n_up);
 		if (err) {
-			fprintf(stderr, "segd: update %s[%u] in place: %s\n",
+			seg_log(SEG_LOG_ERROR, "update %s[%u] in place: %s",
 				dp_outer_names[i], slot, strerror(-err));
 			goto out;
 		}
@@ -451,7 +451,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		if (bpf_map_update_elem(dp_outer_fd(dp, i), &slot, &fds[i],
 					BPF_ANY)) {
 			err = -errno;
-			fprintf(stderr, "segd: install %s[%u]: %s\n",
+			seg_log(SEG_LOG_ERROR, "install %s[%u]: %s",
 				dp_outer_names[i], slot, strerror(-err));
 			goto out;
 		}
@@ -491,7 +491,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		err = dp_config_write(dp, &cfg);
 	}
 	if (err) {
-		fprintf(stderr, "segd: bump generation: %s\n", strerror(-err));
+		seg_log(SEG_LOG_ERROR, "bump generation: %s", strerror(-err));
 		/* an entry tagged with a generation this slot's content
 		 * never ran under must not outlive it */
 		lhints_write(dp, slot, 0, &lh);

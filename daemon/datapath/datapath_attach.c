@@ -48,7 +48,7 @@ int seg_dp_attach_endpoint(struct seg_datapath *dp, uint32_t ifindex)
 		err = tc_attach_one(ifindex, BPF_TC_EGRESS,
 				    seg_dp_prog_fd(dp, SEG_PROG_TC_TO_EP));
 	if (err)
-		fprintf(stderr, "segd: tc attach on ifindex %u: %s\n", ifindex,
+		seg_log(SEG_LOG_ERROR, "tc attach on ifindex %u: %s", ifindex,
 			strerror(-err));
 	return err;
 }
@@ -189,7 +189,7 @@ int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
 cleanup:
 	if (err)
-		fprintf(stderr, "segd: xdp attach on ifindex %u: %s\n",
+		seg_log(SEG_LOG_ERROR, "xdp attach on ifindex %u: %s",
 			ifindex, strerror(-err));
 	if (old_fd >= 0)
 		close(old_fd);

@@ -486,7 +486,7 @@ static int gate_write(struct seg_datapath *dp, const uint64_t *want,
 	if (!err)
 		memcpy(dp->gate, want, sizeof(dp->gate));
 	else
-		fprintf(stderr, "segd: write %s: %s\n", SEGD_MAP_BL_GATE,
+		seg_log(SEG_LOG_ERROR, "write %s: %s", SEGD_MAP_BL_GATE,
 			strerror(-err));
 	return err;
 }
@@ -610,7 +610,7 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 			err = use_prev ? upserts_merge(&st[i], i, &o[i], &n[i]) :
 					 upserts_scan(&st[i], i, &n[i]);
 		if (err)
-			fprintf(stderr, "segd: write %s: %s\n", bl_map_names[i],
+			seg_log(SEG_LOG_ERROR, "write %s: %s", bl_map_names[i],
 				strerror(-err));
 		if (i == BL_NET16)
 			continue;       /* its buffers empty slots in step 3 */
@@ -622,7 +622,7 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 		err = i == BL_NET16 ? n16_write(&st[i], n16_have, n16_want, false) :
 				      bl_delete_n(&st[i]);
 		if (err)
-			fprintf(stderr, "segd: prune %s: %s\n", bl_map_names[i],
+			seg_log(SEG_LOG_ERROR, "prune %s: %s", bl_map_names[i],
 				strerror(-err));
 	}
 	if (!err)

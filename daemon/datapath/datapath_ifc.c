@@ -157,7 +157,7 @@ int dp_ifc_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
 	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_ifc), keys,
 			      sizeof(*keys), vals, sizeof(*vals), n);
 	if (err) {
-		fprintf(stderr, "segd: write %s[%u]: %s\n", SEGD_MAP_IFC, slot,
+		seg_log(SEG_LOG_ERROR, "write %s[%u]: %s", SEGD_MAP_IFC, slot,
 			strerror(-err));
 		dp->ifc_known[slot] = false;
 		goto out;

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath.h"
+#include "log.h"
 #include "segd_tc.skel.h"
 #include "segd_xdp.skel.h"
 
