@@ -1,4 +1,4 @@
-/* datapath_int.h - private to daemon/datapath*.c: the datapath object and
+/* datapath_int.h - private to daemon/datapath/: the datapath object and
  * what its parts share. Nothing outside the datapath includes this.
  *
  *   datapath.c         open/adopt, close, generation, map and program fds,
@@ -11,6 +11,8 @@
  *   datapath_ifc.c     segd_ifc: local addresses per endpoint interface
  *   datapath_blocklist.c  blocklist maps: in-place writes, the prefix
  *                      gate, counters
+ *   datapath_quarantine.c  segd_quarantine: in-place writes
+ *   datapath_ct.c      the conntrack walker, the event ring
  */
 #ifndef SEGD_DATAPATH_INT_H
 #define SEGD_DATAPATH_INT_H

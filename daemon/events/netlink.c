@@ -1,5 +1,5 @@
 /* netlink.c - RTNLGRP_LINK on segd's loop (libmnl). Each RTM_NEWLINK or
- * RTM_DELLINK goes to segd_link_event (control.c), which attaches or
+ * RTM_DELLINK goes to segd_link_event (engine/links.c), which attaches or
  * forgets the endpoint named after the interface at once; the maps learn
  * the changes once every message read so far is handled (a CNI creating
  * many pods costs one compile per burst, and no attach waits for one).
