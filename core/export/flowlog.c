@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "flowlog.h"
 #include "log.h"
 
@@ -113,21 +114,6 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int seg_flowlog_buffer(struct seg_flowlog *fl)
 {
 	if (!fl->buf && !(fl->buf = malloc(FLOWLOG_BUF)))
@@ -156,7 +142,7 @@ int seg_flowlog_flush(struct seg_flowlog *fl)
 	if (fl->fd < 0 && fl->path)     /* a failed rotation or reopen */
 		ret = open_file(fl);
 	if (!ret)
-		ret = write_all(fl->fd, fl->buf, fl->used);
+		ret = seg_write_all(fl->fd, fl->buf, fl->used);
 	if (ret) {
 		/* the file's size counted them: take them back */
 		fl->size -= fl->used < fl->size ? fl->used : fl->size;
@@ -209,7 +195,7 @@ int seg_flowlog_write(struct seg_flowlog *fl, const struct seg_flow_record *r)
 		if (fl->fd < 0 && fl->path)     /* a failed rotation or reopen */
 			ret = open_file(fl);
 		if (!ret)
-			ret = write_all(fl->fd, line, (size_t)n);
+			ret = seg_write_all(fl->fd, line, (size_t)n);
 	}
 	if (!ret) {
 		fl->size += (uint64_t)n;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "flow_names.h"
 #include "flowlog.h"
+#include "json_escape.h"
 #include "segd_abi.h"
 
 void seg_rfc3339_ms(uint64_t ns, char *buf, size_t len)
@@ -41,17 +42,6 @@ void seg_rfc3339_ms(uint64_t ns, char *buf, size_t len)
 	buf[23] = 'Z';
 	buf[24] = '\0';
 }
-
-static const char *verdict_name(uint8_t v)
-{
-	switch (v) {
-	case SEG_FLOW_FORWARDED: return "forwarded";
-	case SEG_FLOW_DROPPED: return "dropped";
-	case SEG_FLOW_AUDIT: return "audit";
-	default: return "unknown";
-	}
-}
-
 
 static bool has_ports(uint8_t proto)
 {
@@ -97,32 +87,17 @@ static void u64(struct jw *w, uint64_t v)
 
 static void str(struct jw *w, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *run = p;
 
 	chr(w, '"');
 	for (; *p; p++) {
-		const char *esc = NULL;
-		char u[6] = { '\\', 'u', '0', '0' };
+		char esc[6];
+		size_t k = seg_json_escape(*p, esc);
 
-		switch (*p) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			if (*p >= 0x20)
-				continue;
-		}
+		if (!k)
+			continue;
 		put(w, (const char *)run, (size_t)(p - run));
-		if (esc) {
-			lit(w, esc);
-		} else {
-			u[4] = hex[*p >> 4];
-			u[5] = hex[*p & 15];
-			put(w, u, 6);
-		}
+		put(w, esc, k);
 		run = p + 1;
 	}
 	put(w, (const char *)run, (size_t)(p - run));
@@ -217,7 +192,7 @@ static void write_record(struct jw *w, const struct seg_flow_record *r)
 	seg_rfc3339_ms(r->time_ns, now, sizeof(now));
 	lit(w, "{\"time\":");
 	str(w, now);
-	str_field(w, "verdict", verdict_name(r->verdict));
+	str_field(w, "verdict", seg_flow_verdict_name(r->verdict));
 	str_field(w, "src_ip", src);
 	if (has_ports(r->proto))
 		num_field(w, "src_port", r->sport);

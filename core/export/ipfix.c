@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "hostport.h"
 #include "ipfix.h"
 #include "ipfix_encode.h"
 
@@ -20,28 +21,11 @@ struct seg_ipfix {
 static int split_host_port(const char *text, char *host, size_t host_len,
 			   char *port, size_t port_len)
 {
-	const char *colon, *h = text;
-	size_t hlen;
+	const char *p;
 
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = text + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon || strchr(text, ':') != colon)
-			return -EINVAL;   /* bare IPv6 needs brackets */
-		hlen = (size_t)(colon - text);
-	}
-	if (!hlen || hlen >= host_len || !colon[1] || strlen(colon + 1) >= port_len)
+	if (seg_split_host_port(text, host, host_len, &p) || strlen(p) >= port_len)
 		return -EINVAL;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	strcpy(port, colon + 1);
+	strcpy(port, p);
 	return 0;
 }
 

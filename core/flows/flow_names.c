@@ -1,9 +1,11 @@
 /* flow_names.c - names for the parts of a flow (flow_names.h). */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "flow_names.h"
+#include "flow_record.h"
 
 static int addr_cmp(const void *key, const void *entry)
 {
@@ -99,4 +101,28 @@ void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t 
 		return;
 	}
 	snprintf(buf, len, "identity:%u", id);
+}
+
+static const char *const verdict_names[] = {
+	[SEG_FLOW_FORWARDED] = "forwarded",
+	[SEG_FLOW_DROPPED] = "dropped",
+	[SEG_FLOW_AUDIT] = "audit",
+};
+
+const char *seg_flow_verdict_name(uint8_t v)
+{
+	return v < sizeof(verdict_names) / sizeof(verdict_names[0]) ?
+	       verdict_names[v] : "?";
+}
+
+/* What `--verdict` asks for: allow|forwarded, deny|dropped, audit. */
+int seg_flow_verdict_parse(const char *s)
+{
+	if (!strcmp(s, "allow") || !strcmp(s, "forwarded"))
+		return SEG_FLOW_FORWARDED;
+	if (!strcmp(s, "deny") || !strcmp(s, "dropped"))
+		return SEG_FLOW_DROPPED;
+	if (!strcmp(s, "audit"))
+		return SEG_FLOW_AUDIT;
+	return -EINVAL;
 }

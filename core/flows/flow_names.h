@@ -30,6 +30,10 @@ bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 /* The same, "not-enforced" for 0 and "?" for an unknown id. */
 void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 		   size_t len);
+/* "forwarded", "dropped", "audit" (enum seg_flow_verdict) */
+const char *seg_flow_verdict_name(uint8_t verdict);
+/* allow|forwarded, deny|dropped, audit -> enum seg_flow_verdict, or -EINVAL */
+int seg_flow_verdict_parse(const char *s);
 /* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number (in buf). */
 const char *seg_proto_name(uint8_t proto, char *buf, size_t len);
 /* An identity that is not a local endpoint: "world", "host",

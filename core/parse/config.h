@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "log.h"
 #include "model.h"
+#include "wire.h"
 
 struct segd_config_file {
 	char *socket_path;
@@ -56,7 +57,6 @@ struct segd_config_file {
 	enum seg_cidr_match cidr_match;   /* what CIDR peers select */
 };
 
-#define SEGD_DEFAULT_SOCKET    "/run/segd/segd.sock"
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
 #define SEGD_DEFAULT_STATE_DIR "/var/lib/segd"
 #define SEGD_DEFAULT_DNS_GRACE 3600

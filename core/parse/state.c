@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "policy_parse.h"
+#include "fileio.h"
 #include "state.h"
 #include "yaml_util.h"
 
@@ -563,25 +564,6 @@ err:
 	return ret;
 }
 
-static int mkdir_p(const char *path, int mode)
-{
-	char buf[4096];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int policy_path(char *buf, size_t len, const char *dir, const char *ns,
 		       const char *name)
 {
@@ -594,7 +576,7 @@ static int policy_path(char *buf, size_t len, const char *dir, const char *ns,
 int seg_state_save_main(const struct seg_state *s, const char *dir)
 {
 	char path[4096], *text = NULL;
-	int ret = mkdir_p(dir, 0700);
+	int ret = seg_mkdir_p(dir, 0700);
 
 	if (ret)
 		return ret;
@@ -613,7 +595,7 @@ int seg_state_save_policy(const struct seg_policy *p, const char *dir)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/policies", dir);
-	if ((ret = mkdir_p(path, 0700)) ||
+	if ((ret = seg_mkdir_p(path, 0700)) ||
 	    (ret = policy_path(path, sizeof(path), dir, p->ns, p->name)))
 		return ret;
 	ret = policy_file_doc(p, &d);

@@ -14,6 +14,9 @@
 
 #define SEGD_WIRE_MAGIC "segd-request "
 
+/* where segd listens unless told otherwise (segd, segctl, segd-cni) */
+#define SEGD_DEFAULT_SOCKET "/run/segd/segd.sock"
+
 /* Write the first line; returns its length. */
 int seg_wire_prefix(char *out, size_t out_len, size_t hdr_len, size_t payload_len);
 /* Parse the first line (buf need not hold more): 0 with the lengths and

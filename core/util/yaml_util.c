@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json_escape.h"
 #include "yaml_util.h"
 
 /* ---- reading -------------------------------------------------------------- */
@@ -458,18 +459,13 @@ void yu_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
+		char esc[6];
+		size_t k = seg_json_escape(*p, esc);
+
+		if (k)
+			fwrite(esc, 1, k, f);
+		else
+			fputc(*p, f);
 	}
 	fputc('"', f);
 }

@@ -20,30 +20,6 @@
 
 #define MAX_FLOWS_SHOWN 10000
 
-static const char *const verdict_names[] = {
-	[SEG_FLOW_FORWARDED] = "forwarded",
-	[SEG_FLOW_DROPPED] = "dropped",
-	[SEG_FLOW_AUDIT] = "audit",
-};
-
-const char *seg_flow_verdict_name(uint8_t v)
-{
-	return v < sizeof(verdict_names) / sizeof(verdict_names[0]) ?
-	       verdict_names[v] : "?";
-}
-
-/* What `--verdict` asks for: allow|forwarded, deny|dropped, audit. */
-int seg_flow_verdict_parse(const char *s)
-{
-	if (!strcmp(s, "allow") || !strcmp(s, "forwarded"))
-		return SEG_FLOW_FORWARDED;
-	if (!strcmp(s, "deny") || !strcmp(s, "dropped"))
-		return SEG_FLOW_DROPPED;
-	if (!strcmp(s, "audit"))
-		return SEG_FLOW_AUDIT;
-	return -EINVAL;
-}
-
 struct listing {
 	struct segd *d;
 	yaml_document_t *out;

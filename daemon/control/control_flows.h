@@ -5,10 +5,6 @@
 #include <yaml.h>
 #include "segd.h"
 
-/* "forwarded", "dropped", "audit" */
-const char *seg_flow_verdict_name(uint8_t verdict);
-/* allow|forwarded, deny|dropped, audit -> enum seg_flow_verdict, or -EINVAL */
-int seg_flow_verdict_parse(const char *s);
 /* Call fn for every conntrack entry (reads the pinned map, changes
  * nothing). 0, or -errno with err filled (no datapath, map unreadable). */
 typedef void (*segd_ct_fn)(void *ctx, const struct segd_ct_key *k,

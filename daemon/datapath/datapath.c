@@ -19,6 +19,7 @@
 
 #include "metrics_render.h"
 #include "datapath_int.h"
+#include "fileio.h"
 
 const char *const dp_outer_names[IN_COUNT] = {
 	SEGD_MAP_POLICY, SEGD_MAP_IPC_EXACT, SEGD_MAP_IPC_LPM,
@@ -56,27 +57,6 @@ static int quiet_xdp_print(enum libxdp_print_level level, const char *fmt,
 	return lib_print("libxdp", fmt, ap);
 }
 
-static int mkdir_p(const char *dir)
-{
-	char path[4096];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path))
-		return -EINVAL;
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void unpin_all(struct bpf_object *obj)
 {
 	struct bpf_map *m;
@@ -111,7 +91,7 @@ static int pin_progs(struct seg_datapath *dp, const char *bpffs_dir)
 	n = snprintf(dir, sizeof(dir), "%s/%s", bpffs_dir, SEGD_PIN_PROGS_DIR);
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
-	err = mkdir_p(dir);
+	err = seg_mkdir_p(dir, 0700);
 	if (err) {
 		seg_log(SEG_LOG_ERROR, "mkdir %s: %s", dir, strerror(-err));
 		return err;
@@ -159,7 +139,7 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 		goto fail;
 	}
 	if (bpffs_dir) {
-		err = mkdir_p(bpffs_dir);
+		err = seg_mkdir_p(bpffs_dir, 0700);
 		if (err) {
 			seg_log(SEG_LOG_ERROR, "mkdir %s: %s", bpffs_dir,
 				strerror(-err));

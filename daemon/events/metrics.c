@@ -13,6 +13,7 @@
 #include "segd.h"
 #include "lists.h"
 #include "log.h"
+#include "hostport.h"
 #include "metrics.h"
 #include "version.h"
 
@@ -29,35 +30,17 @@ struct seg_metrics {
 int seg_metrics_parse_addr(const char *addr, char *host, size_t hostlen,
 			   uint16_t *port)
 {
-	const char *colon, *h = addr;
-	size_t hl;
+	const char *ptext;
 	struct in6_addr a6;
 	struct in_addr a4;
 	char *end;
 	unsigned long p;
 
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = addr + 1;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
-			return -EINVAL;   /* bare IPv6 needs brackets */
-		hl = (size_t)(colon - addr);
-	}
-	if (hl == 0 || hl >= hostlen)
+	if (seg_split_host_port(addr, host, hostlen, &ptext))
 		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
 	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || p == 0 || p > 65535 || colon[1] == '-' ||
-	    colon[1] == '+')
+	p = strtoul(ptext, &end, 10);
+	if (*end || errno || p == 0 || p > 65535 || ptext[0] == '-' || ptext[0] == '+')
 		return -EINVAL;
 	if (addr[0] == '[' ? inet_pton(AF_INET6, host, &a6) != 1
 			   : inet_pton(AF_INET, host, &a4) != 1)
