@@ -125,7 +125,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_IFC SEC(".maps");
 
-/* ---- blocklists (segd_abi.h; reader side in blocklist.h) ------------------
+/* ---- blocklists (segd_abi.h; reader side in blocklist_check.h) ------------------
  * Written in place by user space (seg_dp_blocklists_write): new and
  * changed keys first, stale keys after. Which ones hold entries is in
  * segd_config.flags (SEGD_CFG_BL_*), so an empty map costs nothing. */
@@ -216,7 +216,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_EV_STATS SEC(".maps");
 
-/* ---- quarantine (segd_abi.h; reader side in quarantine.h) -----------------
+/* ---- quarantine (segd_abi.h; reader side in quarantine_check.h) -----------------
  * Written in place by user space; asked only while SEGD_CFG_QUARANTINE is
  * set. Not preallocated: a replaced value is freed after an RCU grace
  * period, so a packet never reads an allow list half rewritten. */

@@ -22,12 +22,12 @@
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
  *
- * Quarantine (quarantine.h) comes first of all once the local address is
+ * Quarantine (quarantine_check.h) comes first of all once the local address is
  * known, at every hook: a quarantined endpoint's packet is dropped unless
  * its peer is on the forensic allow list (then it passes at once, without
  * conntrack, blocklists or policy), whatever conntrack, blocklist
  * exceptions or policy would say. One flag test when nobody is quarantined.
- * Blocklists (blocklist.h) are asked on every decision (new flow, and a
+ * Blocklists (blocklist_check.h) are asked on every decision (new flow, and a
  * re-validation after a generation change), before policy, for the remote
  * address; never on an established packet of the current generation.
  * Stratum (stratum.h): the first egress payload of a flow the endpoint
@@ -41,8 +41,8 @@
 #include "policy.h"
 #include "conntrack.h"
 #include "counters.h"
-#include "blocklist.h"
-#include "quarantine.h"
+#include "blocklist_check.h"
+#include "quarantine_check.h"
 
 /* hooks: enum segd_hook (segd_abi.h) */
 

@@ -34,7 +34,7 @@ static int parse_level(yaml_node_t *n, enum seg_log_level *level,
 }
 
 static int parse_resolvers(yaml_document_t *d, yaml_node_t *n,
-			   struct segd_config_file *cfg, const char *file,
+			   struct segd_settings *cfg, const char *file,
 			   struct seg_error *err)
 {
 	size_t max = sizeof(cfg->resolvers) / sizeof(cfg->resolvers[0]);
@@ -58,7 +58,7 @@ static int parse_resolvers(yaml_document_t *d, yaml_node_t *n,
 }
 
 static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
-		       struct segd_config_file *cfg, const char *file,
+		       struct segd_settings *cfg, const char *file,
 		       struct seg_error *err)
 {
 	size_t max = sizeof(cfg->node_addrs) / sizeof(cfg->node_addrs[0]);
@@ -83,7 +83,7 @@ static int parse_addrs(yaml_document_t *d, yaml_node_t *n,
 	return 0;
 }
 
-int segd_config_add_collector(struct segd_config_file *cfg, const char *hostport)
+int segd_config_add_collector(struct segd_settings *cfg, const char *hostport)
 {
 	const char *colon = strrchr(hostport, ':');
 
@@ -98,7 +98,7 @@ int segd_config_add_collector(struct segd_config_file *cfg, const char *hostport
 }
 
 static int parse_collectors(yaml_document_t *d, yaml_node_t *n,
-			    struct segd_config_file *cfg, const char *file,
+			    struct segd_settings *cfg, const char *file,
 			    struct seg_error *err)
 {
 	if (!yu_is_seq(n) || yu_seq_len(n) > SEGD_MAX_IPFIX_COLLECTORS)
@@ -123,7 +123,7 @@ static int parse_collectors(yaml_document_t *d, yaml_node_t *n,
 }
 
 static int parse_patterns(yaml_document_t *d, yaml_node_t *n,
-			  struct segd_config_file *cfg, const char *file,
+			  struct segd_settings *cfg, const char *file,
 			  struct seg_error *err)
 {
 	size_t max = sizeof(cfg->interface_patterns) / sizeof(cfg->interface_patterns[0]);
@@ -148,7 +148,7 @@ static int parse_patterns(yaml_document_t *d, yaml_node_t *n,
 	return 0;
 }
 
-void segd_config_free_patterns(struct segd_config_file *cfg)
+void segd_config_free_patterns(struct segd_settings *cfg)
 {
 	for (size_t i = 0; i < cfg->n_interface_patterns; i++)
 		free(cfg->interface_patterns[i]);
@@ -169,7 +169,7 @@ static int parse_uint(yaml_node_t *v, const char *key, int64_t min, int64_t max,
 
 struct config_ctx {
 	const char *file;
-	struct segd_config_file *cfg;
+	struct segd_settings *cfg;
 	enum seg_log_level *level;
 	struct seg_error *err;
 	int docs;
@@ -178,7 +178,7 @@ struct config_ctx {
 static int config_doc(yaml_document_t *doc, void *p)
 {
 	struct config_ctx *x = p;
-	struct segd_config_file *cfg = x->cfg;
+	struct segd_settings *cfg = x->cfg;
 	enum seg_log_level *level = x->level;
 	struct seg_error *err = x->err;
 	const char *file = x->file;
@@ -274,7 +274,7 @@ out:
 }
 
 int segd_config_parse(const char *buf, size_t len, const char *file,
-		      struct segd_config_file *cfg, enum seg_log_level *level,
+		      struct segd_settings *cfg, enum seg_log_level *level,
 		      struct seg_error *err)
 {
 	struct config_ctx x = { file, cfg, level, err, 0 };
@@ -283,7 +283,7 @@ int segd_config_parse(const char *buf, size_t len, const char *file,
 	return yu_load_all(buf, len, file, config_doc, &x, err);
 }
 
-int segd_config_load(const char *file, struct segd_config_file *cfg,
+int segd_config_load(const char *file, struct segd_settings *cfg,
 		     enum seg_log_level *level, struct seg_error *err)
 {
 	char *text;
@@ -298,7 +298,7 @@ int segd_config_load(const char *file, struct segd_config_file *cfg,
 	return ret;
 }
 
-int segd_config_defaults(struct segd_config_file *cfg)
+int segd_config_defaults(struct segd_settings *cfg)
 {
 	static const char *const patterns[] = { "veth*", "cali*", "lxc*", "cni*" };
 
@@ -325,7 +325,7 @@ int segd_config_defaults(struct segd_config_file *cfg)
 	return 0;
 }
 
-void segd_config_free(struct segd_config_file *cfg)
+void segd_config_free(struct segd_settings *cfg)
 {
 	for (size_t i = 0; i < cfg->n_resolvers; i++)
 		free(cfg->resolvers[i]);

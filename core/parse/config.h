@@ -29,7 +29,7 @@
 #include "model.h"
 #include "wire.h"
 
-struct segd_config_file {
+struct segd_settings {
 	char *socket_path;
 	char *bpffs;
 	char *state_dir;
@@ -67,18 +67,18 @@ struct segd_config_file {
 #define SEGD_MAX_IPFIX_COLLECTORS 8
 
 /* Add a collector "HOST:PORT" (config key or --ipfix-collector). */
-int segd_config_add_collector(struct segd_config_file *cfg, const char *hostport);
+int segd_config_add_collector(struct segd_settings *cfg, const char *hostport);
 
 /* Parse the file's text into cfg (fields it sets replace cfg's).
  * Errors carry file:line:col. */
 int segd_config_parse(const char *buf, size_t len, const char *file,
-		      struct segd_config_file *cfg, enum seg_log_level *level,
+		      struct segd_settings *cfg, enum seg_log_level *level,
 		      struct seg_error *err);
-int segd_config_load(const char *file, struct segd_config_file *cfg,
+int segd_config_load(const char *file, struct segd_settings *cfg,
 		     enum seg_log_level *level, struct seg_error *err);
 /* Fill unset fields with the defaults. */
-int segd_config_defaults(struct segd_config_file *cfg);
-void segd_config_free(struct segd_config_file *cfg);
-void segd_config_free_patterns(struct segd_config_file *cfg);
+int segd_config_defaults(struct segd_settings *cfg);
+void segd_config_free(struct segd_settings *cfg);
+void segd_config_free_patterns(struct segd_settings *cfg);
 
 #endif /* SEGD_CONFIG_H */

@@ -1,6 +1,6 @@
 /* datapath_blocklist.c - the blocklist maps (segd_bl_exact, segd_bl_lpm,
  * segd_bl_except, segd_bl_net24) written in place, the SEGD_CFG_BL_* flags,
- * per-list counters. The reader side is bpf/lib/blocklist.h.
+ * per-list counters. The reader side is bpf/lib/blocklist_check.h.
  *
  * A write never leaves a window in which an entry that both the old and the
  * new content hold is missing, and an entry only the old content holds

@@ -29,7 +29,7 @@ struct seg_flow_export;
 struct seg_flow_filter;
 
 struct segd {
-	struct segd_config_file cfg;
+	struct segd_settings cfg;
 	struct seg_state state;           /* desired state, as persisted */
 	struct seg_compiled compiled;     /* what the kernel enforces now */
 	struct seg_datapath *dp;          /* NULL: no kernel (tests, -n) */

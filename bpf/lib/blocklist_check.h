@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* blocklist.h - is the remote address of a flow decision on a blocklist?
+/* blocklist_check.h - is the remote address of a flow decision on a blocklist?
  *
  * Asked on every flow DECISION only (conntrack miss, re-validation after a
  * generation change), never on an established packet, at every hook,
@@ -13,8 +13,8 @@
  * when something matched. segd_config.flags says which maps hold anything: an empty map
  * costs nothing, not even a lookup.
  */
-#ifndef SEGD_BPF_BLOCKLIST_H
-#define SEGD_BPF_BLOCKLIST_H
+#ifndef SEGD_BPF_BLOCKLIST_CHECK_H
+#define SEGD_BPF_BLOCKLIST_CHECK_H
 
 #include "maps.h"
 #include "policy.h"
@@ -96,4 +96,4 @@ static __always_inline int bl_check(const struct segd_view *v,
 	return drop;
 }
 
-#endif /* SEGD_BPF_BLOCKLIST_H */
+#endif /* SEGD_BPF_BLOCKLIST_CHECK_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* quarantine.h - is the local endpoint of this packet quarantined?
+/* quarantine_check.h - is the local endpoint of this packet quarantined?
  *
  * Asked by the pipeline right after the local address is known, before
  * anything that could let a packet through (ICMP errors of tracked flows,
@@ -9,8 +9,8 @@
  * SEGD_CFG_QUARANTINE, so the map is not even looked up on a node where
  * nobody is quarantined.
  */
-#ifndef SEGD_BPF_QUARANTINE_H
-#define SEGD_BPF_QUARANTINE_H
+#ifndef SEGD_BPF_QUARANTINE_CHECK_H
+#define SEGD_BPF_QUARANTINE_CHECK_H
 
 #include "maps.h"
 #include "parse.h"
@@ -65,4 +65,4 @@ static __always_inline int quar_check(const struct segd_view *v,
 	return QUAR_DROP;
 }
 
-#endif /* SEGD_BPF_QUARANTINE_H */
+#endif /* SEGD_BPF_QUARANTINE_CHECK_H */
