@@ -1,6 +1,5 @@
-/* control_quarantine.c - `segctl quarantine`, `segctl release`, the
- * quarantine file and audit log, and keeping segd_quarantine in step with
- * the endpoints.
+/* control_quarantine.c - `segctl quarantine` and `segctl release`; the
+ * quarantine file, audit log and map are the engine's (engine/quarantine_sync.c).
  *
  * A quarantine goes to the kernel first (segd_quarantine entries and the
  * config flag, written in place: no compile, no generation flip), then to
@@ -19,183 +18,9 @@
 #include "log.h"
 #include "yaml_util.h"
 
-#define QUAR_FILE "quarantines.yaml"
-#define QUAR_AUDIT_FILE "quarantine-audit.log"
 #define QUAR_REASON_MAX 1024
 
 enum { ACT_QUARANTINE, ACT_RELEASE };
-
-/* ---- the kernel map ------------------------------------------------------------ */
-
-/* next = prev plus what adds brings (adds wins on an address both hold). */
-static int entries_union(const struct seg_quar_entry *prev, size_t n_prev,
-			 const struct seg_quar_entry *add, size_t n_add,
-			 struct seg_quar_entry **out, size_t *n_out)
-{
-	struct seg_quar_entry *v = malloc((n_prev + n_add + 1) * sizeof(*v));
-	size_t i = 0, j = 0, n = 0;
-
-	if (!v)
-		return -ENOMEM;
-	while (i < n_prev || j < n_add) {
-		int c = i == n_prev ? 1 : j == n_add ? -1 :
-			memcmp(&prev[i].addr, &add[j].addr, sizeof(prev[i].addr));
-
-		if (c < 0)
-			v[n++] = prev[i++];
-		else {
-			i += c == 0;
-			v[n++] = add[j++];
-		}
-	}
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
-static int write_entries(struct segd *d, const struct seg_quarantines *qs,
-			 const struct seg_world *w, bool add_only, struct seg_error *err)
-{
-	struct seg_quar_entry *next = NULL, *u = NULL;
-	size_t n = 0, nu = 0;
-	bool truncated;
-	int ret;
-
-	ret = seg_quar_entries(qs, w, &next, &n, &truncated);
-	if (ret)
-		return seg_errorf(err, NULL, 0, 0, ret, "out of memory");
-	if (n > SEGD_MAX_QUARANTINED) {
-		free(next);
-		return seg_errorf(err, NULL, 0, 0, -ENOSPC,
-				  "%zu quarantined addresses, the kernel map holds %d; "
-				  "release some quarantines first", n, SEGD_MAX_QUARANTINED);
-	}
-	if (truncated)
-		seg_log(SEG_LOG_WARN, "quarantine: an address covered by several "
-			"quarantines has more than %d allow rules together; the "
-			"extra ones are not applied", SEGD_QUAR_ALLOW);
-	if (add_only && d->quar_written_known) {
-		ret = entries_union(d->quar_written, d->n_quar_written, next, n, &u, &nu);
-		free(next);
-		if (ret)
-			return seg_errorf(err, NULL, 0, 0, ret, "out of memory");
-		next = u;
-		n = nu;
-	}
-	if (!d->dp) {
-		ret = 0;
-	} else {
-		ret = seg_dp_quarantine_write(d->dp, d->quar_written, d->n_quar_written,
-					      d->quar_written_known, next, n);
-	}
-	if (ret) {
-		free(next);
-		/* partly written: read the map back next time */
-		d->quar_written_known = false;
-		return seg_errorf(err, NULL, 0, 0, ret, "writing %s failed: %s; the "
-				  "quarantine is not in force, check `segctl status` and "
-				  "segd's log", SEGD_MAP_QUARANTINE, strerror(-ret));
-	}
-	free(d->quar_written);
-	d->quar_written = next;
-	d->n_quar_written = n;
-	d->quar_written_known = true;
-	return 0;
-}
-
-int segd_quarantine_sync(struct segd *d, const struct seg_world *w, bool add_only,
-			 struct seg_error *err)
-{
-	if (!d->quarantines.n && d->quar_written_known && !d->n_quar_written)
-		return 0;   /* nothing quarantined, nothing written */
-	return write_entries(d, &d->quarantines, w ? w : &d->state.world, add_only, err);
-}
-
-/* ---- files --------------------------------------------------------------------- */
-
-static int persist(struct segd *d, struct seg_error *err)
-{
-	char path[4096], *text = NULL;
-	int ret;
-
-	if (!d->cfg.state_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, QUAR_FILE);
-	ret = seg_quarantines_to_yaml(&d->quarantines, &text);
-	if (!ret)
-		ret = seg_write_file_atomic(path, text, strlen(text), 0600);
-	free(text);
-	if (ret)
-		return seg_errorf(err, path, 0, 0, ret, "in force in the kernel, but "
-				  "saving it failed (%s): it is lost when the node "
-				  "reboots; fix the state dir and repeat the command",
-				  strerror(-ret));
-	return 0;
-}
-
-static int audit_append(struct segd *d, const char *line, struct seg_error *err)
-{
-	char path[4096];
-	size_t len = strlen(line);
-	ssize_t w;
-	int fd, ret = 0;
-
-	if (!d->cfg.state_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, QUAR_AUDIT_FILE);
-	/* append-only: one write(2) per record, so records never interleave */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		ret = -errno;
-	else {
-		w = write(fd, line, len);
-		if (w < 0 || (size_t)w != len || fdatasync(fd))
-			ret = w < 0 ? -errno : -EIO;
-		close(fd);
-	}
-	if (ret)
-		return seg_errorf(err, path, 0, 0, ret, "in force, but the audit record "
-				  "could not be written (%s); fix the state dir",
-				  strerror(-ret));
-	d->quar_audit_records++;
-	return 0;
-}
-
-static uint64_t count_lines(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	uint64_t n = 0;
-
-	if (seg_read_file(path, &text, &len))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	free(text);
-	return n;
-}
-
-int segd_quarantine_load(struct segd *d, struct seg_error *err)
-{
-	char path[4096], *text = NULL;
-	size_t len;
-	int ret;
-
-	if (!d->cfg.state_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, QUAR_AUDIT_FILE);
-	d->quar_audit_records = count_lines(path);
-	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, QUAR_FILE);
-	ret = seg_read_file(path, &text, &len);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		return seg_errorf(err, path, 0, 0, ret, "cannot read quarantines: %s",
-				  strerror(-ret));
-	ret = seg_quarantines_from_yaml(text, len, path, &d->quarantines, err);
-	free(text);
-	return ret;
-}
 
 /* ---- requests ------------------------------------------------------------------ */
 
@@ -321,7 +146,7 @@ static int record_action(struct segd *d, struct segd_req *r, int action,
 	ret = seg_quar_audit_line(names[action], q, (int64_t)time(NULL), uid, pid,
 				  (const char *const *)eps, n_eps, &line);
 	if (!ret)
-		ret = audit_append(d, line, r->err);
+		ret = segd_quarantine_audit(d, line, r->err);
 	free(line);
 	free_names(eps, n_eps);
 	return ret;
@@ -351,7 +176,7 @@ int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, 
 	cur = seg_quarantines_find(&d->quarantines, &q);
 	q.id = cur ? cur->id : (d->quarantines.next_id ? d->quarantines.next_id : 1);
 	cand.v[cur ? (size_t)(cur - d->quarantines.v) : cand.n++] = q;
-	ret = write_entries(d, &cand, &d->state.world, false, r->err);
+	ret = segd_quarantine_write(d, &cand, &d->state.world, false, r->err);
 	free(cand.v);
 	if (ret)
 		goto out;
@@ -360,7 +185,7 @@ int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, 
 	for (size_t i = 0; i < d->quarantines.n; i++)
 		if (d->quarantines.v[i].id == id)
 			cur = &d->quarantines.v[i];
-	ret = persist(d, r->err);
+	ret = segd_quarantine_persist(d, r->err);
 	{
 		int ra = record_action(d, r, ACT_QUARANTINE, cur,
 				       replaced ? "updated" : "quarantined", out, res);
@@ -398,7 +223,7 @@ int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	}
 	memcpy(cand.v, d->quarantines.v, d->quarantines.n * sizeof(*cand.v));
 	cand.v[idx] = cand.v[--cand.n];
-	ret = write_entries(d, &cand, &d->state.world, false, r->err);
+	ret = segd_quarantine_write(d, &cand, &d->state.world, false, r->err);
 	free(cand.v);
 	if (ret)
 		goto out;
@@ -407,7 +232,7 @@ int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	memset(cur, 0, sizeof(*cur));
 	memmove(cur, cur + 1, (d->quarantines.n - idx - 1) * sizeof(*cur));
 	d->quarantines.n--;
-	ret = persist(d, r->err);
+	ret = segd_quarantine_persist(d, r->err);
 	{
 		int ra = record_action(d, r, ACT_RELEASE, &gone, "released", out, res);
 

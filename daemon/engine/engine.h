@@ -34,4 +34,13 @@ int segd_persist_policy(struct segd *d, const struct seg_policy *p,
 			const char *removed_ns, const char *removed_name,
 			struct seg_error *err);
 
+/* Quarantines (quarantine_sync.c): make segd_quarantine hold what the
+ * quarantines qs cover in world w (add_only: keep what is there too);
+ * save quarantines.yaml; append one line to the audit log. */
+int segd_quarantine_write(struct segd *d, const struct seg_quarantines *qs,
+			  const struct seg_world *w, bool add_only,
+			  struct seg_error *err);
+int segd_quarantine_persist(struct segd *d, struct seg_error *err);
+int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err);
+
 #endif /* SEGD_ENGINE_H */

@@ -44,7 +44,7 @@ struct segd {
 	/* set by a request handler (flows --follow) that wants its connection
 	 * kept open for a stream of records; the server takes it */
 	struct seg_flow_filter *follow;
-	/* quarantines (control_quarantine.c): the records, what
+	/* quarantines (engine/quarantine_sync.c): the records, what
 	 * segd_quarantine holds (unknown until the first write), the audit
 	 * log's line count and the actions since start */
 	struct seg_quarantines quarantines;
@@ -81,7 +81,7 @@ int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
 		size_t payload_len, const struct segd_peer *peer,
 		yaml_document_t *resp);
 
-/* Quarantines (control_quarantine.c). Load quarantines.yaml and count the
+/* Quarantines (engine/quarantine_sync.c). Load quarantines.yaml and count the
  * audit log (at start, before the kernel is synced). */
 int segd_quarantine_load(struct segd *d, struct seg_error *err);
 /* Make segd_quarantine match the quarantines over world w (NULL: the
