@@ -18,7 +18,6 @@
 #include "lists_int.h"
 #include "control_int.h"
 #include "log.h"
-#include "resolver.h"
 #include "yaml_util.h"
 
 /* ---- requests -------------------------------------------------------------------------- */

@@ -15,7 +15,6 @@
 #include "engine.h"
 #include "lists_int.h"
 #include "log.h"
-#include "resolver.h"
 #include "state.h"
 #include "yaml_util.h"
 
@@ -466,7 +465,8 @@ int segd_list_install(struct segd *d, struct segd_list *cand, const char *feed, 
 	d->n_lists = n;
 	*out = segd_list_find(d, cand->bl.name);
 	memset(cand, 0, sizeof(*cand));
-	segd_resolver_kick(d->resolver);
+	if (d->lists_changed)   /* the resolver: new names to ask */
+		d->lists_changed(d->lists_changed_ctx);
 	malloc_trim(0); /* hand the replaced list's memory back */
 	ret = segd_list_save(d, *out, feed, len);
 	if (ret)

@@ -5,6 +5,7 @@
 #ifndef SEGD_LISTS_H
 #define SEGD_LISTS_H
 
+#include <netinet/in.h>
 #include <yaml.h>
 #include "blocklist.h"
 #include "segd.h"
@@ -13,6 +14,13 @@
 
 /* One loaded list. Its id (1..SEGD_MAX_BLOCKLISTS-1) is stable while it
  * exists: the datapath counts per id. */
+/* One address a list's domain resolved to. */
+struct segd_resolved {
+	struct in6_addr addr;
+	uint32_t domain;          /* index into the list's bl.domains */
+	int64_t last_seen;        /* unix seconds of the last answer with it */
+};
+
 struct segd_list {
 	uint16_t id;
 	bool exception;              /* overrides every blocklist */

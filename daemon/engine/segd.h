@@ -39,6 +39,9 @@ struct segd {
 	size_t n_lists;
 	struct seg_bl_compiled *bl_written; /* what the blocklist maps hold; NULL = unknown */
 	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
+	/* called when a list was installed (set by the resolver) */
+	void (*lists_changed)(void *ctx);
+	void *lists_changed_ctx;
 	struct seg_flow_stats flow_stats; /* flow table and event counters */
 	struct seg_flow_export *flow_export; /* flow records (flow_export.h); may be NULL */
 	/* set by a request handler (flows --follow) that wants its connection

@@ -207,6 +207,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A list was installed: ask for its names now, not at the next tick. */
+static void lists_changed(void *ctx)
+{
+	segd_resolver_kick(ctx);
+}
+
 int segd_resolver_new(struct event_base *base, struct segd *d, struct segd_resolver **out)
 {
 	struct segd_resolver *r = calloc(1, sizeof(*r));
@@ -234,6 +240,8 @@ int segd_resolver_new(struct event_base *base, struct segd *d, struct segd_resol
 	r->tick = event_new(base, -1, EV_PERSIST, on_tick, r);
 	if (!r->tick || event_add(r->tick, &every))
 		goto err;
+	d->lists_changed = lists_changed;
+	d->lists_changed_ctx = r;
 	*out = r;
 	return 0;
 err:
@@ -245,6 +253,10 @@ void segd_resolver_free(struct segd_resolver *r)
 {
 	if (!r)
 		return;
+	if (r->d && r->d->lists_changed_ctx == r) {
+		r->d->lists_changed = NULL;
+		r->d->lists_changed_ctx = NULL;
+	}
 	if (r->tick)
 		event_free(r->tick);
 	if (r->dns)

@@ -15,14 +15,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <stdint.h>
-#include "segd.h"
-
-/* One address a list's domain resolved to. */
-struct segd_resolved {
-	struct in6_addr addr;
-	uint32_t domain;          /* index into the list's bl.domains */
-	int64_t last_seen;        /* unix seconds of the last answer with it */
-};
+#include "lists.h"
 
 int segd_resolver_new(struct event_base *base, struct segd *d,
 		      struct segd_resolver **out);
