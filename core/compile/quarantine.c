@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "explain.h"
-#include "flow_names.h"
+#include "model.h"
 #include "quarantine.h"
 #include "yaml_util.h"
 

@@ -63,19 +63,6 @@ void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 		snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
 }
 
-const char *seg_proto_name(uint8_t proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case IPPROTO_SCTP: return "sctp";
-	}
-	snprintf(buf, len, "%u", proto);
-	return buf;
-}
-
 void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t len)
 {
 	switch (id) {

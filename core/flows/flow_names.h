@@ -34,8 +34,6 @@ void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 const char *seg_flow_verdict_name(uint8_t verdict);
 /* allow|forwarded, deny|dropped, audit -> enum seg_flow_verdict, or -EINVAL */
 int seg_flow_verdict_parse(const char *s);
-/* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number (in buf). */
-const char *seg_proto_name(uint8_t proto, char *buf, size_t len);
 /* An identity that is not a local endpoint: "world", "host",
  * "cidr:10.0.0.0/8", else "identity:N". */
 void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t len);

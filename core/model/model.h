@@ -11,20 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include "error.h"
 #include "segd_abi.h"
-
-/* Where a problem was found; msg says what and what to do. */
-struct seg_error {
-	char file[256];   /* "" when not from a file */
-	int line, col;    /* 1-based; 0 when unknown */
-	char msg[512];
-};
-/* Fill err (may be NULL) and return -code. printf-style message. */
-int seg_errorf(struct seg_error *err, const char *file, int line, int col,
-	       int code, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-/* "file:line:col: msg" or just "msg" */
-void seg_error_format(const struct seg_error *err, char *buf, size_t len);
 
 /* ---- labels and selectors --------------------------------------------- */
 struct seg_label {
@@ -279,5 +267,13 @@ int seg_addr_parse(const char *text, struct in6_addr *out);
 void seg_addr_format(const struct in6_addr *a, char *buf, size_t len);
 void seg_cidr_format(const struct seg_cidr *c, char *buf, size_t len);
 bool seg_cidr_contains(const struct seg_cidr *outer, const struct seg_cidr *inner);
+
+/* Protocols and service ports (model_ports.c). */
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number (in buf). */
+const char *seg_proto_name(uint8_t proto, char *buf, size_t len);
+/* "80/tcp", "53/udp", "icmp", "0/icmpv6", "tcp" (port 0). Returns 0 or
+ * -EINVAL with a message for the user in why (may be NULL). */
+int seg_explain_port_parse(const char *text, uint8_t *proto, uint16_t *port,
+			   char *why, size_t why_len);
 
 #endif /* SEGD_MODEL_H */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Kubernetes' IsValidPortName: 1-15 characters of [a-z0-9-], at least
  * one letter, no '-' at either end, no "--". */
@@ -145,4 +146,60 @@ int seg_cidr_match_parse(const char *s, enum seg_cidr_match *out)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+const char *seg_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
+	case IPPROTO_SCTP: return "sctp";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+int seg_explain_port_parse(const char *text, uint8_t *proto, uint16_t *port,
+			   char *why, size_t why_len)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
+					  IPPROTO_ICMP, IPPROTO_ICMPV6 };
+	const char *slash = strchr(text, '/'), *name = slash ? slash + 1 : text;
+	char buf[8], sink[8];
+	long n = 0;
+
+	if (!why) {
+		why = sink;
+		why_len = sizeof(sink);
+	}
+
+	if (slash) {
+		char *end;
+
+		n = strtol(text, &end, 10);
+		if (end != slash || slash == text || n < 0 || n > 65535) {
+			snprintf(why, why_len,
+				 "'%.*s' is not a port; use a number from 0 to 65535, "
+				 "e.g. 443/tcp", (int)(slash - text), text);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		if (strcasecmp(name, seg_proto_name(protos[i], buf, sizeof(buf))))
+			continue;
+		if (n && (protos[i] == IPPROTO_ICMP || protos[i] == IPPROTO_ICMPV6)) {
+			snprintf(why, why_len,
+				 "%s has no ports; write '%s' or '0/%s'", name, name, name);
+			return -EINVAL;
+		}
+		*proto = protos[i];
+		*port = (uint16_t)n;
+		return 0;
+	}
+	snprintf(why, why_len,
+		 "unknown protocol '%s' in '%s'; use N/tcp, N/udp, N/sctp, icmp or "
+		 "icmpv6", name, text);
+	return -EINVAL;
 }

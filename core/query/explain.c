@@ -141,49 +141,6 @@ void seg_explain_flow(const struct seg_compiled *c,
 
 /* ---- names and parsing ---------------------------------------------------------- */
 
-int seg_explain_port_parse(const char *text, uint8_t *proto, uint16_t *port,
-			   char *why, size_t why_len)
-{
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
-					  IPPROTO_ICMP, IPPROTO_ICMPV6 };
-	const char *slash = strchr(text, '/'), *name = slash ? slash + 1 : text;
-	char buf[8], sink[8];
-	long n = 0;
-
-	if (!why) {
-		why = sink;
-		why_len = sizeof(sink);
-	}
-
-	if (slash) {
-		char *end;
-
-		n = strtol(text, &end, 10);
-		if (end != slash || slash == text || n < 0 || n > 65535) {
-			snprintf(why, why_len,
-				 "'%.*s' is not a port; use a number from 0 to 65535, "
-				 "e.g. 443/tcp", (int)(slash - text), text);
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < sizeof(protos); i++) {
-		if (strcasecmp(name, seg_proto_name(protos[i], buf, sizeof(buf))))
-			continue;
-		if (n && (protos[i] == IPPROTO_ICMP || protos[i] == IPPROTO_ICMPV6)) {
-			snprintf(why, why_len,
-				 "%s has no ports; write '%s' or '0/%s'", name, name, name);
-			return -EINVAL;
-		}
-		*proto = protos[i];
-		*port = (uint16_t)n;
-		return 0;
-	}
-	snprintf(why, why_len,
-		 "unknown protocol '%s' in '%s'; use N/tcp, N/udp, N/sctp, icmp or "
-		 "icmpv6", name, text);
-	return -EINVAL;
-}
-
 const char *seg_explain_verdict_name(enum seg_explain_verdict v)
 {
 	return v == SEG_EXPLAIN_DENY ? "deny" : v == SEG_EXPLAIN_AUDIT ? "audit" : "allow";

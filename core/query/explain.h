@@ -72,11 +72,6 @@ void seg_explain_flow(const struct seg_compiled *c,
 		      const struct in6_addr *src, const struct in6_addr *dst,
 		      uint8_t proto, uint16_t port, struct seg_explain *out);
 
-/* "80/tcp", "53/udp", "icmp", "0/icmpv6", "tcp" (port 0). Returns 0 or
- * -EINVAL with a message for the user in why (may be NULL). */
-int seg_explain_port_parse(const char *text, uint8_t *proto, uint16_t *port,
-			   char *why, size_t why_len);
-
 const char *seg_explain_verdict_name(enum seg_explain_verdict v); /* allow|audit|deny */
 const char *seg_explain_why_name(enum seg_explain_why w);
 /* "exact", "block", "any-port", "any-proto" */

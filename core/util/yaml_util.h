@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <yaml.h>
-#include "model.h"
+#include "error.h"
 
 /* ---- reading -------------------------------------------------------------- */
 /* Called once per document of a stream; return 0 to go on, -errno to stop. */
