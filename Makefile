@@ -25,23 +25,35 @@ BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 PKGS      = libbpf libxdp libmnl yaml-0.1 libevent
+# core/ links only these: no libbpf, libxdp or libevent
+CORE_PKGS = libmnl yaml-0.1
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Idaemon -I$(BUILD)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude
+# every object lists the headers it read in a .d beside it (make -include's them)
+DEPFLAGS  = -MMD -MP
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -lelf -lz
+CORE_LDLIBS = $(shell pkg-config --libs $(CORE_PKGS))
 TEST_LIBS = -lcriterion
 
 BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	     -Iinclude -Ibpf -I$(BUILD)
+	     -Iinclude -Ibpf/lib -I$(BUILD)
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS  := $(wildcard bpf/*.h) include/segd_abi.h
+# bpf/progs: the programs; bpf/lib: the header library they are made of
+BPF_SRCS  := $(wildcard bpf/progs/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/progs/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/progs/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# The include wall: core/ is built with its own rooms on the include path
+# and nothing else, so a core file that includes a daemon header (or a BPF
+# skeleton) does not build. The daemon sees core and its own rooms.
+CORE_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard core/*/*.[ch]))))
+DAEMON_DIRS := daemon $(patsubst %/,%,$(sort $(dir $(wildcard daemon/*/*.[ch]))))
+CORE_INC  := $(addprefix -I,$(CORE_DIRS))
+DAEMON_INC := $(CORE_INC) $(addprefix -I,$(DAEMON_DIRS)) -I$(BUILD)
+CORE_SRCS := $(wildcard core/*/*.c)
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-HDRS      := $(wildcard daemon/*.h include/*.h cli/*.h cni/*.h)
-TEST_HDRS := $(wildcard tests/unit/*.h tests/bpf/*.h tools/bench/*.h)
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 CLI_LIB_OBJS := $(filter-out $(BUILD)/cli/segctl.o,$(CLI_OBJS))
@@ -60,7 +72,7 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
 .PHONY: all deps demo check test unit bpf-test e2e conformance fuzz bench install clean
 # BPF objects and skeletons are products, not intermediates: keep them
-.SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS) $(BPFT_SKELS:.skel.h=.bpf.o)
 all: $(BUILD)/segd $(BUILD)/segctl $(BUILD)/segd-cni
 
 deps:
@@ -73,8 +85,8 @@ $(BUILD):
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+$(BUILD)/%.bpf.o: bpf/progs/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o
 	@rm -f $@.tmp.o
 
@@ -82,8 +94,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # test-only BPF programs (tests/bpf/*.bpf.c), for build/test_bpf
-$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o
 	@rm -f $@.tmp.o
 
@@ -91,39 +103,72 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # ---- user space ------------------------------------------------------------
-$(BUILD)/%.o: %.c $(HDRS) $(SKELS) | $(BUILD)
+# Skeletons are generated headers: built before any object (order-only), after
+# that the .d files say which objects read them.
+$(BUILD)/%.o: %.c | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/libsegd.a: $(LIB_OBJS)
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS))
+BPFT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS))
+BENCH_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(BENCH_SRCS))
+$(CORE_OBJS): CFLAGS += $(CORE_INC)
+$(CLI_OBJS): CFLAGS += $(CORE_INC)
+# the CNI plugin reuses segctl's client (cli/client.c) for the socket
+$(CNI_OBJS): CFLAGS += $(CORE_INC) -Icli
+$(LIB_OBJS) $(BUILD)/daemon/main.o: CFLAGS += $(DAEMON_INC)
+$(UNIT_OBJS): CFLAGS += $(DAEMON_INC) -Icli -Icni -Itests
+$(BPFT_OBJS): CFLAGS += $(DAEMON_INC) -Itests -I$(BUILD)/tests
+$(BENCH_OBJS): CFLAGS += $(DAEMON_INC) -Itests
+# skeletons are generated headers: there before any object that may read them
+$(LIB_OBJS) $(BUILD)/daemon/main.o $(UNIT_OBJS) $(BENCH_OBJS): | $(SKELS)
+$(BPFT_OBJS): | $(SKELS) $(BPFT_SKELS)
+
+# archives are made afresh: a member whose source moved or went away must
+# not linger in them
+$(BUILD)/libsegd-core.a: $(CORE_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/segd: $(BUILD)/daemon/main.o $(BUILD)/libsegd.a
+$(BUILD)/libsegd.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+SEGD_LIBS := $(BUILD)/libsegd.a $(BUILD)/libsegd-core.a
+
+$(BUILD)/segd: $(BUILD)/daemon/main.o $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd.a
+# segctl and segd-cni link core only
+$(BUILD)/segctl: $(CLI_OBJS) $(BUILD)/libsegd-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LDLIBS)
+
+$(BUILD)/segd-cni: $(CNI_OBJS) $(BUILD)/cli/client.o $(BUILD)/libsegd-core.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LDLIBS)
+
+$(BUILD)/test_unit: $(UNIT_OBJS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(SEGD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/test_bpf: $(BPFT_OBJS) $(SEGD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/bench_%: $(BUILD)/tools/bench/%.o $(SEGD_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# the CNI plugin reuses segctl's client (cli/client.c) for the socket
-$(BUILD)/cni/%.o: CFLAGS += -Icli
-$(BUILD)/segd-cni: $(CNI_OBJS) $(BUILD)/cli/client.o $(BUILD)/libsegd.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/test_unit: $(UNIT_SRCS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
-	$(CC) $(CFLAGS) -Icli -Icni -Itests -o $@ $(UNIT_SRCS) $(CLI_LIB_OBJS) $(CNI_LIB_OBJS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
-
-$(BUILD)/test_bpf: $(BPFT_SRCS) $(BPFT_SKELS) $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
-	$(CC) $(CFLAGS) -Itests -I$(BUILD)/tests -o $@ $(BPFT_SRCS) $(BUILD)/libsegd.a $(LDLIBS) $(TEST_LIBS)
-
-$(BUILD)/bench_%: tools/bench/%.c $(BUILD)/libsegd.a $(HDRS) $(TEST_HDRS)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libsegd.a $(LDLIBS)
-
-# libFuzzer targets link the pure modules only, built again with sanitizers.
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Idaemon -Icni -I$(BUILD) \
+# libFuzzer targets link the pure modules only, built again with sanitizers
+# (objects under $(BUILD)/fuzz/).
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(CORE_INC) -Icni \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS = daemon/model.c daemon/model_ports.c daemon/yaml_util.c daemon/docsplit.c daemon/wire.c daemon/config.c daemon/state.c daemon/log.c $(wildcard daemon/policy_parse*.c) $(wildcard daemon/compiler*.c) $(wildcard daemon/blocklist*.c) daemon/sort.c daemon/quarantine.c daemon/link_event.c daemon/explain.c daemon/flow_names.c $(CNI_LIB_SRCS)
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRCS) $(HDRS) | $(BUILD)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lyaml -lmnl
+FUZZ_LIB_SRCS = $(CORE_SRCS) $(CNI_LIB_SRCS)
+FUZZ_LIB_OBJS = $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_LIB_SRCS))
+$(BUILD)/fuzz/%.o: %.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ -lyaml -lmnl
+
+# generated dependencies (absent on a first build: then everything is built)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- entry points ------------------------------------------------------------
 demo: deps all

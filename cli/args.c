@@ -246,7 +246,7 @@ static int add_file(struct segctl_cmd *cmd, int files, const char *path, FILE *e
 		fprintf(err, "segctl: cannot read %s: %s\n", path, strerror(-ret));
 		return SEGCTL_USAGE;
 	}
-	/* the bytes travel raw after the header (daemon/wire.h) */
+	/* the bytes travel raw after the header (core/util/wire.h) */
 	grown = realloc(cmd->payload, cmd->payload_len + len + 1);
 	if (!grown) {
 		free(text);

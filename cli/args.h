@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <yaml.h>
+#include "wire.h"
 
 enum segctl_exit {
 	SEGCTL_OK = 0,
@@ -27,7 +28,7 @@ struct segctl_cmd {
 	size_t payload_len;
 };
 
-#define SEGCTL_DEFAULT_SOCKET "/run/segd/segd.sock"
+#define SEGCTL_DEFAULT_SOCKET SEGD_DEFAULT_SOCKET
 
 /* Parse argv. Returns SEGCTL_OK with cmd->req built (or cmd->help set and
  * the help printed to out), or SEGCTL_USAGE with the problem on err.

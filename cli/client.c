@@ -8,24 +8,9 @@
 #include <unistd.h>
 #include "args.h"
 #include "client.h"
+#include "fileio.h"
 #include "wire.h"
 #include "yaml_util.h"
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 static int read_all(int fd, int timeout_ms, char **out, size_t *len)
 {
@@ -92,12 +77,12 @@ static int send_request(const char *socket_path, yaml_document_t *req,
 	}
 	ret = yu_dump(req, &text, &len);
 	if (!ret)
-		ret = write_all(fd, prefix, (size_t)seg_wire_prefix(prefix, sizeof(prefix), len,
+		ret = seg_write_all(fd, prefix, (size_t)seg_wire_prefix(prefix, sizeof(prefix), len,
 								  payload_len));
 	if (!ret)
-		ret = write_all(fd, text, len);
+		ret = seg_write_all(fd, text, len);
 	if (!ret && payload_len)
-		ret = write_all(fd, payload, payload_len);
+		ret = seg_write_all(fd, payload, payload_len);
 	if (!ret && shutdown(fd, SHUT_WR))
 		ret = -errno;
 	free(text);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <yaml.h>
 
-/* Send req (and payload, raw, after it; see daemon/wire.h), wait for the answer (timeout_ms, 0 = none), parse it into
+/* Send req (and payload, raw, after it; see core/util/wire.h), wait for the answer (timeout_ms, 0 = none), parse it into
  * *resp. Returns 0, or SEGCTL_UNREACHABLE / SEGCTL_FAILED with the reason
  * on err. */
 int segctl_roundtrip(const char *socket_path, yaml_document_t *req,

@@ -8,8 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "model.h"
+#include "wire.h"
 
-#define SEGD_CNI_DEFAULT_SOCKET "/run/segd/segd.sock"
+#define SEGD_CNI_DEFAULT_SOCKET SEGD_DEFAULT_SOCKET
 #define SEGD_CNI_MAX_CONF (1u << 20) /* a network config is a few KiB */
 #define SEGD_CNI_MAX_IFACES 16
 

@@ -14,8 +14,8 @@
 #include <time.h>
 #include "caps.h"
 #include "config.h"
-#include "control.h"
-#include "control_blocklist.h"
+#include "segd.h"
+#include "lists.h"
 #include "feeds_dir.h"
 #include "flow_export.h"
 #include "flowlog.h"
@@ -148,7 +148,7 @@ static int override(char **dst, const char *v)
 }
 
 /* File first, flags over it, defaults under both. */
-static int load_config(const struct options *o, struct segd_config_file *cfg,
+static int load_config(const struct options *o, struct segd_settings *cfg,
 		       enum seg_log_level *level, struct seg_error *err)
 {
 	int ret = 0;
@@ -250,8 +250,8 @@ static bool list_differs(char *const *a, size_t na, char *const *b, size_t nb)
 
 /* The settings SIGHUP does not apply, by name, when they changed: said
  * out loud so an edit is never silently ignored. */
-static void name_restart_only(const struct segd_config_file *f,
-			      const struct segd_config_file *c, char *buf, size_t len)
+static void name_restart_only(const struct segd_settings *f,
+			      const struct segd_settings *c, char *buf, size_t len)
 {
 	const struct { const char *name; bool changed; } keys[] = {
 		{ "socket", str_differs(f->socket_path, c->socket_path) },
@@ -282,7 +282,7 @@ static void name_restart_only(const struct segd_config_file *f,
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct loop_ctx *l = arg;
-	struct segd_config_file fresh = { 0 };
+	struct segd_settings fresh = { 0 };
 	enum seg_log_level level = SEG_LOG_INFO;
 	struct seg_error err = { 0 };
 	char changed[512];

@@ -20,16 +20,25 @@
 #endif
 
 /* ---- map names (pinned under <bpffs>/ by name) ------------------------ */
-#define SEGD_MAP_CONFIG     "segd_config"    /* array[1] of segd_config */
-#define SEGD_MAP_POLICY     "segd_policy"    /* array_of_maps[2] -> hash policy */
-#define SEGD_MAP_IPC_EXACT  "segd_ipc_exact" /* array_of_maps[2] -> hash addr */
-#define SEGD_MAP_IPC_LPM    "segd_ipc_lpm"   /* array_of_maps[2] -> lpm prefix */
-#define SEGD_MAP_CT         "segd_ct"        /* lru_hash conntrack */
-#define SEGD_MAP_FRAG       "segd_frag"      /* lru_hash first-fragment ports */
-#define SEGD_MAP_REASONS    "segd_reasons"   /* percpu_array per reason */
-#define SEGD_MAP_RULES      "segd_rules"     /* percpu_array per rule id */
-#define SEGD_MAP_LHINTS     "segd_lhints"    /* array[2 * eps] of segd_lhint */
-#define SEGD_MAP_IFC        "segd_ifc"       /* array[2 * buckets] of segd_ifc */
+/* Each name is spelled once, below. The BPF side declares each map with
+ * the macro itself (bpf/lib/maps.h: `} SEGD_MAP_CONFIG SEC(".maps")`),
+ * where it is the bare identifier; in user space it is the string. */
+#define SEGD_MAP_STR_(ident)  #ident
+#if defined(__bpf__)
+#define SEGD_MAP_NAME(ident)  ident
+#else
+#define SEGD_MAP_NAME(ident)  SEGD_MAP_STR_(ident)
+#endif
+#define SEGD_MAP_CONFIG     SEGD_MAP_NAME(segd_config)    /* array[1] of segd_config */
+#define SEGD_MAP_POLICY     SEGD_MAP_NAME(segd_policy)    /* array_of_maps[2] -> hash policy */
+#define SEGD_MAP_IPC_EXACT  SEGD_MAP_NAME(segd_ipc_exact) /* array_of_maps[2] -> hash addr */
+#define SEGD_MAP_IPC_LPM    SEGD_MAP_NAME(segd_ipc_lpm)   /* array_of_maps[2] -> lpm prefix */
+#define SEGD_MAP_CT         SEGD_MAP_NAME(segd_ct)        /* lru_hash conntrack */
+#define SEGD_MAP_FRAG       SEGD_MAP_NAME(segd_frag)      /* lru_hash first-fragment ports */
+#define SEGD_MAP_REASONS    SEGD_MAP_NAME(segd_reasons)   /* percpu_array per reason */
+#define SEGD_MAP_RULES      SEGD_MAP_NAME(segd_rules)     /* percpu_array per rule id */
+#define SEGD_MAP_LHINTS     SEGD_MAP_NAME(segd_lhints)    /* array[2 * eps] of segd_lhint */
+#define SEGD_MAP_IFC        SEGD_MAP_NAME(segd_ifc)       /* array[2 * buckets] of segd_ifc */
 
 /* ---- program pins ------------------------------------------------------- */
 /* The loaded programs are pinned as <bpffs>/progs/<program name>
@@ -69,34 +78,74 @@ enum segd_verdict {
 	SEGD_VERDICT_DENY  = 2,
 };
 
-/* Why a packet was dropped (or FORWARDED). Index into segd_reasons. */
+/* Why a packet was dropped (or FORWARDED). Index into segd_reasons.
+ * X(ID, number, name): the enum (SEGD_REASON_<ID> = number) and the name
+ * user space shows (segctl get counters, flow records, metrics) come from
+ * this one list. Numbers are the ABI: never move one. Reasons added by
+ * other features take the slots after STRATUM; QUARANTINED must not move
+ * with them. */
+#define SEGD_REASONS(X)                                                       \
+	X(FORWARDED,       0, "forwarded")                                    \
+	X(POLICY_DENIED,   1, "policy-denied")      /* explicit deny rule */  \
+	X(DEFAULT_DENIED,  2, "default-denied")     /* enforced direction,    \
+						     * no rule allows */      \
+	X(SPOOFED,         3, "spoofed-source")     /* source not owned by    \
+						     * the endpoint */        \
+	X(MALFORMED_L2,    4, "malformed-l2")                                 \
+	X(MALFORMED_L3,    5, "malformed-l3")       /* truncated, bad IHL,    \
+						     * bad length */          \
+	X(MALFORMED_L4,    6, "malformed-l4")                                 \
+	X(FRAG_UNTRACKED,  7, "fragment-untracked") /* non-first fragment,    \
+						     * no first seen */       \
+	X(UNSUPPORTED_L3,  8, "unsupported-l3")     /* not IPv4/IPv6/ARP */   \
+	X(NO_STATE,        9, "no-policy-state")    /* policy slots not       \
+						     * populated: fail closed */ \
+	X(CT_REVOKED,     10, "established-revoked") /* established flow no   \
+						     * longer allowed */      \
+	X(NOT_ENDPOINT,   11, "not-an-endpoint")    /* to-endpoint packet for \
+						     * a foreign address */   \
+	X(IPV6_EXT_LIMIT, 12, "ipv6-ext-header-limit") /* too many IPv6       \
+						     * extension headers */   \
+	X(BLOCKLISTED,    13, "blocklisted")        /* remote address on a    \
+						     * drop blocklist */      \
+	X(STRATUM,        14, "stratum-mining")     /* first payload of the   \
+						     * flow is Stratum */     \
+	X(QUARANTINED,    20, "quarantined")        /* local endpoint         \
+						     * quarantined, peer not  \
+						     * on its forensic allow  \
+						     * list */                \
+	/* Not drops: counted in addition to FORWARDED, the packet passes     \
+	 * (audit blocklist hits are counted per list in segd_bl_stats). */   \
+	X(POLICY_AUDIT,   29, "policy-audit")       /* new flow a policy in   \
+						     * audit mode would deny  \
+						     * (counted once per flow) */ \
+	X(STRATUM_AUDIT,  30, "stratum-audit")      /* Stratum seen, endpoint \
+						     * in audit mode */
+
+#define SEGD_REASON_ENUM_(id, num, name) SEGD_REASON_##id = num,
 enum segd_reason {
-	SEGD_REASON_FORWARDED = 0,
-	SEGD_REASON_POLICY_DENIED,    /* explicit deny rule */
-	SEGD_REASON_DEFAULT_DENIED,   /* enforced direction, no rule allows */
-	SEGD_REASON_SPOOFED,          /* source not owned by the endpoint */
-	SEGD_REASON_MALFORMED_L2,
-	SEGD_REASON_MALFORMED_L3,     /* truncated, bad IHL, bad length */
-	SEGD_REASON_MALFORMED_L4,
-	SEGD_REASON_FRAG_UNTRACKED,   /* non-first fragment, no first seen */
-	SEGD_REASON_UNSUPPORTED_L3,   /* not IPv4/IPv6/ARP */
-	SEGD_REASON_NO_STATE,         /* policy slots not populated: fail closed */
-	SEGD_REASON_CT_REVOKED,       /* established flow no longer allowed */
-	SEGD_REASON_NOT_ENDPOINT,     /* to-endpoint packet for a foreign address */
-	SEGD_REASON_IPV6_EXT_LIMIT,   /* too many IPv6 extension headers */
-	SEGD_REASON_BLOCKLISTED,      /* remote address on a drop blocklist */
-	SEGD_REASON_STRATUM,          /* first payload of the flow is Stratum */
-	/* explicit: reasons added by other features take the slots after
-	 * STRATUM; this one must not move with them */
-	SEGD_REASON_QUARANTINED = 20, /* local endpoint quarantined, peer not
-				       * on its forensic allow list */
-	/* Not drops: counted in addition to FORWARDED, the packet passes
-	 * (audit blocklist hits are counted per list in segd_bl_stats). */
-	SEGD_REASON_POLICY_AUDIT = 29,  /* new flow a policy in audit mode
-					 * would deny (counted once per flow) */
-	SEGD_REASON_STRATUM_AUDIT = 30, /* Stratum seen, endpoint in audit mode */
+	SEGD_REASONS(SEGD_REASON_ENUM_)
 	SEGD_REASON_MAX = 32,
 };
+#undef SEGD_REASON_ENUM_
+
+#define SEGD_REASON_FITS_(id, num, name) \
+	_Static_assert(num < SEGD_REASON_MAX, "reason " #id " past SEGD_REASON_MAX");
+SEGD_REASONS(SEGD_REASON_FITS_)
+#undef SEGD_REASON_FITS_
+
+#if !defined(__bpf__)
+/* The name of a reason, NULL for a number that names none. */
+static inline const char *segd_reason_name(unsigned int reason)
+{
+#define SEGD_REASON_NAME_(id, num, name) [num] = name,
+	static const char *const names[SEGD_REASON_MAX] = {
+		SEGD_REASONS(SEGD_REASON_NAME_)
+	};
+#undef SEGD_REASON_NAME_
+	return reason < SEGD_REASON_MAX ? names[reason] : NULL;
+}
+#endif
 
 /* ---- segd_config ------------------------------------------------------- */
 struct segd_config {
@@ -149,7 +198,7 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
  * Stratum mode needed it; an adopted older state is re-applied at start). */
 #define SEGD_EPF_ANYREM_PROTO_VALID        SEGD_EPF_PROBES_VALID
 
-/* Stratum detection (first egress TCP payload of a flow, bpf/stratum.h) on
+/* Stratum detection (first egress TCP payload of a flow, bpf/lib/stratum.h) on
  * a local endpoint, set by the compiler from the namespace setting: with
  * neither bit the flow is dropped (SEGD_REASON_STRATUM) and its conntrack
  * entry removed; AUDIT counts it (segd_reasons[SEGD_REASON_STRATUM_AUDIT])
@@ -222,7 +271,7 @@ _Static_assert(sizeof(struct segd_ipcache_value) == 16, "ipcache value size");
  * exact ipcache as before. Written like segd_lhints: only once no packet
  * can be reading the slot. */
 #define SEGD_IFC_BUCKETS   4096
-#define SEGD_IFC_ADDRS     8       /* SEG_MAX_EP_IPS */
+#define SEGD_IFC_ADDRS     8       /* = SEG_MAX_EP_IPS (asserted in model.h) */
 #define SEGD_IFCF_VALID    (1u << 0)
 
 struct segd_ifc_addr {
@@ -400,12 +449,12 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
  * flows re-validated after a generation change), before policy, at every
  * hook. A blocklist change bumps the generation, so established flows to a
  * newly listed address are re-checked at their next packet. */
-#define SEGD_MAP_BL_EXACT    "segd_bl_exact"  /* hash: segd_addr -> segd_bl_value */
-#define SEGD_MAP_BL_LPM      "segd_bl_lpm"    /* lpm: segd_lpm_key -> segd_bl_value */
-#define SEGD_MAP_BL_EXCEPT   "segd_bl_except" /* lpm: segd_lpm_key -> __u32 (1) */
-#define SEGD_MAP_BL_STATS    "segd_bl_stats"  /* percpu_array[SEGD_MAX_BLOCKLISTS] */
-#define SEGD_MAP_BL_NET24    "segd_bl_net24"  /* hash: __u32 /24 -> segd_bl_value */
-#define SEGD_MAP_BL_NET16    "segd_bl_net16"  /* array[65536]: /16 -> segd_bl_value */
+#define SEGD_MAP_BL_EXACT    SEGD_MAP_NAME(segd_bl_exact)  /* hash: segd_addr -> segd_bl_value */
+#define SEGD_MAP_BL_LPM      SEGD_MAP_NAME(segd_bl_lpm)    /* lpm: segd_lpm_key -> segd_bl_value */
+#define SEGD_MAP_BL_EXCEPT   SEGD_MAP_NAME(segd_bl_except) /* lpm: segd_lpm_key -> __u32 (1) */
+#define SEGD_MAP_BL_STATS    SEGD_MAP_NAME(segd_bl_stats)  /* percpu_array[SEGD_MAX_BLOCKLISTS] */
+#define SEGD_MAP_BL_NET24    SEGD_MAP_NAME(segd_bl_net24)  /* hash: __u32 /24 -> segd_bl_value */
+#define SEGD_MAP_BL_NET16    SEGD_MAP_NAME(segd_bl_net16)  /* array[65536]: /16 -> segd_bl_value */
 
 #define SEGD_MAX_BLOCKLISTS   256      /* list ids 1..255; 0 = none */
 #define SEGD_MAX_BL_EXACT     2097152  /* single addresses */
@@ -439,7 +488,7 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
  * condition only: a set bit means "ask the trie". Written with the trie:
  * bits are set before prefixes are inserted and cleared only after the
  * prefixes that needed them are deleted. */
-#define SEGD_MAP_BL_GATE      "segd_bl_pfx16"  /* array[2048] of __u64 */
+#define SEGD_MAP_BL_GATE      SEGD_MAP_NAME(segd_bl_pfx16)  /* array[2048] of __u64 */
 #define SEGD_BL_GATE_V6       65536u
 #define SEGD_BL_GATE_BITS     131072u
 #define SEGD_BL_GATE_WORDS    (SEGD_BL_GATE_BITS / 64)
@@ -498,9 +547,9 @@ _Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
  * the others, and those that find the ring full, are counted in
  * segd_ev_stats so every loss is visible. Counters (segd_reasons,
  * segd_rules, segd_bl_stats) stay exact whatever happens to events. */
-#define SEGD_MAP_EVENTS      "segd_events"    /* ringbuf */
-#define SEGD_MAP_EV_RATE     "segd_ev_rate"   /* percpu_array[SEGD_EV_BUCKETS] of segd_ev_rate */
-#define SEGD_MAP_EV_STATS    "segd_ev_stats"  /* percpu_array[SEGD_EVS_MAX] of __u64 */
+#define SEGD_MAP_EVENTS      SEGD_MAP_NAME(segd_events)    /* ringbuf */
+#define SEGD_MAP_EV_RATE     SEGD_MAP_NAME(segd_ev_rate)   /* percpu_array[SEGD_EV_BUCKETS] of segd_ev_rate */
+#define SEGD_MAP_EV_STATS    SEGD_MAP_NAME(segd_ev_stats)  /* percpu_array[SEGD_EVS_MAX] of __u64 */
 
 #define SEGD_EVENTS_RING_BYTES (2u << 20) /* 26,000 events; segd maps it read-only
 					    * twice (wrap-around), so it shows as 4 MB
@@ -567,7 +616,7 @@ _Static_assert(sizeof(struct segd_event) == 80, "event size");
  * at the next packet. The map is only
  * asked while SEGD_CFG_QUARANTINE is set, so when nobody is quarantined
  * the established-flow path pays nothing. */
-#define SEGD_MAP_QUARANTINE   "segd_quarantine" /* hash: segd_addr -> segd_quar_value */
+#define SEGD_MAP_QUARANTINE   SEGD_MAP_NAME(segd_quarantine) /* hash: segd_addr -> segd_quar_value */
 #define SEGD_MAX_QUARANTINED  4096     /* quarantined local addresses */
 #define SEGD_QUAR_ALLOW       8        /* forensic allow rules per address */
 
@@ -593,5 +642,37 @@ struct segd_quar_value {
 	struct segd_quar_allow allow[SEGD_QUAR_ALLOW];
 };
 _Static_assert(sizeof(struct segd_quar_value) == 328, "quar value size");
+
+/* ---- size relations ------------------------------------------------------ */
+/* What the layouts above rely on, checked by the compiler on both sides. */
+_Static_assert(SEGD_POLICY_SLOTS == 2, "slot = generation & 1");
+_Static_assert(SEGD_ID_LAST_ENDPOINT < SEGD_ID_FIRST_CIDR &&
+	       SEGD_ID_FIRST_ENDPOINT > SEGD_ID_WORLD_V6, "identity ranges overlap");
+_Static_assert(SEGD_MAX_RULES <= 65536, "rule ids are 0..65535");
+_Static_assert(SEGD_LHINT_BUCKETS <= 8 && SEGD_PROBE_ALLPROTO < 4,
+	       "SEGD_LH_PROBE: 8 bits per probe kind, 4 kinds per direction");
+_Static_assert((SEGD_IFC_BUCKETS & (SEGD_IFC_BUCKETS - 1)) == 0,
+	       "segd_ifc is indexed by ifindex & (SEGD_IFC_BUCKETS - 1)");
+_Static_assert(SEGD_IFC_ADDRS * sizeof(struct segd_ifc_addr) + 16 + 48 ==
+	       sizeof(struct segd_ifc), "segd_ifc: header, a[], pad");
+_Static_assert((SEGD_EPF_PROBE(1, 1, SEGD_PROBE_ALLPROTO) <
+		SEGD_EPF_ANYREM_PROTO(0, 0)) &&
+	       (SEGD_EPF_ANYREM_PROTO(1, SEGD_PCLASS_OTHER) < SEGD_EPF_STRATUM_AUDIT) &&
+	       (SEGD_EPF_HINT_ANYREM(1) < SEGD_EPF_PROBES_VALID) &&
+	       (SEGD_EPF_PROBES_VALID < SEGD_EPF_PROBE(0, 0, 0)),
+	       "SEGD_EPF_* bits overlap");
+_Static_assert(SEGD_MAX_BLOCKLISTS <= 65536, "segd_bl_value.list_id is 16 bits");
+_Static_assert(SEGD_BL_GATE_WORDS * 64 == SEGD_BL_GATE_BITS &&
+	       SEGD_BL_GATE_V6 + 65536 == SEGD_BL_GATE_BITS,
+	       "prefix gate: IPv4 /16 bits, then 65536 hashed bits");
+_Static_assert(SEGD_BL_NET16_SLOTS == 65536, "segd_bl_net16 has one slot per /16");
+_Static_assert(SEGD_CFG_BL_NET24 < SEGD_CFG_QUARANTINE, "SEGD_CFG_* bits overlap");
+_Static_assert(SEGD_EVS_RING_FULL < SEGD_EVS_MAX, "segd_ev_stats too small");
+_Static_assert((SEGD_EVENTS_RING_BYTES & (SEGD_EVENTS_RING_BYTES - 1)) == 0,
+	       "a ring buffer is a power of two bytes");
+_Static_assert((SEGD_EV_BUCKETS & (SEGD_EV_BUCKETS - 1)) == 0,
+	       "events.h masks the bucket with SEGD_EV_BUCKETS - 1");
+_Static_assert(SEGD_QUAR_ALLOW * sizeof(struct segd_quar_allow) + 8 ==
+	       sizeof(struct segd_quar_value), "segd_quar_value: header, allow[]");
 
 #endif /* SEGD_ABI_H */

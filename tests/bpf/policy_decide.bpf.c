@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* policy_decide.bpf.c - test-only program: policy_decide() of bpf/policy.h
+/* policy_decide.bpf.c - test-only program: policy_decide() of bpf/lib/policy.h
  * on a query carried in the packet after the Ethernet header, against the
  * maps of the datapath under test (test_policy_decide.c reuses their fds).
  * Returns verdict | reason << 8 | (rule_id & 0xffff) << 16, or -1 when

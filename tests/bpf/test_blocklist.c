@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "metrics_render.h"
 #include "bl_harness.h"
 
 /* rows leave reason2 and bl_list out when they are 0 */

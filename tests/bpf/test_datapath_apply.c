@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "metrics_render.h"
 #include "dp_harness.h"
 
 Test(datapath, policy_change_revokes_established)

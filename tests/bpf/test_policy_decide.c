@@ -1,4 +1,4 @@
-/* test_policy_decide.c - policy_decide() (bpf/policy.h) on entries with
+/* test_policy_decide.c - policy_decide() (bpf/lib/policy.h) on entries with
  * SEGD_POLF_AUDIT, through the test program tests/bpf/policy_decide.bpf.c
  * sharing the maps of the datapath under test; and the tc program letting
  * such a flow through. Table-driven: (query) -> verdict, reason, rule id.

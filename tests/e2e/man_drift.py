@@ -54,7 +54,7 @@ def segd_diff(segd, page, src):
     errs += ["segd.8 OPTIONS lacks %s" % o for o in sorted(code_opts - man_opts)]
     errs += ["segd.8 OPTIONS has %s, which segd lacks" % o for o in sorted(man_opts - code_opts)]
 
-    config_c = open(os.path.join(src, "daemon/config.c")).read()
+    config_c = open(os.path.join(src, "core/parse/config.c")).read()
     code_keys = set(re.findall(r'strcmp\(key, "([a-z_]+)"\)', config_c))
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write("no_such_setting: 1\n")

@@ -38,7 +38,7 @@ done <<'LIST'
 644 /etc/segd/segd.yaml
 LIST
 
-ver=$(cat daemon/version.h | sed -n 's/.*SEGD_VERSION "\(.*\)".*/\1/p')
+ver=$(cat core/util/version.h | sed -n 's/.*SEGD_VERSION "\(.*\)".*/\1/p')
 check "installed segd --version says $ver" bash -c "'$DEST/usr/local/sbin/segd' --version | grep -qF '$ver'"
 check "installed segd-cni --version says $ver" bash -c "'$DEST/opt/cni/bin/segd-cni' --version | grep -qF '$ver'"
 check "installed segd-cni answers VERSION with 1.0.0" bash -c \

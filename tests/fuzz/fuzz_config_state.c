@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct segd_config_file cfg = { 0 };
+	struct segd_settings cfg = { 0 };
 	struct seg_error err = { 0 };
 	struct seg_state s;
 

@@ -1,4 +1,4 @@
-/* test_compiler.c - the pure compiler (daemon/compiler.c), worlds built in C:
+/* test_compiler.c - the pure compiler (core/compile/compiler.c), worlds built in C:
  * identities, the exact ipcache, enforcement and K8s selection semantics.
  * Deny-beats-allow, port decomposition, capacity and ordering cases are in
  * test_compiler_rules.c; the world builder and oracle in compiler_fixtures.h.

@@ -1,4 +1,4 @@
-/* test_compiler_rules.c - the pure compiler (daemon/compiler.c): deny beats
+/* test_compiler_rules.c - the pure compiler (core/compile/compiler.c): deny beats
  * allow, port range decomposition, entry order, capacity limits and
  * randomised checks against a reference model (compiler_fixtures.h).
  */

@@ -1,4 +1,4 @@
-/* test_explain.c - `explain` (daemon/explain.c) and `graph` (daemon/graph.c)
+/* test_explain.c - `explain` (core/query/explain.c) and `graph` (core/query/graph.c)
  * over a world compiled by the real compiler: a table of flows with the
  * verdict, and per hook what decided it; the DOT text of the same world,
  * and that Graphviz renders it.

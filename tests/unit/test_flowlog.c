@@ -1,5 +1,5 @@
 /* test_flowlog.c - flow records as JSON lines, and the rotated flow log
- * file (daemon/flowlog_json.c, daemon/flowlog.c). */
+ * file (core/export/flowlog_json.c, core/export/flowlog.c). */
 #include <criterion/criterion.h>
 #include <stdbool.h>
 #include <criterion/parameterized.h>

@@ -4,7 +4,8 @@
 #include <criterion/parameterized.h>
 #include <arpa/inet.h>
 #include <string.h>
-#include "control.h"
+#include "segd.h"
+#include "flow_names.h"
 #include "flowtab.h"
 
 #define SEC 1000000000ull
@@ -66,7 +67,9 @@ static struct seg_flowtab *table(struct captured *c)
 {
 	struct seg_flowtab *t;
 
-	cr_assert_eq(seg_flowtab_new(&d, &t), 0);
+	const struct seg_view view = { &d.state.world, &d.compiled };
+
+	cr_assert_eq(seg_flowtab_new(&view, &t), 0);
 	cr_assert_eq(seg_flowtab_add_sink(t, capture, c), 0);
 	return t;
 }

@@ -127,7 +127,7 @@ ParameterizedTest(struct pattern_case *c, link_event, patterns)
 }
 
 /* ---- segd_link_event on a daemon without a kernel (d.dp NULL) ---------- */
-#include "control.h"
+#include "segd.h"
 #include "state.h"
 
 static uint32_t exact_ifindex(const struct segd *d, const char *addr)

@@ -1,4 +1,4 @@
-/* test_metrics.c - the /metrics text (daemon/metrics_render.c), checked
+/* test_metrics.c - the /metrics text (core/export/metrics_render.c), checked
  * line by line and by `promtool check metrics`, and metrics_addr parsing. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "control.h"
+#include "segd.h"
 #include "metrics.h"
 
 struct rule_row {

@@ -1,4 +1,4 @@
-/* test_model.c - labels, selectors and CIDRs (daemon/model.c). */
+/* test_model.c - labels, selectors and CIDRs (core/model/model.c). */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* test_policy_dir.c - rounds of the policy directory (daemon/policy_dir.c)
+/* test_policy_dir.c - rounds of the policy directory (daemon/events/policy_dir.c)
  * on a daemon without a kernel: each segd_policy_dir_new applies the
  * directory once, as segd does at start and after every change. The
  * directory is laid out as the kubelet lays out a ConfigMap volume. */

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ ParameterizedTestParameters(config, parse)
 
 ParameterizedTest(struct config_case *c, config, parse)
 {
-	struct segd_config_file cfg = { 0 };
+	struct segd_settings cfg = { 0 };
 	enum seg_log_level level = SEG_LOG_INFO;
 	struct seg_error err = { 0 };
 	int ret = segd_config_parse(c->text, strlen(c->text), "segd.yaml", &cfg, &level, &err);
@@ -67,7 +68,7 @@ ParameterizedTest(struct config_case *c, config, parse)
 
 Test(config, interface_patterns_default_unless_the_file_names_them)
 {
-	struct segd_config_file cfg = { 0 };
+	struct segd_settings cfg = { 0 };
 	struct seg_error err = { 0 };
 	const char *t = "interface_patterns: [\"tap*\"]\n";
 
@@ -89,7 +90,7 @@ Test(config, interface_patterns_default_unless_the_file_names_them)
 
 Test(config, defaults_fill_only_what_is_unset)
 {
-	struct segd_config_file cfg = { 0 };
+	struct segd_settings cfg = { 0 };
 	struct seg_error err = { 0 };
 	const char *t = "socket: /tmp/s.sock\nnode_addresses: [169.254.1.1]\n";
 

@@ -1,0 +1,115 @@
+/* flow_names.c - names for the parts of a flow (flow_names.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "flow_names.h"
+#include "flow_record.h"
+
+static int addr_cmp(const void *key, const void *entry)
+{
+	return memcmp(key, &((const struct seg_ipc_exact_entry *)entry)->addr,
+		      sizeof(struct segd_addr));
+}
+
+const struct seg_endpoint *seg_endpoint_by_id(const struct seg_view *v, uint32_t id)
+{
+	for (size_t i = 0; id && i < v->world->n_endpoints; i++)
+		if (v->world->endpoints[i].endpoint_id == id)
+			return &v->world->endpoints[i];
+	return NULL;
+}
+
+const struct seg_endpoint *seg_endpoint_by_ifindex(const struct seg_view *v,
+						   uint32_t ifindex)
+{
+	for (size_t i = 0; ifindex && i < v->world->n_endpoints; i++)
+		if (v->world->endpoints[i].ifindex == ifindex)
+			return &v->world->endpoints[i];
+	return NULL;
+}
+
+const struct seg_endpoint *seg_endpoint_by_addr(const struct seg_view *v,
+						const struct segd_addr *a)
+{
+	/* the compiled exact ipcache is sorted by address */
+	const struct seg_ipc_exact_entry *e = bsearch(a, v->compiled->exact,
+						      v->compiled->n_exact,
+						      sizeof(*e), addr_cmp);
+
+	return e ? seg_endpoint_by_id(v, e->value.endpoint_id) : NULL;
+}
+
+bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
+{
+	for (size_t i = 0; rule_id && i < c->n_rules; i++) {
+		const struct seg_rule_ref *r = &c->rules[i];
+
+		if (r->rule_id == rule_id) {
+			snprintf(buf, len, "%s/%s#%u", r->policy_ns, r->policy_name,
+				 r->rule_index + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
+		   size_t len)
+{
+	if (!seg_rule_name(c, rule_id, buf, len))
+		snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
+}
+
+void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t len)
+{
+	switch (id) {
+	case SEGD_ID_WORLD:
+	case SEGD_ID_WORLD_V6:
+		snprintf(buf, len, "world");
+		return;
+	case SEGD_ID_HOST:
+		snprintf(buf, len, "host");
+		return;
+	}
+	for (size_t i = 0; i < v->compiled->n_prefixes; i++) {
+		const struct seg_ipc_prefix_entry *p = &v->compiled->prefixes[i];
+		struct seg_cidr c;
+		char text[64];
+
+		if (p->value.identity != id)
+			continue;
+		memcpy(&c.addr, p->key.addr, sizeof(c.addr));
+		c.plen = (uint8_t)p->key.prefixlen;
+		seg_cidr_format(&c, text, sizeof(text));
+		snprintf(buf, len, "cidr:%s", text);
+		return;
+	}
+	snprintf(buf, len, "identity:%u", id);
+}
+
+static const char *const verdict_names[] = {
+	[SEG_FLOW_FORWARDED] = "forwarded",
+	[SEG_FLOW_DROPPED] = "dropped",
+	[SEG_FLOW_AUDIT] = "audit",
+};
+
+const char *seg_flow_verdict_name(uint8_t v)
+{
+	return v < sizeof(verdict_names) / sizeof(verdict_names[0]) ?
+	       verdict_names[v] : "?";
+}
+
+/* What `--verdict` asks for: allow|forwarded, deny|dropped, audit. */
+int seg_flow_verdict_parse(const char *s)
+{
+	if (!strcmp(s, "allow") || !strcmp(s, "forwarded"))
+		return SEG_FLOW_FORWARDED;
+	if (!strcmp(s, "deny") || !strcmp(s, "dropped"))
+		return SEG_FLOW_DROPPED;
+	if (!strcmp(s, "audit"))
+		return SEG_FLOW_AUDIT;
+	return -EINVAL;
+}

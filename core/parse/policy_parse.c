@@ -1,0 +1,413 @@
+/* policy_parse.c - YAML policy documents -> struct seg_policy.
+ *
+ * This file: the stream, document envelope (apiVersion, kind, metadata)
+ * and the re-serialised source. The specs live in policy_parse_k8s.c and
+ * policy_parse_seg.c; the pieces both kinds share in policy_parse_util.c
+ * (type checks, unknown-field detection, errors) and
+ * policy_parse_fields.c (label selectors, CIDRs, ports). docs/policy.md is the
+ * reference for what is accepted.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "policy_parse.h"
+#include "policy_parse_int.h"
+
+#define SUPPORTED_KINDS "SegmentPolicy (apiVersion segd.io/v1) and " \
+	"NetworkPolicy (apiVersion networking.k8s.io/v1)"
+
+/* ---- documents --------------------------------------------------------------- */
+
+struct stream {
+	const char *file;
+	const char *default_ns;
+	struct seg_error *err;
+	struct seg_policy *v;
+	size_t n, cap;
+};
+
+/* Our walkers follow the tree; an alias makes it a graph (and can make it
+ * exponentially large), so every node must have exactly one parent. */
+static int check_tree(const struct pp *c)
+{
+	yaml_document_t *d = c->doc;
+	size_t n = (size_t)(d->nodes.top - d->nodes.start);
+	unsigned char *seen = pp_calloc(n + 1, 1);
+	int ret = 0;
+
+	if (!seen)
+		return pp_nomem(c);
+	seen[1] = 1; /* the root */
+	for (yaml_node_t *nd = d->nodes.start; nd < d->nodes.top && !ret; nd++) {
+		int ids[2];
+		size_t cnt = nd->type == YAML_SEQUENCE_NODE ?
+			(size_t)(nd->data.sequence.items.top -
+				 nd->data.sequence.items.start) :
+			nd->type == YAML_MAPPING_NODE ?
+			(size_t)(nd->data.mapping.pairs.top -
+				 nd->data.mapping.pairs.start) : 0;
+
+		for (size_t i = 0; i < cnt && !ret; i++) {
+			size_t k = 1;
+
+			if (nd->type == YAML_SEQUENCE_NODE) {
+				ids[0] = nd->data.sequence.items.start[i];
+			} else {
+				ids[0] = nd->data.mapping.pairs.start[i].key;
+				ids[1] = nd->data.mapping.pairs.start[i].value;
+				k = 2;
+			}
+			for (size_t j = 0; j < k && !ret; j++) {
+				if (ids[j] < 1 || (size_t)ids[j] > n)
+					continue;
+				if (seen[ids[j]]++)
+					ret = pp_err(c, yu_node(d, ids[j]),
+						     "this node is used again "
+						     "through a YAML alias; "
+						     "aliases are not supported "
+						     "in policies, write the "
+						     "value out in full");
+			}
+		}
+	}
+	free(seen);
+	return ret;
+}
+
+/* DNS-1123 subdomain (names) or label (namespaces). */
+static const char *check_dns(const char *s, bool label)
+{
+	size_t n = strlen(s), max = label ? 63 : 253;
+
+	if (!n)
+		return "must not be empty";
+	if (n > max)
+		return label ? "must be at most 63 characters" :
+			       "must be at most 253 characters";
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (alnum)
+			continue;
+		if (ch == '-' && i > 0 && i + 1 < n && s[i - 1] != '.' &&
+		    s[i + 1] != '.')
+			continue;
+		if (ch == '.' && !label && i > 0 && i + 1 < n && s[i - 1] != '.')
+			continue;
+		return label ? "must be lowercase letters, digits and '-', "
+			       "starting and ending with a letter or digit" :
+			       "must be lowercase letters, digits, '-' and '.', "
+			       "starting and ending with a letter or digit";
+	}
+	return NULL;
+}
+
+/* annotation segd.io/mode: enforce or audit (any kind of policy) */
+static int mode_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
+{
+	enum seg_policy_mode m;
+
+	if (seg_policy_mode_parse(yu_scalar(v), &m))
+		return pp_err(c, v, "annotation " PP_MODE_ANNOTATION " must be "
+			      "enforce or audit, not '%s'", Q(yu_scalar(v)));
+	c->mode_note = v;
+	p->audit = m == SEG_MODE_AUDIT;
+	return 0;
+}
+
+static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
+		    struct seg_policy *p)
+{
+	static const char *const keys[] = {
+		"name", "namespace", "labels", "annotations", "generateName",
+		"uid", "resourceVersion", "generation", "creationTimestamp",
+		"deletionTimestamp", "deletionGracePeriodSeconds",
+		"ownerReferences", "finalizers", "managedFields", "selfLink",
+		NULL
+	};
+	yaml_node_t *md = pp_get(c, root, "metadata"), *n, *l;
+	const char *s, *why;
+	int ret;
+
+	if (!md)
+		return pp_err(c, root, "missing 'metadata'; add metadata: "
+			      "{name: ...}");
+	ret = pp_keys(c, md, "metadata", keys);
+	if (ret)
+		return ret;
+	n = pp_get(c, md, "name");
+	if (!n)
+		return pp_err(c, md, "missing metadata.name; every policy needs "
+			      "a name");
+	ret = pp_want_str(c, n, "metadata.name", &s);
+	if (ret)
+		return ret;
+	if ((why = check_dns(s, false)))
+		return pp_err(c, n, "invalid metadata.name '%s': %s", Q(s), why);
+	if (!(p->name = strdup(s)))
+		return pp_nomem(c);
+	n = pp_get(c, md, "namespace");
+	if (n && !yu_is_null(n)) {
+		ret = pp_want_str(c, n, "metadata.namespace", &s);
+		if (ret)
+			return ret;
+		if ((why = check_dns(s, true)))
+			return pp_err(c, n, "invalid metadata.namespace '%s': %s",
+				      Q(s), why);
+	} else {
+		s = dflt;
+		if ((why = check_dns(s, true)))
+			return pp_err(c, md, "invalid default namespace '%s': "
+				      "%s", Q(s), why);
+	}
+	if (!(p->ns = strdup(s)))
+		return pp_nomem(c);
+	l = pp_get(c, md, "labels");
+	if (l && !yu_is_null(l)) {
+		ret = pp_want_map(c, l, "metadata.labels");
+		for (size_t i = 0; !ret && i < (size_t)(l->data.mapping.pairs.top -
+						       l->data.mapping.pairs.start); i++) {
+			yaml_node_pair_t *pr = &l->data.mapping.pairs.start[i];
+
+			ret = pp_label_key(c, yu_node(c->doc, pr->key),
+					"metadata.labels", &s);
+			if (!ret)
+				ret = pp_label_value(c, yu_node(c->doc, pr->value),
+						  "metadata.labels", &s);
+		}
+		if (ret)
+			return ret;
+	}
+	l = pp_get(c, md, "annotations");
+	if (!l || yu_is_null(l))
+		return 0;
+	ret = pp_want_map(c, l, "metadata.annotations");
+	for (yaml_node_pair_t *pr = l->data.mapping.pairs.start;
+	     !ret && pr < l->data.mapping.pairs.top; pr++) {
+		yaml_node_t *v = yu_node(c->doc, pr->value);
+
+		const char *key = yu_scalar(yu_node(c->doc, pr->key));
+
+		if (!key || !yu_scalar(v))
+			ret = pp_err(c, v, "metadata.annotations must map names "
+				      "to strings; quote the value");
+		else if (!strcmp(key, PP_MODE_ANNOTATION))
+			ret = mode_annotation(c, v, p);
+	}
+	return ret;
+}
+
+/* The document as YAML, namespace filled in, plain scalars that are
+ * numbers/booleans/null tagged so JSON output keeps their type. */
+static int make_source(const struct pp *c, yaml_node_t *root,
+		       struct seg_policy *p)
+{
+	yaml_document_t d;
+	yaml_node_t *md, *nsn;
+	int ret;
+
+	if (!yaml_document_initialize(&d, NULL, NULL, NULL, 1, 1))
+		return pp_nomem(c);
+	ret = yu_copy(&d, c->doc, 1);
+	if (ret >= 0)
+		ret = ret == 1 ? 0 : -EINVAL;
+	if (ret)
+		goto out;
+	md = yu_map_get(&d, yu_root(&d), "metadata");
+	nsn = yu_map_get(&d, md, "namespace");
+	if (md && !nsn) {
+		ret = yu_set_str(&d, (int)(md - d.nodes.start) + 1, "namespace",
+				 p->ns);
+		if (ret)
+			goto out;
+	} else if (yu_is_null(nsn)) { /* `namespace:` -> the default */
+		free(nsn->data.scalar.value);
+		nsn->data.scalar.value = (yaml_char_t *)strdup(p->ns);
+		if (!nsn->data.scalar.value) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nsn->data.scalar.length = strlen(p->ns);
+	}
+	for (yaml_node_t *n = d.nodes.start; n < d.nodes.top; n++) {
+		const char *s = yu_scalar(n), *t = NULL, *v;
+
+		if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			continue;
+		v = s + (*s == '-');
+		if (*v && strspn(v, "0123456789") == strlen(v) &&
+		    (*v != '0' || !v[1]) && strlen(v) < 19)
+			t = YAML_INT_TAG;
+		else if (!strcmp(s, "true") || !strcmp(s, "false"))
+			t = YAML_BOOL_TAG;
+		else if (yu_is_null(n))
+			t = YAML_NULL_TAG;
+		if (!t)
+			continue;
+		free(n->tag);
+		n->tag = (yaml_char_t *)strdup(t);
+		if (!strcmp(t, YAML_NULL_TAG)) {
+			free(n->data.scalar.value);
+			n->data.scalar.value = (yaml_char_t *)strdup("null");
+			n->data.scalar.length = 4;
+			if (!n->data.scalar.value) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+		if (!n->tag) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = yu_dump(&d, &p->source, NULL);
+out:
+	yaml_document_delete(&d);
+	if (ret == -ENOMEM)
+		return pp_nomem(c);
+	if (ret)
+		return seg_errorf(c->err, c->file, yu_line(root), yu_col(root),
+				  -ret, "cannot re-serialise this document (%s); "
+				  "is it nested too deeply?", strerror(-ret));
+	return 0;
+}
+
+static int on_doc(yaml_document_t *doc, void *arg)
+{
+	struct stream *st = arg;
+	struct pp c = { .doc = doc, .file = st->file, .err = st->err };
+	static const char *const keys_k8s[] = { "apiVersion", "kind", "metadata",
+						"spec", "status", NULL };
+	static const char *const keys_seg[] = { "apiVersion", "kind", "metadata",
+						"spec", NULL };
+	yaml_node_t *root = yu_root(doc), *av, *kd, *spec;
+	struct seg_policy p = { 0 };
+	const char *a, *k;
+	bool is_k8s;
+	int ret;
+
+	if (yu_is_null(root))
+		return 0;
+	ret = check_tree(&c);
+	if (ret)
+		return ret;
+	if (!yu_is_map(root))
+		return pp_err(&c, root, "a policy document must be a mapping with "
+			      "apiVersion, kind, metadata and spec, not %s",
+			      pp_type_name(root));
+	av = pp_get(&c, root, "apiVersion");
+	kd = pp_get(&c, root, "kind");
+	if (!kd)
+		return pp_err(&c, root, "missing 'kind'; supported kinds: "
+			      SUPPORTED_KINDS);
+	if ((ret = pp_want_str(&c, kd, "kind", &k)))
+		return ret;
+	if (!strcmp(k, "NetworkPolicy")) {
+		is_k8s = true;
+	} else if (!strcmp(k, "SegmentPolicy")) {
+		is_k8s = false;
+	} else {
+		return pp_err(&c, kd, "unsupported kind '%s'; supported kinds: "
+			      SUPPORTED_KINDS, Q(k));
+	}
+	if (!av)
+		return pp_err(&c, root, "missing 'apiVersion'; %s needs "
+			      "apiVersion: %s", k,
+			      is_k8s ? "networking.k8s.io/v1" : "segd.io/v1");
+	if ((ret = pp_want_str(&c, av, "apiVersion", &a)))
+		return ret;
+	if (strcmp(a, is_k8s ? "networking.k8s.io/v1" : "segd.io/v1"))
+		return pp_err(&c, av, "unsupported apiVersion '%s' for kind %s; "
+			      "use %s (supported kinds: " SUPPORTED_KINDS ")",
+			      Q(a), k, is_k8s ? "networking.k8s.io/v1" :
+			      "segd.io/v1");
+	ret = pp_keys(&c, root, k, is_k8s ? keys_k8s : keys_seg);
+	if (ret)
+		return ret;
+	p.kind = is_k8s ? SEG_KIND_K8S : SEG_KIND_SEGMENT;
+	p.line = yu_line(root);
+	p.col = yu_col(root);
+	ret = metadata(&c, root, st->default_ns, &p);
+	if (ret)
+		goto fail;
+	c.ns = p.ns;
+	for (size_t i = 0; i < st->n; i++) {
+		if (strcmp(st->v[i].ns, p.ns) || strcmp(st->v[i].name, p.name))
+			continue;
+		ret = pp_err(&c, pp_get(&c, pp_get(&c, root, "metadata"), "name"),
+			     "duplicate policy %s/%s: already defined by the "
+			     "document at line %d:%d; give each policy a unique "
+			     "name", Q(p.ns), Q(p.name), st->v[i].line,
+			     st->v[i].col);
+		goto fail;
+	}
+	spec = pp_get(&c, root, "spec");
+	if (!spec) {
+		ret = pp_err(&c, root, "missing 'spec'");
+		goto fail;
+	}
+	ret = is_k8s ? pp_k8s_spec(&c, spec, &p) : pp_seg_spec(&c, spec, &p);
+	if (ret)
+		goto fail;
+	if (st->file && !(p.source_file = strdup(st->file))) {
+		ret = pp_nomem(&c);
+		goto fail;
+	}
+	ret = make_source(&c, root, &p);
+	if (ret)
+		goto fail;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		struct seg_policy *v = realloc(st->v, cap * sizeof(*v));
+
+		if (!v) {
+			ret = pp_nomem(&c);
+			goto fail;
+		}
+		st->v = v;
+		st->cap = cap;
+	}
+	st->v[st->n++] = p;
+	return 0;
+fail:
+	seg_policy_free(&p);
+	return ret;
+}
+
+int seg_policy_parse(const char *buf, size_t len, const char *file,
+		     const char *default_ns, struct seg_policy **out,
+		     size_t *n_out, struct seg_error *err)
+{
+	struct stream st = {
+		.file = file, .err = err,
+		.default_ns = default_ns ? default_ns : "default",
+	};
+	int ret;
+
+	*out = NULL;
+	*n_out = 0;
+	if (err)
+		memset(err, 0, sizeof(*err));
+	ret = yu_load_all(buf ? buf : "", buf ? len : 0, file, on_doc, &st, err);
+	if (ret) {
+		seg_policies_free(st.v, st.n);
+		return ret < 0 ? ret : -EINVAL;
+	}
+	*out = st.v;
+	*n_out = st.n;
+	return 0;
+}
+
+void seg_policies_free(struct seg_policy *p, size_t n)
+{
+	for (size_t i = 0; p && i < n; i++)
+		seg_policy_free(&p[i]);
+	free(p);
+}

@@ -1,0 +1,33 @@
+/* control_int.h - what the request handlers share (control/ only): argument
+ * access and the handlers the dispatch table names. */
+#ifndef SEGD_CONTROL_INT_H
+#define SEGD_CONTROL_INT_H
+
+#include "engine.h"
+
+bool segd_arg_bool(struct segd_req *r, const char *key);
+const char *segd_arg_ns(struct segd_req *r);   /* --namespace or default */
+int segd_arg_need(struct segd_req *r, const char *key, const char **out);
+
+/* control_endpoints.c */
+int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			 int res);
+int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			int res);
+int segd_h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			int res);
+int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+
+/* control_apply.c */
+int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			 int res);
+
+/* control_quarantine.c */
+int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+/* `get quarantines` rows; `status` fields */
+int segd_get_quarantines(struct segd *d, yaml_document_t *out, int items);
+void segd_status_quarantines(struct segd *d, yaml_document_t *out, int res);
+
+#endif /* SEGD_CONTROL_INT_H */

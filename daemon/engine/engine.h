@@ -1,0 +1,46 @@
+/* engine.h - the steps of a change, shared by the request handlers and
+ * the event sources: compile a candidate world, make the kernel enforce
+ * it, commit it, persist it (engine.c). struct segd and the engine's
+ * public entry points are in segd.h. */
+#ifndef SEGD_ENGINE_H
+#define SEGD_ENGINE_H
+
+#include "segd.h"
+
+/* Where a change spends its time, reported back to segctl and the bench. */
+struct segd_phase_times {
+	double parse, compile, kernel, report, persist;
+};
+
+double segd_now_ms(void);
+
+/* Compile `w` and, unless dry, make the kernel enforce it. On success the
+ * new compilation is in *out: install it with segd_install_compiled or
+ * free it. t (may be NULL) gets the compile and kernel times. */
+int segd_compile_and_enforce(struct segd *d, const struct seg_world *w, bool dry,
+			     struct seg_compiled *out, struct seg_error *err,
+			     struct segd_phase_times *t);
+void segd_install_compiled(struct segd *d, struct seg_compiled *c);
+
+/* Put the programs on endpoint e's interface (nothing without a datapath
+ * or an ifindex). */
+int segd_attach_endpoint(struct segd *d, struct seg_endpoint *e,
+			 struct seg_error *err);
+
+/* Save state.yaml (namespaces, endpoints, uplinks). */
+int segd_persist_main(struct segd *d, struct seg_error *err);
+/* Save policy p's file, or with p NULL remove the file of ns/name. */
+int segd_persist_policy(struct segd *d, const struct seg_policy *p,
+			const char *removed_ns, const char *removed_name,
+			struct seg_error *err);
+
+/* Quarantines (quarantine_sync.c): make segd_quarantine hold what the
+ * quarantines qs cover in world w (add_only: keep what is there too);
+ * save quarantines.yaml; append one line to the audit log. */
+int segd_quarantine_write(struct segd *d, const struct seg_quarantines *qs,
+			  const struct seg_world *w, bool add_only,
+			  struct seg_error *err);
+int segd_quarantine_persist(struct segd *d, struct seg_error *err);
+int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err);
+
+#endif /* SEGD_ENGINE_H */
