@@ -571,8 +571,10 @@ enum segd_event_type {
 };
 
 enum segd_hook {
-	SEGD_HOOK_TC = 0,
-	SEGD_HOOK_XDP = 1,
+	SEGD_HOOK_TC = 0,           /* an endpoint's veth, both directions */
+	SEGD_HOOK_XDP = 1,          /* the uplink's early drop, XDP */
+	SEGD_HOOK_TC_UPLINK = 2,    /* the same early drop at the uplink's tc
+				     * ingress (config uplink_hook: tc) */
 };
 
 struct segd_ev_rate {

@@ -21,6 +21,8 @@
  * (lhint_kinds: an inlined array lookup, no hash).
  * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
  *      untouched (the tc hook creates CT and counts), a deny drops early.
+ *      SEGD_HOOK_TC_UPLINK is the same early drop run at the uplink's tc
+ *      ingress (uplink.h); "early" below stands for both.
  *
  * Quarantine (quarantine_check.h) comes first of all once the local address is
  * known, at every hook: a quarantined endpoint's packet is dropped unless
@@ -69,15 +71,17 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	struct segd_ct_key k;
 	struct segd_view v;
 	__u32 local_id, lflags, remote_id;
+	/* the uplink's early drop (XDP or its tc twin): read-only */
+	int early = hook != SEGD_HOOK_TC;
 	__u64 now;
 
 	if (view_load(&v))
-		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
 
 	laddr = dir == SEGD_DIR_EGRESS ? &p->saddr : &p->daddr;
 	raddr = dir == SEGD_DIR_EGRESS ? &p->daddr : &p->saddr;
-	if (hook == SEGD_HOOK_XDP) {
+	if (early) {
 		if (view_exact(&v))
 			return SEGD_R_UNCOUNTED;
 		lv = ipc_exact(&v, laddr);
@@ -108,7 +112,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	case QUAR_DROP:
 		return SEGD_REASON_QUARANTINED;
 	case QUAR_PASS:
-		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_FORWARDED;
 	}
 
@@ -118,7 +122,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	now = bpf_ktime_get_coarse_ns();
 	if (p->icmp_err &&
 	    ct_icmp_related(b, p, dir, laddr, now))
-		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_FORWARDED;
 
 	ct_key_build(&k, p, dir);
@@ -131,7 +135,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		ct = NULL;
 	}
 	if (ct && !ct_expired(ct, p->proto, now)) {
-		if (hook == SEGD_HOOK_XDP)
+		if (early)
 			return SEGD_R_UNCOUNTED;
 		if ((ct->flags & SEGD_CTF_REVOKED) && ct->policy_gen == v.gen)
 			return SEGD_REASON_CT_REVOKED;
@@ -182,7 +186,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 	/* new flow: the destination port is the one policy talks about */
 	if (view_full(&v))
-		return hook == SEGD_HOOK_XDP ? SEGD_R_UNCOUNTED :
+		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
 	if (bl_check(&v, raddr, p->segs, p->wire_len, hook == SEGD_HOOK_TC))
 		return SEGD_REASON_BLOCKLISTED;
@@ -190,7 +194,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	policy_decide(&v, local_id, lflags, remote_id,
 		      lhint_kinds(&v, lval.endpoint_id, dir, remote_id), dir,
 		      p->proto, p->has_ports, p->dport, &d);
-	if (hook == SEGD_HOOK_XDP && d.verdict == SEGD_VERDICT_ALLOW)
+	if (early && d.verdict == SEGD_VERDICT_ALLOW)
 		return SEGD_R_UNCOUNTED;
 	p->ev_remote = remote_id;
 	p->ev_rule = d.rule_id;

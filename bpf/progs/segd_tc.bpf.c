@@ -5,12 +5,16 @@
  *                dir EGRESS, local = source (must be the pod's own).
  * to_endpoint:   tc egress of the host veth = what the pod RECEIVES.
  *                dir INGRESS, local = destination (must be the pod).
+ * uplink_ingress: tc ingress of an uplink, the uplink's early drop
+ *                (bpf/lib/uplink.h) where the config asks for tc instead
+ *                of XDP (uplink_hook: tc).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
 #include "stratum.h"
 #include "events.h"
+#include "uplink.h"
 
 #define TC_ACT_OK_   0
 #define TC_ACT_SHOT_ 2
@@ -18,14 +22,15 @@
 /* The skb as the parser reads it: nothing is pulled (headers in the
  * linear part are read in place, others copied out of the fragments), and
  * a GSO packet is one decision for all the segments it carries. */
-static __always_inline void tc_buf(struct __sk_buff *skb, struct segd_buf *b)
+static __always_inline void tc_buf(struct __sk_buff *skb, struct segd_buf *b,
+				   __u8 hook)
 {
 	b->ctx = skb;
 	b->data = (void *)(long)skb->data;
 	b->data_end = (void *)(long)skb->data_end;
 	b->len = skb->len;
 	b->segs = skb->gso_size && skb->gso_segs ? skb->gso_segs : 1;
-	b->hook = SEGD_HOOK_TC;
+	b->hook = hook;
 }
 
 static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
@@ -35,7 +40,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	__u32 reason, bytes;
 	int rc;
 
-	tc_buf(skb, &b);
+	tc_buf(skb, &b, SEGD_HOOK_TC);
 	rc = parse_packet(&b, &p);
 	if (rc == PARSE_PASS)
 		reason = SEGD_REASON_FORWARDED;
@@ -84,6 +89,15 @@ SEC("tc")
 int to_endpoint(struct __sk_buff *skb)
 {
 	return tc_handle(skb, SEGD_DIR_INGRESS);
+}
+
+SEC("tc")
+int uplink_ingress(struct __sk_buff *skb)
+{
+	struct segd_buf b;
+
+	tc_buf(skb, &b, SEGD_HOOK_TC_UPLINK);
+	return uplink_pass(&b, skb->ifindex) ? TC_ACT_OK_ : TC_ACT_SHOT_;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -239,6 +239,18 @@ static int config_doc(yaml_document_t *doc, void *p)
 						 "included) or outside (only "
 						 "addresses of no endpoint or "
 						 "node)", val ? val : "");
+		} else if (!strcmp(key, "uplink_hook")) {
+			if (val && !strcmp(val, "xdp"))
+				cfg->uplink_hook = SEGD_UPLINK_XDP;
+			else if (val && !strcmp(val, "tc"))
+				cfg->uplink_hook = SEGD_UPLINK_TC;
+			else
+				ret = seg_errorf(err, file, yu_line(v), yu_col(v),
+						 -EINVAL, "uplink_hook '%s': use "
+						 "xdp (native on a NIC, generic "
+						 "on a veth) or tc (tc ingress, "
+						 "no copy on a virtual uplink)",
+						 val ? val : "");
 		} else if (!strcmp(key, "flow_log_keep")) {
 			int64_t g = 0;
 
@@ -253,7 +265,8 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "log_level, interface_patterns, "
 					 "resolvers, dns_grace, flow_log, flow_log_max_bytes, "
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
-					 "flow_interval, policy_cidr_match", key);
+					 "flow_interval, policy_cidr_match, "
+					 "uplink_hook", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs %s", key,

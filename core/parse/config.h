@@ -29,6 +29,15 @@
 #include "model.h"
 #include "wire.h"
 
+/* Where an uplink's early drop runs (config `uplink_hook`). XDP is the
+ * design's hook and the right one on a NIC (native, before any skb). On a
+ * virtual uplink XDP runs on the skb and the kernel copies every non-linear
+ * packet first; tc ingress runs the same program on the skb as it is. */
+enum segd_uplink_hook {
+	SEGD_UPLINK_XDP = 0,
+	SEGD_UPLINK_TC = 1,
+};
+
 struct segd_settings {
 	char *socket_path;
 	char *bpffs;
@@ -55,6 +64,7 @@ struct segd_settings {
 	bool interface_patterns_set;      /* the config named them (even none) */
 	char *policy_dir;                 /* policy files (a mounted ConfigMap); may be NULL */
 	enum seg_cidr_match cidr_match;   /* what CIDR peers select */
+	enum segd_uplink_hook uplink_hook; /* where an uplink's early drop runs */
 };
 
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"

@@ -267,10 +267,8 @@ int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
 				  "no interface '%s' in segd's network namespace",
 				  ifname);
-	if (d->dp && (ret = seg_dp_attach_uplink(d->dp, idx)))
-		return seg_errorf(r->err, NULL, 0, 0, ret,
-				  "attaching XDP to %s failed: %s", ifname,
-				  strerror(-ret));
+	if ((ret = segd_attach_uplink(d, ifname, idx, r->err)))
+		return ret;
 	if ((ret = seg_state_add_uplink(&d->state, ifname)))
 		return seg_errorf(r->err, NULL, 0, 0, ret, "too many uplinks");
 	ret = segd_persist_main(d, r->err);

@@ -136,6 +136,7 @@ static const char *const prog_hooks[SEG_PROG_COUNT] = {
 	[SEG_PROG_TC_FROM_EP] = "tc-ingress(from-endpoint)",
 	[SEG_PROG_TC_TO_EP] = "tc-egress(to-endpoint)",
 	[SEG_PROG_XDP_UPLINK] = "xdp(uplink)",
+	[SEG_PROG_TC_UPLINK] = "tc-ingress(uplink)",
 };
 
 static void status_iface(struct segd *d, yaml_document_t *out, int seq,

@@ -75,6 +75,8 @@ static struct bpf_program *prog_of(struct seg_datapath *dp,
 		return dp->tc->progs.to_endpoint;
 	case SEG_PROG_XDP_UPLINK:
 		return dp->xdp->progs.uplink;
+	case SEG_PROG_TC_UPLINK:
+		return dp->tc->progs.uplink_ingress;
 	default:
 		return NULL;
 	}

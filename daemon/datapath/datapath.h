@@ -15,6 +15,7 @@ enum seg_prog {
 	SEG_PROG_TC_FROM_EP,   /* tc ingress of the host-side veth: pod egress */
 	SEG_PROG_TC_TO_EP,     /* tc egress of the host-side veth: pod ingress */
 	SEG_PROG_XDP_UPLINK,   /* xdp on an uplink */
+	SEG_PROG_TC_UPLINK,    /* the same early drop at an uplink's tc ingress */
 	SEG_PROG_COUNT,
 };
 
@@ -34,8 +35,11 @@ uint32_t seg_dp_generation(struct seg_datapath *dp);
  * replaces whatever segd attached before, without a gap. */
 int seg_dp_attach_endpoint(struct seg_datapath *dp, uint32_t ifindex);
 int seg_dp_detach_endpoint(struct seg_datapath *dp, uint32_t ifindex);
-/* XDP (native, libxdp) on an uplink. */
-int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex);
+/* The uplink's early drop: XDP (libxdp; native on a NIC, generic on a
+ * veth), or at tc ingress when at_tc. Takes the other one off first, so an
+ * uplink has exactly one. Detach removes either. */
+int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex,
+			 bool at_tc);
 int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex);
 
 struct seg_dp_attachment {

@@ -145,7 +145,7 @@ static enum xdp_attach_mode uplink_xdp_mode(uint32_t ifindex)
 	return mode;
 }
 
-int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
+static int xdp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 {
 	enum xdp_attach_mode want = uplink_xdp_mode(ifindex);
 	int fd = seg_dp_prog_fd(dp, SEG_PROG_XDP_UPLINK);
@@ -198,7 +198,7 @@ cleanup:
 	return err;
 }
 
-int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
+static int xdp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 {
 	struct xdp_multiprog *mp = NULL;
 	struct xdp_program *p;
@@ -213,6 +213,63 @@ int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 	return err;
 }
 
+/* Whether the program with kernel id `id` is the uplink's tc program, of
+ * this segd or of one before it (a restart loads new programs: compared
+ * by name, not id). */
+static bool is_tc_uplink(struct seg_datapath *dp, uint32_t id)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd;
+	bool yes;
+
+	if (!id)
+		return false;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	yes = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	      !strcmp(info.name, bpf_program__name(dp->tc->progs.uplink_ingress));
+	close(fd);
+	return yes;
+}
+
+/* Our tc filter at ingress of an uplink, when it holds the uplink program
+ * (an endpoint's from_endpoint is not ours to take off here). */
+static int tc_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
+{
+	if (!is_tc_uplink(dp, tc_query_one(ifindex, BPF_TC_INGRESS)))
+		return 0;
+	return tc_detach_one(ifindex, BPF_TC_INGRESS);
+}
+
+int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex,
+			 bool at_tc)
+{
+	int err;
+
+	if (at_tc) {
+		err = xdp_detach_uplink(dp, ifindex);
+		if (!err)
+			err = tc_attach_one(ifindex, BPF_TC_INGRESS,
+					    seg_dp_prog_fd(dp, SEG_PROG_TC_UPLINK));
+		if (err)
+			seg_log(SEG_LOG_ERROR, "tc attach on uplink ifindex %u: %s",
+				ifindex, strerror(-err));
+		return err;
+	}
+	err = tc_detach_uplink(dp, ifindex);
+	return err ? err : xdp_attach_uplink(dp, ifindex);
+}
+
+int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
+{
+	int e1 = xdp_detach_uplink(dp, ifindex);
+	int e2 = tc_detach_uplink(dp, ifindex);
+
+	return e1 ? e1 : e2;
+}
+
 int seg_dp_query(struct seg_datapath *dp, uint32_t ifindex,
 		 struct seg_dp_attachment *out, int max)
 {
@@ -223,6 +280,12 @@ int seg_dp_query(struct seg_datapath *dp, uint32_t ifindex,
 
 	ids[SEG_PROG_TC_FROM_EP] = tc_query_one(ifindex, BPF_TC_INGRESS);
 	ids[SEG_PROG_TC_TO_EP] = tc_query_one(ifindex, BPF_TC_EGRESS);
+	/* one tc ingress slot: an endpoint's program or the uplink's */
+	ids[SEG_PROG_TC_UPLINK] = 0;
+	if (is_tc_uplink(dp, ids[SEG_PROG_TC_FROM_EP])) {
+		ids[SEG_PROG_TC_UPLINK] = ids[SEG_PROG_TC_FROM_EP];
+		ids[SEG_PROG_TC_FROM_EP] = 0;
+	}
 	p = xdp_find_ours(dp, ifindex, &mp);
 	ids[SEG_PROG_XDP_UPLINK] = p ? xdp_program__id(p) : 0;
 	xdp_multiprog__close(mp);

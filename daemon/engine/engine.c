@@ -121,6 +121,23 @@ int segd_attach_endpoint(struct segd *d, struct seg_endpoint *e,
 	return 0;
 }
 
+int segd_attach_uplink(struct segd *d, const char *ifname, unsigned int idx,
+		       struct seg_error *err)
+{
+	bool at_tc = d->cfg.uplink_hook == SEGD_UPLINK_TC;
+	int ret;
+
+	if (!d->dp)
+		return 0;
+	ret = seg_dp_attach_uplink(d->dp, idx, at_tc);
+	if (ret)
+		return seg_errorf(err, NULL, 0, 0, ret,
+				  "attaching %s to uplink %s failed: %s",
+				  at_tc ? "tc ingress" : "XDP", ifname,
+				  strerror(-ret));
+	return 0;
+}
+
 int segd_sync_kernel(struct segd *d, struct seg_error *err)
 {
 	struct seg_world w;
@@ -152,11 +169,9 @@ int segd_sync_kernel(struct segd *d, struct seg_error *err)
 
 		if (!idx)
 			continue; /* reported by status; may come back later */
-		ret = seg_dp_attach_uplink(d->dp, idx);
+		ret = segd_attach_uplink(d, d->state.uplinks[i], idx, err);
 		if (ret)
-			return seg_errorf(err, NULL, 0, 0, ret,
-					  "attaching XDP to uplink %s failed: %s",
-					  d->state.uplinks[i], strerror(-ret));
+			return ret;
 	}
 	return 0;
 }

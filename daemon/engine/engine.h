@@ -27,6 +27,11 @@ void segd_install_compiled(struct segd *d, struct seg_compiled *c);
 int segd_attach_endpoint(struct segd *d, struct seg_endpoint *e,
 			 struct seg_error *err);
 
+/* Put the uplink's early drop on ifname (ifindex idx) where the config
+ * says (uplink_hook: XDP or tc ingress); nothing without a datapath. */
+int segd_attach_uplink(struct segd *d, const char *ifname, unsigned int idx,
+		       struct seg_error *err);
+
 /* Save state.yaml (namespaces, endpoints, uplinks). */
 int segd_persist_main(struct segd *d, struct seg_error *err);
 /* Save policy p's file, or with p NULL remove the file of ns/name. */

@@ -304,9 +304,9 @@ Test(datapath, icmp_errors)
 	RUN("icmp errors", rows);
 }
 
-Test(datapath, xdp_uplink)
-{
-	static const struct row rows[] = {
+/* The uplink's early drop, written for XDP; tc_uplink runs the same rows
+ * through its tc ingress twin (uplink_hook: tc). */
+static const struct row uplink_rows[] = {
 	{ "new allowed flow passes, untouched", XDP,
 	  { .src = R4, .dst = A4, .proto = TCP, .sport = 5555, .dport = 22,
 	    .tcp_flags = SYN }, XDP_PASS, NOR },
@@ -337,20 +337,46 @@ Test(datapath, xdp_uplink)
 	{ "ARP passes", XDP, { .ethertype = 0x0806 }, XDP_PASS, NOR },
 	{ "LLDP belongs to the host", XDP, { .ethertype = 0x88cc }, XDP_PASS,
 	  NOR },
-	};
+};
+
+/* Run the uplink rows with the uplink program `prog`: its verdicts are
+ * XDP's or tc's; the endpoint's rows stay as they are. */
+static void run_uplink_rows(enum seg_prog prog)
+{
+	enum { N = sizeof(uplink_rows) / sizeof(uplink_rows[0]) };
+	static struct row rows[N];
 	struct segd_ct_value v;
 	struct segd_rule_counter rc;
 
+	for (int i = 0; i < N; i++) {
+		rows[i] = uplink_rows[i];
+		if (rows[i].prog != XDP)
+			continue;
+		rows[i].prog = prog;
+		if (prog == SEG_PROG_TC_UPLINK)
+			rows[i].verdict = rows[i].verdict == XDP_PASS ?
+					  TC_ACT_OK : TC_ACT_SHOT;
+	}
 	apply_world(0);
-	RUN("xdp", rows);
-	/* XDP never creates CT nor counts allowed flows */
+	run_rows(prog == XDP ? "xdp" : "tc uplink", rows, N);
+	/* the early drop never creates CT nor counts allowed flows */
 	cr_expect_neq(ct_get(A4, R4, 22, 5555, TCP, &v), 0,
-		      "XDP created a CT entry");
+		      "the uplink created a CT entry");
 	cr_assert_eq(seg_dp_rule_counter(dp, 5, &rc), 0);
-	cr_expect_eq(rc.flows, 0, "XDP counted an allowed flow on rule 5");
+	cr_expect_eq(rc.flows, 0, "the uplink counted an allowed flow on rule 5");
 	cr_assert_eq(seg_dp_rule_counter(dp, 0, &rc), 0);
 	cr_expect_eq(rc.flows, 3, "default-deny rule 0 flows %llu, want 3",
 		     (unsigned long long)rc.flows);
+}
+
+Test(datapath, xdp_uplink)
+{
+	run_uplink_rows(XDP);
+}
+
+Test(datapath, tc_uplink)
+{
+	run_uplink_rows(SEG_PROG_TC_UPLINK);
 }
 
 Test(datapath, no_state_fails_closed)

@@ -230,4 +230,33 @@ check "no packet of it dropped, malformed-* included (${drops:-none})" \
 fwd=$(reason_packets forwarded)
 check "forwarded counts the segments ($fwd packets)" [ "$fwd" -gt 100000 ]
 
+# ---- the uplink's early drop at tc ingress (config uplink_hook: tc) ---------
+# The same program on the skb as it is: no copy of non-linear packets (XDP
+# on a veth makes one), jumbo frames and GSO packets pass whole.
+printf 'uplink_hook: tc\n' >"$TOPO_DIR/segd-tc.yaml"
+topo_stop_segd
+check "segd restarts with uplink_hook: tc" topo_start_segd -c "$TOPO_DIR/segd-tc.yaml"
+st=$(segctl status)
+check "status lists tc-ingress(uplink) on up0" grep -q "up0.*tc-ingress(uplink)" <<<"$st"
+refute "no XDP left on up0" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
+check "MTU 9000 on every link (uplink at tc)" on_veths "ip link set mtu 9000 dev"
+tcp_bulk "outside -> web, uplink at tc, MTU 9000" ext "" 10.200.1.10
+tcp_bulk "web -> outside, uplink at tc, MTU 9000 (v6)" ext "" fd00:200::10 -R
+http_get "web -> outside, uplink at tc" ext "" 10.200.1.10
+check "back to MTU 1500 (uplink at tc)" on_veths "ip link set mtu 1500 dev"
+# web's own hook taken off (segd puts it back when it restarts below), so
+# only the uplink can drop this
+in_node tc filter del dev "$(pod_if web)" egress pref 24221
+dd_before=$(reason_packets default-denied)
+denied "outside -> web tcp/80 (not in the policy), dropped at the uplink" \
+	probe_tcp ext "" 10.200.1.10 80
+dd_after=$(reason_packets default-denied)
+check "the uplink counted it as default-denied ($dd_before -> $dd_after)" \
+	[ "$dd_after" -gt "$dd_before" ]
+topo_stop_segd
+check "segd restarts with the default uplink hook" topo_start_segd
+check "XDP back on up0" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
+refute "the uplink's tc program is gone" grep -q "tc-ingress(uplink)" <<<"$(segctl status)"
+tcp_bulk "outside -> web, uplink XDP again" ext "" 10.200.1.10
+
 e2e_finish

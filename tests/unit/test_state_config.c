@@ -42,6 +42,10 @@ static const struct config_case config_cases[] = {
 	{ "interface_patterns: veth*\n", -EINVAL, 1, 21, "must be a list" },
 	{ "interface_patterns: [\"\"]\n", -EINVAL, 1, 22, "interface pattern" },
 	{ "policy_dir:\n", -EINVAL, 1, 12, "needs a path" },
+	{ "uplink_hook: tc\n", 0, 0, 0, "" },
+	{ "uplink_hook: xdp\n", 0, 0, 0, "" },
+	{ "uplink_hook: ebpf\n", -EINVAL, 1, 14, "uplink_hook 'ebpf': use xdp" },
+	{ "uplink_hook:\n", -EINVAL, 1, 13, "uplink_hook '': use xdp" },
 };
 
 ParameterizedTestParameters(config, parse)
@@ -63,6 +67,19 @@ ParameterizedTest(struct config_case *c, config, parse)
 		cr_assert_eq(err.col, c->col, "'%s': col %d", c->text, err.col);
 		cr_assert(strstr(err.msg, c->msg), "'%s' lacks '%s'", err.msg, c->msg);
 	}
+	segd_config_free(&cfg);
+}
+
+Test(config, uplink_hook_defaults_to_xdp)
+{
+	struct segd_settings cfg = { 0 };
+	struct seg_error err = { 0 };
+	const char *t = "uplink_hook: tc\n";
+
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_XDP);
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0);
+	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_TC);
 	segd_config_free(&cfg);
 }
 

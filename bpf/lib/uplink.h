@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* uplink.h - the uplink's early drop, shared by its two attachments: XDP
+ * (segd_xdp.bpf.c, the default) and tc ingress (segd_tc.bpf.c, config
+ * uplink_hook: tc, for virtual uplinks where XDP on the skb copies every
+ * non-linear packet; docs/performance.md).
+ *
+ * Only packets towards a local endpoint are judged: a live CT entry or an
+ * allowed new flow passes untouched (the endpoint's tc hook creates the CT
+ * entry and does all accounting, so nothing is counted twice); a denied
+ * new flow is dropped here, counted by reason and rule. Everything else
+ * (host traffic, non-IP) passes. Malformed IP is dropped.
+ */
+#ifndef SEGD_BPF_UPLINK_H
+#define SEGD_BPF_UPLINK_H
+
+#include "pipeline.h"
+#include "events.h"
+
+/* 1: pass the packet on, 0: drop it (counted and reported here) */
+static __always_inline int uplink_pass(const struct segd_buf *b,
+				       __u32 ifindex)
+{
+	struct segd_pkt p = {};
+	__u32 reason;
+	int rc;
+
+	rc = parse_packet(b, &p);
+	if (rc == PARSE_PASS)
+		return 1;
+	if (rc == PARSE_DROP) {
+		if (p.reason == SEGD_REASON_UNSUPPORTED_L3)
+			return 1;   /* LLDP & co. belong to the host */
+		reason = p.reason;
+	} else {
+		reason = segd_pipeline(b, &p, SEGD_DIR_INGRESS, ifindex,
+				       b->hook);
+	}
+	if (reason == SEGD_R_UNCOUNTED || reason == SEGD_REASON_FORWARDED)
+		return 1;
+	count_reason(reason, p.segs, pkt_wire_frame(&p, b->len));
+	ev_report(&p, SEGD_EV_DROP, reason, SEGD_DIR_INGRESS, b->hook,
+		  ifindex);
+	return 0;
+}
+
+#endif /* SEGD_BPF_UPLINK_H */
