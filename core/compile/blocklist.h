@@ -75,6 +75,15 @@ struct seg_blocklist {
 	size_t n_problems_total;              /* problems beyond the kept ones */
 };
 
+/* Record a problem (the feed readers and the safety check add them):
+ * stored while fewer than SEG_BL_MAX_PROBLEMS are, always counted. text is copied (printable, truncated). 0 or -ENOMEM. */
+int seg_bl_problem(struct seg_blocklist *bl, uint32_t line, const char *text,
+		   size_t text_len, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Problems in line order (after safety appended its own). */
+void seg_bl_problems_sort(struct seg_blocklist *bl);
+
 /* Parse a feed. Bad lines become problems (line numbers kept, at most
  * SEG_BL_MAX_PROBLEMS stored, all counted); the call fails only when the
  * format cannot be recognised or memory runs out. An empty list (comments
