@@ -58,62 +58,6 @@
  * a fresh map costs one extra outer update (a grace period) */
 #define SEG_FRESH_SLACK 16384
 
-static bool batch_unsupported(int err)
-{
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP ||
-	       err == -524 /* ENOTSUPP */;
-}
-
-/* One batch syscall where the map type supports it (hash), element by
- * element otherwise (LPM trie). */
-int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
-		    size_t vs, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
-	uint32_t count = (uint32_t)n;
-	size_t i = 0;
-	int err;
-
-	if (n == 0)
-		return 0;
-	err = bpf_map_update_batch(fd, keys, vals, &count, &bo);
-	if (!err)
-		return 0;
-	if (!batch_unsupported(err))
-		return err;
-	if (count < n && err != -EINVAL)
-		i = count;
-	for (; i < n; i++) {
-		if (bpf_map_update_elem(fd, (const char *)keys + i * ks,
-					(const char *)vals + i * vs, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
-int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	uint32_t count = (uint32_t)n;
-	size_t i = 0;
-	int err;
-
-	if (n == 0)
-		return 0;
-	err = bpf_map_delete_batch(fd, keys, &count, &bo);
-	if (!err)
-		return 0;
-	if (!batch_unsupported(err))
-		return err;
-	if (count < n && err != -EINVAL)
-		i = count;
-	for (; i < n; i++) {
-		if (bpf_map_delete_elem(fd, (const char *)keys + i * ks))
-			return -errno;
-	}
-	return 0;
-}
-
 static const char *const inner_names[IN_COUNT] = {
 	"segd_pol_in", "segd_exact_in", "segd_lpm_in",
 };

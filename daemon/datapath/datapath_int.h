@@ -1,18 +1,21 @@
 /* datapath_int.h - private to daemon/datapath/: the datapath object and
  * what its parts share. Nothing outside the datapath includes this.
  *
- *   datapath.c         open/adopt, close, generation, map and program fds,
- *                      program pins, counters, map usage
+ * Call order, one way: a file calls only the files below it, never one
+ * above or beside it.
+ *   datapath.c         open/adopt, close, program pins, counters, map usage
+ *   datapath_apply.c   seg_dp_apply: inner maps, in-place deltas, grace
+ *                      periods, segd_lhints
+ *   datapath_ifc.c     writing segd_ifc
  *   datapath_tables.c  normalized tables (what one inner map holds), probe
- *                      hints, the delta between two tables
- *   datapath_apply.c   inner-map building, batch writes, grace periods,
- *                      seg_dp_apply
+ *                      hints, the delta between two tables (pure)
  *   datapath_attach.c  tc and XDP attach, detach, query
- *   datapath_ifc.c     segd_ifc: local addresses per endpoint interface
  *   datapath_blocklist.c  blocklist maps: in-place writes, the prefix
  *                      gate, counters
  *   datapath_quarantine.c  segd_quarantine: in-place writes
  *   datapath_ct.c      the conntrack walker, the event ring
+ *   datapath_maps.c    the bottom: map and program fds, segd_config and
+ *                      the generation, key counts, n-record writes
  */
 #ifndef SEGD_DATAPATH_INT_H
 #define SEGD_DATAPATH_INT_H
@@ -88,7 +91,9 @@ struct seg_datapath {
 	uint64_t ifc_used[SEGD_POLICY_SLOTS][SEGD_IFC_BUCKETS / 64];
 };
 
-/* ---- datapath.c ---------------------------------------------------------- */
+/* ---- datapath_maps.c (the bottom) ---------------------------------------- */
+struct bpf_program *dp_prog_of(struct seg_datapath *dp, enum seg_prog prog);
+int dp_outer_fd(struct seg_datapath *dp, int which);
 int dp_read_gen(struct seg_datapath *dp, uint32_t *gen);
 /* segd_config as a whole. segd is single-threaded for config writes, so a
  * writer reads, changes its own field and writes back: policy_gen belongs
@@ -97,7 +102,11 @@ int dp_config_read(struct seg_datapath *dp, struct segd_config *cfg);
 int dp_config_write(struct seg_datapath *dp, const struct segd_config *cfg);
 /* number of keys of a map, by get_next_key */
 int dp_count_keys(int fd, uint32_t *entries, uint32_t *capacity);
-int dp_outer_fd(struct seg_datapath *dp, int which);
+/* n records in one batch syscall where the map supports it, else one by
+ * one; keys (and values) packed with stride ks (vs). */
+int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
+		    size_t vs, size_t n);
+int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n);
 
 /* ---- datapath_tables.c --------------------------------------------------- */
 void dp_tbl_free(struct tbl *t);
@@ -150,11 +159,6 @@ int dp_ifc_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
 		 const struct dp_ifc *f);
 
 /* ---- datapath_apply.c ---------------------------------------------------- */
-/* n records in one batch syscall where the map supports it, else one by
- * one; keys (and values) packed with stride ks (vs). */
-int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
-		    size_t vs, size_t n);
-int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n);
 /* Grace-period machinery, and the first grace period an adopted state
  * needs before an apply may touch the inactive slot. */
 int dp_apply_init(struct seg_datapath *dp);
