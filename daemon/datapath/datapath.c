@@ -1,6 +1,6 @@
 /* datapath.c - load/adopt the pinned BPF state, program pins, the
  * counters and map usage. See datapath.h;
- * datapath_int.h lists the other parts (tables, apply, attach).
+ * datapath_int.h lists the other parts and their call order.
  *
  * Both BPF objects (tc, xdp) declare the same maps (bpf/lib/maps.h). The tc
  * object is loaded first and creates (or, with a bpffs dir, adopts) them;
