@@ -210,6 +210,14 @@ bool seg_bl_net24_next(struct seg_bl_net24_iter *it, uint32_t *key,
 		       struct segd_bl_value *value);
 void seg_bl_net24_free(struct seg_bl_net24_iter *it);
 
+/* The prefix gate (segd_bl_pfx16) of a compiled prefix array: gate gets
+ * SEGD_BL_GATE_WORDS words, a bit set for every group of addresses that a
+ * prefix outside the IPv4 views (not /0../16 IPv4, not planned for the /24
+ * view) covers. A prefix up to ::ffff:0:0/96 or IPv6 /0../15 sets whole
+ * ranges. blocklist_gate.c. */
+void seg_bl_gate_fill(const struct seg_bl_prefix_entry *p, size_t n,
+		      const struct seg_bl_net24_plan *plan, uint64_t *gate);
+
 /* Which lists hold addr, and by which entry: calls fn once per list that
  * holds it, in list order, with that list's longest matching entry.
  * excepted is true when an exception covers addr (the datapath would let
