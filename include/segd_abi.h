@@ -169,8 +169,8 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_EPF_ENFORCE(dir)     (1u << (1 + (dir)))
 #define SEGD_EPF_HINT_BLOCK(dir)  (1u << (3 + (dir))) /* has port-block keys */
 #define SEGD_EPF_HINT_ANYREM(dir) (1u << (5 + (dir))) /* has remote=ANY keys */
-/* Probe hints, derived by the datapath loader (datapath_tables.c) from the
- * policy entries at apply time and OR'd into every exact ipcache value:
+/* Probe hints, derived by core/image/policy_image.c from the policy
+ * entries at apply time and OR'd into every exact ipcache value:
  * which of the four probe kinds of the lookup chain have at least one key
  * for this local identity, per direction and per remote kind (0 = a specific
  * remote, 1 = remote ANY). Only honoured when SEGD_EPF_PROBES_VALID is
@@ -182,7 +182,7 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PROBE_ALLPROTO 3    /* (0, ANY, 0) */
 #define SEGD_EPF_PROBE(dir, anyrem, kind) \
 	(1u << (8 + (dir) * 8 + (anyrem) * 4 + (kind)))
-/* Remote-ANY protocol hints, also derived by datapath_tables.c: which
+/* Remote-ANY protocol hints, also derived by core/image/policy_image.c: which
  * protocol classes the remote=ANY keys with proto != 0 of this local identity use,
  * per direction. "allow udp/53 to anywhere" is in nearly every egress
  * policy; without these a TCP packet would probe (L, *, tcp, ...) for it.
@@ -212,7 +212,7 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
  * remote identities by class, then by hash: the world identities share
  * bucket 0 (a denied flow is often to the world, and few policies name
  * it), CIDR identities fall in 1..3, every other identity (endpoints,
- * host) in 4..7. Derived by datapath_tables.c at apply time; the datapath
+ * host) in 4..7. Derived by core/image/policy_image.c at apply time; the datapath
  * skips a remote-specific probe whose bit is clear. Necessary conditions
  * only: an entry that is missing, invalid or of another generation means
  * "probe as before".
@@ -259,8 +259,8 @@ _Static_assert(sizeof(struct segd_ipcache_value) == 16, "ipcache value size");
 /* The local addresses of one endpoint interface (segd_ifc), so the tc
  * hooks check anti-spoofing / not-endpoint with an inlined array lookup
  * and a few 16-byte compares instead of a hash probe of the exact
- * ipcache. Derived by datapath_ifc.c from the exact ipcache of a slot at
- * apply time: an entry lists EVERY address whose exact value has
+ * ipcache. Derived by core/image/ifc_image.c from the exact ipcache of a
+ * slot at apply time: an entry lists EVERY address whose exact value has
  * SEGD_EPF_LOCAL and this ifindex, with that value (hints included).
  *
  * segd_ifc is indexed slot * SEGD_IFC_BUCKETS + (ifindex & (SEGD_IFC_BUCKETS

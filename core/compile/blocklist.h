@@ -75,6 +75,15 @@ struct seg_blocklist {
 	size_t n_problems_total;              /* problems beyond the kept ones */
 };
 
+/* Record a problem (the feed readers and the safety check add them):
+ * stored while fewer than SEG_BL_MAX_PROBLEMS are, always counted. text is copied (printable, truncated). 0 or -ENOMEM. */
+int seg_bl_problem(struct seg_blocklist *bl, uint32_t line, const char *text,
+		   size_t text_len, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Problems in line order (after safety appended its own). */
+void seg_bl_problems_sort(struct seg_blocklist *bl);
+
 /* Parse a feed. Bad lines become problems (line numbers kept, at most
  * SEG_BL_MAX_PROBLEMS stored, all counted); the call fails only when the
  * format cannot be recognised or memory runs out. An empty list (comments
@@ -200,6 +209,14 @@ int seg_bl_net24_init(struct seg_bl_net24_iter *it,
 bool seg_bl_net24_next(struct seg_bl_net24_iter *it, uint32_t *key,
 		       struct segd_bl_value *value);
 void seg_bl_net24_free(struct seg_bl_net24_iter *it);
+
+/* The prefix gate (segd_bl_pfx16) of a compiled prefix array: gate gets
+ * SEGD_BL_GATE_WORDS words, a bit set for every group of addresses that a
+ * prefix outside the IPv4 views (not /0../16 IPv4, not planned for the /24
+ * view) covers. A prefix up to ::ffff:0:0/96 or IPv6 /0../15 sets whole
+ * ranges. blocklist_gate.c. */
+void seg_bl_gate_fill(const struct seg_bl_prefix_entry *p, size_t n,
+		      const struct seg_bl_net24_plan *plan, uint64_t *gate);
 
 /* Which lists hold addr, and by which entry: calls fn once per list that
  * holds it, in list order, with that list's longest matching entry.

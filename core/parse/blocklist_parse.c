@@ -1,8 +1,8 @@
 /* blocklist_parse.c - reading a feed: names of formats and categories,
- * auto-detection from content (file name as a hint), the line loop, the
- * problem list, sorting and de-duplication. Line formats: blocklist_formats.c.
- */
-#include "blocklist_int.h"
+ * auto-detection from content (file name as a hint), the line loop,
+ * sorting and de-duplication. The top of the readers: line formats are in
+ * blocklist_formats.c, the problem list and items in blocklist_items.c. */
+#include "blocklist_parse_int.h"
 #include "sort.h"
 
 #include <ctype.h>
@@ -102,59 +102,9 @@ int seg_bl_action_parse(const char *name, enum segd_bl_action *out)
 	return 0;
 }
 
-/* ---- problems and order ---------------------------------------------------- */
-
-int seg_bl_problem(struct seg_blocklist *bl, uint32_t line, const char *text,
-		   size_t text_len, const char *fmt, ...)
-{
-	struct seg_bl_problem *p;
-	va_list ap;
-	size_t k;
-
-	bl->n_problems_total++;
-	if (bl->n_problems >= SEG_BL_MAX_PROBLEMS)
-		return 0;
-	if (!bl->problems) {
-		bl->problems = calloc(SEG_BL_MAX_PROBLEMS, sizeof(*bl->problems));
-		if (!bl->problems)
-			return -ENOMEM;
-	}
-	p = &bl->problems[bl->n_problems++];
-	p->line = line;
-	for (k = 0; k < text_len && k + 1 < sizeof(p->text); k++) {
-		unsigned char c = (unsigned char)text[k];
-
-		p->text[k] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	p->text[k] = 0;
-	va_start(ap, fmt);
-	vsnprintf(p->why, sizeof(p->why), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-int seg_bl_entry_cmp(const void *a, const void *b)
-{
-	const struct seg_bl_entry *x = a, *y = b;
-	int c = memcmp(&x->cidr.addr, &y->cidr.addr, sizeof(x->cidr.addr));
-
-	if (c)
-		return c;
-	if (x->cidr.plen != y->cidr.plen)
-		return x->cidr.plen < y->cidr.plen ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int problem_cmp(const void *a, const void *b)
-{
-	const struct seg_bl_problem *x = a, *y = b;
-
-	return x->line < y->line ? -1 : x->line > y->line;
 }
 
 /* Sort, then keep the first line of each prefix. */
@@ -189,13 +139,6 @@ static void domains_finish(struct seg_blocklist *bl)
 		bl->domains[o++] = bl->domains[i];
 	}
 	bl->n_domains = o;
-}
-
-void seg_bl_problems_sort(struct seg_blocklist *bl)
-{
-	if (bl->n_problems > 1)
-		qsort(bl->problems, bl->n_problems, sizeof(*bl->problems),
-		      problem_cmp);
 }
 
 /* ---- lines ------------------------------------------------------------------ */

@@ -2,7 +2,7 @@
  * `items: [a, "b", ...]` (over several lines) or block sequences. Lists
  * whose name contains "domain" give domains; other lists give the
  * addresses among their items and nothing else (ports, process names). */
-#include "blocklist_int.h"
+#include "blocklist_parse_int.h"
 
 #include <ctype.h>
 #include <string.h>

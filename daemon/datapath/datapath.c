@@ -1,6 +1,6 @@
 /* datapath.c - load/adopt the pinned BPF state, program pins, the
- * generation, map and program fds, counters and map usage. See datapath.h;
- * datapath_int.h lists the other parts (tables, apply, attach).
+ * counters and map usage. See datapath.h;
+ * datapath_int.h lists the other parts and their call order.
  *
  * Both BPF objects (tc, xdp) declare the same maps (bpf/lib/maps.h). The tc
  * object is loaded first and creates (or, with a bpffs dir, adopts) them;
@@ -20,10 +20,6 @@
 #include "metrics_render.h"
 #include "datapath_int.h"
 #include "fileio.h"
-
-const char *const dp_outer_names[IN_COUNT] = {
-	SEGD_MAP_POLICY, SEGD_MAP_IPC_EXACT, SEGD_MAP_IPC_LPM,
-};
 
 /* libbpf's and libxdp's messages go to segd's log at debug level
  * (SEGD_DEBUG in the environment shows them at any level, as before). */
@@ -65,23 +61,6 @@ static void unpin_all(struct bpf_object *obj)
 		bpf_map__set_pin_path(m, NULL);
 }
 
-static struct bpf_program *prog_of(struct seg_datapath *dp,
-				   enum seg_prog prog)
-{
-	switch (prog) {
-	case SEG_PROG_TC_FROM_EP:
-		return dp->tc->progs.from_endpoint;
-	case SEG_PROG_TC_TO_EP:
-		return dp->tc->progs.to_endpoint;
-	case SEG_PROG_XDP_UPLINK:
-		return dp->xdp->progs.uplink;
-	case SEG_PROG_TC_UPLINK:
-		return dp->tc->progs.uplink_ingress;
-	default:
-		return NULL;
-	}
-}
-
 /* <bpffs>/progs/<name> for each program, replacing what a previous segd
  * pinned there (unlink, then pin: the old program stays loaded as long as
  * it is attached somewhere). */
@@ -99,7 +78,7 @@ static int pin_progs(struct seg_datapath *dp, const char *bpffs_dir)
 		return err;
 	}
 	for (int i = 0; i < SEG_PROG_COUNT; i++) {
-		struct bpf_program *p = prog_of(dp, (enum seg_prog)i);
+		struct bpf_program *p = dp_prog_of(dp, (enum seg_prog)i);
 
 		n = snprintf(path, sizeof(path), "%s/%s", dir,
 			     bpf_program__name(p));
@@ -258,86 +237,7 @@ void seg_dp_close(struct seg_datapath *dp)
 	free(dp);
 }
 
-int dp_outer_fd(struct seg_datapath *dp, int which)
-{
-	return seg_dp_map_fd(dp, dp_outer_names[which]);
-}
-
-int dp_config_read(struct seg_datapath *dp, struct segd_config *cfg)
-{
-	uint32_t zero = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->tc->maps.segd_config), &zero,
-				cfg))
-		return -errno;
-	return 0;
-}
-
-int dp_config_write(struct seg_datapath *dp, const struct segd_config *cfg)
-{
-	uint32_t zero = 0;
-
-	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.segd_config), &zero,
-				cfg, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-int dp_read_gen(struct seg_datapath *dp, uint32_t *gen)
-{
-	struct segd_config cfg;
-	int err = dp_config_read(dp, &cfg);
-
-	if (err)
-		return err;
-	*gen = cfg.policy_gen;
-	return 0;
-}
-
-uint32_t seg_dp_generation(struct seg_datapath *dp)
-{
-	uint32_t gen = 0;
-
-	if (dp_read_gen(dp, &gen))
-		return 0;
-	return gen;
-}
-
 /* ---- introspection -------------------------------------------------------- */
-
-int dp_count_keys(int fd, uint32_t *entries, uint32_t *capacity)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info), n = 0;
-	char *a, *b;
-	int err = 0;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	a = malloc(info.key_size);
-	b = malloc(info.key_size);
-	if (!a || !b) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (!bpf_map_get_next_key(fd, NULL, a)) {
-		n = 1;
-		while (!bpf_map_get_next_key(fd, a, b)) {
-			memcpy(a, b, info.key_size);
-			n++;
-		}
-		if (errno != ENOENT)
-			err = -errno;
-	} else if (errno != ENOENT) {
-		err = -errno;
-	}
-	*entries = n;
-	*capacity = info.max_entries;
-out:
-	free(a);
-	free(b);
-	return err;
-}
 
 int seg_dp_map_usage(struct seg_datapath *dp, struct seg_dp_map_usage *out,
 		     int max)
@@ -475,18 +375,4 @@ int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 cleanup:
 	free(v);
 	return err;
-}
-
-int seg_dp_prog_fd(struct seg_datapath *dp, enum seg_prog prog)
-{
-	struct bpf_program *p = prog_of(dp, prog);
-
-	return p ? bpf_program__fd(p) : -EINVAL;
-}
-
-int seg_dp_map_fd(struct seg_datapath *dp, const char *name)
-{
-	int fd = bpf_object__find_map_fd_by_name(dp->tc->obj, name);
-
-	return fd < 0 ? -ENOENT : fd;
 }

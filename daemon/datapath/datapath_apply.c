@@ -1,6 +1,7 @@
 /* datapath_apply.c - seg_dp_apply: make the kernel enforce a compiled
  * state. Inner-map building, batch writes, the grace-period helper thread.
- * The tables and deltas it writes come from datapath_tables.c.
+ * What it writes - tables, deltas, segd_lhints and segd_ifc records - is
+ * built in core/image (policy_image.h); this file only writes it.
  *
  * ---- applying compiled state ------------------------------------------------
  *
@@ -58,73 +59,18 @@
  * a fresh map costs one extra outer update (a grace period) */
 #define SEG_FRESH_SLACK 16384
 
-static bool batch_unsupported(int err)
-{
-	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP ||
-	       err == -524 /* ENOTSUPP */;
-}
-
-/* One batch syscall where the map type supports it (hash), element by
- * element otherwise (LPM trie). */
-int dp_map_update_n(int fd, const void *keys, size_t ks, const void *vals,
-		    size_t vs, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
-	uint32_t count = (uint32_t)n;
-	size_t i = 0;
-	int err;
-
-	if (n == 0)
-		return 0;
-	err = bpf_map_update_batch(fd, keys, vals, &count, &bo);
-	if (!err)
-		return 0;
-	if (!batch_unsupported(err))
-		return err;
-	if (count < n && err != -EINVAL)
-		i = count;
-	for (; i < n; i++) {
-		if (bpf_map_update_elem(fd, (const char *)keys + i * ks,
-					(const char *)vals + i * vs, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
-int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	uint32_t count = (uint32_t)n;
-	size_t i = 0;
-	int err;
-
-	if (n == 0)
-		return 0;
-	err = bpf_map_delete_batch(fd, keys, &count, &bo);
-	if (!err)
-		return 0;
-	if (!batch_unsupported(err))
-		return err;
-	if (count < n && err != -EINVAL)
-		i = count;
-	for (; i < n; i++) {
-		if (bpf_map_delete_elem(fd, (const char *)keys + i * ks))
-			return -errno;
-	}
-	return 0;
-}
-
 static const char *const inner_names[IN_COUNT] = {
 	"segd_pol_in", "segd_exact_in", "segd_lpm_in",
 };
 
 /* A fresh inner map holding t. */
-static int build_inner(struct seg_datapath *dp, int which, const struct tbl *t,
-		       int *fd_out)
+static int build_inner(struct seg_datapath *dp, int which,
+		       const struct seg_img_table *t, int *fd_out)
 {
 	const struct inner_tmpl *tm = &dp->tmpl[which];
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = tm->flags);
-	size_t ks = dp_tbl_ks[which], vs = dp_tbl_vs[which], rs = ks + vs;
+	size_t ks = seg_img_key_size[which], vs = seg_img_value_size[which];
+	size_t rs = ks + vs;
 	uint8_t *keys, *vals;
 	int fd, err;
 
@@ -322,7 +268,7 @@ static void slot_forget(struct seg_slot *s)
 {
 	s->state = SLOT_UNKNOWN;
 	for (int i = 0; i < IN_COUNT; i++) {
-		dp_tbl_free(&s->t[i]);
+		seg_img_table_free(&s->t[i]);
 		s->id[i] = 0;
 	}
 }
@@ -331,7 +277,7 @@ static void slot_forget(struct seg_slot *s)
  * invalid). Only called when no packet can be reading the slot: an entry
  * is two words and the datapath must never see half of one. */
 static int lhints_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
-			const struct dp_lhints *lh)
+			const struct seg_img_lhints *lh)
 {
 	struct segd_lhint *vals;
 	uint32_t *keys;
@@ -340,17 +286,12 @@ static int lhints_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
 	if (!lh->n)
 		return 0;
 	keys = malloc(lh->n * sizeof(*keys));
-	vals = calloc(lh->n, sizeof(*vals));
+	vals = malloc(lh->n * sizeof(*vals));
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < lh->n; i++) {
-		keys[i] = slot * SEGD_LHINT_EPS + lh->epid[i];
-		vals[i].gen = gen;
-		vals[i].flags = gen ? SEGD_LHF_VALID : 0;
-		vals[i].probes = gen ? lh->probes[i] : 0;
-	}
+	seg_img_lhints_records(lh, slot, gen, keys, vals);
 	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_lhints), keys,
 			   sizeof(*keys), vals, sizeof(*vals), lh->n);
 	if (err)
@@ -362,13 +303,59 @@ out:
 	return err;
 }
 
+/* f into slot, tagged gen (0: cleared instead); buckets written earlier
+ * and not now are cleared. Only when no packet can read the slot. */
+static int ifc_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
+		     const struct seg_img_ifc *f)
+{
+	struct seg_img_ifc_used now;
+	struct segd_ifc *vals;
+	uint32_t *keys;
+	size_t n;
+	int err;
+
+	keys = malloc(SEGD_IFC_BUCKETS * sizeof(*keys));
+	vals = malloc(SEGD_IFC_BUCKETS * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	n = seg_img_ifc_records(f, slot, gen, &dp->ifc[slot], keys, vals, &now);
+	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_ifc), keys,
+			      sizeof(*keys), vals, sizeof(*vals), n);
+	if (err) {
+		seg_log(SEG_LOG_ERROR, "write %s[%u]: %s", SEGD_MAP_IFC, slot,
+			strerror(-err));
+		dp->ifc[slot].known = false;
+		goto out;
+	}
+	dp->ifc[slot] = now;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* The image of c for the inner maps as the datapath declares them, table
+ * buffers reused from the last apply. */
+static int image_build(struct seg_datapath *dp, const struct seg_compiled *c,
+		       struct seg_img_table nt[IN_COUNT],
+		       struct seg_img_lhints *lh)
+{
+	uint32_t max_entries[IN_COUNT];
+
+	for (int i = 0; i < IN_COUNT; i++)
+		max_entries[i] = dp->tmpl[i].max_entries;
+	return seg_img_policy_build(c, max_entries, dp->spare, nt, lh);
+}
+
 int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 {
 	int fds[IN_COUNT] = { -1, -1, -1 }, edit[IN_COUNT] = { -1, -1, -1 };
-	struct delta d[IN_COUNT] = { 0 };
-	struct tbl nt[IN_COUNT] = { 0 };
-	struct dp_lhints lh = { 0 };
-	struct dp_ifc ifc = { 0 };
+	struct seg_img_delta d[IN_COUNT] = { 0 };
+	struct seg_img_table nt[IN_COUNT] = { 0 };
+	struct seg_img_lhints lh = { 0 };
+	struct seg_img_ifc ifc = { 0 };
 	struct segd_config cfg = { 0 };
 	uint32_t gen = 0, slot, cur_id[IN_COUNT];
 	bool touched = false, changes = false, gp_done = false;
@@ -382,10 +369,10 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		return err;
 	slot = (gen + 1) & 1;   /* the slot no packet of gen is reading */
 	s = &dp->slot[slot];
-	err = dp_normalize(dp, c, nt, &lh);
+	err = image_build(dp, c, nt, &lh);
 	if (err)
 		return err;
-	err = dp_ifc_build(&nt[IN_EXACT], &ifc);
+	err = seg_img_ifc_build(&nt[IN_EXACT], &ifc);
 	if (err)
 		goto out;
 
@@ -397,14 +384,14 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 			cur_id[i] = 0;
 		if (s->state == SLOT_KNOWN && cur_id[i] &&
 		    cur_id[i] == s->id[i]) {
-			err = dp_tbl_diff(&s->t[i], &nt[i], dp_tbl_ks[i],
-					  dp_tbl_vs[i], &d[i]);
+			err = seg_img_table_diff(&s->t[i], &nt[i], seg_img_key_size[i],
+					  seg_img_value_size[i], &d[i]);
 			if (err)
 				goto out;
 			fresh = d[i].n_del + d[i].n_up >
 				nt[i].n + SEG_FRESH_SLACK;
 			if (fresh)
-				dp_delta_free(&d[i]);
+				seg_img_delta_free(&d[i]);
 		}
 		if (fresh) {
 			/* fill it now: nobody sees it until the swap */
@@ -425,7 +412,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 	/* slot is about to change (its segd_lhints and segd_ifc entries at
 	 * least, they carry the generation): no packet of gen - 1 may still
 	 * read it */
-	if (changes || lh.n || dp_ifc_pending(dp, slot, &ifc)) {
+	if (changes || lh.n || seg_img_ifc_pending(&ifc, &dp->ifc[slot])) {
 		err = gp_wait(dp, gen);
 		if (err)
 			goto out;
@@ -434,10 +421,10 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		if (edit[i] < 0)
 			continue;
 		touched = true;
-		err = dp_map_delete_n(edit[i], d[i].del, dp_tbl_ks[i], d[i].n_del);
+		err = dp_map_delete_n(edit[i], d[i].del, seg_img_key_size[i], d[i].n_del);
 		err = err ? err : dp_map_update_n(edit[i], d[i].up_k,
-					       dp_tbl_ks[i], d[i].up_v,
-					       dp_tbl_vs[i], d[i].n_up);
+					       seg_img_key_size[i], d[i].up_v,
+					       seg_img_value_size[i], d[i].n_up);
 		if (err) {
 			seg_log(SEG_LOG_ERROR, "update %s[%u] in place: %s",
 				dp_outer_names[i], slot, strerror(-err));
@@ -462,7 +449,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		gp_mark(dp, gen);
 	err = lhints_write(dp, slot, gen + 1, &lh);
 	if (!err) {
-		err = dp_ifc_write(dp, slot, gen + 1, &ifc);
+		err = ifc_write(dp, slot, gen + 1, &ifc);
 		if (err)
 			lhints_write(dp, slot, 0, &lh);
 	}
@@ -471,7 +458,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 
 	/* the slot now holds exactly nt */
 	for (int i = 0; i < IN_COUNT; i++) {
-		dp_tbl_free(&dp->spare[i]);
+		seg_img_table_free(&dp->spare[i]);
 		dp->spare[i] = s->t[i];
 		s->t[i] = nt[i];
 		memset(&nt[i], 0, sizeof(nt[i]));
@@ -495,7 +482,7 @@ int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)
 		/* an entry tagged with a generation this slot's content
 		 * never ran under must not outlive it */
 		lhints_write(dp, slot, 0, &lh);
-		dp_ifc_write(dp, slot, 0, &ifc);
+		ifc_write(dp, slot, 0, &ifc);
 		goto out;
 	}
 	gp_request(dp, gen + 1);
@@ -507,11 +494,11 @@ out:
 			close(fds[i]);
 		if (edit[i] >= 0)
 			close(edit[i]);
-		dp_delta_free(&d[i]);
-		dp_tbl_free(&nt[i]);
+		seg_img_delta_free(&d[i]);
+		seg_img_table_free(&nt[i]);
 	}
-	dp_lhints_free(&lh);
-	dp_ifc_free(&ifc);
+	seg_img_lhints_free(&lh);
+	seg_img_ifc_free(&ifc);
 	return err;
 }
 
@@ -540,5 +527,5 @@ void dp_apply_fini(struct seg_datapath *dp)
 	for (int i = 0; i < SEGD_POLICY_SLOTS; i++)
 		slot_forget(&dp->slot[i]);
 	for (int i = 0; i < IN_COUNT; i++)
-		dp_tbl_free(&dp->spare[i]);
+		seg_img_table_free(&dp->spare[i]);
 }

@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -381,86 +380,7 @@ static int n16_write(struct bl_stage *s, const struct segd_bl_value *have,
 	return err ? err : stage_flush(s);
 }
 
-/* ---- the prefix gate ---------------------------------------------------- */
-
-static void gate_set(uint64_t *g, uint32_t bit)
-{
-	g[bit / 64] |= 1ull << (bit % 64);
-}
-
-static void gate_range(uint64_t *g, uint32_t lo, uint32_t n)
-{
-	for (uint32_t b = lo; b < lo + n; b++)
-		gate_set(g, b);
-}
-
-/* the first n bits of a and b are equal */
-static bool bits_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
-{
-	uint32_t bytes = n / 8, rest = n % 8;
-
-	if (memcmp(a, b, bytes))
-		return false;
-	return !rest || !((a[bytes] ^ b[bytes]) & (0xff00 >> rest));
-}
-
-/* the gate bits of every address the prefix k covers */
-static void gate_add(uint64_t *g, const struct segd_lpm_key *k)
-{
-	static const uint8_t v4map[12] = { [10] = 0xff, [11] = 0xff };
-	uint32_t len = k->prefixlen > 128 ? 128 : k->prefixlen;
-	uint32_t w;
-
-	/* IPv4-mapped addresses: by /16 */
-	if (bits_eq(k->addr, v4map, len < 96 ? len : 96)) {
-		if (len <= 96) {
-			gate_range(g, 0, SEGD_BL_GATE_V6);
-		} else {
-			uint32_t l4 = len - 96, a = (uint32_t)k->addr[12] << 8 |
-						    k->addr[13];
-
-			if (l4 >= 16)
-				gate_set(g, a);
-			else
-				gate_range(g, a & ~((1u << (16 - l4)) - 1),
-					   1u << (16 - l4));
-		}
-		if (len >= 96)
-			return;         /* nothing but IPv4-mapped addresses */
-	}
-	/* everything else: by a hash of the first 32 bits */
-	if (len < 16) {
-		gate_range(g, SEGD_BL_GATE_V6, SEGD_BL_GATE_BITS -
-			   SEGD_BL_GATE_V6);
-	} else if (len < 32) {
-		uint32_t base = (uint32_t)k->addr[0] << 24 |
-				(uint32_t)k->addr[1] << 16 |
-				(uint32_t)k->addr[2] << 8 | k->addr[3];
-		uint32_t span = 1u << (32 - len);
-
-		base &= ~(span - 1);
-		for (uint32_t i = 0; i < span; i++) {
-			uint32_t be = htonl(base + i);
-
-			memcpy(&w, &be, 4);
-			gate_set(g, segd_bl_gate6(w));
-		}
-	} else {
-		memcpy(&w, k->addr, 4);
-		gate_set(g, segd_bl_gate6(w));
-	}
-}
-
-/* the gate of the prefixes the IPv4 views do not answer for */
-static void gate_of(const struct bl_view *p, const struct seg_bl_net24_plan *plan,
-		    uint64_t *g)
-{
-	memset(g, 0, SEGD_BL_GATE_WORDS * sizeof(*g));
-	for (size_t i = 0; i < p->n; i++)
-		if (!seg_bl_net24_planned(plan, bl_key(p, i)) &&
-		    !seg_bl_net16_prefix(bl_key(p, i)))
-			gate_add(g, bl_key(p, i));
-}
+/* ---- the prefix gate (its content: seg_bl_gate_fill, core/image) ---- */
 
 /* the kernel's gate becomes want: the words that differ from dp->gate
  * (all of them when !all_known) */
@@ -576,7 +496,7 @@ int seg_dp_blocklists_write(struct seg_datapath *dp,
 	for (size_t i = 0; i < SEGD_BL_NET16_SLOTS; i++)
 		if (n16_want[i].list_id)
 			want |= SEGD_CFG_BL_NET24;
-	gate_of(&n[BL_LPM], plan, ng);
+	seg_bl_gate_fill(next->prefixes, next->n_prefixes, plan, ng);
 	dp->bl_known = false;
 	gate_ok = dp->gate_known && (cfg_flags(dp) & SEGD_CFG_BL_PFXGATE);
 	if (!gate_ok)   /* nothing to keep: filled whole after the deletes */

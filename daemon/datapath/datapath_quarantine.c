@@ -5,6 +5,7 @@
  * order never opens a gap: the flag goes on before the first entry is
  * written, new and changed entries are written before stale ones are
  * deleted, and the flag goes off only after the last entry is gone.
+ * Which entries to write and which to delete: core/image/quarantine_image.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "datapath_int.h"
-#include "quarantine.h"
+#include "quarantine_image.h"
 
 static int set_flag(struct seg_datapath *dp, bool on)
 {
@@ -28,44 +29,18 @@ static int set_flag(struct seg_datapath *dp, bool on)
 	return dp_config_write(dp, &cfg);
 }
 
-static const struct seg_quar_entry *find(const struct seg_quar_entry *v, size_t n,
-					 const struct segd_addr *a)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(&v[mid].addr, a, sizeof(*a));
-
-		if (!c)
-			return &v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Delete every key of the map that next does not hold. */
-static int delete_stale(int fd, const struct seg_quar_entry *next, size_t n_next,
-			const struct seg_quar_entry *prev, size_t n_prev, bool prev_known)
+/* After a restart the map's own keys are all there is to go by: delete
+ * those next does not hold. The walk restarts after a delete, as the
+ * deleted key cannot lead to its successor. */
+static int delete_unknown_stale(int fd, const struct seg_quar_entry *next,
+				size_t n_next)
 {
 	struct segd_addr k, nk;
 	int err;
 
-	if (prev_known) {
-		for (size_t i = 0; i < n_prev; i++)
-			if (!find(next, n_next, &prev[i].addr) &&
-			    bpf_map_delete_elem(fd, &prev[i].addr) && errno != ENOENT)
-				return -errno;
-		return 0;
-	}
-	/* unknown (after a restart): the map's own keys; restart the walk
-	 * after a delete, as the deleted key cannot lead to its successor */
 	err = bpf_map_get_next_key(fd, NULL, &k);
 	while (!err) {
-		if (!find(next, n_next, &k)) {
+		if (!seg_quar_image_find(next, n_next, &k)) {
 			if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
 				return -errno;
 			err = bpf_map_get_next_key(fd, NULL, &k);
@@ -82,23 +57,44 @@ int seg_dp_quarantine_write(struct seg_datapath *dp, const struct seg_quar_entry
 			    const struct seg_quar_entry *next, size_t n_next)
 {
 	int fd = seg_dp_map_fd(dp, SEGD_MAP_QUARANTINE), err;
+	size_t *up = NULL, *stale = NULL, n_up = n_next, n_stale = 0;
 
 	if (fd < 0)
 		return fd;
-	if (n_next && (err = set_flag(dp, true)))
-		return err;
-	for (size_t i = 0; i < n_next; i++) {
-		const struct seg_quar_entry *old =
-			prev_known ? find(prev, n_prev, &next[i].addr) : NULL;
-
-		if (old && !memcmp(&old->value, &next[i].value, sizeof(old->value)))
-			continue;
-		if (bpf_map_update_elem(fd, &next[i].addr, &next[i].value, BPF_ANY))
-			return -errno;
+	up = malloc((n_next ? n_next : 1) * sizeof(*up));
+	stale = malloc((n_prev ? n_prev : 1) * sizeof(*stale));
+	if (!up || !stale) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
-	err = delete_stale(fd, next, n_next, prev, n_prev, prev_known);
+	if (prev_known) {
+		seg_quar_image_delta(prev, n_prev, next, n_next, up, &n_up,
+				     stale, &n_stale);
+	} else {
+		for (size_t i = 0; i < n_next; i++)
+			up[i] = i;      /* unknown content: write it all */
+	}
+	if (n_next && (err = set_flag(dp, true)))
+		goto cleanup;
+	for (size_t i = 0; i < n_up; i++) {
+		if (bpf_map_update_elem(fd, &next[up[i]].addr,
+					&next[up[i]].value, BPF_ANY)) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
+	err = 0;
+	for (size_t i = 0; i < n_stale && !err; i++)
+		if (bpf_map_delete_elem(fd, &prev[stale[i]].addr) &&
+		    errno != ENOENT)
+			err = -errno;
+	if (!err && !prev_known)
+		err = delete_unknown_stale(fd, next, n_next);
 	if (!err && !n_next)
 		err = set_flag(dp, false);
+cleanup:
+	free(up);
+	free(stale);
 	return err;
 }
 

@@ -231,8 +231,8 @@ Test(datapath, adopt_pinned_state)
 
 /* ---- apply sequences: the active slot holds exactly the compiled state --- */
 
-/* The probe hints datapath_tables.c ORs into exact ipcache values, computed
- * here independently from the policy entries. */
+/* The probe hints core/image/policy_image.c ORs into exact ipcache values,
+ * computed here independently from the policy entries. */
 static uint32_t want_hints(const struct seg_compiled *c, uint32_t id)
 {
 	uint32_t b = SEGD_EPF_PROBES_VALID | SEGD_EPF_ANYREM_PROTO_VALID;

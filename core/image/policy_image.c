@@ -1,8 +1,9 @@
-/* datapath_tables.c - the content of a policy slot as user space keeps it:
- * per inner map, a table of (key, value) records sorted by key bytes with
- * unique keys, exactly what the map holds (probe hints included), and the
- * delta between two such tables. Pure: no syscalls. See datapath_int.h and
- * "applying compiled state" in datapath_apply.c.
+/* policy_image.c - the content of a policy slot as the kernel will hold
+ * it: per inner map, a table of (key, value) records sorted by key bytes
+ * with unique keys (probe hints included), the per-endpoint hints of
+ * segd_lhints, and the delta between two tables. Pure: no syscalls. The
+ * datapath writes these (daemon/datapath/datapath_apply.c, "applying
+ * compiled state"); see policy_image.h.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -10,13 +11,14 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include "datapath_int.h"
+#include "policy_image.h"
 
-const size_t dp_tbl_ks[IN_COUNT] = {
+/* the sizes the maps are declared with (bpf/lib/maps.h) */
+const size_t seg_img_key_size[SEG_IMG_INNER_COUNT] = {
 	sizeof(struct segd_policy_key), sizeof(struct segd_addr),
 	sizeof(struct segd_lpm_key),
 };
-const size_t dp_tbl_vs[IN_COUNT] = {
+const size_t seg_img_value_size[SEG_IMG_INNER_COUNT] = {
 	sizeof(struct segd_policy_value), sizeof(struct segd_ipcache_value),
 	sizeof(struct segd_ipcache_value),
 };
@@ -59,7 +61,7 @@ int key_cmp(const uint8_t *a, const uint8_t *b, size_t ks)
 	return ks > i ? memcmp(a + i, b + i, ks - i) : 0;
 }
 
-void dp_tbl_free(struct tbl *t)
+void seg_img_table_free(struct seg_img_table *t)
 {
 	free(t->rec);
 	t->rec = NULL;
@@ -67,7 +69,7 @@ void dp_tbl_free(struct tbl *t)
 }
 
 /* room for bytes in t, from spare when it is big enough */
-static int tbl_alloc(struct tbl *t, size_t bytes, struct tbl *spare)
+static int tbl_alloc(struct seg_img_table *t, size_t bytes, struct seg_img_table *spare)
 {
 	t->n = 0;
 	if (spare && spare->rec && spare->cap >= bytes) {
@@ -108,8 +110,8 @@ typedef int (*tbl_visit_fn)(void *ctx, const uint8_t *rec, size_t n);
  * emits sorted unique keys; then this is one pass, a chunk at a time so
  * the order check, the copy and visit() share the cache (the 457k-entry
  * table is 11 MB: memory bandwidth is what an apply costs here). */
-static int tbl_from(struct tbl *t, const void *src, size_t n, size_t ks,
-		    size_t vs, tbl_visit_fn visit, void *ctx, struct tbl *spare)
+static int tbl_from(struct seg_img_table *t, const void *src, size_t n, size_t ks,
+		    size_t vs, tbl_visit_fn visit, void *ctx, struct seg_img_table *spare)
 {
 	const size_t rs = ks + vs, chunk = 2048;
 	const uint8_t *s = src;
@@ -166,7 +168,7 @@ unsorted:
 	if (!err)
 		return 0;
 fail:
-	dp_tbl_free(t);
+	seg_img_table_free(t);
 	return err;
 }
 
@@ -247,7 +249,7 @@ struct hint_acc {
 /* also validates rule ids, while the record is in cache */
 static int hints_visit(void *ctx, const uint8_t *rec, size_t n)
 {
-	const size_t rs = dp_tbl_ks[IN_POLICY] + dp_tbl_vs[IN_POLICY];
+	const size_t rs = seg_img_key_size[SEG_IMG_POLICY] + seg_img_value_size[SEG_IMG_POLICY];
 	struct hint_acc *h = ctx;
 
 	for (size_t i = 0; i < n; i++) {
@@ -308,7 +310,7 @@ static uint32_t hints_of(const struct id_bits *t, size_t n, uint32_t id,
 	return valid | hit->bits;
 }
 
-void dp_lhints_free(struct dp_lhints *l)
+void seg_img_lhints_free(struct seg_img_lhints *l)
 {
 	free(l->epid);
 	free(l->probes);
@@ -319,10 +321,10 @@ void dp_lhints_free(struct dp_lhints *l)
  * ipcache value: the OR of the bits of every identity it is named with
  * (one, unless the state is odd), so the hint stays a necessary
  * condition. */
-static int lhints_build(const struct tbl *exact, const struct id_bits *t,
-			size_t n, struct dp_lhints *out)
+static int lhints_build(const struct seg_img_table *exact, const struct id_bits *t,
+			size_t n, struct seg_img_lhints *out)
 {
-	const size_t ers = dp_tbl_ks[IN_EXACT] + dp_tbl_vs[IN_EXACT];
+	const size_t ers = seg_img_key_size[SEG_IMG_EXACT] + seg_img_value_size[SEG_IMG_EXACT];
 	struct id_bits *e;
 	size_t m = 0;
 
@@ -335,7 +337,7 @@ static int lhints_build(const struct tbl *exact, const struct id_bits *t,
 	for (size_t i = 0; i < exact->n; i++) {
 		const struct segd_ipcache_value *iv =
 			(const void *)(exact->rec + i * ers +
-				       dp_tbl_ks[IN_EXACT]);
+				       seg_img_key_size[SEG_IMG_EXACT]);
 
 		if (!iv->endpoint_id || iv->endpoint_id >= SEGD_LHINT_EPS)
 			continue;
@@ -349,7 +351,7 @@ static int lhints_build(const struct tbl *exact, const struct id_bits *t,
 	out->probes = malloc((m ? m : 1) * sizeof(*out->probes));
 	if (!out->epid || !out->probes) {
 		free(e);
-		dp_lhints_free(out);
+		seg_img_lhints_free(out);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m; i++) {
@@ -366,57 +368,74 @@ static int lhints_build(const struct tbl *exact, const struct id_bits *t,
 
 /* The three tables exactly as the inner maps must hold them, and the
  * per-endpoint hints of segd_lhints. */
-int dp_normalize(struct seg_datapath *dp, const struct seg_compiled *c,
-		 struct tbl out[IN_COUNT], struct dp_lhints *lh)
+int seg_img_policy_build(const struct seg_compiled *c,
+			 const uint32_t max_entries[SEG_IMG_INNER_COUNT],
+			 struct seg_img_table spare[SEG_IMG_INNER_COUNT],
+			 struct seg_img_table out[SEG_IMG_INNER_COUNT],
+			 struct seg_img_lhints *lh)
 {
-	const size_t ers = dp_tbl_ks[IN_EXACT] + dp_tbl_vs[IN_EXACT];
+	const size_t ers = seg_img_key_size[SEG_IMG_EXACT] + seg_img_value_size[SEG_IMG_EXACT];
 	struct hint_acc h = { 0 };
 	int err;
 
-	memset(out, 0, IN_COUNT * sizeof(*out));
+	memset(out, 0, SEG_IMG_INNER_COUNT * sizeof(*out));
 	memset(lh, 0, sizeof(*lh));
-	if (c->n_entries > dp->tmpl[IN_POLICY].max_entries ||
-	    c->n_exact > dp->tmpl[IN_EXACT].max_entries ||
-	    c->n_prefixes > dp->tmpl[IN_LPM].max_entries)
+	if (c->n_entries > max_entries[SEG_IMG_POLICY] ||
+	    c->n_exact > max_entries[SEG_IMG_EXACT] ||
+	    c->n_prefixes > max_entries[SEG_IMG_LPM])
 		return -E2BIG;
 	for (size_t i = 0; i < c->n_prefixes; i++)
 		if (c->prefixes[i].key.prefixlen > 128)
 			return -EINVAL;
-	err = tbl_from(&out[IN_POLICY], c->entries, c->n_entries,
-		       dp_tbl_ks[IN_POLICY], dp_tbl_vs[IN_POLICY], hints_visit,
-		       &h, &dp->spare[IN_POLICY]);
-	err = err ? err : tbl_from(&out[IN_EXACT], c->exact, c->n_exact,
-				   dp_tbl_ks[IN_EXACT], dp_tbl_vs[IN_EXACT],
-				   NULL, NULL, &dp->spare[IN_EXACT]);
-	err = err ? err : tbl_from(&out[IN_LPM], c->prefixes, c->n_prefixes,
-				   dp_tbl_ks[IN_LPM], dp_tbl_vs[IN_LPM],
-				   NULL, NULL, &dp->spare[IN_LPM]);
+	err = tbl_from(&out[SEG_IMG_POLICY], c->entries, c->n_entries,
+		       seg_img_key_size[SEG_IMG_POLICY], seg_img_value_size[SEG_IMG_POLICY], hints_visit,
+		       &h, spare ? &spare[SEG_IMG_POLICY] : NULL);
+	err = err ? err : tbl_from(&out[SEG_IMG_EXACT], c->exact, c->n_exact,
+				   seg_img_key_size[SEG_IMG_EXACT], seg_img_value_size[SEG_IMG_EXACT],
+				   NULL, NULL, spare ? &spare[SEG_IMG_EXACT] : NULL);
+	err = err ? err : tbl_from(&out[SEG_IMG_LPM], c->prefixes, c->n_prefixes,
+				   seg_img_key_size[SEG_IMG_LPM], seg_img_value_size[SEG_IMG_LPM],
+				   NULL, NULL, spare ? &spare[SEG_IMG_LPM] : NULL);
 	if (err)
 		goto fail;
 	if (h.n)
 		qsort(h.t, h.n, sizeof(*h.t), cmp_id_bits);
-	for (size_t i = 0; i < out[IN_EXACT].n; i++) {
-		struct segd_ipcache_value *iv = (void *)(out[IN_EXACT].rec +
-			i * ers + dp_tbl_ks[IN_EXACT]);
+	for (size_t i = 0; i < out[SEG_IMG_EXACT].n; i++) {
+		struct segd_ipcache_value *iv = (void *)(out[SEG_IMG_EXACT].rec +
+			i * ers + seg_img_key_size[SEG_IMG_EXACT]);
 		uint64_t lbits;
 
 		iv->flags |= hints_of(h.t, h.n, iv->identity, &lbits);
 	}
-	err = lhints_build(&out[IN_EXACT], h.t, h.n, lh);
+	err = lhints_build(&out[SEG_IMG_EXACT], h.t, h.n, lh);
 	if (err)
 		goto fail;
 	free(h.t);
 	return 0;
 fail:
 	free(h.t);
-	for (int i = 0; i < IN_COUNT; i++)
-		dp_tbl_free(&out[i]);
+	for (int i = 0; i < SEG_IMG_INNER_COUNT; i++)
+		seg_img_table_free(&out[i]);
 	return err;
+}
+
+void seg_img_lhints_records(const struct seg_img_lhints *lh, uint32_t slot,
+			    uint32_t gen, uint32_t *keys,
+			    struct segd_lhint *vals)
+{
+	for (size_t i = 0; i < lh->n; i++) {
+		keys[i] = slot * SEGD_LHINT_EPS + lh->epid[i];
+		vals[i] = (struct segd_lhint){
+			.gen = gen,
+			.flags = gen ? SEGD_LHF_VALID : 0,
+			.probes = gen ? lh->probes[i] : 0,
+		};
+	}
 }
 
 /* ---- delta ------------------------------------------------------------------- */
 
-void dp_delta_free(struct delta *d)
+void seg_img_delta_free(struct seg_img_delta *d)
 {
 	free(d->del);
 	free(d->up_k);
@@ -426,8 +445,8 @@ void dp_delta_free(struct delta *d)
 
 /* Merge two normalized tables. Long equal runs (the common case: a small
  * change in a big table) are skipped a chunk at a time with memcmp. */
-int dp_tbl_diff(const struct tbl *o, const struct tbl *n, size_t ks,
-		size_t vs, struct delta *d)
+int seg_img_table_diff(const struct seg_img_table *o, const struct seg_img_table *n, size_t ks,
+		size_t vs, struct seg_img_delta *d)
 {
 	const size_t rs = ks + vs, chunk = 256;
 	size_t i = 0, j = 0;
@@ -439,7 +458,7 @@ int dp_tbl_diff(const struct tbl *o, const struct tbl *n, size_t ks,
 	d->up_k = malloc(n->n ? n->n * ks : 1);
 	d->up_v = malloc(n->n ? n->n * vs : 1);
 	if (!d->del || !d->up_k || !d->up_v) {
-		dp_delta_free(d);
+		seg_img_delta_free(d);
 		return -ENOMEM;
 	}
 	while (i < o->n || j < n->n) {

@@ -1,11 +1,11 @@
-/* datapath_ifc.c - segd_ifc: the local addresses of every endpoint
+/* ifc_image.c - the image of segd_ifc: the local addresses of every endpoint
  * interface, per policy slot, so the tc hooks check anti-spoofing (the
  * source of a from-endpoint packet) and not-endpoint (the destination of a
  * to-endpoint packet) with an inlined array lookup instead of a hash probe
  * of the exact ipcache (bpf/lib/policy.h, ifc_local). See segd_abi.h.
  *
  * An entry is derived from the normalized exact ipcache table of the slot
- * (datapath_tables.c): every address whose value has SEGD_EPF_LOCAL and a
+ * (policy_image.c): every address whose value has SEGD_EPF_LOCAL and a
  * given ifindex, with that value. It must be the COMPLETE list: the
  * datapath treats an address missing from a valid entry as foreign. An
  * interface with more than SEGD_IFC_ADDRS addresses, or whose bucket
@@ -17,14 +17,14 @@
  * the slot (like segd_lhints): a packet only honours an entry of the
  * generation it runs under. Buckets written before and not now are
  * cleared; a slot whose buckets are unknown (first apply after open, a
- * failed write) is written whole.
+ * failed write) is written whole. The datapath writes the records built
+ * here (datapath_apply.c). Pure: no syscalls.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "datapath_int.h"
+#include "policy_image.h"
 
 struct ifc_ref {
 	uint32_t ifindex;
@@ -40,16 +40,16 @@ static int cmp_ref(const void *a, const void *b)
 	return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
-void dp_ifc_free(struct dp_ifc *f)
+void seg_img_ifc_free(struct seg_img_ifc *f)
 {
 	free(f->ent);
 	free(f->bucket);
 	memset(f, 0, sizeof(*f));
 }
 
-int dp_ifc_build(const struct tbl *exact, struct dp_ifc *out)
+int seg_img_ifc_build(const struct seg_img_table *exact, struct seg_img_ifc *out)
 {
-	const size_t ks = dp_tbl_ks[IN_EXACT], rs = ks + dp_tbl_vs[IN_EXACT];
+	const size_t ks = seg_img_key_size[SEG_IMG_EXACT], rs = ks + seg_img_value_size[SEG_IMG_EXACT];
 	uint64_t claimed[SEGD_IFC_BUCKETS / 64] = { 0 };
 	struct ifc_ref *r;
 	size_t m = 0;
@@ -77,7 +77,7 @@ int dp_ifc_build(const struct tbl *exact, struct dp_ifc *out)
 	out->bucket = calloc(m ? m : 1, sizeof(*out->bucket));
 	if (!out->ent || !out->bucket) {
 		free(r);
-		dp_ifc_free(out);
+		seg_img_ifc_free(out);
 		return -ENOMEM;
 	}
 	for (size_t i = 0, j; i < m; i = j) {
@@ -109,66 +109,49 @@ static bool used(const uint64_t *set, uint32_t b)
 	return set[b / 64] >> (b % 64) & 1;
 }
 
-bool dp_ifc_pending(const struct seg_datapath *dp, uint32_t slot,
-		    const struct dp_ifc *f)
+bool seg_img_ifc_pending(const struct seg_img_ifc *f,
+			 const struct seg_img_ifc_used *prev)
 {
-	if (f->n || !dp->ifc_known[slot])
+	if (f->n || !prev->known)
 		return true;
 	for (size_t i = 0; i < SEGD_IFC_BUCKETS / 64; i++)
-		if (dp->ifc_used[slot][i])
+		if (prev->used[i])
 			return true;
 	return false;
 }
 
-int dp_ifc_write(struct seg_datapath *dp, uint32_t slot, uint32_t gen,
-		 const struct dp_ifc *f)
+size_t seg_img_ifc_records(const struct seg_img_ifc *f, uint32_t slot,
+			   uint32_t gen, const struct seg_img_ifc_used *prev,
+			   uint32_t *keys, struct segd_ifc *vals,
+			   struct seg_img_ifc_used *now)
 {
-	uint64_t now[SEGD_IFC_BUCKETS / 64] = { 0 };
-	struct segd_ifc *vals;
-	uint32_t *keys;
+	uint64_t written[SEGD_IFC_BUCKETS / 64] = { 0 };
 	size_t n = 0;
-	int err;
 
-	keys = malloc(SEGD_IFC_BUCKETS * sizeof(*keys));
-	vals = calloc(SEGD_IFC_BUCKETS, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < f->n; i++) {
 		uint32_t b = f->bucket[i];
 
 		keys[n] = slot * SEGD_IFC_BUCKETS + b;
+		memset(&vals[n], 0, sizeof(vals[n]));
 		if (gen) {
 			vals[n] = f->ent[i];
 			vals[n].gen = gen;
 			vals[n].flags = SEGD_IFCF_VALID;
-		}       /* else: cleared (calloc) */
+		}       /* else: cleared */
 		n++;
-		now[b / 64] |= 1ull << (b % 64);
+		written[b / 64] |= 1ull << (b % 64);
 	}
 	/* what an earlier write left in the slot (all of it when unknown) */
 	for (uint32_t b = 0; b < SEGD_IFC_BUCKETS; b++) {
-		if (used(now, b) ||
-		    (dp->ifc_known[slot] && !used(dp->ifc_used[slot], b)))
+		if (used(written, b) || (prev->known && !used(prev->used, b)))
 			continue;
-		keys[n++] = slot * SEGD_IFC_BUCKETS + b;   /* vals[n]: zero */
+		keys[n] = slot * SEGD_IFC_BUCKETS + b;
+		memset(&vals[n++], 0, sizeof(vals[0]));
 	}
-	err = dp_map_update_n(bpf_map__fd(dp->tc->maps.segd_ifc), keys,
-			      sizeof(*keys), vals, sizeof(*vals), n);
-	if (err) {
-		seg_log(SEG_LOG_ERROR, "write %s[%u]: %s", SEGD_MAP_IFC, slot,
-			strerror(-err));
-		dp->ifc_known[slot] = false;
-		goto out;
-	}
+	now->known = true;
 	if (gen)
-		memcpy(dp->ifc_used[slot], now, sizeof(now));
+		memcpy(now->used, written, sizeof(written));
 	else
-		memset(dp->ifc_used[slot], 0, sizeof(now));
-	dp->ifc_known[slot] = true;
-out:
-	free(keys);
-	free(vals);
-	return err;
+		memset(now->used, 0, sizeof(now->used));
+	return n;
 }
