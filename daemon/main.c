@@ -269,6 +269,8 @@ static void name_restart_only(const struct segd_settings *f,
 						   c->ipfix_collectors, c->n_ipfix_collectors) },
 		{ "metrics_addr", str_differs(f->metrics_addr, c->metrics_addr) },
 		{ "flow_interval", f->flow_interval != c->flow_interval },
+		{ "policy_cidr_match", f->cidr_match != c->cidr_match },
+		{ "uplink_hook", f->uplink_hook != c->uplink_hook },
 	};
 	size_t n = 0;
 

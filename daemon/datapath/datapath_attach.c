@@ -124,8 +124,12 @@ static struct xdp_program *xdp_find_ours(struct seg_datapath *dp,
  * still happens after XDP_PASS. A veth has no such buffer: its native XDP
  * copies every packet out of the peer's skb into a fresh page and
  * segments GSO packets (measured: outside -> pod TCP at a third of the
- * path's throughput), while generic XDP runs the same program on the skb
- * as it is (xdp.frags: non-linear skbs are not linearised). */
+ * path's throughput). Generic XDP is cheaper but not free: the kernel
+ * copies every skb whose head is not private (a GSO packet from a local
+ * veth peer) into fresh pages before the program runs (measured with
+ * tools/bench/path_profile.sh: ~7% of all CPU outside -> pod, the program
+ * itself <1%). `uplink_hook: tc` runs the same checks at tc ingress on
+ * the skb as it is, without that copy. */
 static enum xdp_attach_mode uplink_xdp_mode(uint32_t ifindex)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
