@@ -14,6 +14,7 @@
 #include <time.h>
 #include "caps.h"
 #include "config.h"
+#include "control.h"
 #include "segd.h"
 #include "lists.h"
 #include "feeds_dir.h"
@@ -343,6 +344,8 @@ static int run(struct segd *d, const struct options *o)
 {
 	struct loop_ctx l = { .d = d, .o = o };
 	struct seg_server *srv = NULL;
+	struct seg_server_handler handler;
+	static const struct segd_policy_dir_ops policy_ops = { segd_apply, segd_policy_delete };
 	struct segd_feeds *feeds = NULL;
 	struct segd_links *links = NULL;
 	struct segd_policy_dir *policy_dir = NULL;
@@ -394,7 +397,8 @@ static int run(struct segd *d, const struct options *o)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = seg_server_open(l.base, d, d->cfg.socket_path, &srv);
+	handler = segd_control_handler(d);
+	ret = seg_server_open(l.base, &handler, d->cfg.socket_path, &srv);
 	if (ret) {
 		seg_log(SEG_LOG_ERROR, "control socket %s: %s%s", d->cfg.socket_path,
 			strerror(-ret), ret == -EADDRINUSE ?
@@ -415,7 +419,7 @@ static int run(struct segd *d, const struct options *o)
 	if (ret)
 		seg_log(SEG_LOG_WARN, "no link events (%s): an endpoint whose interface "
 			"appears later is attached at the next SIGHUP only", strerror(-ret));
-	ret = segd_policy_dir_new(l.base, d, &policy_dir);
+	ret = segd_policy_dir_new(l.base, d, &policy_ops, &policy_dir);
 	if (ret)
 		seg_log(SEG_LOG_WARN, "policy_dir %s not watched: %s", d->cfg.policy_dir,
 			strerror(-ret));

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of segd: unit (Criterion), BPF programs (BPF_PROG_TEST_RUN),
+# Every test of segd: the layout's one-way rule (tests/layout), unit
+# (Criterion), BPF programs (BPF_PROG_TEST_RUN),
 # fuzz targets (bounded), end to end (network namespaces, real traffic),
 # the Kubernetes network policy conformance cases (namespaces, real traffic).
 # `make check` builds first and calls this. Needs root.
@@ -39,6 +40,7 @@ run_script() {
 	fi
 }
 
+run_script layout python3 tests/layout/rooms.py "$B"
 run_criterion unit "$B/test_unit"
 run_criterion bpf "$B/test_bpf"
 run_script fuzz tests/fuzz/run.sh

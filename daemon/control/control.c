@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "control.h"
 #include "control_blocklist.h"
 #include "control_explain.h"
 #include "control_flows.h"
@@ -97,4 +98,22 @@ done:
 		yu_set_str(resp, top, "error", msg);
 	}
 	return yu_set(resp, top, "result", res);
+}
+
+static int handle_request(void *ctx, yaml_document_t *req, const char *payload,
+			  size_t payload_len, const struct segd_peer *peer,
+			  yaml_document_t *resp)
+{
+	return segd_handle(ctx, req, payload, payload_len, peer, resp);
+}
+
+static bool take_follower(void *ctx, struct bufferevent *bev)
+{
+	return segd_flows_take_follower(ctx, bev);
+}
+
+struct seg_server_handler segd_control_handler(struct segd *d)
+{
+	return (struct seg_server_handler){ .handle = handle_request,
+					    .take_over = take_follower, .ctx = d };
 }

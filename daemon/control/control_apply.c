@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "control.h"
 #include "control_int.h"
 #include "control_report.h"
 #include "docsplit.h"

@@ -220,55 +220,6 @@ static void on_hit(void *p, size_t list_index, const struct seg_bl_entry *e, boo
 	yu_set_bool(t->out, m, "excepted", excepted && !l->exception);
 }
 
-int segd_lists_view(struct segd *d, struct segd_lists_view *v)
-{
-	size_t cap = 0;
-
-	memset(v, 0, sizeof(*v));
-	v->lists = calloc(d->n_lists + 1, sizeof(*v->lists));
-	v->exception = calloc(d->n_lists + 1, sizeof(*v->exception));
-	v->merged = calloc(d->n_lists + 1, sizeof(*v->merged));
-	if (!v->lists || !v->exception || !v->merged)
-		goto nomem;
-	v->n_lists = d->n_lists;
-	for (size_t i = 0; i < d->n_lists; i++) {
-		v->lists[i] = d->lists[i].bl;
-		v->exception[i] = d->lists[i].exception;
-		if (d->lists[i].n_resolved) {
-			v->merged[i] = segd_list_with_resolved(&d->lists[i], &v->lists[i].n_entries);
-			if (!v->merged[i])
-				goto nomem;
-			v->lists[i].entries = v->merged[i];
-		}
-		for (size_t k = 0; d->lists[i].exception && k < v->lists[i].n_entries; k++) {
-			if (v->n_exceptions == cap) {
-				struct seg_cidr *g = realloc(v->exceptions,
-							     (cap = cap * 2 + 64) * sizeof(*g));
-
-				if (!g)
-					goto nomem;
-				v->exceptions = g;
-			}
-			v->exceptions[v->n_exceptions++] = v->lists[i].entries[k].cidr;
-		}
-	}
-	return 0;
-nomem:
-	segd_lists_view_free(v);
-	return -ENOMEM;
-}
-
-void segd_lists_view_free(struct segd_lists_view *v)
-{
-	for (size_t i = 0; v->merged && i < v->n_lists; i++)
-		free(v->merged[i]);
-	free(v->merged);
-	free(v->lists);
-	free(v->exception);
-	free(v->exceptions);
-	memset(v, 0, sizeof(*v));
-}
-
 int segd_h_blocklist_test(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	struct test_ctx t = { .d = d, .out = out, .seq = yu_add_seq(out) };

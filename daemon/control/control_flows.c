@@ -156,3 +156,18 @@ int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 	}
 	return ret;
 }
+
+bool segd_flows_take_follower(struct segd *d, struct bufferevent *bev)
+{
+	struct seg_flow_filter *f = d->follow;
+	bool taken = false;
+
+	if (!f)
+		return false;
+	d->follow = NULL;
+	bufferevent_write(bev, "...\n", 4);   /* YAML end marker, then records */
+	if (d->flow_export)
+		taken = !seg_flow_export_follow(d->flow_export, bev, f);
+	free(f);
+	return taken;
+}

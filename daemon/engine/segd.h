@@ -1,14 +1,6 @@
 /* segd.h - the daemon object (struct segd) and the engine's entry points:
  * desired state -> compile -> enforce -> commit (engine.c), interfaces
- * (links.c), and segd_handle(), the control protocol's door
- * (control/control.c): one YAML request document in, one YAML response
- * document out. The socket plumbing is in events/server.c; the handlers
- * decide, so they can be driven directly in tests.
- *
- * Request:  {command: NAME, args: {...}}
- * Response: {ok: bool, exit: 0|1|2, error: "what, where, what to do",
- *            result: {...}}
- */
+ * (links.c). The control protocol's door is control/control.h. */
 #ifndef SEGD_SEGD_H
 #define SEGD_SEGD_H
 
@@ -75,14 +67,9 @@ struct segd_req {
 };
 const char *segd_arg_str(struct segd_req *r, const char *key);
 
-/* Handle one request; resp is initialised by the callee. */
 /* The current world with the node's addresses and settings: handlers swap
  * in their changed arrays and compile it. */
 struct seg_world segd_candidate_of(struct segd *d);
-
-int segd_handle(struct segd *d, yaml_document_t *req, const char *payload,
-		size_t payload_len, const struct segd_peer *peer,
-		yaml_document_t *resp);
 
 /* Quarantines (engine/quarantine_sync.c). Load quarantines.yaml and count the
  * audit log (at start, before the kernel is synced). */
@@ -98,20 +85,12 @@ int segd_quarantine_sync(struct segd *d, const struct seg_world *w, bool add_onl
  * programs to every known interface (used at start and on SIGHUP). */
 int segd_sync_kernel(struct segd *d, struct seg_error *err);
 
-/* `segctl apply` of files already in memory (control_apply.c): all or
- * nothing; the result (policies and their action, the diff) goes into
- * map `res` of `out`. ns is the default namespace of documents. */
+/* A policy file already in memory, for `apply` (control/control.h). */
 struct segd_apply_file {
 	const char *name;       /* for messages and the policies' source_file */
 	const char *text;
 	size_t len;
 };
-int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_files,
-	       const char *ns, bool dry, yaml_document_t *out, int res,
-	       struct seg_error *err);
-/* `segctl delete policy`. */
-int segd_policy_delete(struct segd *d, const char *ns, const char *name,
-		       yaml_document_t *out, int res, struct seg_error *err);
 
 struct seg_link_event;
 /* An interface appeared, went or was renamed: attach the programs of the

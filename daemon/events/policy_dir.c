@@ -1,6 +1,6 @@
 /* policy_dir.c - the policy directory: every *.yaml, *.yml or *.json file
  * in it (hidden names skipped) is applied together, exactly like `segctl
- * apply FILE...` (segd_apply, control_apply.c), whenever the directory
+ * apply FILE...` (the caller's ops: segd_apply), whenever the directory
  * changes. The directory owns the policies it defined: a policy whose
  * source file lies in the directory and that no file defines any more is
  * deleted (segd_policy_delete). A bad file rejects the whole round: it is
@@ -33,6 +33,7 @@
 
 struct segd_policy_dir {
 	struct segd *d;
+	struct segd_policy_dir_ops ops;
 	char *dir;              /* without a trailing '/' */
 	int ifd;
 	struct event *ev_notify;
@@ -146,7 +147,7 @@ static size_t delete_gone(struct segd_policy_dir *pd, yaml_document_t *out, int 
 		snprintf(name, sizeof(name), "%s", p->name);
 		if (yu_doc_init_map(&scratch) < 0)
 			break;
-		ret = segd_policy_delete(d, ns, name, &scratch, yu_add_map(&scratch), &err);
+		ret = pd->ops.remove(d, ns, name, &scratch, yu_add_map(&scratch), &err);
 		yaml_document_delete(&scratch);
 		if (ret) {
 			seg_log(SEG_LOG_ERROR, "policy_dir: removing policy %s/%s failed: %s",
@@ -195,7 +196,7 @@ static void apply_round(struct segd_policy_dir *pd)
 	}
 	if (files.n) {
 		res = yu_add_map(&out);
-		ret = segd_apply(pd->d, files.v, files.n, "default", false, &out, res, &err);
+		ret = pd->ops.apply(pd->d, files.v, files.n, "default", false, &out, res, &err);
 		if (ret) {
 			char msg[1024];
 
@@ -234,6 +235,7 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 }
 
 int segd_policy_dir_new(struct event_base *base, struct segd *d,
+			const struct segd_policy_dir_ops *ops,
 			struct segd_policy_dir **out)
 {
 	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
@@ -249,6 +251,7 @@ int segd_policy_dir_new(struct event_base *base, struct segd *d,
 	if (!pd)
 		return -ENOMEM;
 	pd->d = d;
+	pd->ops = *ops;
 	pd->ifd = -1;
 	pd->dir = strdup(d->cfg.policy_dir);
 	if (!pd->dir) {

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "flow_export.h"
 #include "log.h"
 #include "server.h"
 #include "wire.h"
@@ -26,7 +25,7 @@
 #define MAX_REQUEST (64u << 20) /* a large policy file, with room to spare */
 
 struct seg_server {
-	struct segd *d;
+	struct seg_server_handler h;
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -50,7 +49,7 @@ static void on_written(struct bufferevent *bev, void *arg)
 
 static void respond(struct bufferevent *bev, struct conn *c)
 {
-	struct segd *d = c->srv->d;
+	const struct seg_server_handler *h = &c->srv->h;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
 	const char *text = (const char *)evbuffer_pullup(in, -1);
@@ -76,7 +75,7 @@ static void respond(struct bufferevent *bev, struct conn *c)
 		yu_set_int(&resp, top, "exit", 2);
 		yu_set_str(&resp, top, "error", msg);
 	} else {
-		segd_handle(d, &req, payload, payload_len, &c->peer, &resp);
+		h->handle(h->ctx, &req, payload, payload_len, &c->peer, &resp);
 		yaml_document_delete(&req);
 	}
 	ret = yu_dump(&resp, &out, &out_len);
@@ -89,18 +88,9 @@ static void respond(struct bufferevent *bev, struct conn *c)
 	evbuffer_drain(in, len);
 	bufferevent_write(bev, out, out_len);
 	free(out);
-	if (d->follow) {
-		/* flows --follow: the answer, a YAML end marker, then records */
-		struct seg_flow_filter *f = d->follow;
-
-		d->follow = NULL;
-		bufferevent_write(bev, "...\n", 4);
-		if (d->flow_export && !seg_flow_export_follow(d->flow_export, bev, f)) {
-			free(c);   /* the connection is the follower's now */
-			free(f);
-			return;
-		}
-		free(f);
+	if (h->take_over && h->take_over(h->ctx, bev)) {
+		free(c);   /* the connection is the handler's now */
+		return;
 	}
 	bufferevent_setcb(bev, NULL, on_written, NULL, c);
 }
@@ -204,8 +194,8 @@ static int claim_path(const struct sockaddr_un *sa)
 	return ret;
 }
 
-int seg_server_open(struct event_base *base, struct segd *d, const char *path,
-		    struct seg_server **out)
+int seg_server_open(struct event_base *base, const struct seg_server_handler *h,
+		    const char *path, struct seg_server **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct seg_server *srv;
@@ -217,7 +207,7 @@ int seg_server_open(struct event_base *base, struct segd *d, const char *path,
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	srv->d = d;
+	srv->h = *h;
 	strcpy(srv->path, path);
 	if ((ret = mkdir_parent(path)) || (ret = claim_path(&sa)))
 		goto err;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "control.h"
 #include "policy_dir.h"
 #include "state.h"
 #include "yaml_util.h"
@@ -68,7 +69,9 @@ static void round_of(struct segd *d)
 	struct segd_policy_dir *pd = NULL;
 
 	cr_assert_not_null(base);
-	cr_assert_eq(segd_policy_dir_new(base, d, &pd), 0);
+	static const struct segd_policy_dir_ops ops = { segd_apply, segd_policy_delete };
+
+	cr_assert_eq(segd_policy_dir_new(base, d, &ops, &pd), 0);
 	segd_policy_dir_free(pd);
 	event_base_free(base);
 }
