@@ -16,6 +16,8 @@
  *      sort (compiler_entries.c)
  *   6. deny/allow intersections materialised as DENY (compiler_entries.c)
  *   7. hints, ipcache exact and prefix maps, sorting, capacity checks
+ * A world holding a ClusterNetworkPolicy is refused (segc_prepare): its
+ * tiers are not compiled yet (issue 12).
  *
  * Selector results are computed once per distinct (scope, selector) and
  * memoised, so 10,000 rules over a few hundred label sets cost a few
@@ -229,6 +231,17 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 	x->err = err;
 	if (!world)
 		return seg_errorf(err, NULL, 0, 0, EINVAL, "nothing to compile");
+	for (size_t i = 0; i < world->n_policies; i++) {
+		const struct seg_policy *p = &world->policies[i];
+
+		/* parsed, not compiled yet: refuse rather than ignore it */
+		if (p->kind == SEG_KIND_CNP)
+			return seg_errorf(err, p->source_file, p->line, p->col,
+					  EINVAL, "ClusterNetworkPolicy %s: tiers "
+					  "are not enforced yet by this segd "
+					  "(issue 12); nothing was applied",
+					  p->name ? p->name : "");
+	}
 	x->used_cap = 64;
 	while (x->used_cap < 2 * (world->n_endpoints + 4))
 		x->used_cap *= 2;

@@ -389,7 +389,9 @@ void seg_peer_free(struct seg_peer *p)
 		return;
 	seg_selector_free(&p->pods);
 	seg_selector_free(&p->namespaces);
+	seg_selector_free(&p->nodes);
 	free(p->except);
+	free(p->domain);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -607,6 +609,12 @@ badlen:
 	return seg_errorf(err, NULL, 0, 0, EINVAL,
 			  "'%.64s': prefix length must be a number from 0 to "
 			  "%u", text, max);
+}
+
+void seg_cidr_mask(struct seg_cidr *c)
+{
+	if (c)
+		mask_addr(&c->addr, c->plen);
 }
 
 bool seg_cidr_contains(const struct seg_cidr *outer, const struct seg_cidr *inner)

@@ -56,11 +56,23 @@ struct seg_cidr {
 enum seg_policy_kind {
 	SEG_KIND_SEGMENT,      /* segd.io/v1 SegmentPolicy */
 	SEG_KIND_K8S,          /* networking.k8s.io/v1 NetworkPolicy */
+	SEG_KIND_CNP,          /* policy.networking.k8s.io ClusterNetworkPolicy
+				* (v1alpha2, v1beta1): cluster-scoped, ns "" */
+};
+
+/* Where a policy sits in the evaluation order: Admin tier (by priority,
+ * then rule order), then the NetworkPolicy tier, then Baseline. */
+enum seg_tier {
+	SEG_TIER_NETPOL = 0,   /* SegmentPolicy and NetworkPolicy */
+	SEG_TIER_ADMIN,        /* ClusterNetworkPolicy tier: Admin */
+	SEG_TIER_BASELINE,     /* ClusterNetworkPolicy tier: Baseline */
 };
 
 enum seg_action {
-	SEG_ACTION_ALLOW,
+	SEG_ACTION_ALLOW,      /* allow; ClusterNetworkPolicy's Accept */
 	SEG_ACTION_DENY,
+	SEG_ACTION_PASS,       /* ClusterNetworkPolicy only: skip the rest of
+				* the tier, the next tier decides */
 };
 
 enum seg_peer_kind {
@@ -69,6 +81,13 @@ enum seg_peer_kind {
 	SEG_PEER_WORLD,        /* everything that is not a known endpoint or host */
 	SEG_PEER_HOST,         /* the node itself */
 	SEG_PEER_ALL,          /* anything at all */
+	SEG_PEER_NODES,        /* addresses of nodes whose labels match `nodes` */
+	SEG_PEER_DOMAIN,       /* addresses `domain` resolves to */
+	SEG_PEER_NONE,         /* matches nothing: a ClusterNetworkPolicy peer
+				* without any field fails closed (an Accept
+				* rule with it matches nothing, a Deny or Pass
+				* rule with it matches every peer, see
+				* policy_parse.h) */
 };
 
 struct seg_peer {
@@ -83,6 +102,12 @@ struct seg_peer {
 	struct seg_cidr cidr;
 	struct seg_cidr *except;
 	size_t n_except;
+	/* SEG_PEER_NODES: node label selector (empty: every node) */
+	struct seg_selector nodes;
+	/* SEG_PEER_DOMAIN: an exact name ("example.com") or a wildcard
+	 * ("*.example.com": one or more labels before example.com), lower
+	 * case, without a trailing dot */
+	char *domain;
 };
 
 /* A Kubernetes port name (IANA_SVC_NAME): at most 15 characters. */
@@ -93,7 +118,9 @@ struct seg_port {
 	uint16_t port_lo;       /* 0 = any port (or a named port) */
 	uint16_t port_hi;       /* == port_lo for a single port */
 	/* a named port: resolved per destination endpoint by the compiler
-	 * (the endpoint's port of this name and protocol); "" = numeric */
+	 * (the endpoint's port of this name and protocol; with proto 0, a
+	 * ClusterNetworkPolicy destinationNamedPort, the endpoint's port of
+	 * this name whatever its protocol); "" = numeric */
 	char name[SEG_PORT_NAME_MAX + 1];
 };
 
@@ -107,13 +134,18 @@ struct seg_rule {
 	bool all_ports;         /* ports missing: any protocol, any port */
 	struct seg_port *ports; /* OR'd */
 	size_t n_ports;
+	bool fail_closed;       /* ClusterNetworkPolicy: a peer had no field,
+				 * so the parser rewrote the rule to fail
+				 * closed (policy_parse.h); action, peers and
+				 * ports are the rewritten ones */
 	int line, col;          /* position in the source document */
 };
 
 struct seg_policy {
 	enum seg_policy_kind kind;
 	char *name;
-	char *ns;               /* namespace the policy lives in */
+	char *ns;               /* namespace the policy lives in; "" for a
+				 * cluster-scoped ClusterNetworkPolicy */
 	char *source_file;      /* for messages; may be NULL */
 	char *source;           /* the document re-serialised as YAML: what the
 				 * state dir stores and `get -o yaml` shows */
@@ -132,6 +164,9 @@ struct seg_policy {
 				 * audit mode when its namespace is */
 	struct seg_rule *rules; /* ingress and egress rules, in document order */
 	size_t n_rules;
+	enum seg_tier tier;     /* SEG_TIER_NETPOL unless SEG_KIND_CNP */
+	int priority;           /* SEG_KIND_CNP: 0..1000, lower goes first;
+				 * 0 for the other kinds */
 };
 
 /* ---- endpoints and namespaces ------------------------------------------- */
@@ -267,6 +302,8 @@ int seg_addr_parse(const char *text, struct in6_addr *out);
 void seg_addr_format(const struct in6_addr *a, char *buf, size_t len);
 void seg_cidr_format(const struct seg_cidr *c, char *buf, size_t len);
 bool seg_cidr_contains(const struct seg_cidr *outer, const struct seg_cidr *inner);
+/* Clear the host bits of c (the bits past c->plen). */
+void seg_cidr_mask(struct seg_cidr *c);
 
 /* Protocols and service ports (model_ports.c). */
 /* "tcp", "udp", "icmp", "icmpv6", "sctp", else the number (in buf). */

@@ -1,11 +1,11 @@
 /* policy_parse.c - YAML policy documents -> struct seg_policy.
  *
  * This file: the stream, document envelope (apiVersion, kind, metadata)
- * and the re-serialised source. The specs live in policy_parse_k8s.c and
- * policy_parse_seg.c; the pieces both kinds share in policy_parse_util.c
- * (type checks, unknown-field detection, errors) and
- * policy_parse_fields.c (label selectors, CIDRs, ports). docs/policy.md is the
- * reference for what is accepted.
+ * and the re-serialised source. The specs live in policy_parse_k8s.c,
+ * policy_parse_cnp.c and policy_parse_seg.c; the pieces the kinds share in
+ * policy_parse_util.c (type checks, unknown-field detection, errors) and
+ * policy_parse_fields.c (label selectors, CIDRs, ports, rule start).
+ * docs/policy.md is the reference for what is accepted.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,8 +19,26 @@
 #include "policy_parse.h"
 #include "policy_parse_int.h"
 
-#define SUPPORTED_KINDS "SegmentPolicy (apiVersion segd.io/v1) and " \
-	"NetworkPolicy (apiVersion networking.k8s.io/v1)"
+#define SUPPORTED_KINDS "SegmentPolicy (apiVersion segd.io/v1), " \
+	"NetworkPolicy (apiVersion networking.k8s.io/v1) and " \
+	"ClusterNetworkPolicy (apiVersion policy.networking.k8s.io/v1beta1 " \
+	"or v1alpha2)"
+
+/* The kinds: what each document's kind and apiVersion select. */
+static const struct kind_def {
+	const char *kind;
+	const char *api[2];      /* accepted apiVersions, the first suggested */
+	enum seg_policy_kind k;
+	bool k8s_object;         /* a Kubernetes object: may carry status */
+	bool cluster;            /* cluster-scoped: no metadata.namespace */
+} kinds[] = {
+	{ "SegmentPolicy", { "segd.io/v1", NULL }, SEG_KIND_SEGMENT, false,
+	  false },
+	{ "NetworkPolicy", { "networking.k8s.io/v1", NULL }, SEG_KIND_K8S, true,
+	  false },
+	{ "ClusterNetworkPolicy", { "policy.networking.k8s.io/v1beta1",
+	  "policy.networking.k8s.io/v1alpha2" }, SEG_KIND_CNP, true, true },
+};
 
 /* ---- documents --------------------------------------------------------------- */
 
@@ -123,7 +141,7 @@ static int mode_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
 }
 
 static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
-		    struct seg_policy *p)
+		    const struct kind_def *kd, struct seg_policy *p)
 {
 	static const char *const keys[] = {
 		"name", "namespace", "labels", "annotations", "generateName",
@@ -154,7 +172,12 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 	if (!(p->name = strdup(s)))
 		return pp_nomem(c);
 	n = pp_get(c, md, "namespace");
-	if (n && !yu_is_null(n)) {
+	if (kd->cluster) {
+		if (n && !yu_is_null(n))
+			return pp_err(c, n, "%s is cluster-scoped; remove "
+				      "metadata.namespace", kd->kind);
+		s = "";
+	} else if (n && !yu_is_null(n)) {
 		ret = pp_want_str(c, n, "metadata.namespace", &s);
 		if (ret)
 			return ret;
@@ -207,7 +230,7 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 /* The document as YAML, namespace filled in, plain scalars that are
  * numbers/booleans/null tagged so JSON output keeps their type. */
 static int make_source(const struct pp *c, yaml_node_t *root,
-		       struct seg_policy *p)
+		       const struct kind_def *kd, struct seg_policy *p)
 {
 	yaml_document_t d;
 	yaml_node_t *md, *nsn;
@@ -222,7 +245,9 @@ static int make_source(const struct pp *c, yaml_node_t *root,
 		goto out;
 	md = yu_map_get(&d, yu_root(&d), "metadata");
 	nsn = yu_map_get(&d, md, "namespace");
-	if (md && !nsn) {
+	if (kd->cluster) {
+		/* nothing to fill in: it has no namespace */
+	} else if (md && !nsn) {
 		ret = yu_set_str(&d, (int)(md - d.nodes.start) + 1, "namespace",
 				 p->ns);
 		if (ret)
@@ -279,6 +304,48 @@ out:
 	return 0;
 }
 
+/* The kind of document root: kind and apiVersion checked. */
+static int kind_of(const struct pp *c, yaml_node_t *root,
+		   const struct kind_def **out, bool *v1beta1)
+{
+	yaml_node_t *av = pp_get(c, root, "apiVersion");
+	yaml_node_t *kn = pp_get(c, root, "kind");
+	const struct kind_def *kd = NULL;
+	const char *a, *k;
+	int ret;
+
+	if (!kn)
+		return pp_err(c, root, "missing 'kind'; supported kinds: "
+			      SUPPORTED_KINDS);
+	if ((ret = pp_want_str(c, kn, "kind", &k)))
+		return ret;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(k, kinds[i].kind))
+			kd = &kinds[i];
+	if (!kd && strstr(k, "AdminNetworkPolicy"))
+		return pp_err(c, kn, "unsupported kind '%s': AdminNetworkPolicy "
+			      "and BaselineAdminNetworkPolicy were replaced by "
+			      "ClusterNetworkPolicy (tier: Admin or Baseline); "
+			      "supported kinds: " SUPPORTED_KINDS, Q(k));
+	if (!kd)
+		return pp_err(c, kn, "unsupported kind '%s'; supported kinds: "
+			      SUPPORTED_KINDS, Q(k));
+	if (!av)
+		return pp_err(c, root, "missing 'apiVersion'; %s needs "
+			      "apiVersion: %s", k, kd->api[0]);
+	if ((ret = pp_want_str(c, av, "apiVersion", &a)))
+		return ret;
+	*out = kd;
+	*v1beta1 = kd->k == SEG_KIND_CNP && !strcmp(a, kd->api[0]);
+	for (size_t i = 0; i < 2 && kd->api[i]; i++)
+		if (!strcmp(a, kd->api[i]))
+			return 0;
+	return pp_err(c, av, "unsupported apiVersion '%s' for kind %s; use %s%s%s "
+		      "(supported kinds: " SUPPORTED_KINDS ")", Q(a), k,
+		      kd->api[0], kd->api[1] ? " or " : "",
+		      kd->api[1] ? kd->api[1] : "");
+}
+
 static int on_doc(yaml_document_t *doc, void *arg)
 {
 	struct stream *st = arg;
@@ -287,10 +354,10 @@ static int on_doc(yaml_document_t *doc, void *arg)
 						"spec", "status", NULL };
 	static const char *const keys_seg[] = { "apiVersion", "kind", "metadata",
 						"spec", NULL };
-	yaml_node_t *root = yu_root(doc), *av, *kd, *spec;
+	yaml_node_t *root = yu_root(doc), *spec;
+	const struct kind_def *kd = NULL;
 	struct seg_policy p = { 0 };
-	const char *a, *k;
-	bool is_k8s;
+	bool v1beta1 = false;
 	int ret;
 
 	if (yu_is_null(root))
@@ -302,39 +369,15 @@ static int on_doc(yaml_document_t *doc, void *arg)
 		return pp_err(&c, root, "a policy document must be a mapping with "
 			      "apiVersion, kind, metadata and spec, not %s",
 			      pp_type_name(root));
-	av = pp_get(&c, root, "apiVersion");
-	kd = pp_get(&c, root, "kind");
-	if (!kd)
-		return pp_err(&c, root, "missing 'kind'; supported kinds: "
-			      SUPPORTED_KINDS);
-	if ((ret = pp_want_str(&c, kd, "kind", &k)))
+	if ((ret = kind_of(&c, root, &kd, &v1beta1)))
 		return ret;
-	if (!strcmp(k, "NetworkPolicy")) {
-		is_k8s = true;
-	} else if (!strcmp(k, "SegmentPolicy")) {
-		is_k8s = false;
-	} else {
-		return pp_err(&c, kd, "unsupported kind '%s'; supported kinds: "
-			      SUPPORTED_KINDS, Q(k));
-	}
-	if (!av)
-		return pp_err(&c, root, "missing 'apiVersion'; %s needs "
-			      "apiVersion: %s", k,
-			      is_k8s ? "networking.k8s.io/v1" : "segd.io/v1");
-	if ((ret = pp_want_str(&c, av, "apiVersion", &a)))
-		return ret;
-	if (strcmp(a, is_k8s ? "networking.k8s.io/v1" : "segd.io/v1"))
-		return pp_err(&c, av, "unsupported apiVersion '%s' for kind %s; "
-			      "use %s (supported kinds: " SUPPORTED_KINDS ")",
-			      Q(a), k, is_k8s ? "networking.k8s.io/v1" :
-			      "segd.io/v1");
-	ret = pp_keys(&c, root, k, is_k8s ? keys_k8s : keys_seg);
+	ret = pp_keys(&c, root, kd->kind, kd->k8s_object ? keys_k8s : keys_seg);
 	if (ret)
 		return ret;
-	p.kind = is_k8s ? SEG_KIND_K8S : SEG_KIND_SEGMENT;
+	p.kind = kd->k;
 	p.line = yu_line(root);
 	p.col = yu_col(root);
-	ret = metadata(&c, root, st->default_ns, &p);
+	ret = metadata(&c, root, st->default_ns, kd, &p);
 	if (ret)
 		goto fail;
 	c.ns = p.ns;
@@ -342,10 +385,10 @@ static int on_doc(yaml_document_t *doc, void *arg)
 		if (strcmp(st->v[i].ns, p.ns) || strcmp(st->v[i].name, p.name))
 			continue;
 		ret = pp_err(&c, pp_get(&c, pp_get(&c, root, "metadata"), "name"),
-			     "duplicate policy %s/%s: already defined by the "
+			     "duplicate policy %s%s%s: already defined by the "
 			     "document at line %d:%d; give each policy a unique "
-			     "name", Q(p.ns), Q(p.name), st->v[i].line,
-			     st->v[i].col);
+			     "name", *p.ns ? Q(p.ns) : kd->kind, *p.ns ? "/" : " ",
+			     Q(p.name), st->v[i].line, st->v[i].col);
 		goto fail;
 	}
 	spec = pp_get(&c, root, "spec");
@@ -353,14 +396,24 @@ static int on_doc(yaml_document_t *doc, void *arg)
 		ret = pp_err(&c, root, "missing 'spec'");
 		goto fail;
 	}
-	ret = is_k8s ? pp_k8s_spec(&c, spec, &p) : pp_seg_spec(&c, spec, &p);
+	switch (p.kind) {
+	case SEG_KIND_K8S:
+		ret = pp_k8s_spec(&c, spec, &p);
+		break;
+	case SEG_KIND_CNP:
+		ret = pp_cnp_spec(&c, spec, v1beta1, &p);
+		break;
+	default:
+		ret = pp_seg_spec(&c, spec, &p);
+		break;
+	}
 	if (ret)
 		goto fail;
 	if (st->file && !(p.source_file = strdup(st->file))) {
 		ret = pp_nomem(&c);
 		goto fail;
 	}
-	ret = make_source(&c, root, &p);
+	ret = make_source(&c, root, kd, &p);
 	if (ret)
 		goto fail;
 	if (st->n == st->cap) {

@@ -1,5 +1,6 @@
-/* policy_parse_fields.c - pieces both policy kinds share: label keys and
- * values, label selectors, CIDR peers with except, port lists. */
+/* policy_parse_fields.c - pieces the policy kinds share: label keys and
+ * values, label selectors, CIDR peers with except, port lists, the start
+ * of a rule. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "policy_parse_int.h"
+#include "segd_abi.h"
 
 /* ---- labels and selectors ---------------------------------------------------- */
 
@@ -415,3 +417,24 @@ int pp_ports(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 	return 0;
 }
 
+
+/* ---- rules ------------------------------------------------------------------- */
+
+int pp_rule_start(const struct pp *c, yaml_node_t *n, int dir,
+		  const char *ports_key, struct seg_rule *r)
+{
+	bool in = dir == SEGD_DIR_INGRESS;
+	const char *pk = in ? "from" : "to", *other = in ? "to" : "from";
+	const char *const keys[] = { "name", "action", pk, ports_key, NULL };
+	yaml_node_t *v;
+
+	r->dir = dir;
+	r->line = yu_line(n);
+	r->col = yu_col(n);
+	if (yu_is_null(n))
+		return 0;
+	if ((v = pp_key_node(c, n, other)))
+		return pp_err(c, v, "%s rules take '%s', not '%s'",
+			      in ? "ingress" : "egress", pk, other);
+	return pp_keys(c, n, in ? "ingress rule" : "egress rule", keys);
+}

@@ -1,4 +1,10 @@
-/* policy_parse_int.h - internals shared by policy_parse*.c. Not an API. */
+/* policy_parse_int.h - internals shared by policy_parse*.c. Not an API.
+ *
+ * Call order: policy_parse.c (stream, envelope, source) -> the specs
+ * policy_parse_k8s.c, policy_parse_cnp.c, policy_parse_seg.c ->
+ * policy_parse_fields.c (selectors, CIDRs, ports, rule start) ->
+ * policy_parse_util.c (errors, type checks, keys, choices).
+ */
 #ifndef SEGD_POLICY_PARSE_INT_H
 #define SEGD_POLICY_PARSE_INT_H
 
@@ -43,6 +49,11 @@ int pp_want_seq(const struct pp *c, const yaml_node_t *n, const char *what);
 /* Non-null scalar; *out points into the document. */
 int pp_want_str(const struct pp *c, const yaml_node_t *n, const char *what,
 		const char **out);
+/* Scalar n must be one of names (NULL-terminated; fold: any case); *idx
+ * gets which, else "unknown WHAT 'X'; use CHOICES". */
+int pp_choice(const struct pp *c, const yaml_node_t *n, const char *what,
+	      const char *const *names, bool fold, const char *choices,
+	      size_t *idx);
 /* Every key of mapping n must be a string from `keys` (NULL-terminated)
  * and appear once. Unknown keys get a did-you-mean when one is close. */
 int pp_keys(const struct pp *c, const yaml_node_t *n, const char *what,
@@ -60,6 +71,12 @@ int pp_cidr_peer(const struct pp *c, yaml_node_t *cidr, yaml_node_t *except,
  * (K8S only) [] means all ports. */
 int pp_ports(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 	     struct seg_rule *r);
+/* The start of a SegmentPolicy or ClusterNetworkPolicy rule at node n:
+ * r->dir, line and col, then the keys name, action, from (ingress) or to
+ * (egress) and ports_key, the other direction's peer key with a message
+ * of its own. A null n is left to the caller: 0. */
+int pp_rule_start(const struct pp *c, yaml_node_t *n, int dir,
+		  const char *ports_key, struct seg_rule *r);
 /* calloc that never returns NULL for n == 0 and checks overflow. */
 void *pp_calloc(size_t n, size_t size);
 
@@ -73,9 +90,12 @@ int pp_label_key(const struct pp *c, yaml_node_t *n, const char *what,
 int pp_label_value(const struct pp *c, yaml_node_t *n, const char *what,
 		   const char **out);
 
-/* Kind-specific spec parsers (policy_parse_k8s.c, policy_parse_seg.c).
- * p->name/ns are set; they fill subject, enforce, audit and rules. */
+/* Kind-specific spec parsers (policy_parse_k8s.c, policy_parse_cnp.c,
+ * policy_parse_seg.c). p->name/ns are set; they fill subject, enforce,
+ * audit, rules (and for ClusterNetworkPolicy tier and priority). */
 int pp_k8s_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p);
+int pp_cnp_spec(const struct pp *c, yaml_node_t *spec, bool v1beta1,
+		struct seg_policy *p);
 int pp_seg_spec(const struct pp *c, yaml_node_t *spec, struct seg_policy *p);
 
 #endif /* SEGD_POLICY_PARSE_INT_H */

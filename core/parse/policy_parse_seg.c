@@ -171,17 +171,14 @@ static int seg_peer(const struct segctx *x, yaml_node_t *n, struct seg_peer *p)
 {
 	static const char *const keys[] = { "segment", "selector",
 		"namespaceSelector", "cidr", "except", "entity", NULL };
-	static const struct {
-		const char *name;
-		enum seg_peer_kind kind;
-	} ents[] = {
-		{ "world", SEG_PEER_WORLD }, { "host", SEG_PEER_HOST },
-		{ "all", SEG_PEER_ALL },
+	static const char *const ents[] = { "world", "host", "all", NULL };
+	static const enum seg_peer_kind ent_kinds[] = {
+		SEG_PEER_WORLD, SEG_PEER_HOST, SEG_PEER_ALL,
 	};
 	const struct pp *c = x->c;
 	yaml_node_t *seg, *cidr, *ent, *def;
 	bool sel;
-	const char *s;
+	size_t i;
 	int ret, kinds;
 
 	memset(p, 0, sizeof(*p));
@@ -207,16 +204,11 @@ static int seg_peer(const struct segctx *x, yaml_node_t *n, struct seg_peer *p)
 	if (cidr)
 		return pp_cidr_peer(c, cidr, pp_get(c, n, "except"), PP_SEG, p);
 	if (ent) {
-		ret = pp_want_str(c, ent, "entity", &s);
-		if (ret)
-			return ret;
-		for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
-			if (!strcasecmp(s, ents[i].name)) {
-				p->kind = ents[i].kind;
-				return 0;
-			}
-		return pp_err(c, ent, "unknown entity '%s'; use world, host or "
-			      "all", Q(s));
+		ret = pp_choice(c, ent, "entity", ents, true,
+				"world, host or all", &i);
+		if (!ret)
+			p->kind = ent_kinds[i];
+		return ret;
 	}
 	p->kind = SEG_PEER_ENDPOINTS;
 	if (seg) {
@@ -231,31 +223,18 @@ static int seg_peer(const struct segctx *x, yaml_node_t *n, struct seg_peer *p)
 static int seg_rule(const struct segctx *x, yaml_node_t *n, int dir,
 		    struct seg_rule *r)
 {
-	static const char *const in_keys[] = { "name", "action", "from",
-					       "ports", NULL };
-	static const char *const out_keys[] = { "name", "action", "to",
-						"ports", NULL };
 	const struct pp *c = x->c;
-	bool in = dir == SEGD_DIR_INGRESS;
-	const char *pk = in ? "from" : "to", *s = "";
+	const char *pk = dir == SEGD_DIR_INGRESS ? "from" : "to", *s = "";
 	yaml_node_t *v, *peers;
 	size_t np;
 	int ret;
 
 	r->action = SEG_ACTION_ALLOW;
-	r->dir = dir;
-	r->line = yu_line(n);
-	r->col = yu_col(n);
+	if ((ret = pp_rule_start(c, n, dir, "ports", r)))
+		return ret;
 	if (yu_is_null(n))
 		return pp_err(c, n, "empty rule; write {} for a rule that "
 			      "matches every peer and port");
-	if ((v = pp_key_node(c, n, in ? "to" : "from")))
-		return pp_err(c, v, "%s rules take '%s', not '%s'",
-			      in ? "ingress" : "egress", pk, in ? "to" : "from");
-	ret = pp_keys(c, n, in ? "ingress rule" : "egress rule",
-		      in ? in_keys : out_keys);
-	if (ret)
-		return ret;
 	v = pp_get(c, n, "name");
 	if (v && (ret = pp_want_str(c, v, "rule name", &s)))
 		return ret;

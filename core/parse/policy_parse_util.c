@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy_parse_int.h"
 
@@ -107,6 +108,22 @@ int pp_want_str(const struct pp *c, const yaml_node_t *n, const char *what,
 			      pp_type_name(n));
 	*out = s;
 	return 0;
+}
+
+int pp_choice(const struct pp *c, const yaml_node_t *n, const char *what,
+	      const char *const *names, bool fold, const char *choices,
+	      size_t *idx)
+{
+	const char *s;
+	int ret = pp_want_str(c, n, what, &s);
+
+	for (size_t i = 0; !ret && names[i]; i++)
+		if (fold ? !strcasecmp(s, names[i]) : !strcmp(s, names[i])) {
+			*idx = i;
+			return 0;
+		}
+	return ret ? ret : pp_err(c, n, "unknown %s '%s'; use %s", what, Q(s),
+				  choices);
 }
 
 /* Optimal-string-alignment distance (a transposition costs 1),

@@ -1,7 +1,7 @@
 /* test_policy_parse.c - policy documents -> model, table-driven.
  *
  * Each valid case states the expected model as canonical text (see
- * describe() below), so one table row covers enforce flags, rules,
+ * describe() in policy_parse_fixtures.h), so one table row covers enforce flags, rules,
  * all_peers/all_ports, peer kinds and ports. Each invalid case states the
  * exact line:col and a message substring. Fixture files are checked too.
  */
@@ -13,255 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_parse.h"
-#include "segd_abi.h"
+#include "policy_parse_fixtures.h"
 
 /* Lines 1-4 of every snippet; the spec body starts on line 5. */
 #define K8S "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
 	"metadata: {name: np}\nspec:\n"
 #define SEG "apiVersion: segd.io/v1\nkind: SegmentPolicy\n" \
 	"metadata: {name: sp}\nspec:\n"
-
-/* ---- canonical text of a parsed policy ---------------------------------- */
-
-struct sb {
-	char buf[4096];
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct sb *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->len >= sizeof(s->buf))
-		return;
-	va_start(ap, fmt);
-	s->len += (size_t)vsnprintf(s->buf + s->len, sizeof(s->buf) - s->len,
-				    fmt, ap);
-	va_end(ap);
-}
-
-/* {k=v,k in (a,b),k notin (a),k,!k} */
-static void put_sel(struct sb *s, const struct seg_selector *sel)
-{
-	put(s, "{");
-	for (size_t i = 0; i < sel->n_reqs; i++) {
-		const struct seg_sel_req *r = &sel->reqs[i];
-
-		put(s, "%s", i ? "," : "");
-		switch (r->op) {
-		case SEG_SEL_IN:
-			if (r->n_values == 1) {
-				put(s, "%s=%s", r->key, r->values[0]);
-				continue;
-			}
-			put(s, "%s in (", r->key);
-			break;
-		case SEG_SEL_NOT_IN:
-			put(s, "%s notin (", r->key);
-			break;
-		case SEG_SEL_EXISTS:
-			put(s, "%s", r->key);
-			continue;
-		case SEG_SEL_DOES_NOT_EXIST:
-			put(s, "!%s", r->key);
-			continue;
-		}
-		for (size_t j = 0; j < r->n_values; j++)
-			put(s, "%s%s", j ? "," : "", r->values[j]);
-		put(s, ")");
-	}
-	put(s, "}");
-}
-
-static void put_peer(struct sb *s, const struct seg_peer *p)
-{
-	char a[64];
-
-	switch (p->kind) {
-	case SEG_PEER_ENDPOINTS:
-		put(s, "pods");
-		put_sel(s, &p->pods);
-		if (p->has_namespaces) {
-			put(s, "@ns");
-			put_sel(s, &p->namespaces);
-		}
-		return;
-	case SEG_PEER_CIDR:
-		seg_cidr_format(&p->cidr, a, sizeof(a));
-		put(s, "cidr %s", a);
-		for (size_t i = 0; i < p->n_except; i++) {
-			seg_cidr_format(&p->except[i], a, sizeof(a));
-			put(s, "%s%s", i ? "," : " except ", a);
-		}
-		return;
-	case SEG_PEER_WORLD: put(s, "world"); return;
-	case SEG_PEER_HOST: put(s, "host"); return;
-	case SEG_PEER_ALL: put(s, "all"); return;
-	}
-}
-
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_SCTP: return "sctp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	case 0: return "any";
-	default: return "?";
-	}
-}
-
-static void put_rule(struct sb *s, const struct seg_rule *r)
-{
-	put(s, " | %s %s", r->dir == SEGD_DIR_INGRESS ? "in" : "out",
-	    r->action == SEG_ACTION_ALLOW ? "allow" : "deny");
-	if (r->name[0])
-		put(s, " \"%s\"", r->name);
-	put(s, r->all_peers ? " peers=*" : " peers=[");
-	for (size_t i = 0; i < r->n_peers; i++) {
-		put(s, "%s", i ? " " : "");
-		put_peer(s, &r->peers[i]);
-	}
-	put(s, r->all_peers ? "" : "]");
-	put(s, r->all_ports ? " ports=*" : " ports=[");
-	for (size_t i = 0; i < r->n_ports; i++) {
-		const struct seg_port *p = &r->ports[i];
-
-		put(s, "%s%s", i ? " " : "", proto_name(p->proto));
-		if (p->port_lo == 0 && p->port_hi == 0)
-			continue;
-		if (p->port_lo == p->port_hi)
-			put(s, "/%u", p->port_lo);
-		else
-			put(s, "/%u-%u", p->port_lo, p->port_hi);
-	}
-	put(s, r->all_ports ? "" : "]");
-}
-
-/* "ns/name enforce=in,out subject={..}[@ns{..}] [audit] | rule | rule" */
-static void describe(struct sb *s, const struct seg_policy *p)
-{
-	put(s, "%s/%s enforce=%s%s%s subject=", p->ns, p->name,
-	    p->enforce[SEGD_DIR_INGRESS] ? "in" : "",
-	    p->enforce[0] && p->enforce[1] ? "," : "",
-	    p->enforce[SEGD_DIR_EGRESS] ? "out" :
-	    (p->enforce[0] ? "" : "-"));
-	put_sel(s, &p->subject);
-	if (p->has_subject_ns) {
-		put(s, "@ns");
-		put_sel(s, &p->subject_namespaces);
-	}
-	if (p->audit)
-		put(s, " audit");
-	for (size_t i = 0; i < p->n_rules; i++) {
-		cr_assert(p->rules[i].name, "rule name must never be NULL");
-		put_rule(s, &p->rules[i]);
-	}
-}
-
-static void describe_all(struct sb *s, const struct seg_policy *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put(s, "\n");
-		describe(s, &p[i]);
-	}
-}
-
-static int parse(const char *yaml, const char *ns, struct seg_policy **p,
-		 size_t *n, struct seg_error *err)
-{
-	return seg_policy_parse(yaml, strlen(yaml), "t.yaml", ns, p, n, err);
-}
-
-static void err_text(const struct seg_error *e, char *buf, size_t len)
-{
-	seg_error_format(e, buf, len);
-}
-
-/* Parse, compare, then check that `source` parses back to the same model
- * even with another default namespace. */
-static void expect_model(const char *yaml, const char *ns, const char *want)
-{
-	struct seg_policy *p = NULL, *p2 = NULL;
-	size_t n = 0, n2 = 0;
-	struct seg_error e = { 0 };
-	struct sb s = { 0 }, s2 = { 0 };
-	char msg[1024];
-	int ret = parse(yaml, ns, &p, &n, &e);
-
-	err_text(&e, msg, sizeof(msg));
-	cr_assert_eq(ret, 0, "parse failed: %s\n%s", msg, yaml);
-	describe_all(&s, p, n);
-	cr_assert_str_eq(s.buf, want, "input:\n%s", yaml);
-	for (size_t i = 0; i < n; i++) {
-		cr_assert_str_eq(p[i].source_file, "t.yaml");
-		cr_assert(p[i].source && *p[i].source);
-		ret = parse(p[i].source, "elsewhere", &p2, &n2, &e);
-		err_text(&e, msg, sizeof(msg));
-		cr_assert_eq(ret, 0, "source does not parse: %s\n%s", msg,
-			     p[i].source);
-		cr_assert_eq(n2, 1);
-		memset(&s, 0, sizeof(s));
-		memset(&s2, 0, sizeof(s2));
-		describe(&s, &p[i]);
-		describe(&s2, &p2[0]);
-		cr_assert_str_eq(s2.buf, s.buf, "source round trip:\n%s",
-				 p[i].source);
-		seg_policies_free(p2, n2);
-	}
-	seg_policies_free(p, n);
-}
-
-static void expect_error(const char *yaml, const char *pos, const char *sub)
-{
-	struct seg_policy *p = (void *)1;
-	size_t n = 99;
-	struct seg_error e = { 0 };
-	char got[32], msg[1024];
-	int ret = parse(yaml, NULL, &p, &n, &e);
-
-	err_text(&e, msg, sizeof(msg));
-	cr_assert_eq(ret, -EINVAL, "expected an error at %s, got %d (%s)\n%s",
-		     pos, ret, msg, yaml);
-	cr_assert_null(p);
-	cr_assert_eq(n, 0);
-	cr_assert_str_eq(e.file, "t.yaml");
-	snprintf(got, sizeof(got), "%d:%d", e.line, e.col);
-	cr_assert_str_eq(got, pos, "position of: %s\n%s", msg, yaml);
-	cr_assert(strstr(e.msg, sub), "message '%s' lacks '%s'", e.msg, sub);
-}
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Criterion runs each parameter in a fresh process, so parameters must not
- * hold pointers: pass indexes into the static tables instead. */
-static struct criterion_test_params index_params(size_t n)
-{
-	static size_t idx[256];
-
-	cr_assert_leq(n, ARRAY_SIZE(idx));
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, n);
-}
-
-struct vcase {
-	const char *name;
-	const char *yaml;
-	const char *want;
-};
-
-struct ecase {
-	const char *name;
-	const char *yaml;
-	const char *pos;
-	const char *sub;
-};
 
 /* ---- NetworkPolicy: valid ------------------------------------------------ */
 
@@ -354,19 +112,7 @@ static struct vcase k8s_valid[] = {
 	  "default/np enforce=in subject={}" },
 };
 
-ParameterizedTestParameters(policy_parse, k8s_valid)
-{
-	return index_params(ARRAY_SIZE(k8s_valid));
-}
-
-ParameterizedTest(size_t *i, policy_parse, k8s_valid)
-{
-	const struct vcase *c = &k8s_valid[*i];
-
-	cr_assert_lt(*i, ARRAY_SIZE(k8s_valid));
-	cr_log_info("%s", c->name);
-	expect_model(c->yaml, NULL, c->want);
-}
+TABLE_TEST(policy_parse, k8s_valid, k8s_valid, check_valid)
 
 /* ---- SegmentPolicy: valid ------------------------------------------------ */
 
@@ -436,19 +182,7 @@ static struct vcase seg_valid[] = {
 	  "default/sp enforce=in subject={} audit" },
 };
 
-ParameterizedTestParameters(policy_parse, seg_valid)
-{
-	return index_params(ARRAY_SIZE(seg_valid));
-}
-
-ParameterizedTest(size_t *i, policy_parse, seg_valid)
-{
-	const struct vcase *c = &seg_valid[*i];
-
-	cr_assert_lt(*i, ARRAY_SIZE(seg_valid));
-	cr_log_info("%s", c->name);
-	expect_model(c->yaml, NULL, c->want);
-}
+TABLE_TEST(policy_parse, seg_valid, seg_valid, check_valid)
 
 /* ---- invalid input: exact position and message ---------------------------- */
 
@@ -568,19 +302,7 @@ static struct ecase invalid[] = {
 	  SEG "  mode: enforce\n  audit: true\n", "6:10", "audit: true contradicts mode enforce" },
 };
 
-ParameterizedTestParameters(policy_parse, invalid)
-{
-	return index_params(ARRAY_SIZE(invalid));
-}
-
-ParameterizedTest(size_t *i, policy_parse, invalid)
-{
-	const struct ecase *c = &invalid[*i];
-
-	cr_assert_lt(*i, ARRAY_SIZE(invalid));
-	cr_log_info("%s", c->name);
-	expect_error(c->yaml, c->pos, c->sub);
-}
+TABLE_TEST(policy_parse, invalid, invalid, check_invalid)
 
 /* ---- streams, namespaces, positions --------------------------------------- */
 

@@ -124,6 +124,24 @@ Test(config, defaults_fill_only_what_is_unset)
 	segd_config_free(&cfg);
 }
 
+/* A removed policy's file goes, and a reload no longer sees it; then s
+ * and the state dir go. */
+static void remove_and_reload(struct seg_state *s, const char *dir,
+			      const char *ns, const char *name)
+{
+	struct seg_state t;
+	struct seg_error err = { 0 };
+	char cmd[128];
+
+	cr_assert_eq(seg_state_remove_policy(dir, ns, name), 0);
+	cr_assert_eq(seg_state_load(&t, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(t.world.n_policies, 0);
+	seg_state_free(&t);
+	seg_state_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 static const char policy_text[] =
 	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
 	"metadata: {name: db, namespace: shop}\n"
@@ -138,12 +156,12 @@ Test(state, round_trip_through_the_state_dir)
 	struct seg_policy *p = NULL;
 	struct seg_error err = { 0 };
 	size_t np = 0;
-	char cmd[128];
 
 	cr_assert(mkdtemp(dir));
 	cr_assert_eq(seg_state_init(&s), 0);
 	cr_assert_eq(seg_labels_parse("team=shop", &l, &err), 0);
 	cr_assert_eq(seg_state_set_ns(&s, "shop", &l), 0);
+	seg_labels_free(&l);
 	cr_assert_eq(seg_state_find_ns(&s, "shop")->stratum, SEG_STRATUM_DROP);
 	seg_state_find_ns(&s, "shop")->stratum = SEG_STRATUM_AUDIT;
 	cr_assert_eq(seg_state_find_ns(&s, "shop")->mode, SEG_MODE_ENFORCE);
@@ -184,14 +202,47 @@ Test(state, round_trip_through_the_state_dir)
 	cr_assert(t.world.policies[0].enforce[0] && !t.world.policies[0].enforce[1]);
 	seg_state_free(&t);
 
-	/* a removed policy's file goes, and a reload no longer sees it */
-	cr_assert_eq(seg_state_remove_policy(dir, "shop", "db"), 0);
-	cr_assert_eq(seg_state_load(&t, dir, &err), 0);
-	cr_assert_eq(t.world.n_policies, 0);
+	remove_and_reload(&s, dir, "shop", "db");
+}
+
+static const char cnp_text[] =
+	"apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\n"
+	"metadata: {name: guard}\nspec:\n  tier: Baseline\n  priority: 9\n"
+	"  subject: {namespaces: {}}\n"
+	"  egress: [{name: x, action: Deny, to: [{networks: [10.0.0.0/8]}]}]\n";
+
+/* a cluster-scoped policy (namespace "") is kept as policies/_guard.yaml */
+Test(state, cluster_scoped_policy_round_trip)
+{
+	char dir[] = "/tmp/segd-state-test-XXXXXX", path[128];
+	struct seg_state s, t;
+	struct seg_policy *p = NULL, *q;
+	struct seg_error err = { 0 };
+	size_t np = 0;
+
+	cr_assert(mkdtemp(dir));
+	cr_assert_eq(seg_state_init(&s), 0);
+	cr_assert_eq(seg_policy_parse(cnp_text, strlen(cnp_text), "guard.yaml", NULL,
+				      &p, &np, &err), 0, "%s", err.msg);
+	cr_assert_eq(seg_state_put_policy(&s, &p[0]), 0);
+	seg_policies_free(p, np);
+	cr_assert_eq(seg_state_save(&s, dir), 0);
+	snprintf(path, sizeof(path), "%s/policies/_guard.yaml", dir);
+	cr_assert_eq(access(path, F_OK), 0, "%s", path);
+	cr_assert_eq(seg_state_load(&t, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(t.world.n_policies, 1);
+	q = seg_state_find_policy(&t, "", "guard");
+	cr_assert_not_null(q);
+	cr_assert_null(seg_state_find_policy(&t, "default", "guard"));
+	cr_assert_eq(q->kind, SEG_KIND_CNP);
+	cr_assert_eq(q->tier, SEG_TIER_BASELINE);
+	cr_assert_eq(q->priority, 9);
+	cr_assert_eq(q->n_rules, 1);
+	cr_assert_str_eq(q->rules[0].name, "x");
+	cr_assert_str_eq(q->source, s.world.policies[0].source);
+	cr_assert_str_eq(q->source_file, "guard.yaml");
 	seg_state_free(&t);
-	seg_state_free(&s);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	remove_and_reload(&s, dir, "", "guard");
 }
 
 Test(state, missing_dir_is_a_fresh_state)
