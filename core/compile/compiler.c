@@ -8,16 +8,18 @@
  * Pipeline of seg_compile() (and seg_compile_cached(), compiler_cache.c):
  *   1. namespaces that hold endpoints, with their labels
  *   2. endpoint identities: one per distinct (namespace, labels)
- *   3. rule ids over policies sorted by (ns, name), then rule index
+ *   3. rule ids over policies in precedence order, then rule index:
+ *      Admin ClusterNetworkPolicies by (priority, name), then the
+ *      NetworkPolicy tier by (ns, name), then Baseline by (priority, name)
  *   4. CIDR identities: one per distinct cidr/except prefix used by a rule
  *   5. policy entries: subject x remote x port keys appended as tuples,
  *      then radix-sorted by key bytes and merged per key (DENY beats
  *      ALLOW; same verdict: lowest rule id) - no hashing, no comparison
  *      sort (compiler_entries.c)
- *   6. deny/allow intersections materialised as DENY (compiler_entries.c)
+ *   6. deny/allow intersections materialised as DENY (compiler_entries.c);
+ *      for an identity a ClusterNetworkPolicy selects, every tier
+ *      evaluated per key instead (compiler_tiers.c)
  *   7. hints, ipcache exact and prefix maps, sorting, capacity checks
- * A world holding a ClusterNetworkPolicy is refused (segc_prepare): its
- * tiers are not compiled yet (issue 12).
  *
  * Selector results are computed once per distinct (scope, selector) and
  * memoised, so 10,000 rules over a few hundred label sets cost a few
@@ -32,11 +34,25 @@
 
 /* ---- entries ----------------------------------------------------------------- */
 
+/* tier rank in evaluation order: Admin, NetworkPolicy, Baseline */
+static int tier_rank(const struct seg_policy *p)
+{
+	return p->kind != SEG_KIND_CNP ? 1 : p->tier == SEG_TIER_ADMIN ? 0 : 2;
+}
+
+/* Rule ids follow this order, so within a tier the lowest rule id is the
+ * rule that goes first. Equal ClusterNetworkPolicy priorities are ordered
+ * by name (the API leaves the order to the implementation). */
 static int cmp_policy_order(const void *a, const void *b, void *arg)
 {
 	const struct seg_policy *p = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(pol_ns(&p[i]), pol_ns(&p[j]));
+	int c = tier_rank(&p[i]) - tier_rank(&p[j]);
+
+	if (!c && p[i].kind == SEG_KIND_CNP)
+		c = (p[i].priority > p[j].priority) - (p[i].priority < p[j].priority);
+	if (!c)
+		c = strcmp(pol_ns(&p[i]), pol_ns(&p[j]));
 
 	if (!c)
 		c = strcmp(p[i].name ? p[i].name : "", p[j].name ? p[j].name : "");
@@ -207,6 +223,12 @@ static void policy_modes(struct ctx *x)
 		size_t pi = x->pol_order[oi];
 		const char *name = pol_ns(&w->policies[pi]);
 
+		if (w->policies[pi].kind == SEG_KIND_CNP) {
+			/* cluster-scoped: its own mode only */
+			x->pol_audit[pi] = w->policies[pi].audit;
+			x->any_audit |= x->pol_audit[pi];
+			continue;
+		}
 		if (!last || strcmp(last->name, name)) {
 			last = NULL;
 			for (size_t i = 0; i < w->n_namespaces && !last; i++)
@@ -217,6 +239,30 @@ static void policy_modes(struct ctx *x)
 				   (last && last->mode == SEG_MODE_AUDIT);
 		x->any_audit |= x->pol_audit[pi];
 	}
+}
+
+/* With ClusterNetworkPolicies: what each rule id does (x->rule_act) */
+static int tier_tables(struct ctx *x, size_t total_rules)
+{
+	const struct seg_world *w = x->w;
+	uint32_t base = 0;
+	bool tiers = false;
+
+	for (size_t i = 0; i < w->n_policies; i++)
+		tiers |= w->policies[i].kind == SEG_KIND_CNP;
+	if (!tiers)
+		return 0;
+	x->rule_act = calloc(total_rules + 1, 1);
+	if (!x->rule_act)
+		return -ENOMEM;
+	for (size_t oi = 0; oi < w->n_policies; oi++) {
+		const struct seg_policy *p = &w->policies[x->pol_order[oi]];
+
+		for (size_t ri = 0; ri < p->n_rules; ri++)
+			x->rule_act[base + ri + 1] = (uint8_t)p->rules[ri].action;
+		base += (uint32_t)p->n_rules;
+	}
+	return 0;
 }
 
 /* Steps 1-4: namespaces, identities, policy order, CIDR identities. */
@@ -231,17 +277,6 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 	x->err = err;
 	if (!world)
 		return seg_errorf(err, NULL, 0, 0, EINVAL, "nothing to compile");
-	for (size_t i = 0; i < world->n_policies; i++) {
-		const struct seg_policy *p = &world->policies[i];
-
-		/* parsed, not compiled yet: refuse rather than ignore it */
-		if (p->kind == SEG_KIND_CNP)
-			return seg_errorf(err, p->source_file, p->line, p->col,
-					  EINVAL, "ClusterNetworkPolicy %s: tiers "
-					  "are not enforced yet by this segd "
-					  "(issue 12); nothing was applied",
-					  p->name ? p->name : "");
-	}
 	x->used_cap = 64;
 	while (x->used_cap < 2 * (world->n_endpoints + 4))
 		x->used_cap *= 2;
@@ -267,6 +302,8 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 	qsort_r(x->pol_order, world->n_policies, sizeof(*x->pol_order),
 		cmp_policy_order, world->policies);
 	policy_modes(x);
+	if ((rc = tier_tables(x, total_rules)))
+		return rc;
 	rc = segc_build_identities(x);
 	if (!rc)
 		rc = segc_build_cidrs(x);
@@ -275,6 +312,9 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 	if (!rc && (!(x->bk = calloc(x->n_ids + 1, sizeof(*x->bk))) ||
 		    !(x->abk = calloc(x->n_ids + 1, sizeof(*x->abk)))))
 		rc = -ENOMEM;
+	for (size_t t = 0; !rc && x->rule_act && t < 4; t++)
+		if (!(x->cbk[t] = calloc(x->n_ids + 1, sizeof(*x->cbk[t]))))
+			rc = -ENOMEM;
 	return rc;
 }
 
@@ -292,7 +332,9 @@ void segc_add_enforce(struct ctx *x, size_t pi, const uint32_t *idents,
 		struct ep_ident *id = &x->ids[idents[k]];
 
 		id->flags |= f;
-		if (x->pol_audit[pi])
+		if (p->kind == SEG_KIND_CNP)
+			id->cnp_dirs |= dirs;   /* not the NetworkPolicy tier's */
+		else if (x->pol_audit[pi])
 			id->audit_dirs |= dirs;
 		else
 			id->enf_dirs |= dirs;
@@ -316,12 +358,19 @@ static int fill_rules(struct ctx *x, struct seg_compiled *c)
 			struct seg_rule_ref *ref = &c->rules[c->n_rules];
 
 			ref->rule_id = (uint32_t)++c->n_rules;
-			ref->policy_ns = strdup(pol_ns(p));
+			ref->policy_ns = strdup(p->kind == SEG_KIND_CNP ? "" :
+						pol_ns(p));
 			ref->policy_name = strdup(p->name ? p->name : "");
+			ref->rule_name = strdup(p->rules[ri].name ?
+						p->rules[ri].name : "");
 			ref->rule_index = (uint32_t)ri;
 			ref->action = p->rules[ri].action;
 			ref->dir = p->rules[ri].dir;
-			if (!ref->policy_ns || !ref->policy_name)
+			ref->kind = p->kind;
+			ref->tier = p->tier;
+			ref->priority = p->priority;
+			if (!ref->policy_ns || !ref->policy_name ||
+			    !ref->rule_name)
 				return -ENOMEM;
 		}
 	}
@@ -442,6 +491,9 @@ void segc_ctx_free(struct ctx *x)
 	free(x->rank_id);
 	segc_buckets_free(x->bk, x->n_ids);
 	segc_buckets_free(x->abk, x->n_ids);
+	for (size_t t = 0; t < 4; t++)
+		segc_buckets_free(x->cbk[t], x->n_ids);
+	free(x->rule_act);
 	free(x->pol_order);
 	free(x->pol_audit);
 	free(x->used);
@@ -475,6 +527,8 @@ static int gen_all(struct ctx *x)
 		rc = segc_compact_all(x, x->bk);
 	if (!rc && x->any_audit)
 		rc = segc_compact_all(x, x->abk);
+	for (size_t t = 0; !rc && x->rule_act && t < 4; t++)
+		rc = segc_compact_all(x, x->cbk[t]);
 	return rc == -E2BIG ? segc_e2big_entries(x->err) : rc;
 }
 
@@ -510,6 +564,7 @@ void seg_compiled_free(struct seg_compiled *c)
 	for (size_t i = 0; i < c->n_rules; i++) {
 		free(c->rules[i].policy_ns);
 		free(c->rules[i].policy_name);
+		free(c->rules[i].rule_name);
 	}
 	free(c->rules);
 	memset(c, 0, sizeof(*c));

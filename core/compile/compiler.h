@@ -38,11 +38,15 @@ struct seg_policy_entry {
  * for "default deny" / "no policy". */
 struct seg_rule_ref {
 	uint32_t rule_id;
-	char *policy_ns;
+	char *policy_ns;       /* "" for a cluster-scoped ClusterNetworkPolicy */
 	char *policy_name;
 	uint32_t rule_index;   /* index into seg_policy.rules */
 	enum seg_action action;
 	int dir;
+	enum seg_policy_kind kind;
+	enum seg_tier tier;    /* SEG_TIER_NETPOL unless a ClusterNetworkPolicy */
+	int priority;          /* the ClusterNetworkPolicy's; 0 otherwise */
+	char *rule_name;       /* the rule's name, "" when unnamed */
 };
 
 struct seg_compiled {

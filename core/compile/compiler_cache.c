@@ -453,6 +453,12 @@ int seg_compile_cached(const struct seg_world *world,
 		return seg_compile(world, out, err);
 	memset(&c->st, 0, sizeof(c->st));
 	rc = segc_prepare(&x, world, err);
+	if (!rc && x.rule_act) {
+		/* ClusterNetworkPolicy tiers evaluate every selected
+		 * identity's keys together (compiler_tiers.c): compiled whole */
+		c->st.full = true;
+		goto fail;
+	}
 	if (!rc) {
 		fp_universe(&x.sb, &x);
 		rc = x.sb.err;
@@ -519,8 +525,9 @@ int seg_compile_cached(const struct seg_world *world,
 		cache_reset(c);         /* *out is fine; start over next time */
 	goto out;
 fail:
-	/* the exact error (or, after a transient failure, the exact result)
-	 * of a plain compile; the next call starts from nothing */
+	/* the exact error (or, after a transient failure or with tiers, the
+	 * exact result) of a plain compile; the next call starts from
+	 * nothing */
 	cache_reset(c);
 	rc = seg_compile(world, out, err);
 out:

@@ -127,7 +127,7 @@ static size_t dedupe(uint64_t *v, size_t n)
 	return u;
 }
 
-static int sort_codes(struct ctx *x, uint64_t *v, size_t *n)
+int segc_sort_codes(struct ctx *x, uint64_t *v, size_t *n)
 {
 	uint64_t *s;
 
@@ -145,7 +145,7 @@ int segc_bk_sort(struct ctx *x, struct bucket *b)
 	int rc = 0;
 
 	if (b->n_sorted != b->n)
-		rc = sort_codes(x, b->v, &b->n);
+		rc = segc_sort_codes(x, b->v, &b->n);
 	b->n_sorted = b->n;
 	return rc;
 }
@@ -166,23 +166,6 @@ int segc_compact_all(struct ctx *x, struct bucket *bk)
 }
 
 /* ---- deny/allow intersections ----------------------------------------------- */
-
-struct dkey {                         /* a decoded code */
-	uint32_t rank;
-	uint16_t port;                /* host order */
-	uint8_t proto, dir, kind;
-};
-
-static struct dkey decode(uint64_t c)
-{
-	return (struct dkey){
-		.rank = (uint32_t)(c >> SEGC_RANK_SHIFT),
-		.port = segc_port_host((uint16_t)(c >> SEGC_PORT_SHIFT)),
-		.proto = (uint8_t)(c >> SEGC_PROTO_SHIFT),
-		.dir = (uint8_t)((c >> SEGC_DIR_SHIFT) & 1),
-		.kind = (uint8_t)((c >> SEGC_KIND_SHIFT) & 3),
-	};
-}
 
 /* Meet of two keys of the same (local, dir): the key matching exactly the
  * packets both match, or false when they are disjoint. Rank 0 = ANY. */
@@ -228,7 +211,7 @@ static int kv_push(struct ctx *x, uint64_t c)
 		return -ENOMEM;
 	x->kv[x->n_kv++] = c;
 	if (x->n_kv >= SEGC_RAW_MAX) {   /* bound memory on huge inputs */
-		int rc = sort_codes(x, x->kv, &x->n_kv);
+		int rc = segc_sort_codes(x, x->kv, &x->n_kv);
 
 		if (rc)
 			return rc;
@@ -243,7 +226,7 @@ static int kv_push(struct ctx *x, uint64_t c)
 static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n,
 		      uint64_t v)
 {
-	struct dkey d = decode(dc);
+	struct dkey d = segc_decode(dc);
 	int rc = 0;
 
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -252,12 +235,10 @@ static int meet_range(struct ctx *x, uint64_t dc, const uint64_t *a, size_t n,
 		if (segc_is_deny(a[i]) ||
 		    ((a[i] >> SEGC_DIR_SHIFT) & 1) != d.dir)
 			continue;
-		ak = decode(a[i]);
+		ak = segc_decode(a[i]);
 		if (key_meet(&d, &ak, &k))
-			rc = kv_push(x, (uint64_t)k.rank << SEGC_RANK_SHIFT |
-					(uint64_t)k.dir << SEGC_DIR_SHIFT |
-					segc_code_port(k.proto, k.kind, k.port) |
-					v | (dc & SEGC_RULE_MASK));
+			rc = kv_push(x, segc_encode(&k) | v |
+					(dc & SEGC_RULE_MASK));
 	}
 	return rc;
 }
@@ -462,9 +443,11 @@ int segc_finish_entries(struct ctx *x)
 
 		if (!x->bk_final || !x->bk_final[i]) {
 			rc = segc_bk_sort(x, b);
-			if (!rc && x->ids[i].audit_dirs)
+			if (!rc && x->ids[i].cnp_dirs)
+				rc = segc_tier_entries(x, i);
+			else if (!rc && x->ids[i].audit_dirs)
 				rc = combine_audit(x, i);
-			if (!rc)
+			if (!rc && !x->ids[i].cnp_dirs)
 				rc = materialise_denies(x, b);
 		}
 		total += b->n;
@@ -505,7 +488,7 @@ int segc_emit_entries(struct ctx *x, struct seg_policy_entry **out)
 
 		for (size_t i = 0; i < b->n; i++, n++) {
 			uint64_t c = b->v[i];
-			struct dkey k = decode(c);
+			struct dkey k = segc_decode(c);
 
 			e[n].key.local_id = lid;
 			e[n].key.remote_id = x->rank_id[k.rank];

@@ -114,6 +114,31 @@ static inline uint64_t segc_code_port(uint8_t proto, uint8_t kind,
 	       (uint64_t)kind << SEGC_KIND_SHIFT;
 }
 
+struct dkey {                         /* a decoded code's key */
+	uint32_t rank;
+	uint16_t port;                /* host order */
+	uint8_t proto, dir, kind;
+};
+
+static inline struct dkey segc_decode(uint64_t c)
+{
+	return (struct dkey){
+		.rank = (uint32_t)(c >> SEGC_RANK_SHIFT),
+		.port = segc_port_host((uint16_t)(c >> SEGC_PORT_SHIFT)),
+		.proto = (uint8_t)(c >> SEGC_PROTO_SHIFT),
+		.dir = (uint8_t)((c >> SEGC_DIR_SHIFT) & 1),
+		.kind = (uint8_t)((c >> SEGC_KIND_SHIFT) & 3),
+	};
+}
+
+/* the key bits of a code (verdict and rule id zero) */
+static inline uint64_t segc_encode(const struct dkey *k)
+{
+	return (uint64_t)k->rank << SEGC_RANK_SHIFT |
+	       (uint64_t)k->dir << SEGC_DIR_SHIFT |
+	       segc_code_port(k->proto, k->kind, k->port);
+}
+
 struct bucket {                       /* codes of one local identity */
 	uint64_t *v;
 	size_t n, cap, n_sorted;      /* v[0..n_sorted): sorted, keys unique */
@@ -132,6 +157,8 @@ struct ep_ident {
 	uint32_t id, flags, rank;
 	uint8_t enf_dirs;             /* 1 << dir: an enforced policy enforces */
 	uint8_t audit_dirs;           /* 1 << dir: an audit-mode policy does */
+	uint8_t cnp_dirs;             /* 1 << dir: a ClusterNetworkPolicy has
+				       * rules for it (compiler_tiers.c) */
 	size_t ns;
 	const struct seg_labels *labels;
 	const struct seg_endpoint *first_ep;
@@ -184,6 +211,12 @@ struct ctx {
 	struct bucket *abk;           /* per ident: audit-mode policies' codes */
 	uint8_t *pol_audit;           /* per policy (world index): audit mode */
 	bool any_audit;
+	/* ClusterNetworkPolicy codes, per ident, by SEGC_CBK(tier, audit):
+	 * their verdict bits are zero, so a key keeps its lowest rule id,
+	 * which is its first rule in precedence order; rule_act says what
+	 * the rule does. NULL without ClusterNetworkPolicies. */
+	struct bucket *cbk[4];
+	uint8_t *rule_act;            /* per rule id: enum seg_action */
 	const uint8_t *bk_final;      /* per ident: bk[] already final, or NULL */
 	size_t raw;                   /* codes pushed since the last compaction */
 	size_t n_entries;             /* after segc_finish_entries */
@@ -237,14 +270,23 @@ int segc_bk_grow(struct bucket *b);
 /* sort + merge every bucket; -E2BIG past SEGD_MAX_POLICY_ENTRIES keys */
 int segc_compact_all(struct ctx *x, struct bucket *bk);
 int segc_bk_sort(struct ctx *x, struct bucket *b);
-/* the buckets a policy's codes go to: x->abk for one in audit mode */
+#define SEGC_CBK(tier, audit) (((tier) == SEG_TIER_BASELINE) * 2 + !!(audit))
+
+/* the buckets a policy's codes go to: x->abk for one in audit mode, a
+ * ClusterNetworkPolicy's to its tier's */
 static inline struct bucket *segc_bk_of(struct ctx *x, size_t pi)
 {
+	const struct seg_policy *p = &x->w->policies[pi];
+
+	if (p->kind == SEG_KIND_CNP)
+		return x->cbk[SEGC_CBK(p->tier, x->pol_audit[pi])];
 	return x->pol_audit[pi] ? x->abk : x->bk;
 }
 void segc_buckets_free(struct bucket *bk, size_t n);
 /* deny intersections, hints, x->n_entries; -E2BIG unformatted */
 int segc_finish_entries(struct ctx *x);
+/* sort codes by key, one code per key (the least); 0 or -ENOMEM */
+int segc_sort_codes(struct ctx *x, uint64_t *v, size_t *n);
 /* every bucket's codes as sorted output entries */
 int segc_emit_entries(struct ctx *x, struct seg_policy_entry **out);
 
@@ -260,6 +302,11 @@ static inline int segc_bk_push(struct ctx *x, struct bucket *bk, struct bucket *
 		return segc_compact_all(x, bk);
 	return 0;
 }
+
+/* ---- tiers (compiler_tiers.c) ---------------------------------------------- */
+/* Identity i's final codes when a ClusterNetworkPolicy selects it: every
+ * tier evaluated per key of the meet-closed key set, into x->bk[i] */
+int segc_tier_entries(struct ctx *x, size_t i);
 
 /* ---- the shared pipeline (compiler.c) ------------------------------------- */
 int segc_prepare(struct ctx *x, const struct seg_world *w,

@@ -201,8 +201,11 @@ int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
 	*subj_out = subj;
 	for (size_t ri = 0; ri < p->n_rules; ri++) {
 		const struct seg_rule *r = &p->rules[ri];
+		/* a ClusterNetworkPolicy's codes carry no verdict: the
+		 * lowest rule id of a key goes first (x->rule_act) */
 		uint64_t tail = (uint64_t)r->dir << SEGC_DIR_SHIFT |
-				(r->action == SEG_ACTION_DENY ? 0 : SEGC_ALLOW_BIT) |
+				(r->action == SEG_ACTION_DENY ||
+				 p->kind == SEG_KIND_CNP ? 0 : SEGC_ALLOW_BIT) |
 				(base + ri + 1);
 		const uint32_t *subj_ids;
 		size_t n_subj;

@@ -253,7 +253,8 @@ void seg_named_port_format(const struct seg_named_port *p, char *buf,
  * -E2BIG past SEG_MAX_EP_PORTS */
 int seg_endpoint_add_port(struct seg_endpoint *e,
 			  const struct seg_named_port *p);
-/* e's port named name with protocol proto, or NULL */
+/* e's port named name with protocol proto (0: whatever its protocol),
+ * or NULL */
 const struct seg_named_port *seg_endpoint_port(const struct seg_endpoint *e,
 					       const char *name, uint8_t proto);
 

@@ -128,7 +128,8 @@ const struct seg_named_port *seg_endpoint_port(const struct seg_endpoint *e,
 {
 	for (size_t i = 0; i < e->n_ports; i++)
 		if (!strcmp(e->ports[i].name, name))
-			return e->ports[i].proto == proto ? &e->ports[i] : NULL;
+			return !proto || e->ports[i].proto == proto ?
+			       &e->ports[i] : NULL;
 	return NULL;
 }
 

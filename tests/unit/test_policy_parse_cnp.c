@@ -424,35 +424,37 @@ Test(cnp, the_limits_are_accepted)
 	free(s);
 }
 
-/* ---- the compiler refuses what it cannot enforce yet --------------------------- */
+/* ---- the compiler takes it; the incremental one gives the same ------------------ */
 
-Test(cnp, compile_refuses_tiers_until_they_are_enforced)
+Test(cnp, compiles_and_the_cache_gives_the_same)
 {
 	const char *y = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-			"metadata: {name: np}\nspec: {podSelector: {}}\n---\n" HEAD;
+			"metadata: {name: np}\nspec: {podSelector: {}}\n---\n" HEAD
+			"  ingress:\n  - {action: Deny, from: [{namespaces: {}}]}\n";
 	struct seg_world w = { 0 };
-	struct seg_compiled c = { 0 };
+	struct seg_compiled c = { 0 }, c2 = { 0 };
 	struct seg_compile_cache *cache = NULL;
+	struct seg_compile_cache_stats st;
 	struct seg_error e = { 0 };
-	char msg[512];
 
 	cr_assert_eq(parse(y, NULL, &w.policies, &w.n_policies, &e), 0, "%s", e.msg);
-	cr_assert_eq(seg_compile(&w, &c, &e), -EINVAL);
-	seg_error_format(&e, msg, sizeof(msg));
-	cr_assert_str_eq(msg, "t.yaml:6:1: ClusterNetworkPolicy cnp: tiers are not "
-			 "enforced yet by this segd (issue 12); nothing was applied");
-	cr_assert_eq(c.n_entries, 0);
-	cr_assert_null(c.entries);
-	/* the incremental compiler says exactly the same */
-	memset(&e, 0, sizeof(e));
-	cr_assert_eq(seg_compile_cache_new(&cache), 0);
-	cr_assert_eq(seg_compile_cached(&w, cache, &c, &e), -EINVAL);
-	seg_error_format(&e, msg, sizeof(msg));
-	cr_assert(strstr(msg, "t.yaml:6:1: ClusterNetworkPolicy cnp: tiers are not"), "%s", msg);
-	seg_compile_cache_free(cache);
-	/* without it the world compiles */
-	w.n_policies = 1;
 	cr_assert_eq(seg_compile(&w, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c.n_rules, 1);
+	cr_assert_str_eq(c.rules[0].policy_ns, "");
+	cr_assert_str_eq(c.rules[0].policy_name, "cnp");
+	cr_assert_eq(c.rules[0].tier, SEG_TIER_ADMIN);
+	cr_assert_eq(c.rules[0].priority, 5);
+	cr_assert_eq(c.rules[0].action, SEG_ACTION_DENY);
+	cr_assert_eq(seg_compile_cache_new(&cache), 0);
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(seg_compile_cached(&w, cache, &c2, &e), 0, "%s", e.msg);
+		seg_compile_cache_stats(cache, &st);
+		cr_assert(st.full, "tiers compile whole");
+		cr_assert_eq(c2.n_entries, c.n_entries);
+		cr_assert_eq(c2.n_rules, c.n_rules);
+		seg_compiled_free(&c2);
+	}
+	seg_compile_cache_free(cache);
 	seg_compiled_free(&c);
 	seg_policies_free(w.policies, 2);
 }
