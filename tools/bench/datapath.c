@@ -1,5 +1,5 @@
 /* bench_datapath - ns per packet of the segd BPF programs, and the cost of
- * seg_dp_apply (run as root).  Usage: bench_datapath [all|packets|apply]
+ * seg_dp_apply (run as root).  Usage: bench_datapath [all|packets|apply|tiers]
  *
  * Two states compiled by seg_compile(): 10 rules (1 policy, 10 endpoints)
  * and 10,000 rules (1,000 policies x 10 rules over 1,000 endpoints, with
@@ -19,6 +19,9 @@
  * insert on top is measured separately on tc with 20,000 distinct flows at
  * repeat = 1 each, minus the per-call timer overhead (calibrated as the
  * difference between the established path at repeat 1 and at 1M).
+ *
+ * tiers: state B against state C = B plus 100 ClusterNetworkPolicies of 25
+ * rules (gen_cnps), the same packet cases; the ratio column is C / B.
  *
  * Apply: seg_dp_apply wall clock for the first apply of the 10k-rule state
  * (and the second, which fills the other slot), the same state again, a
@@ -206,6 +209,92 @@ static int gen_world(struct seg_world *w, int n_eps, int first, int n_pols,
 	return 0;
 }
 
+/* ClusterNetworkPolicies on top of gen_world's policies (the `tiers`
+ * bench): one Admin guardrail for every endpoint (25 egress rules: the
+ * metadata service denied, DNS passed to the NetworkPolicy tier, 23
+ * single addresses denied on one port each), and n_cnp - 1 policies of
+ * 25 rules, Admin and Baseline alternating, each selecting five apps from
+ * `first` on (the measured endpoint is in the first): Accept, Deny and
+ * Pass on ports 6000-7999 of app and CIDR peers. None changes the
+ * verdicts the packet cases expect (they use ports 9, 8001, 8050). */
+static int gen_cnps(struct seg_world *w, int n_eps, int first, int n_cnp)
+{
+	static const enum seg_action acts[] = { SEG_ACTION_ALLOW, SEG_ACTION_DENY,
+						SEG_ACTION_PASS };
+	struct seg_policy *np = realloc(w->policies, (w->n_policies + (size_t)n_cnp) *
+					sizeof(*w->policies));
+	char a[48];
+	int err = 0;
+
+	if (!np)
+		return -ENOMEM;
+	w->policies = np;
+	for (int k = 0; k < n_cnp && !err; k++) {
+		struct seg_policy *p = &w->policies[w->n_policies++];
+
+		memset(p, 0, sizeof(*p));
+		snprintf(a, sizeof(a), "cnp%d", k);
+		p->kind = SEG_KIND_CNP;
+		p->name = strdup(a);
+		p->ns = strdup("");
+		p->tier = k % 2 ? SEG_TIER_BASELINE : SEG_TIER_ADMIN;
+		p->priority = k;
+		p->has_subject_ns = true;
+		p->rules = calloc(25, sizeof(*p->rules));
+		if (!p->name || !p->ns || !p->rules)
+			return -ENOMEM;
+		if (k) {
+			/* app in (five apps) */
+			struct seg_sel_req *q = calloc(1, sizeof(*q));
+
+			p->subject.reqs = q;
+			p->subject.n_reqs = 1;
+			if (!q || !(q->key = strdup("app")) ||
+			    !(q->values = calloc(5, sizeof(char *))))
+				return -ENOMEM;
+			q->op = SEG_SEL_IN;
+			for (int j = 0; j < 5; j++) {
+				app_name(a, sizeof(a), first + 5 * (k - 1) + j, n_eps);
+				if (!(q->values[q->n_values++] = strdup(a)))
+					return -ENOMEM;
+			}
+		}
+		for (int r = 0; r < 25 && !err; r++) {
+			struct seg_rule *ru = &p->rules[p->n_rules++];
+			int dir = k && r % 2 ? SEGD_DIR_INGRESS : SEGD_DIR_EGRESS;
+			uint16_t port = (uint16_t)((k ? 7000 : 6000) + r);
+
+			p->enforce[dir] = true;
+			if (!k && r == 0) {
+				err = mk_rule(ru, dir, SEG_ACTION_DENY, SEG_PEER_CIDR,
+					      NULL, "169.254.169.254/32", 0, 0, 0);
+			} else if (!k && r == 1) {
+				app_name(a, sizeof(a), 0, n_eps);
+				err = mk_rule(ru, dir, SEG_ACTION_PASS,
+					      SEG_PEER_ENDPOINTS, a, NULL,
+					      IPPROTO_UDP, 53, 53);
+			} else if (r % 3 == 0) {
+				/* the same nine addresses in every policy: each
+				 * distinct CIDR is an identity every world peer
+				 * (gen_world's ICMP rule) meets */
+				snprintf(a, sizeof(a), "198.51.100.%d/32", r);
+				err = mk_rule(ru, dir, k ? acts[r % 3] : SEG_ACTION_DENY,
+					      SEG_PEER_CIDR, NULL, a, IPPROTO_TCP,
+					      port, port);
+			} else {
+				app_name(a, sizeof(a), first + k + r, n_eps);
+				err = mk_rule(ru, dir, k ? acts[r % 3] : SEG_ACTION_DENY,
+					      SEG_PEER_ENDPOINTS, a, NULL,
+					      r % 2 ? IPPROTO_UDP : IPPROTO_TCP,
+					      port, port);
+			}
+			if (!err && ru->peers[0].kind == SEG_PEER_ENDPOINTS)
+				ru->peers[0].has_namespaces = true;   /* every namespace */
+		}
+	}
+	return err;
+}
+
 static void free_world(struct seg_world *w)
 {
 	for (size_t i = 0; i < w->n_endpoints; i++)
@@ -263,7 +352,7 @@ static int run(int fd, int is_tc, const uint8_t *pkt, int len,
 
 struct state {
 	const char *name;
-	int n_eps, first, n_pols;
+	int n_eps, first, n_pols, n_cnp;
 	struct seg_world w;
 	struct seg_compiled c;
 	struct seg_datapath *dp;
@@ -280,6 +369,8 @@ static int state_open(struct state *s)
 	int err;
 
 	err = gen_world(&s->w, s->n_eps, s->first, s->n_pols, -1);
+	if (!err && s->n_cnp)
+		err = gen_cnps(&s->w, s->n_eps, s->first, s->n_cnp);
 	if (err)
 		return err;
 	t0 = now_ms();
@@ -455,11 +546,13 @@ static int bench_packets(struct state *st, int rounds)
 	printf("segd datapath: ns per packet, BPF_PROG_TEST_RUN, repeat %u; "
 	       "median of %d rounds,\nA and B alternating\n", REPEAT, rounds);
 	for (int k = 0; k < 2; k++)
-		printf("  state %c: %zu rules, %d endpoints, %zu policy entries "
-		       "(compile %.1f ms, apply %.1f ms)\n", 'A' + k,
-		       st[k].c.n_rules, st[k].n_eps, st[k].c.n_entries,
-		       st[k].compile_ms, st[k].apply_ms);
-	printf("  %-42s %7s %7s %7s\n", "case", "A", "B", "B/A");
+		printf("  state %s: %zu rules (%d ClusterNetworkPolicies), %d "
+		       "endpoints, %zu policy entries (compile %.1f ms, apply "
+		       "%.1f ms)\n", st[k].name, st[k].c.n_rules, st[k].n_cnp,
+		       st[k].n_eps, st[k].c.n_entries, st[k].compile_ms,
+		       st[k].apply_ms);
+	printf("  %-42s %7s %7s %5s/%s\n", "case", st[0].name, st[1].name,
+	       st[1].name, st[0].name);
 	for (int c = 0; c < C_COUNT; c++)
 		line(case_names[c], med[0][c], med[1][c], mn[0][c], mn[1][c]);
 	{
@@ -589,6 +682,12 @@ int main(int argc, char **argv)
 		{ .name = "A", .n_eps = 10, .first = 5, .n_pols = 1 },
 		{ .name = "B", .n_eps = 1000, .first = 500, .n_pols = 1000 },
 	};
+	/* `tiers`: B against B plus 100 ClusterNetworkPolicies x 25 rules */
+	struct state tiers[2] = {
+		{ .name = "B", .n_eps = 1000, .first = 500, .n_pols = 1000 },
+		{ .name = "C", .n_eps = 1000, .first = 500, .n_pols = 1000,
+		  .n_cnp = 100 },
+	};
 	const char *what = argc > 1 ? argv[1] : "all";
 	const char *env = getenv("SEGD_BENCH_ROUNDS");
 	int rounds = env ? atoi(env) : ROUNDS, err = 0;
@@ -596,9 +695,17 @@ int main(int argc, char **argv)
 	if (rounds < 1 || rounds > MAXROUNDS)
 		rounds = ROUNDS;
 	if (strcmp(what, "all") && strcmp(what, "packets") &&
-	    strcmp(what, "apply")) {
-		fprintf(stderr, "usage: %s [all|packets|apply]\n", argv[0]);
+	    strcmp(what, "apply") && strcmp(what, "tiers")) {
+		fprintf(stderr, "usage: %s [all|packets|apply|tiers]\n", argv[0]);
 		return 2;
+	}
+	if (!strcmp(what, "tiers")) {
+		err = state_open(&tiers[0]);
+		err = err ? err : state_open(&tiers[1]);
+		err = err ? err : bench_packets(tiers, rounds);
+		state_close(&tiers[0]);
+		state_close(&tiers[1]);
+		return err ? 1 : 0;
 	}
 	if (strcmp(what, "apply")) {
 		err = state_open(&st[0]);
