@@ -380,6 +380,10 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 	}
 	{
 		struct seg_cidr c = segc_cidr_masked(&p->cidr);
+		/* an IPv6 prefix shorter than /96 (::/0) holds the mapped
+		 * IPv4 space in this model, but matches IPv6 only, as in
+		 * Kubernetes */
+		bool v6 = c.plen < 96;
 
 		for (size_t i = 0; i < x->n_cidrs + 2; i++) {
 			const struct seg_cidr *pc = i == 0 ? &segc_world4 :
@@ -388,7 +392,8 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 			uint32_t rank = i == 0 ? x->rank_world :
 					i == 1 ? x->rank_world6 :
 					x->cidrs[i - 2].rank;
-			bool ok = segc_cidr_within(&c, pc);
+			bool ok = segc_cidr_within(&c, pc) &&
+				  !(v6 && segc_cidr_within(&segc_world4, pc));
 
 			for (size_t e = 0; ok && e < p->n_except; e++) {
 				struct seg_cidr ex = segc_cidr_masked(&p->except[e]);
@@ -409,7 +414,8 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 				struct seg_cidr one = { .addr = e->ips[a],
 							.plen = 128 };
 
-				ok = segc_cidr_within(&c, &one);
+				ok = segc_cidr_within(&c, &one) &&
+				     !(v6 && segc_cidr_within(&segc_world4, &one));
 				for (size_t k = 0; ok && k < p->n_except; k++) {
 					struct seg_cidr ex =
 						segc_cidr_masked(&p->except[k]);
