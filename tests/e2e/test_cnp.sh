@@ -37,6 +37,11 @@ all_ns="    namespaces: {}"
 ns_sel() { printf '    namespaces:\n      matchLabels: {%s}\n' "$1"; }
 pods_sel() { printf '    pods:\n      namespaceSelector: {}\n      podSelector:\n        matchLabels: {%s}\n' "$1"; }
 apply() { segctl apply "$@" >/dev/null; }
+np() { # NS NAME POD-LABEL SPEC-REST: apply a NetworkPolicy selecting POD-LABEL
+	printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s, namespace: %s}\nspec:\n  podSelector: {matchLabels: {%s}}\n%s\n' \
+		"$2" "$1" "$3" "$4" >"$D/np-$2.yaml"
+	apply "$D/np-$2.yaml"
+}
 del() { for p in "$@"; do segctl delete policy "$p" >/dev/null; done; }
 
 allowed "no policy: api -> web" probe_tcp pod api 10.200.1.10 80
@@ -53,16 +58,7 @@ denied "baseline Deny: api -> web" probe_tcp pod api 10.200.1.10 80
 denied "baseline Deny: pay -> api" probe_tcp pod pay 10.200.1.20 8080
 allowed "baseline Deny from namespaces leaves the outside: ext -> web" probe_tcp ext "" 10.200.1.10 80
 # a NetworkPolicy selecting web takes it out of the Baseline tier (ingress)
-cat >"$D/np-web.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-from-api, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: api}}}]
-EOF
-apply "$D/np-web.yaml"
+np shop web-from-api "app: web" "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]"
 allowed "NetworkPolicy tier decides for web: api -> web" probe_tcp pod api 10.200.1.10 80
 denied "... and its default deny, not Baseline's: db -> web" probe_tcp pod db 10.200.1.10 80
 denied "... the outside too (NetworkPolicy isolation): ext -> web" probe_tcp ext "" 10.200.1.10 80
@@ -72,15 +68,7 @@ del isolate
 allowed "baseline deleted: api -> web" probe_tcp pod api 10.200.1.10 80
 
 # --- Admin Deny: nobody reaches payments, whatever its own policies say ----------
-cat >"$D/np-pay.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: allow-all, namespace: payments}
-spec:
-  podSelector: {}
-  ingress: [{}]
-EOF
-apply "$D/np-pay.yaml"
+np payments allow-all "app: pay" "  ingress: [{}]"
 f=$(cnp protect-payments Admin 10 "$(ns_sel "team: payments")" "  ingress:
   - name: no-other-namespace
     action: Deny
@@ -105,32 +93,14 @@ f2=$(cnp shop-closed Admin 20 "$(ns_sel "team: shop")" "  ingress:
 apply "$f" "$f2"
 allowed "Pass skips the rest of Admin: api -> web (no NetworkPolicy: allowed)" probe_tcp pod api 10.200.1.10 80
 denied "the lower-priority Admin Deny: pay -> web" probe_tcp pod pay 10.200.1.10 80
-cat >"$D/np-db.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-from-api, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: api}}}]
-    ports: [{port: 5432}]
-EOF
-apply "$D/np-db.yaml"
+np shop db-from-api "app: db" "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}]}]"
 allowed "passed to the NetworkPolicy tier, which allows: api -> db" probe_tcp pod api 10.200.1.30 5432
 denied "passed to the NetworkPolicy tier, which denies: web -> db" probe_tcp pod web 10.200.1.30 5432
 del shop-self shop-closed
 segctl delete policy db-from-api -n shop >/dev/null
 
 # --- Admin Accept is final for its direction (the NetworkPolicy deny does not apply)
-cat >"$D/np-db-closed.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-closed, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
-EOF
-apply "$D/np-db-closed.yaml"
+np shop db-closed "app: db" "  policyTypes: [Ingress]"
 denied "NetworkPolicy isolates db: api -> db" probe_tcp pod api 10.200.1.30 5432
 f=$(cnp db-clients Admin 50 "$(pods_sel "app: db")" "  ingress:
   - name: api-to-db
