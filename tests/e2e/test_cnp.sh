@@ -163,6 +163,13 @@ apply "$f"
 allowed "the same Deny in audit mode drops nothing: web -> ext:443" probe_tcp pod web 203.0.113.10 443
 del no-ext-https
 
+# --- a restart keeps cluster-scoped policies (state dir) -----------------------------
+topo_stop_segd TERM
+topo_start_segd || fail "segd restarts"
+denied "after a restart the Admin Deny still holds: api -> pay" probe_tcp pod api 10.200.2.10 9000
+out=$(segctl get policies -o json)
+check "after a restart protect-payments is listed" grep -q protect-payments <<<"$out"
+
 # --- the whole stack deleted: nothing left over -----------------------------------
 del protect-payments
 segctl delete policy allow-all -n payments >/dev/null
