@@ -187,9 +187,10 @@ bpf-test: $(BUILD)/test_bpf
 e2e: all
 	tests/e2e/run.sh
 
-# upstream Kubernetes network policy cases, real traffic (tests/conformance)
+# upstream Kubernetes network policy and ClusterNetworkPolicy cases, real
+# traffic (tests/conformance)
 conformance: all
-	tests/conformance/run.sh
+	tests/conformance/run.sh np; a=$$?; tests/conformance/run.sh cnp && exit $$a
 
 fuzz: $(FUZZERS)
 	tests/fuzz/run.sh

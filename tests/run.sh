@@ -2,7 +2,8 @@
 # Every test of segd: the layout's one-way rule (tests/layout), unit
 # (Criterion), BPF programs (BPF_PROG_TEST_RUN),
 # fuzz targets (bounded), end to end (network namespaces, real traffic),
-# the Kubernetes network policy conformance cases (namespaces, real traffic).
+# the Kubernetes network policy and ClusterNetworkPolicy conformance cases
+# (namespaces, real traffic).
 # `make check` builds first and calls this. Needs root.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -46,6 +47,7 @@ run_criterion bpf "$B/test_bpf"
 run_script fuzz tests/fuzz/run.sh
 run_script e2e tests/e2e/run.sh
 run_script conformance tests/conformance/run.sh
+run_script cnp-conformance tests/conformance/run.sh cnp
 
 left=$(ip netns list 2>/dev/null | grep -c '^sg' || true)
 if [ "$left" -gt 0 ]; then

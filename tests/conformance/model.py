@@ -13,7 +13,8 @@ a pod (`x/a`) - upstream's ExpectPeer / ExpectAllIngress /
 ExpectAllEgress / Expect. Pairs of a pod with itself are loopback, which
 upstream ignores (ignoreLoopback): they are never probed or compared.
 
-  python3 model.py pods   prints "x/a 10.200.1.11" per pod (for run.sh)
+  python3 model.py pods   prints "x/a 10.200.1.11 80 81" per pod: its
+                          address and agent.py's ports (for run.sh)
 """
 import re
 import sys
@@ -117,7 +118,7 @@ def verdict_char(v):
 if __name__ == "__main__":
     if sys.argv[1:] == ["pods"]:
         for pod in PODS:
-            print(pod, pod_ip(pod))
+            print(pod, pod_ip(pod), *PORTS)
         sys.exit(0)
     print(__doc__, file=sys.stderr)
     sys.exit(2)

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# The Kubernetes network policy conformance cases (upstream's
-# test/e2e/network/netpol truth tables) against a real segd: a node netns
-# with segd, nine pod netns (x/a .. z/c) each serving TCP and UDP on 80 and
-# 81, real traffic. One topology and one segd for every case.
+# The conformance suites against a real segd, real traffic, one topology
+# and one segd per suite: a node netns with segd and one netns per pod,
+# each pod's agent (agent.py) serving what the suite's model says.
+#
+#   np   Kubernetes' network policy truth tables (test/e2e/network/netpol):
+#        nine pods x/a .. z/c serving TCP and UDP on 80 and 81 (model.py,
+#        runner.py, cases/)
+#   cnp  kubernetes-sigs/network-policy-api's ClusterNetworkPolicy suite:
+#        ten pods in five namespaces serving TCP 80/8080, UDP 53/5353,
+#        SCTP 9003/9005 (cnp_model.py, cnp_runner.py, cases_cnp/)
+#
 # README.md in this directory lists the cases. Needs root; build first.
 #
-#   tests/conformance/run.sh            every case
-#   CONFORMANCE_ONLY=REGEX run.sh       the cases whose title matches
+#   tests/conformance/run.sh [np|cnp]   every case of a suite (default np)
+#   CONFORMANCE_ONLY=REGEX run.sh ...   the cases whose title matches
+#   CONFORMANCE_CASES=DIR run.sh ...    case files from DIR instead
 #
-# Prints "ok - CASE" / "not ok - CASE" and "# conformance: N passed, M failed".
+# Prints "ok - CASE" / "not ok - CASE" and "# conformance: N passed, M
+# failed" (np) or "# cnp-conformance: ..." (cnp).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -16,6 +25,11 @@ cd "$ROOT" || exit 1
 . "$ROOT/tools/topology.sh"
 
 HERE="$ROOT/tests/conformance"
+case ${1:-np} in
+np) model=model.py runner=runner.py summary=conformance ;;
+cnp) model=cnp_model.py runner=cnp_runner.py summary=cnp-conformance ;;
+*) echo "usage: $0 [np|cnp]" >&2; exit 2 ;;
+esac
 # the source tree stays as it is
 export PYTHONDONTWRITEBYTECODE=1
 AGENTS="$TOPO_DIR/agents"
@@ -25,24 +39,28 @@ trap 'exit 130' INT TERM
 mkdir -p "$AGENTS"
 topo_create_node
 ifnames=()
-while read -r pod ip; do
+i=0
+while read -r pod ip ports; do
 	name=${pod/\//-}
-	topo_add_pod "$name" "$ip"
-	ifnames+=(--ifname "$pod=$(pod_if "$name")")
+	# by number: pod names may share their first characters
+	topo_add_pod "$name" "$ip" "" "h${TOPO_ID}p$i"
+	ifnames+=(--ifname "$pod=h${TOPO_ID}p$i")
+	i=$((i + 1))
 	# not through topo_bg: its output is kept for a failing run
+	# shellcheck disable=SC2086  # ports: one word each
 	ip netns exec "$(pod_ns "$name")" python3 "$HERE/agent.py" \
-		"$AGENTS/$name.sock" 80 81 >>"$TOPO_DIR/agent-$name.log" 2>&1 &
+		"$AGENTS/$name.sock" $ports >>"$TOPO_DIR/agent-$name.log" 2>&1 &
 	TOPO_BG_PIDS+=($!)
-done < <(python3 "$HERE/model.py" pods)
+done < <(python3 "$HERE/$model" pods)
 
 if ! topo_start_segd; then
 	echo "not ok - segd started"
-	echo "# conformance: 0 passed, 1 failed"
+	echo "# $summary: 0 passed, 1 failed"
 	exit 1
 fi
 
-python3 "$HERE/runner.py" --socket "$TOPO_SOCK" --segctl "$SEGCTL_BIN" \
-	--agents "$AGENTS" "${ifnames[@]}"
+python3 "$HERE/$runner" --socket "$TOPO_SOCK" --segctl "$SEGCTL_BIN" \
+	--agents "$AGENTS" "${ifnames[@]}" ${CONFORMANCE_CASES:+"$CONFORMANCE_CASES"}
 rc=$?
 if [ "$rc" -ne 0 ]; then
 	echo "# segd's log (last lines):"

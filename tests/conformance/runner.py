@@ -68,10 +68,13 @@ class Segctl:
 
 
 class Cluster:
-    """The nine pods as segd knows them, and their agents."""
+    """The pods as segd knows them, and their agents. world: the suite's
+    model (model.py, cnp_model.py): NAMESPACES, PODS, pod_ip, ns_labels,
+    pod_labels, port_names."""
 
-    def __init__(self, segctl, ifnames, agents_dir):
+    def __init__(self, segctl, ifnames, agents_dir, world=model):
         self.segctl = segctl
+        self.world = world
         self.ifnames = ifnames
         self.agents_dir = agents_dir
         self.named_ports = True
@@ -82,11 +85,11 @@ class Cluster:
     def register_endpoint(self, pod, labels):
         ns, name = pod.split("/")
         args = ["endpoint", "add", name, "--namespace", ns,
-                "--ip", model.pod_ip(pod), "--labels", labels,
+                "--ip", self.world.pod_ip(pod), "--labels", labels,
                 "--ifname", self.ifnames[pod]]
         if self.named_ports:
             ports = []
-            for p in model.port_names():
+            for p in self.world.port_names():
                 ports += ["--port", p]
             rc, _, err = self.segctl.run(*(args + ports))
             if rc != 2:
@@ -101,16 +104,16 @@ class Cluster:
         return self.segctl.do("namespace", "set", ns, "--labels", labels)
 
     def setup(self):
-        for ns in model.NAMESPACES:
-            rc, err = self.set_ns(ns, model.ns_labels(ns))
+        for ns in self.world.NAMESPACES:
+            rc, err = self.set_ns(ns, self.world.ns_labels(ns))
             if rc:
                 raise RuntimeError("namespace set %s: %s" % (ns, err))
-        for pod in model.PODS:
-            rc, err = self.register_endpoint(pod, model.pod_labels(pod))
+        for pod in self.world.PODS:
+            rc, err = self.register_endpoint(pod, self.world.pod_labels(pod))
             if rc:
                 raise RuntimeError("endpoint add %s: %s" % (pod, err))
         deadline = time.monotonic() + AGENT_WAIT
-        for pod in model.PODS:
+        for pod in self.world.PODS:
             path = os.path.join(self.agents_dir, pod.replace("/", "-") + ".sock")
             while not os.path.exists(path):
                 if time.monotonic() > deadline:
@@ -128,7 +131,8 @@ class Cluster:
         for f, t, combo in cells:
             port, proto = combo.split("/")
             by_src.setdefault(f, []).append(((f, t, combo),
-                                             [model.pod_ip(t), int(port), proto.lower()]))
+                                             [self.world.pod_ip(t), int(port),
+                                              proto.lower()]))
         for f, items in by_src.items():
             req = {"timeout": timeout, "probes": [p for _, p in items]}
             self.conns[f].write(json.dumps(req) + "\n")
@@ -300,7 +304,8 @@ def self_check(cluster):
     return not report
 
 
-def main(argv):
+def parse_args(argv, cases_dir):
+    """The runners' command line (runner.py, cnp_runner.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--socket", required=True)
     ap.add_argument("--segctl", required=True)
@@ -308,20 +313,41 @@ def main(argv):
     ap.add_argument("--ifname", action="append", default=[])
     ap.add_argument("--only", default=os.environ.get("CONFORMANCE_ONLY", ""))
     ap.add_argument("cases", nargs="?",
-                    default=os.path.join(os.path.dirname(__file__), "cases"))
-    args = ap.parse_args(argv[1:])
+                    default=os.path.join(os.path.dirname(__file__), cases_dir))
+    return ap.parse_args(argv[1:])
 
-    all_cases = caselib.load_dir(args.cases)
-    if args.only:
-        all_cases = [c for c in all_cases if re.search(args.only, c.title)]
+
+def start_cluster(args, world, tag, summary):
+    """The suite's namespaces and pods registered with segd and their
+    agents reached; None, said as a failed case and summary, if not."""
     ifnames = dict(x.split("=", 1) for x in args.ifname)
     cluster = Cluster(Segctl(args.segctl, args.socket, args.agents), ifnames,
-                      args.agents)
+                      args.agents, world)
     try:
         cluster.setup()
     except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-        emit(False, "[setup] namespaces, pods and agents", [str(e)])
-        print("# conformance: 0 passed, 1 failed")
+        emit(False, tag + "[setup] namespaces, pods and agents", [str(e)])
+        print("# %s: 0 passed, 1 failed" % summary)
+        return None
+    return cluster
+
+
+def finish(cluster, summary, what, passed, failed, t0):
+    """The summary lines; the exit code."""
+    print("# %d %s in %.0f s; %d open cells timed out and were probed "
+          "again, %d then answered" % (passed + failed, what, time.monotonic() - t0,
+                                       cluster.reprobed, cluster.reprobe_answered))
+    print("# %s: %d passed, %d failed" % (summary, passed, failed))
+    return 0 if failed == 0 else 1
+
+
+def main(argv):
+    args = parse_args(argv, "cases")
+    all_cases = caselib.load_dir(args.cases)
+    if args.only:
+        all_cases = [c for c in all_cases if re.search(args.only, c.title)]
+    cluster = start_cluster(args, model, "", "conformance")
+    if not cluster:
         return 1
 
     passed = failed = 0
@@ -348,11 +374,7 @@ def main(argv):
     else:
         failed += 1
         print("# the bed is broken: no case was run")
-    print("# %d cases in %.0f s; %d open cells timed out and were probed "
-          "again, %d then answered" % (passed + failed, time.monotonic() - t0,
-                                       cluster.reprobed, cluster.reprobe_answered))
-    print("# conformance: %d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return finish(cluster, "conformance", "cases", passed, failed, t0)
 
 
 if __name__ == "__main__":
