@@ -223,8 +223,10 @@ static int request_files(struct segd_req *r, struct segd_apply_file **out, size_
 
 static const char *kind_name(const struct seg_policy *p)
 {
-	return p->kind == SEG_KIND_K8S ? "networkpolicy.networking.k8s.io"
-				       : "segmentpolicy.segd.io";
+	return p->kind == SEG_KIND_K8S ? "networkpolicy.networking.k8s.io" :
+	       p->kind == SEG_KIND_CNP ?
+	       "clusternetworkpolicy.policy.networking.k8s.io" :
+	       "segmentpolicy.segd.io";
 }
 
 static void report_docs(struct segd *d, const struct apply_input *in,
@@ -246,7 +248,8 @@ static void report_docs(struct segd *d, const struct apply_input *in,
 		}
 		yu_append(out, seq, m);
 		yu_set_str(out, m, "kind", kind_name(p));
-		yu_set_str(out, m, "namespace", p->ns);
+		if (*p->ns)
+			yu_set_str(out, m, "namespace", p->ns);
 		yu_set_str(out, m, "name", p->name);
 		yu_set_str(out, m, "action", action);
 	}
@@ -351,12 +354,19 @@ out:
 	return ret;
 }
 
+/* Which policy `delete policy NAME` means: with --namespace NS, NS/NAME;
+ * without, the ClusterNetworkPolicy NAME when there is one (it has no
+ * namespace), else default/NAME, as before cluster-scoped policies. */
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	const char *name;
+	const char *name, *ns = segd_arg_str(r, "namespace");
 	int ret = segd_arg_need(r, "name", &name);
 
-	return ret ? ret : segd_policy_delete(d, segd_arg_ns(r), name, out, res, r->err);
+	if (ret)
+		return ret;
+	if (!ns || !*ns)
+		ns = seg_state_find_policy(&d->state, "", name) ? "" : "default";
+	return segd_policy_delete(d, ns, name, out, res, r->err);
 }
 
 int segd_policy_delete(struct segd *d, const char *ns, const char *name,
@@ -372,7 +382,7 @@ int segd_policy_delete(struct segd *d, const char *ns, const char *name,
 	if (!p)
 		return seg_errorf(err, NULL, 0, 0, -ENOENT,
 				  "policy %s/%s not found; see `segctl get policies`",
-				  ns, name);
+				  *ns ? ns : "(cluster)", name);
 	n = d->state.world.n_policies;
 	idx = (size_t)(p - d->state.world.policies);
 	arr = calloc(n, sizeof(*arr));
@@ -389,7 +399,8 @@ int segd_policy_delete(struct segd *d, const char *ns, const char *name,
 		return ret;
 	segd_install_compiled(d, &c);
 	yu_set_str(out, res, "kind", kind_name(p));
-	yu_set_str(out, res, "namespace", ns);
+	if (*ns)
+		yu_set_str(out, res, "namespace", ns);
 	yu_set_str(out, res, "name", name);
 	yu_set_str(out, res, "action", "deleted");
 	seg_state_del_policy(&d->state, ns, name);

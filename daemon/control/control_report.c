@@ -91,8 +91,13 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 		yu_append(out, items, m);
 		yu_set_str(out, m, "namespace", p->ns);
 		yu_set_str(out, m, "name", p->name);
-		yu_set_str(out, m, "kind", p->kind == SEG_KIND_K8S ? "NetworkPolicy"
-								 : "SegmentPolicy");
+		yu_set_str(out, m, "kind", p->kind == SEG_KIND_K8S ? "NetworkPolicy" :
+				   p->kind == SEG_KIND_CNP ? "ClusterNetworkPolicy" :
+				   "SegmentPolicy");
+		/* where it sits in the evaluation order (docs/policy.md) */
+		yu_set_str(out, m, "tier", p->kind != SEG_KIND_CNP ? "NetworkPolicy" :
+				   p->tier == SEG_TIER_ADMIN ? "Admin" : "Baseline");
+		yu_set_uint(out, m, "priority", (unsigned)p->priority);
 		yu_set_bool(out, m, "ingress", p->enforce[SEGD_DIR_INGRESS]);
 		yu_set_bool(out, m, "egress", p->enforce[SEGD_DIR_EGRESS]);
 		yu_set_uint(out, m, "rules", p->n_rules);

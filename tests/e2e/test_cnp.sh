@@ -168,12 +168,17 @@ topo_stop_segd TERM
 topo_start_segd || fail "segd restarts"
 denied "after a restart the Admin Deny still holds: api -> pay" probe_tcp pod api 10.200.2.10 9000
 out=$(segctl get policies -o json)
-check "after a restart protect-payments is listed" grep -q protect-payments <<<"$out"
+check "after a restart protect-payments is listed, Admin tier, priority 10" python3 -c '
+import json, sys
+p = [i for i in json.load(sys.stdin)["items"] if i["name"] == "protect-payments"]
+assert len(p) == 1 and p[0]["kind"] == "ClusterNetworkPolicy", p
+assert p[0]["tier"] == "Admin" and p[0]["priority"] == 10 and p[0]["namespace"] == "", p
+' <<<"$out"
 
 # --- the whole stack deleted: nothing left over -----------------------------------
 del protect-payments
 segctl delete policy allow-all -n payments >/dev/null
 allowed "everything deleted: api -> pay" probe_tcp pod api 10.200.2.10 9000
 out=$(segctl get policies -o json)
-check "no policy left" python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(1 if d else 0)' <<<"$out"
+check "no policy left" python3 -c 'import json,sys; sys.exit(1 if json.load(sys.stdin)["items"] else 0)' <<<"$out"
 e2e_finish
