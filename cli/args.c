@@ -18,10 +18,12 @@ static const char top_help[] =
 	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
 	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
 	"  endpoint del NAME [--namespace NS]\n"
+	"  node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
+	"  node del NAME\n"
 	"  attach IFACE --role uplink\n"
 	"  apply FILE... [--dry-run] [--namespace NS]\n"
 	"  delete policy NAME [--namespace NS]\n"
-	"  get policies|endpoints|namespaces|quarantines [-o table|json|yaml]\n"
+	"  get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
 	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
 	"             [--allow CIDR[:PORT/PROTO]]... [--reason TEXT]\n"
@@ -55,6 +57,7 @@ static const char *const opt_ns[] = { "namespace", NULL };
 static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", "port",
 				       NULL };
 static const char *const opt_role[] = { "role", NULL };
+static const char *const opt_node[] = { "ip", "labels", NULL };
 static const char *const flag_dry[] = { "dry-run", NULL };
 static const char *const flag_follow[] = { "follow", NULL };
 static const char *const flag_remote[] = { "remote", NULL };
@@ -106,6 +109,15 @@ static const struct command commands[] = {
 	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
 	  "Forget an endpoint and detach segd's programs from its interface.\n",
 	  pos_name, opt_ns, opt_none },
+	{ "node set", "node.set", "node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]",
+	  "Register a node of the cluster: its addresses (InternalIP, ExternalIP)\n"
+	  "and its labels, which ClusterNetworkPolicy `nodes` peers select. Its\n"
+	  "addresses become that peer's; a node holding one of this node's\n"
+	  "node_addresses is this node (the host). Setting it again replaces it.\n",
+	  pos_name, opt_node, opt_none },
+	{ "node del", "node.del", "node del NAME",
+	  "Forget a node: `nodes` peers no longer select its addresses.\n",
+	  pos_name, opt_none, opt_none },
 	{ "attach", "attach", "attach IFACE --role uplink",
 	  "Attach segd's XDP program to the node's uplink IFACE for early drops.\n",
 	  pos_ifname, opt_role, opt_none },
@@ -117,7 +129,7 @@ static const struct command commands[] = {
 	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
 	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
 	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
-	{ "get", "get", "get policies|endpoints|namespaces|quarantines [-o table|json|yaml]",
+	{ "get", "get", "get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]",
 	  "List what segd holds.\n", pos_what, opt_none, opt_none },
 	{ "quarantine", "quarantine",
 	  "quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS] "
@@ -325,9 +337,9 @@ static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
 	}
 	if (!strcmp(key, "what")) {
 		if (strcmp(a, "policies") && strcmp(a, "endpoints") && strcmp(a, "namespaces") &&
-		    strcmp(a, "quarantines")) {
-			fprintf(err, "segctl: get policies, endpoints, namespaces or quarantines, "
-				"not '%s'\n", a);
+		    strcmp(a, "quarantines") && strcmp(a, "nodes")) {
+			fprintf(err, "segctl: get policies, endpoints, nodes, namespaces or "
+				"quarantines, not '%s'\n", a);
 			return SEGCTL_USAGE;
 		}
 		cmd->what = a;
@@ -470,6 +482,10 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 				"for a workload of another node, --remote instead)\n");
 			return SEGCTL_USAGE;
 		}
+	}
+	if (!strcmp(cmd->command, "node.set") && !yu_map_get(&cmd->req, args, "ips")) {
+		fprintf(err, "segctl: node set needs --ip (one for each of its addresses)\n");
+		return SEGCTL_USAGE;
 	}
 	if (cmd->format == SEGCTL_DOT && strcmp(cmd->command, "graph")) {
 		fprintf(err, "segctl: -o dot is for graph only\n");
@@ -632,7 +648,7 @@ static void complete_args(const struct command *c, char **prev, int n_prev, cons
 		if (i != n_pos && !(many && n_pos >= i))
 			continue;
 		if (!strcmp(c->pos[i], "what"))
-			print_matching(out, "policies endpoints namespaces", cur);
+			print_matching(out, "policies endpoints namespaces nodes", cur);
 		else if (many || !strcmp(c->pos[i], "file"))
 			fprintf(out, "__files\n"); /* the shell completes file names */
 		break;

@@ -102,6 +102,9 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
 						"IDENTITY", "ENFORCING", "LABELS" });
+	} else if (!strcmp(kind, "nodes")) {
+		t.ncols = 3;
+		table_row(&t, (const char *[]){ "NAME", "IPS", "LABELS" });
 	} else if (!strcmp(kind, "quarantines")) {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "ID", "TARGET", "ENDPOINTS", "ALLOW",
@@ -118,6 +121,10 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
 			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"),
 							str(d, it, "mode"), a });
+		} else if (!strcmp(kind, "nodes")) {
+			join(d, yu_map_get(d, it, "ips"), a, sizeof(a));
+			join(d, yu_map_get(d, it, "labels"), b, sizeof(b));
+			table_row(&t, (const char *[]){ str(d, it, "name"), a, *b ? b : "-" });
 		} else if (!strcmp(kind, "quarantines")) {
 			join(d, yu_map_get(d, it, "endpoints"), a, sizeof(a));
 			join(d, yu_map_get(d, it, "allow"), b, sizeof(b));
@@ -467,6 +474,8 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	else if (!strcmp(c, "endpoint.del"))
 		fprintf(f, "endpoint/%s/%s deleted\n", str(d, res, "namespace"),
 			str(d, res, "endpoint"));
+	else if (!strcmp(c, "node.set") || !strcmp(c, "node.del"))
+		fprintf(f, "node/%s %s\n", str(d, res, "node"), str(d, res, "action"));
 	else if (!strcmp(c, "attach"))
 		fprintf(f, "uplink/%s attached (xdp, ifindex %s)\n",
 			str(d, res, "interface"), str(d, res, "ifindex"));

@@ -87,10 +87,12 @@ void seg_compiled_free(struct seg_compiled *c);
  *
  * Everything is recompiled when the identity universe changes: an
  * endpoint label set (identity) appears or disappears, namespace labels of
- * a namespace holding endpoints change, or the set of distinct CIDR
- * prefixes used by rules changes. Endpoint addresses, ifindexes, ids and
- * host addresses are not part of it (the ipcache is rebuilt every time),
- * so adding an endpoint with an existing label set is incremental. */
+ * a namespace holding endpoints change, the set of distinct CIDR
+ * prefixes used by rules changes, or what `nodes` and `domainNames` peers
+ * select from changes (nodes, resolved names, the node's own addresses).
+ * Endpoint addresses, ifindexes and ids are not part of it (the ipcache
+ * is rebuilt every time), so adding an endpoint with an existing label
+ * set is incremental. */
 struct seg_compile_cache;
 
 /* *out = a new empty cache. 0 or -ENOMEM. */

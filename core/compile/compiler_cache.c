@@ -112,6 +112,8 @@ static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 			fp_u64(sb, pe->n_except);
 			for (size_t e = 0; e < pe->n_except; e++)
 				fp_cidr(sb, &pe->except[e]);
+			fp_sel(sb, &pe->nodes);
+			fp_str(sb, pe->domain);
 		}
 		fp_u64(sb, r->n_ports);
 		for (size_t k = 0; k < r->n_ports; k++) {
@@ -123,7 +125,16 @@ static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 	}
 }
 
-/* identities (key, id, namespace labels) and CIDR identities (key, id) */
+static void fp_addrs(struct sbuf *sb, const struct in6_addr *a, size_t n)
+{
+	fp_u64(sb, n);
+	if (n)
+		segc_sb_add(sb, (const char *)a, n * sizeof(*a));
+}
+
+/* identities (key, id, namespace labels), CIDR identities (key, id), and
+ * what `nodes` and `domainNames` peers select from: this node's
+ * addresses, the nodes (labels, addresses), the resolved names */
 static void fp_universe(struct sbuf *sb, const struct ctx *x)
 {
 	sb->n = 0;
@@ -143,6 +154,23 @@ static void fp_universe(struct sbuf *sb, const struct ctx *x)
 	for (size_t i = 0; i < x->n_cidrs; i++) {
 		fp_str(sb, x->cidrs[i].key);
 		fp_u64(sb, x->cidrs[i].id);
+	}
+	fp_addrs(sb, x->w->host_ips, x->w->n_host_ips);
+	fp_u64(sb, x->w->n_nodes);
+	for (size_t i = 0; i < x->w->n_nodes; i++) {
+		const struct seg_node *n = &x->w->nodes[i];
+
+		fp_u64(sb, n->labels.n);
+		for (size_t j = 0; j < n->labels.n; j++) {
+			fp_str(sb, n->labels.v[j].key);
+			fp_str(sb, n->labels.v[j].value);
+		}
+		fp_addrs(sb, n->ips, n->n_ips);
+	}
+	fp_u64(sb, x->w->n_names);
+	for (size_t i = 0; i < x->w->n_names; i++) {
+		fp_str(sb, x->w->names[i].name);
+		fp_addrs(sb, x->w->names[i].ips, x->w->names[i].n_ips);
 	}
 }
 

@@ -249,6 +249,8 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set);
+/* a `nodes` or `domainNames` peer (SEG_PEER_NODES, SEG_PEER_DOMAIN) */
+int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set);
 
 /* ---- ports and one policy's entries (compiler_rules.c) -------------------- */
 /* A rule's port keys as codes (segc_code_port); -ERANGE when a range ends

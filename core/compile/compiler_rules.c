@@ -102,6 +102,9 @@ static int rule_remotes(struct ctx *x, const struct seg_policy *p,
 						&pe->pods, &set);
 		} else if (pe->kind == SEG_PEER_CIDR) {
 			rc = segc_select_cidr(x, pe, &set);
+		} else if (pe->kind == SEG_PEER_NODES ||
+			   pe->kind == SEG_PEER_DOMAIN) {
+			rc = segc_select_addrs(x, pe, &set);
 		} else {
 			continue;
 		}

@@ -430,6 +430,96 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 	return set_new(x, sb->p, off, roff, set);
 }
 
+/* one of this node's own addresses (the host identity)? */
+static bool is_host_addr(const struct ctx *x, const struct in6_addr *a)
+{
+	for (size_t i = 0; i < x->w->n_host_ips; i++)
+		if (!memcmp(&x->w->host_ips[i], a, 16))
+			return true;
+	return false;
+}
+
+/* The rank of address a: the host identity for this node's own
+ * addresses, else its exact-prefix CIDR identity (addr_add made one). */
+static int addr_rank_push(struct ctx *x, const struct in6_addr *a)
+{
+	struct seg_cidr one = { .addr = *a, .plen = 128 };
+	char buf[64], key[72];
+
+	if (is_host_addr(x, a))
+		return rpool_push(x, x->rank_host);
+	seg_cidr_format(&one, buf, sizeof(buf));
+	snprintf(key, sizeof(key), "cidr:%s", buf);
+	for (size_t lo = 0, hi = x->n_cidrs; lo < hi;) {
+		size_t m = lo + (hi - lo) / 2;
+		int c = strcmp(x->cidrs[m].key, key);
+
+		if (!c)
+			return rpool_push(x, x->cidrs[m].rank);
+		if (c < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return 0;       /* cannot happen: segc_build_cidrs added it */
+}
+
+/* A `nodes` or `domainNames` peer: the identities of the addresses of
+ * the nodes whose labels match, or of what the exact name resolved to
+ * (a wildcard or a name not resolved yet: nothing). Endpoint addresses
+ * resolve to their endpoint identities first (the exact ipcache), which
+ * such a peer never selects: a pod is not a node, nor a domain name's
+ * host. */
+int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set)
+{
+	const struct seg_world *w = x->w;
+	struct sbuf *sb = &x->sb;
+	const uint32_t *hit;
+	size_t off = x->n_pool, roff = x->n_rpool;
+	int rc = 0;
+
+	sb->n = 0;
+	if (p->kind == SEG_PEER_NODES) {
+		segc_sb_str(sb, "N");
+		sel_canon(sb, &p->nodes);
+	} else {
+		segc_sb_str(sb, "D");
+		segc_sb_str(sb, p->domain ? p->domain : "*");
+	}
+	if (sb->err)
+		return sb->err;
+	hit = segc_smap_get(&x->memo, sb->p);
+	if (hit) {
+		*set = *hit;
+		return 0;
+	}
+	if (p->kind == SEG_PEER_NODES) {
+		for (size_t i = 0; i < w->n_nodes && !rc; i++) {
+			if (!seg_selector_matches(&p->nodes, &w->nodes[i].labels))
+				continue;
+			for (size_t j = 0; j < w->nodes[i].n_ips && !rc; j++)
+				rc = addr_rank_push(x, &w->nodes[i].ips[j]);
+		}
+	} else if (p->domain && p->domain[0] != '*') {
+		const struct seg_name_addrs *na =
+			seg_names_find(w->names, w->n_names, p->domain);
+
+		for (size_t j = 0; na && j < na->n_ips && !rc; j++)
+			rc = addr_rank_push(x, &na->ips[j]);
+	}
+	if (rc)
+		return rc;
+	/* set_new sorts; drop repeats (two nodes may share an address) */
+	rc = set_new(x, sb->p, off, roff, set);
+	if (!rc) {
+		struct idset *s = &x->sets[*set];
+
+		s->rn = segc_uniq_u32(x->rpool + s->roff, s->rn);
+		x->n_rpool = s->roff + s->rn;
+	}
+	return rc;
+}
+
 /* ---- CIDR identities ------------------------------------------------------------ */
 
 static int cidr_add(struct ctx *x, struct smap *seen, const struct seg_cidr *c0)
@@ -461,6 +551,43 @@ static int cmp_cidr_key(const void *a, const void *b)
 		      ((const struct cidr_ident *)b)->key);
 }
 
+/* One address of a node or a resolved name as an exact-prefix CIDR
+ * identity (/32, /128). This node's own addresses are the host identity
+ * (the exact ipcache resolves them to it first): none for them. */
+static int addr_add(struct ctx *x, struct smap *seen, const struct in6_addr *a)
+{
+	struct seg_cidr c = { .addr = *a, .plen = 128 };
+
+	return is_host_addr(x, a) ? 0 : cidr_add(x, seen, &c);
+}
+
+/* The addresses of the nodes a `nodes` peer selects, or the addresses
+ * a `domainNames` name resolved to (exact names only: a wildcard cannot
+ * be resolved), as CIDR identities. */
+static int peer_addrs_add(struct ctx *x, struct smap *seen,
+			  const struct seg_peer *pe)
+{
+	const struct seg_world *w = x->w;
+	const struct seg_name_addrs *na;
+	int rc = 0;
+
+	if (pe->kind == SEG_PEER_NODES) {
+		for (size_t i = 0; i < w->n_nodes && !rc; i++) {
+			if (!seg_selector_matches(&pe->nodes, &w->nodes[i].labels))
+				continue;
+			for (size_t j = 0; j < w->nodes[i].n_ips && !rc; j++)
+				rc = addr_add(x, seen, &w->nodes[i].ips[j]);
+		}
+		return rc;
+	}
+	if (pe->kind != SEG_PEER_DOMAIN || !pe->domain || pe->domain[0] == '*')
+		return 0;
+	na = seg_names_find(w->names, w->n_names, pe->domain);
+	for (size_t j = 0; na && j < na->n_ips && !rc; j++)
+		rc = addr_add(x, seen, &na->ips[j]);
+	return rc;
+}
+
 int segc_build_cidrs(struct ctx *x)
 {
 	struct smap seen = { 0 };
@@ -475,8 +602,11 @@ int segc_build_cidrs(struct ctx *x)
 			for (size_t k = 0; k < r->n_peers; k++) {
 				const struct seg_peer *pe = &r->peers[k];
 
-				if (pe->kind != SEG_PEER_CIDR)
+				if (pe->kind != SEG_PEER_CIDR) {
+					if ((rc = peer_addrs_add(x, &seen, pe)))
+						goto out;
 					continue;
+				}
 				rc = cidr_add(x, &seen, &pe->cidr);
 				for (size_t e = 0; !rc && e < pe->n_except; e++)
 					rc = cidr_add(x, &seen, &pe->except[e]);

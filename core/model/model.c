@@ -442,6 +442,15 @@ void seg_endpoint_free(struct seg_endpoint *e)
 	memset(e, 0, sizeof(*e));
 }
 
+void seg_node_free(struct seg_node *n)
+{
+	if (!n)
+		return;
+	free(n->name);
+	seg_labels_free(&n->labels);
+	memset(n, 0, sizeof(*n));
+}
+
 /* ---- addresses ------------------------------------------------------------- */
 
 static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
@@ -666,11 +675,15 @@ void seg_world_free(struct seg_world *w)
 		seg_endpoint_free(&w->endpoints[i]);
 	for (size_t i = 0; i < w->n_policies; i++)
 		seg_policy_free(&w->policies[i]);
+	for (size_t i = 0; i < w->n_nodes; i++)
+		seg_node_free(&w->nodes[i]);
 	free(w->namespaces);
 	free(w->endpoints);
 	free(w->policies);
+	free(w->nodes);
 	w->namespaces = NULL;
 	w->endpoints = NULL;
 	w->policies = NULL;
-	w->n_namespaces = w->n_endpoints = w->n_policies = 0;
+	w->nodes = NULL;
+	w->n_namespaces = w->n_endpoints = w->n_policies = w->n_nodes = 0;
 }

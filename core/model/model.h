@@ -258,6 +258,37 @@ int seg_endpoint_add_port(struct seg_endpoint *e,
 const struct seg_named_port *seg_endpoint_port(const struct seg_endpoint *e,
 					       const char *name, uint8_t proto);
 
+/* ---- nodes and resolved names (model_nodes.c) -------------------------------- */
+#define SEG_MAX_NODE_IPS 8
+
+/* A node of the cluster (`segctl node set`, the cluster sync from Node
+ * objects): what a ClusterNetworkPolicy `nodes` peer selects by labels.
+ * Its addresses become exact-prefix CIDR identities; a node holding one
+ * of this node's own addresses (node_addresses) is this node: the peer
+ * then selects the host identity. */
+struct seg_node {
+	char *name;
+	struct seg_labels labels;
+	struct in6_addr ips[SEG_MAX_NODE_IPS]; /* IPv4 mapped */
+	size_t n_ips;
+};
+
+/* What one exact domain name of a `domainNames` peer resolved to. The
+ * daemon's resolver fills the table; the compiler only reads it. */
+struct seg_name_addrs {
+	char *name;               /* lower case, no trailing dot */
+	struct in6_addr *ips;     /* IPv4 mapped; sorted, unique */
+	size_t n_ips;
+};
+
+void seg_node_free(struct seg_node *n);
+/* Why name is not a valid node name (a DNS-1123 subdomain), or NULL. */
+const char *seg_node_name_problem(const char *name);
+/* The entry of `name` in a table sorted by name, or NULL. */
+const struct seg_name_addrs *seg_names_find(const struct seg_name_addrs *v,
+					    size_t n, const char *name);
+void seg_name_addrs_free(struct seg_name_addrs *v, size_t n);
+
 /* The whole desired state the compiler works from. */
 struct seg_world {
 	struct seg_namespace *namespaces;
@@ -268,6 +299,12 @@ struct seg_world {
 	size_t n_policies;
 	struct in6_addr *host_ips;   /* the node's own addresses */
 	size_t n_host_ips;
+	struct seg_node *nodes;      /* the cluster's nodes, owned */
+	size_t n_nodes;
+	/* domain names resolved (sorted by name); borrowed, like host_ips:
+	 * the daemon's resolver owns them */
+	const struct seg_name_addrs *names;
+	size_t n_names;
 	enum seg_cidr_match cidr_match;  /* what a CIDR peer selects */
 };
 
@@ -291,8 +328,8 @@ void seg_rule_free(struct seg_rule *r);
 void seg_policy_free(struct seg_policy *p);
 void seg_namespace_free(struct seg_namespace *n);
 void seg_endpoint_free(struct seg_endpoint *e);
-/* Free the namespaces, endpoints and policies of w and their arrays (not
- * host_ips, which a world usually borrows from the config). */
+/* Free the namespaces, endpoints, nodes and policies of w and their arrays
+ * (not host_ips or names, which a world borrows). */
 void seg_world_free(struct seg_world *w);
 
 /* Parse "10.0.0.0/8", "fd00::/64", or a bare address (full-length prefix).

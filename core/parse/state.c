@@ -219,6 +219,18 @@ static int labels_node(yaml_document_t *d, const struct seg_labels *l)
 	return m;
 }
 
+static int addrs_node(yaml_document_t *d, int seq, const struct in6_addr *v, size_t n)
+{
+	char addr[64];
+
+	for (size_t j = 0; j < n; j++) {
+		seg_addr_format(&v[j], addr, sizeof(addr));
+		if (yu_append(d, seq, yu_add_str(d, addr)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int state_doc(const struct seg_state *s, yaml_document_t *d)
 {
 	const struct seg_world *w = &s->world;
@@ -253,11 +265,8 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 		    (ips = yu_add_seq(d)) < 0 || yu_set(d, m, "ips", ips) ||
 		    yu_set(d, m, "labels", labels_node(d, &e->labels)))
 			return -ENOMEM;
-		for (size_t j = 0; j < e->n_ips; j++) {
-			seg_addr_format(&e->ips[j], addr, sizeof(addr));
-			if (yu_append(d, ips, yu_add_str(d, addr)))
-				return -ENOMEM;
-		}
+		if (addrs_node(d, ips, e->ips, e->n_ips))
+			return -ENOMEM;
 		if (e->n_ports && ((ports = yu_add_seq(d)) < 0 ||
 				   yu_set(d, m, "ports", ports)))
 			return -ENOMEM;
@@ -266,6 +275,19 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 			if (yu_append(d, ports, yu_add_str(d, addr)))
 				return -ENOMEM;
 		}
+	}
+	if (w->n_nodes && ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "nodes", seq)))
+		return -ENOMEM;
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		const struct seg_node *n = &w->nodes[i];
+
+		if ((m = yu_add_map(d)) < 0 || yu_append(d, seq, m) ||
+		    yu_set_str(d, m, "name", n->name) ||
+		    (ips = yu_add_seq(d)) < 0 || yu_set(d, m, "ips", ips) ||
+		    yu_set(d, m, "labels", labels_node(d, &n->labels)))
+			return -ENOMEM;
+		if (addrs_node(d, ips, n->ips, n->n_ips))
+			return -ENOMEM;
 	}
 	if ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "uplinks", seq))
 		return -ENOMEM;
@@ -308,6 +330,21 @@ static int labels_from(yaml_document_t *d, yaml_node_t *n, struct seg_labels *l,
 	return 0;
 }
 
+/* a list of addresses (at most max; more are ignored) into v */
+static int addrs_from(yaml_document_t *d, yaml_node_t *ips, struct in6_addr *v,
+		      size_t max, size_t *n, const char *file, struct seg_error *err)
+{
+	for (size_t i = 0; i < yu_seq_len(ips) && i < max; i++) {
+		yaml_node_t *a = yu_seq_at(d, ips, i);
+
+		if (!yu_scalar(a) || seg_addr_parse(yu_scalar(a), &v[(*n)++]))
+			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
+					  "'%s' is not an address",
+					  yu_scalar(a) ? yu_scalar(a) : "?");
+	}
+	return 0;
+}
+
 static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s,
 			 const char *file, struct seg_error *err)
 {
@@ -330,13 +367,8 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	ep.endpoint_id = (uint32_t)id;
 	snprintf(ep.ifname, sizeof(ep.ifname), "%s", ifname);
 	ret = !ep.name || !ep.ns ? -ENOMEM : 0;
-	for (size_t i = 0; !ret && i < yu_seq_len(ips) && i < SEG_MAX_EP_IPS; i++) {
-		yaml_node_t *a = yu_seq_at(d, ips, i);
-
-		if (!yu_scalar(a) || seg_addr_parse(yu_scalar(a), &ep.ips[ep.n_ips++]))
-			ret = seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
-					 "bad endpoint address");
-	}
+	if (!ret)
+		ret = addrs_from(d, ips, ep.ips, SEG_MAX_EP_IPS, &ep.n_ips, file, err);
 	if (!ret)
 		ret = labels_from(d, yu_map_get(d, n, "labels"), &ep.labels, file, err);
 	for (size_t i = 0; !ret && i < yu_seq_len(ports); i++) {
@@ -354,6 +386,28 @@ static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s
 	if (!ret)
 		ret = seg_state_put_ep(s, &ep);
 	seg_endpoint_free(&ep);
+	return ret;
+}
+
+static int node_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s,
+		     const char *file, struct seg_error *err)
+{
+	struct seg_node node = { 0 };
+	const char *name = yu_scalar(yu_map_get(d, n, "name"));
+	yaml_node_t *ips = yu_map_get(d, n, "ips");
+	int ret;
+
+	if (!name || !yu_is_seq(ips) || yu_seq_len(ips) > SEG_MAX_NODE_IPS)
+		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
+				  "node needs a name and 0..%d ips", SEG_MAX_NODE_IPS);
+	ret = (node.name = strdup(name)) ? 0 : -ENOMEM;
+	if (!ret)
+		ret = addrs_from(d, ips, node.ips, SEG_MAX_NODE_IPS, &node.n_ips, file, err);
+	if (!ret)
+		ret = labels_from(d, yu_map_get(d, n, "labels"), &node.labels, file, err);
+	if (!ret)
+		ret = seg_state_put_node(s, &node);
+	seg_node_free(&node);
 	return ret;
 }
 
@@ -454,6 +508,9 @@ static int state_from_doc(yaml_document_t *d, void *p)
 	seq = yu_map_get(d, root, "endpoints");
 	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)
 		ret = endpoint_from(d, yu_seq_at(d, seq, i), c->s, c->file, c->err);
+	seq = yu_map_get(d, root, "nodes");
+	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)
+		ret = node_from(d, yu_seq_at(d, seq, i), c->s, c->file, c->err);
 	seq = yu_map_get(d, root, "uplinks");
 	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++) {
 		const char *u = yu_scalar(yu_seq_at(d, seq, i));

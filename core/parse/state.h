@@ -41,13 +41,18 @@ struct seg_policy *seg_state_find_policy(struct seg_state *s, const char *ns,
 int seg_state_put_policy(struct seg_state *s, struct seg_policy *p);
 int seg_state_del_policy(struct seg_state *s, const char *ns, const char *name);
 int seg_state_add_uplink(struct seg_state *s, const char *ifname);
+/* Nodes (state_nodes.c), kept sorted by name. put adds or replaces (same
+ * name) and takes ownership of *n's contents on success. */
+struct seg_node *seg_state_find_node(struct seg_state *s, const char *name);
+int seg_state_put_node(struct seg_state *s, struct seg_node *n);
+int seg_state_del_node(struct seg_state *s, const char *name);
 
 /* Serialise to / restore from YAML text: state.yaml, without policies. */
 int seg_state_to_yaml(const struct seg_state *s, char **out);
 int seg_state_from_yaml(const char *buf, size_t len, const char *file,
 			struct seg_state *s, struct seg_error *err);
 
-/* The state dir holds state.yaml (namespaces, endpoints, uplinks) and
+/* The state dir holds state.yaml (namespaces, endpoints, nodes, uplinks) and
  * policies/<ns>_<name>.yaml, one file per policy, so a policy change
  * rewrites one small file. Every write is atomic (temp file, fsync,
  * rename, fsync of the directory). A missing dir loads as a fresh state. */

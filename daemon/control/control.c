@@ -26,6 +26,8 @@ static const struct {
 	{ "namespace.set", segd_h_namespace_set },
 	{ "endpoint.add", segd_h_endpoint_add },
 	{ "endpoint.del", segd_h_endpoint_del },
+	{ "node.set", segd_h_node_set },
+	{ "node.del", segd_h_node_del },
 	{ "attach", segd_h_attach },
 	{ "apply", segd_h_apply },
 	{ "policy.delete", segd_h_policy_delete },

@@ -18,6 +18,11 @@ int segd_h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out
 			int res);
 int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 
+/* control_nodes.c: the cluster's nodes; `get nodes` rows */
+int segd_h_node_set(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_h_node_del(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_get_nodes(struct segd *d, yaml_document_t *out, int items);
+
 /* control_apply.c */
 int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out,

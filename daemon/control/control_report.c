@@ -130,9 +130,11 @@ int segd_h_get(struct segd *d, struct segd_req *r, yaml_document_t *out, int res
 		return get_policies(d, out, items);
 	if (what && !strcmp(what, "quarantines"))
 		return segd_get_quarantines(d, out, items);
+	if (what && !strcmp(what, "nodes"))
+		return segd_get_nodes(d, out, items);
 	return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
-			  "cannot get '%s'; use policies, endpoints, namespaces or quarantines",
-			  what ? what : "");
+			  "cannot get '%s'; use policies, endpoints, nodes, namespaces "
+			  "or quarantines", what ? what : "");
 }
 
 /* ---- status ------------------------------------------------------------------ */

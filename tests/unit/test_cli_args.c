@@ -71,6 +71,13 @@ static const struct args_case cases[] = {
 	  "name", "p1", "" },
 	{ { "segctl", "get", "policies", "-o", "yaml" }, 0, "get", "what", "policies", "" },
 	{ { "segctl", "get", "pods" }, 2, "", "", "", "namespaces or quarantines" },
+	{ { "segctl", "node", "set", "w1", "--ip", "10.0.0.1", "--ip", "fd00::1",
+	    "--labels", "role=worker" }, 0, "node.set", "labels", "role=worker", "" },
+	{ { "segctl", "node", "set", "w1", "--labels", "a=b" }, 2, "", "", "", "needs --ip" },
+	{ { "segctl", "node", "set", "w1", "--ip", "10.0.0.1", "-n", "x" }, 2, "", "", "",
+	  "does not take --namespace" },
+	{ { "segctl", "node", "del", "w1" }, 0, "node.del", "name", "w1", "" },
+	{ { "segctl", "get", "nodes", "-o", "json" }, 0, "get", "what", "nodes", "" },
 	{ { "segctl", "frobnicate" }, 2, "", "", "", "unknown command" },
 	{ { "segctl" }, 2, "", "", "", "usage: segctl" },
 	{ { "segctl", "--bogus", "status" }, 2, "", "", "", "unknown option" },
@@ -210,15 +217,17 @@ struct complete_case {
 };
 
 static const struct complete_case complete_cases[] = {
-	{ 1, { "" }, "namespace endpoint attach apply delete get quarantine release status flows blocklist "
-		     "explain graph" },
+	{ 1, { "" }, "namespace endpoint node attach apply delete get quarantine release status flows "
+		     "blocklist explain graph" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
 	{ 2, { "endpoint", "" }, "add del" },
 	{ 4, { "endpoint", "add", "web", "--" }, "--namespace --ip --labels --ifname --port --remote -o --help" },
 	{ 2, { "apply", "-" }, "--namespace --dry-run -o --help" },
-	{ 2, { "get", "" }, "policies endpoints namespaces" },
+	{ 2, { "get", "" }, "policies endpoints namespaces nodes" },
+	{ 2, { "node", "" }, "set del" },
+	{ 4, { "node", "set", "w1", "--" }, "--ip --labels -o --help" },
 	{ 2, { "get", "e" }, "endpoints" },
 	{ 3, { "get", "endpoints", "" }, "" },
 	{ 3, { "flows", "--verdict", "" }, "allow deny audit" },
@@ -270,6 +279,7 @@ Test(cli_args, complete_covers_every_command)
 		{ "namespace", "set" }, { "endpoint", "add" }, { "endpoint", "del" },
 		{ "delete", "policy" }, { "blocklist", "load" }, { "blocklist", "list" },
 		{ "blocklist", "show" }, { "blocklist", "del" }, { "blocklist", "test" },
+		{ "node", "set" }, { "node", "del" },
 	};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {

@@ -245,6 +245,59 @@ Test(state, cluster_scoped_policy_round_trip)
 	remove_and_reload(&s, dir, "", "guard");
 }
 
+static void add_node(struct seg_state *s, const char *name, const char *labels,
+		     const char *ip1, const char *ip2)
+{
+	struct seg_node n = { 0 };
+
+	n.name = strdup(name);
+	cr_assert_eq(seg_labels_parse(labels, &n.labels, NULL), 0);
+	cr_assert_eq(seg_addr_parse(ip1, &n.ips[n.n_ips++]), 0);
+	if (ip2)
+		cr_assert_eq(seg_addr_parse(ip2, &n.ips[n.n_ips++]), 0);
+	cr_assert_eq(seg_state_put_node(s, &n), 0);
+	seg_node_free(&n);
+}
+
+/* nodes (`segctl node set`) are kept in state.yaml, sorted by name */
+Test(state, nodes_round_trip)
+{
+	char dir[] = "/tmp/segd-state-test-XXXXXX", cmd[128];
+	struct seg_state s, t;
+	struct seg_error err = { 0 };
+	struct seg_node *n;
+	struct in6_addr a;
+
+	cr_assert(mkdtemp(dir));
+	cr_assert_eq(seg_state_init(&s), 0);
+	add_node(&s, "worker-2", "role=worker,zone=b", "10.0.0.2", "fd00::2");
+	add_node(&s, "cp-1", "node-role.kubernetes.io/control-plane=", "10.0.0.1", NULL);
+	add_node(&s, "gone", "a=b", "10.0.0.9", NULL);
+	add_node(&s, "worker-2", "role=worker,zone=c", "10.0.0.22", "fd00::2");
+	cr_assert_eq(s.world.n_nodes, 3);
+	cr_assert_eq(seg_state_del_node(&s, "gone"), 0);
+	cr_assert_eq(seg_state_del_node(&s, "gone"), -ENOENT);
+	cr_assert_eq(seg_state_save(&s, dir), 0);
+
+	cr_assert_eq(seg_state_load(&t, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(t.world.n_nodes, 2);
+	cr_assert_str_eq(t.world.nodes[0].name, "cp-1");
+	cr_assert_str_eq(seg_labels_get(&t.world.nodes[0].labels,
+					"node-role.kubernetes.io/control-plane"), "");
+	n = seg_state_find_node(&t, "worker-2");
+	cr_assert_not_null(n);
+	cr_assert_str_eq(seg_labels_get(&n->labels, "zone"), "c");
+	cr_assert_eq(n->n_ips, 2);
+	cr_assert_eq(seg_addr_parse("10.0.0.22", &a), 0);
+	cr_assert_eq(memcmp(&n->ips[0], &a, 16), 0);
+	cr_assert_eq(seg_addr_parse("fd00::2", &a), 0);
+	cr_assert_eq(memcmp(&n->ips[1], &a, 16), 0);
+	seg_state_free(&t);
+	seg_state_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 Test(state, missing_dir_is_a_fresh_state)
 {
 	struct seg_state s;
