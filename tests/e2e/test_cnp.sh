@@ -163,6 +163,20 @@ apply "$f"
 allowed "the same Deny in audit mode drops nothing: web -> ext:443" probe_tcp pod web 203.0.113.10 443
 del no-ext-https
 
+# --- nodes: an egress peer by node labels (`segctl node set`) ----------------------
+segctl node set infra-1 --ip 203.0.113.10 --labels role=infra >/dev/null
+check "node set infra-1 (the outside host's address)" [ $? -eq 0 ]
+f=$(cnp no-infra Admin 45 "$all_ns" "  egress:
+  - name: no-infra-nodes
+    action: Deny
+    to: [{nodes: {matchLabels: {role: infra}}}]")
+apply "$f"
+denied "egress Deny to nodes role=infra: web -> 203.0.113.10:80" probe_tcp pod web 203.0.113.10 80
+segctl node set infra-1 --ip 203.0.113.10 --labels role=web >/dev/null
+allowed "the node relabelled, the peer no longer selects it: web -> 203.0.113.10:80" probe_tcp pod web 203.0.113.10 80
+segctl node del infra-1 >/dev/null
+del no-infra
+
 # --- a restart keeps cluster-scoped policies (state dir) -----------------------------
 topo_stop_segd TERM
 topo_start_segd || fail "segd restarts"
