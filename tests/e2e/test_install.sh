@@ -88,7 +88,7 @@ comp() {
 }
 check "completion: segctl bl -> blocklist" [ "$(comp "$DEST/usr/local/bin/segctl" bl)" = blocklist ]
 check "completion: segctl get '' -> the kinds" \
-	[ "$(comp "$DEST/usr/local/bin/segctl" get '')" = "policies endpoints namespaces" ]
+	[ "$(comp "$DEST/usr/local/bin/segctl" get '')" = "policies endpoints namespaces nodes" ]
 check "completion: segctl endpoint add web --i -> --ip --ifname" \
 	[ "$(comp "$DEST/usr/local/bin/segctl" endpoint add web --i)" = "--ip --ifname" ]
 check "completion: segctl apply <file> completes file names" bash -c \
