@@ -41,7 +41,6 @@
 #include <string.h>
 
 #define KEY_BITS   (~(uint64_t)(SEGC_RULE_MASK | SEGC_VERDICT_MASK))
-#define VALUE_BITS ((uint64_t)(SEGC_RULE_MASK | SEGC_VERDICT_MASK))
 #define NO_HIT     SEGC_V_DENY    /* verdict and rule 0: the default deny */
 
 struct keys {
@@ -57,41 +56,32 @@ static int keys_push(struct keys *k, uint64_t key)
 	return 0;
 }
 
-/* the code of key in sorted bucket b (keys unique), or NULL */
-static const uint64_t *bk_find(const struct bucket *b, uint64_t key)
-{
-	size_t lo = 0, hi = b ? b->n : 0;
-
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		uint64_t k = b->v[m] & KEY_BITS;
-
-		if (k == key)
-			return &b->v[m];
-		if (k < key)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return NULL;
-}
-
-/* the index of key in sorted unique keys v[0..n), or SIZE_MAX */
+/* the index of the code with key in v[0..n) (sorted, keys unique), or
+ * SIZE_MAX */
 static size_t key_index(const uint64_t *v, size_t n, uint64_t key)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;
+		uint64_t k = v[m] & KEY_BITS;
 
-		if (v[m] == key)
+		if (k == key)
 			return m;
-		if (v[m] < key)
+		if (k < key)
 			lo = m + 1;
 		else
 			hi = m;
 	}
 	return SIZE_MAX;
+}
+
+/* the code of key in sorted bucket b, or NULL */
+static const uint64_t *bk_find(const struct bucket *b, uint64_t key)
+{
+	size_t i = key_index(b->v, b->n, key);
+
+	return i == SIZE_MAX ? NULL : &b->v[i];
 }
 
 /* The keys the datapath probes for a packet whose first hit would be k,
