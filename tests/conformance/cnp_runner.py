@@ -5,9 +5,9 @@ live segd (see run.sh cnp).
   cnp_runner.py --socket SEGD_SOCKET --segctl SEGCTL --agents DIR
                 --ifname NS/POD=IFACE... [--only REGEX] [CASE_DIR]
 
-Registers upstream's five namespaces and ten pods (cnp_model.py) with
-segd, checks that every pod reaches every other on every served port
-before any policy, then runs each upstream test (cases_cnp/*.yaml, format
+Registers upstream's five namespaces, its eight pod-network pods and the
+two nodes of its hostNetwork pods (cnp_model.py) with segd, checks that
+every pod reaches every other on every served port before any policy, then runs each upstream test (cases_cnp/*.yaml, format
 in cnp_cases.py): applies its manifests, then its subtests in order, each
 doing its steps' actions through segctl and then the step's probes (the
 agents in the pods, agent.py, all at once). Prints "ok - [cnp] TEST/SUBTEST"
@@ -176,14 +176,18 @@ class TestRun:
 
 
 def self_check(cluster):
-    """Before any policy every pod reaches every pod on every served port."""
-    probes = [(f, t, c, True) for c in world.SERVED for f in world.PODS
-              for t in world.PODS if f != t]
+    """Before any policy every pod reaches every pod on every port it
+    serves (the hostNetwork ones on their node's address)."""
+    probes = [(f, t, c, True) for f in world.PODS for t in world.PODS
+              if f != t for c in world.served(t)]
     raw = observe(cluster, probes)
     bad = ["%s -> %s %s: %s" % (short(f), short(t), c, raw[(f, t, c)])
            for f, t, c, _ in probes if raw[(f, t, c)] != "ok"]
     emit(not bad, "[cnp] [self-check] without policies every pod reaches every "
-         "pod on %s" % ", ".join(world.SERVED), bad[:40])
+         "pod on %s, the hostNetwork pods (%s) on %s"
+         % (", ".join(world.SERVED),
+            ", ".join(short(p) for p in sorted(world.HOST_NETWORK)),
+            ", ".join(world.HOST_SERVED)), bad[:40])
     return not bad
 
 

@@ -15,6 +15,8 @@ upstream ignores (ignoreLoopback): they are never probed or compared.
 
   python3 model.py pods   prints "x/a 10.200.1.11 80 81" per pod: its
                           address and agent.py's ports (for run.sh)
+  python3 model.py hosts  prints nothing: no hostNetwork pods, no other
+                          node (cnp_model.py has some)
 """
 import re
 import sys
@@ -22,6 +24,9 @@ import sys
 NAMESPACES = ("x", "y", "z")
 POD_NAMES = ("a", "b", "c")
 PODS = tuple("%s/%s" % (ns, p) for ns in NAMESPACES for p in POD_NAMES)
+# every pod is an endpoint of segd's node; no other node
+ENDPOINTS = PODS
+NODES = {}
 PORTS = (80, 81)
 
 # what real traffic can probe here; SCTP runs as BPF rows instead
@@ -119,6 +124,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["pods"]:
         for pod in PODS:
             print(pod, pod_ip(pod), *PORTS)
+        sys.exit(0)
+    if sys.argv[1:] == ["hosts"]:
         sys.exit(0)
     print(__doc__, file=sys.stderr)
     sys.exit(2)

@@ -7,8 +7,10 @@
 #        nine pods x/a .. z/c serving TCP and UDP on 80 and 81 (model.py,
 #        runner.py, cases/)
 #   cnp  kubernetes-sigs/network-policy-api's ClusterNetworkPolicy suite:
-#        ten pods in five namespaces serving TCP 80/8080, UDP 53/5353,
-#        SCTP 9003/9005 (cnp_model.py, cnp_runner.py, cases_cnp/)
+#        eight pods in four namespaces serving TCP 80/8080, UDP 53/5353,
+#        SCTP 9003/9005, and two hostNetwork pods on two more nodes (a
+#        netns each, registered with segctl node set) serving the host
+#        ports 34345 .. 34352 (cnp_model.py, cnp_runner.py, cases_cnp/)
 #
 # README.md in this directory lists the cases. Needs root; build first.
 #
@@ -36,6 +38,17 @@ AGENTS="$TOPO_DIR/agents"
 trap topo_destroy EXIT
 trap 'exit 130' INT TERM
 
+# start_agent NETNS NAME PORTS...: a pod's agent (agent.py) in NETNS, its
+# socket $AGENTS/NAME.sock; not through topo_bg: its output is kept for a
+# failing run
+start_agent() {
+	local netns=$1 name=$2
+	shift 2
+	ip netns exec "$netns" python3 "$HERE/agent.py" "$AGENTS/$name.sock" "$@" \
+		>>"$TOPO_DIR/agent-$name.log" 2>&1 &
+	TOPO_BG_PIDS+=($!)
+}
+
 mkdir -p "$AGENTS"
 topo_create_node
 ifnames=()
@@ -46,12 +59,20 @@ while read -r pod ip ports; do
 	topo_add_pod "$name" "$ip" "" "h${TOPO_ID}p$i"
 	ifnames+=(--ifname "$pod=h${TOPO_ID}p$i")
 	i=$((i + 1))
-	# not through topo_bg: its output is kept for a failing run
 	# shellcheck disable=SC2086  # ports: one word each
-	ip netns exec "$(pod_ns "$name")" python3 "$HERE/agent.py" \
-		"$AGENTS/$name.sock" $ports >>"$TOPO_DIR/agent-$name.log" 2>&1 &
-	TOPO_BG_PIDS+=($!)
+	start_agent "$(pod_ns "$name")" "$name" $ports
 done < <(python3 "$HERE/$model" pods)
+# the other nodes of the cluster (cnp): each a netns wired as a pod is (its
+# own veth from segd's node, ADDR/32, routed through segd's node: reachable
+# from the pods like the outside host) but never an endpoint; the agent of
+# its hostNetwork pod runs in it, serving on the node's address
+i=0
+while read -r node ip pod ports; do
+	topo_add_pod "$node" "$ip" "" "h${TOPO_ID}n$i"
+	i=$((i + 1))
+	# shellcheck disable=SC2086  # ports: one word each
+	start_agent "$(pod_ns "$node")" "${pod/\//-}" $ports
+done < <(python3 "$HERE/$model" hosts)
 
 if ! topo_start_segd; then
 	echo "not ok - segd started"

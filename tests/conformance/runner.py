@@ -69,8 +69,10 @@ class Segctl:
 
 class Cluster:
     """The pods as segd knows them, and their agents. world: the suite's
-    model (model.py, cnp_model.py): NAMESPACES, PODS, pod_ip, ns_labels,
-    pod_labels, port_names."""
+    model (model.py, cnp_model.py): NAMESPACES, PODS (each has an agent),
+    ENDPOINTS (the pods registered as segd's endpoints), NODES (the other
+    nodes: name -> (address, labels)), pod_ip, ns_labels, pod_labels,
+    port_names."""
 
     def __init__(self, segctl, ifnames, agents_dir, world=model):
         self.segctl = segctl
@@ -108,10 +110,15 @@ class Cluster:
             rc, err = self.set_ns(ns, self.world.ns_labels(ns))
             if rc:
                 raise RuntimeError("namespace set %s: %s" % (ns, err))
-        for pod in self.world.PODS:
+        for pod in self.world.ENDPOINTS:
             rc, err = self.register_endpoint(pod, self.world.pod_labels(pod))
             if rc:
                 raise RuntimeError("endpoint add %s: %s" % (pod, err))
+        for node, (addr, labels) in sorted(self.world.NODES.items()):
+            rc, err = self.segctl.do("node", "set", node, "--ip", addr,
+                                     "--labels", labels)
+            if rc:
+                raise RuntimeError("node set %s: %s" % (node, err))
         deadline = time.monotonic() + AGENT_WAIT
         for pod in self.world.PODS:
             path = os.path.join(self.agents_dir, pod.replace("/", "-") + ".sock")
