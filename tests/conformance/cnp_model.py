@@ -3,9 +3,10 @@
 Upstream's base manifests (kubernetes-sigs/network-policy-api,
 conformance/base/manifests.yaml): five namespaces
 network-policy-conformance-<house> labelled conformance-house=<house>, a
-StatefulSet of two pods in each (pods labelled conformance-house=<house>),
-every pod serving TCP 80 (container port `web`), TCP 8080, UDP 53
-(container port `dns`), UDP 5353, SCTP 9003 and SCTP 9005; but the
+StatefulSet of two pods in each (labelled conformance-house=<house> by the
+template, statefulset.kubernetes.io/pod-name=<pod> by the StatefulSet
+controller), every pod serving TCP 80 (container port `web`), TCP 8080,
+UDP 53 (container port `dns`), UDP 5353, SCTP 9003 and SCTP 9005; but the
 centaurs are `hostNetwork: true` pods serving the suite's HostNetworkPorts
 (34345 .. 34352 by default) on their node's address, one on each of two
 nodes (their host ports keep them apart) labelled kubernetes.io/os=linux.
@@ -79,7 +80,10 @@ def ns_labels(ns):
 
 
 def pod_labels(pod):
-    return ns_labels(pod.split("/")[0])
+    """The template's label and the one the StatefulSet controller adds
+    (statefulset.kubernetes.io/pod-name, which some policies select)."""
+    return "%s,statefulset.kubernetes.io/pod-name=%s" % (
+        ns_labels(pod.split("/")[0]), pod.split("/")[1])
 
 
 def port_names():
