@@ -171,6 +171,31 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	table_print(&t, f);
 }
 
+/* ClusterNetworkPolicy domainNames and their addresses, when any. */
+static void print_domain_names(yaml_document_t *d, yaml_node_t *names, FILE *f)
+{
+	struct table t = { .ncols = 2 };
+
+	if (!yu_seq_len(names))
+		return;
+	fprintf(f, "\nDOMAIN NAMES\n");
+	table_row(&t, (const char *[]){ "NAME", "ADDRESSES" });
+	for (size_t i = 0; i < yu_seq_len(names); i++) {
+		yaml_node_t *n = yu_seq_at(d, names, i), *as = yu_map_get(d, n, "addresses");
+		char addrs[512];
+		size_t off = 0;
+
+		addrs[0] = '\0';
+		for (size_t j = 0; j < yu_seq_len(as) && off < sizeof(addrs); j++)
+			off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s",
+						j ? "," : "",
+						yu_scalar(yu_seq_at(d, as, j)));
+		table_row(&t, (const char *[]){ str(d, n, "name"),
+						*addrs ? addrs : "(not resolved)" });
+	}
+	table_print(&t, f);
+}
+
 static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 {
 	yaml_node_t *ifs = yu_map_get(d, res, "interfaces");
@@ -222,6 +247,7 @@ static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 						str(d, m, "capacity"), use });
 	}
 	table_print(&t, f);
+	print_domain_names(d, yu_map_get(d, res, "domain_names"), f);
 	fprintf(f, "\nCOUNTERS\n");
 	t = (struct table){ .ncols = 3 };
 	table_row(&t, (const char *[]){ "VERDICT/REASON", "PACKETS", "BYTES" });

@@ -263,6 +263,7 @@ static void name_restart_only(const struct segd_settings *f,
 		{ "resolvers", list_differs(f->resolvers, f->n_resolvers, c->resolvers,
 					    c->n_resolvers) },
 		{ "dns_grace", f->dns_grace != c->dns_grace },
+		{ "dns_min_ttl", f->dns_min_ttl != c->dns_min_ttl },
 		{ "flow_log", str_differs(f->flow_log, c->flow_log) },
 		{ "flow_log_max_bytes", f->flow_log_max_bytes != c->flow_log_max_bytes },
 		{ "flow_log_keep", f->flow_log_keep != c->flow_log_keep },
@@ -508,6 +509,7 @@ int main(int argc, char **argv)
 	seg_log_set_level(level);
 	ret = o.check_only ? check_only(&d) : run(&d, &o);
 	seg_compiled_free(&d.compiled);
+	segd_domains_free(&d.domains);
 	seg_state_free(&d.state);
 	seg_quarantines_free(&d.quarantines);
 	free(d.quar_written);

@@ -289,6 +289,12 @@ const struct seg_name_addrs *seg_names_find(const struct seg_name_addrs *v,
 					    size_t n, const char *name);
 void seg_name_addrs_free(struct seg_name_addrs *v, size_t n);
 
+struct seg_world;
+/* The exact names of every domainNames peer of w's policies (a wildcard
+ * cannot be asked for), sorted and unique, into a new array of names
+ * borrowed from the policies: what the daemon's resolver asks for. */
+int seg_world_domains(const struct seg_world *w, const char ***out, size_t *n);
+
 /* The whole desired state the compiler works from. */
 struct seg_world {
 	struct seg_namespace *namespaces;

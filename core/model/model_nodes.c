@@ -3,6 +3,7 @@
  * (seg_node_free is with the other *_free in model.c). */
 #include "model.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,4 +60,48 @@ void seg_name_addrs_free(struct seg_name_addrs *v, size_t n)
 		free(v[i].ips);
 	}
 	free(v);
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int seg_world_domains(const struct seg_world *w, const char ***out, size_t *n_out)
+{
+	const char **v = NULL;
+	size_t n = 0, cap = 0, kept = 0;
+
+	for (size_t i = 0; i < w->n_policies; i++) {
+		const struct seg_policy *p = &w->policies[i];
+
+		for (size_t r = 0; r < p->n_rules; r++)
+			for (size_t k = 0; k < p->rules[r].n_peers; k++) {
+				const struct seg_peer *pe = &p->rules[r].peers[k];
+
+				if (pe->kind != SEG_PEER_DOMAIN || !pe->domain ||
+				    pe->domain[0] == '*')
+					continue;
+				if (n == cap) {
+					const char **grown;
+
+					cap = cap ? 2 * cap : 16;
+					grown = realloc(v, cap * sizeof(*v));
+					if (!grown) {
+						free(v);
+						return -ENOMEM;
+					}
+					v = grown;
+				}
+				v[n++] = pe->domain;
+			}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str_ptr);
+	for (size_t i = 0; i < n; i++)
+		if (!kept || strcmp(v[kept - 1], v[i]))
+			v[kept++] = v[i];
+	*out = v;
+	*n_out = kept;
+	return 0;
 }

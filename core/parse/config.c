@@ -220,6 +220,11 @@ static int config_doc(yaml_document_t *doc, void *p)
 
 			ret = parse_uint(v, key, 0, 7 * 86400, "seconds", file, err, &g);
 			cfg->dns_grace = (unsigned int)g;
+		} else if (!strcmp(key, "dns_min_ttl")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 1, 3600, "seconds", file, err, &g);
+			cfg->dns_min_ttl = (unsigned int)g;
 		} else if (!strcmp(key, "flow_interval")) {
 			int64_t g = 0;
 
@@ -263,7 +268,7 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "unknown setting '%s'; known: socket, bpffs, "
 					 "state_dir, feeds_dir, policy_dir, node_addresses, "
 					 "log_level, interface_patterns, "
-					 "resolvers, dns_grace, flow_log, flow_log_max_bytes, "
+					 "resolvers, dns_grace, dns_min_ttl, flow_log, flow_log_max_bytes, "
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
 					 "flow_interval, policy_cidr_match, "
 					 "uplink_hook", key);
@@ -321,6 +326,8 @@ int segd_config_defaults(struct segd_settings *cfg)
 	cfg->interface_patterns_set = true;
 	if (!cfg->dns_grace)
 		cfg->dns_grace = SEGD_DEFAULT_DNS_GRACE;
+	if (!cfg->dns_min_ttl)
+		cfg->dns_min_ttl = SEGD_DEFAULT_DNS_MIN_TTL;
 	if (!cfg->flow_interval)
 		cfg->flow_interval = SEGD_DEFAULT_FLOW_INTERVAL;
 	if (!cfg->flow_log_max_bytes)

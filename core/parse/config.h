@@ -50,6 +50,7 @@ struct segd_settings {
 	char *feeds_dir;                  /* lists a feed updater writes; may be NULL */
 	unsigned int dns_grace;           /* seconds an address stays after its
 					   * domain stopped returning it */
+	unsigned int dns_min_ttl;         /* the shortest TTL honoured (s) */
 	/* flow export (flow_record.h) */
 	char *flow_log;                   /* JSON lines file, "-" = stdout, NULL = none */
 	uint64_t flow_log_max_bytes;      /* rotate when the file reaches this */
@@ -70,6 +71,7 @@ struct segd_settings {
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
 #define SEGD_DEFAULT_STATE_DIR "/var/lib/segd"
 #define SEGD_DEFAULT_DNS_GRACE 3600
+#define SEGD_DEFAULT_DNS_MIN_TTL 30
 #define SEGD_DEFAULT_METRICS_ADDR "127.0.0.1:9470"
 #define SEGD_DEFAULT_FLOW_INTERVAL 10
 #define SEGD_DEFAULT_FLOW_LOG_MAX_BYTES (100ull << 20)

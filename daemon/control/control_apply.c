@@ -345,6 +345,7 @@ int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_fil
 		if (!ret)
 			ret = segd_persist_policy(d, p, NULL, NULL, err);
 	}
+	segd_policies_changed(d);
 	t.persist = segd_now_ms() - t0;
 times:
 	report_times(out, res, &t);
@@ -404,5 +405,6 @@ int segd_policy_delete(struct segd *d, const char *ns, const char *name,
 	yu_set_str(out, res, "name", name);
 	yu_set_str(out, res, "action", "deleted");
 	seg_state_del_policy(&d->state, ns, name);
+	segd_policies_changed(d);
 	return segd_persist_policy(d, NULL, ns, name, err);
 }

@@ -172,6 +172,28 @@ static void status_iface(struct segd *d, yaml_document_t *out, int seq,
 	yu_set(out, m, "programs", progs);
 }
 
+/* The names of domainNames peers and what they resolve to now. */
+static void status_domain_names(const struct segd *d, yaml_document_t *out, int res)
+{
+	int seq = yu_add_seq(out);
+
+	yu_set(out, res, "domain_names", seq);
+	for (size_t i = 0; i < d->domains.n; i++) {
+		const struct segd_domain *dn = &d->domains.v[i];
+		int m = yu_add_map(out), addrs = yu_add_seq(out);
+
+		yu_append(out, seq, m);
+		yu_set_str(out, m, "name", dn->name);
+		yu_set(out, m, "addresses", addrs);
+		for (size_t k = 0; k < dn->n_addrs; k++) {
+			char text[64];
+
+			seg_addr_format(&dn->addrs[k].addr, text, sizeof(text));
+			yu_append(out, addrs, yu_add_str(out, text));
+		}
+	}
+}
+
 int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	struct seg_dp_map_usage usage[16];
@@ -193,6 +215,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_uint(out, res, "policy_entries", d->compiled.n_entries);
 	yu_set_bool(out, res, "state_saved", !d->dirty);
 	segd_status_quarantines(d, out, res);
+	status_domain_names(d, out, res);
 
 	seq = yu_add_seq(out);
 	yu_set(out, res, "interfaces", seq);

@@ -28,6 +28,8 @@ struct seg_world segd_candidate_of(struct segd *d)
 	w.host_ips = d->cfg.node_addrs;
 	w.n_host_ips = d->cfg.n_node_addrs;
 	w.cidr_match = d->cfg.cidr_match;
+	w.names = d->domains.table;
+	w.n_names = d->domains.n_table;
 	return w;
 }
 
@@ -81,6 +83,12 @@ static int persist_result(struct segd *d, int ret, struct seg_error *err)
 				  "state dir or the change is lost on restart",
 				  strerror(-ret));
 	return 0;
+}
+
+void segd_policies_changed(struct segd *d)
+{
+	if (d->lists_changed)
+		d->lists_changed(d->lists_changed_ctx);
 }
 
 int segd_persist_main(struct segd *d, struct seg_error *err)

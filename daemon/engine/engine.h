@@ -32,6 +32,9 @@ int segd_attach_endpoint(struct segd *d, struct seg_endpoint *e,
 int segd_attach_uplink(struct segd *d, const char *ifname, unsigned int idx,
 		       struct seg_error *err);
 
+/* The policies changed: the resolver asks for new domainNames at once. */
+void segd_policies_changed(struct segd *d);
+
 /* Save state.yaml (namespaces, endpoints, uplinks). */
 int segd_persist_main(struct segd *d, struct seg_error *err);
 /* Save policy p's file, or with p NULL remove the file of ns/name. */

@@ -13,6 +13,7 @@
 #include "state.h"
 #include "flow_record.h"
 #include "quarantine.h"
+#include "domains.h"
 
 struct segd_list;
 struct seg_bl_compiled;
@@ -31,7 +32,10 @@ struct segd {
 	size_t n_lists;
 	struct seg_bl_compiled *bl_written; /* what the blocklist maps hold; NULL = unknown */
 	struct segd_resolver *resolver;   /* domain lists (resolver.h); may be NULL */
-	/* called when a list was installed (set by the resolver) */
+	/* domainNames peers' names and addresses (domains.h) */
+	struct segd_domains domains;
+	/* called when a list was installed or a policy changed: names to
+	 * ask for (set by the resolver) */
 	void (*lists_changed)(void *ctx);
 	void *lists_changed_ctx;
 	struct seg_flow_stats flow_stats; /* flow table and event counters */

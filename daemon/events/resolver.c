@@ -8,7 +8,6 @@
 #include "log.h"
 #include "resolver.h"
 
-#define TTL_MIN 30
 #define TTL_MAX 3600
 #define RETRY_AFTER_FAILURE 30
 #define MAX_IN_FLIGHT 64
@@ -24,7 +23,7 @@ struct segd_resolver {
 
 struct query {
 	struct segd_resolver *r;
-	char list[64];
+	char list[64];              /* "" for a policy's domainNames name */
 	char *domain;
 	bool v4;                    /* an A query (else AAAA) */
 };
@@ -95,6 +94,66 @@ static bool forget_stale(struct segd_list *l, uint32_t dom, bool v4, int64_t now
 	return changed;
 }
 
+/* An answer's TTL within [dns_min_ttl, TTL_MAX]. */
+static int ttl_clamped(const struct segd_resolver *r, int ttl)
+{
+	if (ttl < (int)r->d->cfg.dns_min_ttl)
+		return (int)r->d->cfg.dns_min_ttl;
+	return ttl > TTL_MAX ? TTL_MAX : ttl;
+}
+
+/* The addresses of an answer, IPv4 mapped, into out (at most max). */
+static size_t answer_addresses(char type, int count, const void *addresses,
+			       struct in6_addr *out, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < count && n < max; i++) {
+		struct in6_addr a = { 0 };
+
+		if (type == DNS_IPv4_A) {
+			a.s6_addr[10] = a.s6_addr[11] = 0xff;
+			memcpy(&a.s6_addr[12], (const uint32_t *)addresses + i, 4);
+		} else if (type == DNS_IPv6_AAAA) {
+			a = ((const struct in6_addr *)addresses)[i];
+		} else {
+			continue;
+		}
+		out[n++] = a;
+	}
+	return n;
+}
+
+/* An answer for a policy's name: its addresses for the TTL, or on a
+ * failure nothing removed and a retry soon. */
+static void policy_name_answer(struct segd_resolver *r, struct query *q, int result,
+			       char type, int count, int ttl, void *addresses)
+{
+	struct segd_domain *dn = segd_domain_find(&r->d->domains, q->domain);
+	struct in6_addr got[64];
+	size_t n = 0;
+	int64_t now = now_s();
+
+	if (!dn)
+		return; /* no policy uses it any more */
+	if (dn->pending)
+		dn->pending--;
+	if (result != DNS_ERR_NONE && result != DNS_ERR_NOTEXIST) {
+		r->st.failures++;
+		dn->next_query = now + RETRY_AFTER_FAILURE;
+		return;
+	}
+	r->st.answers++;
+	if (result == DNS_ERR_NONE)
+		n = answer_addresses(type, count, addresses, got, 64);
+	ttl = ttl_clamped(r, ttl);
+	/* kept for dns_grace at least: a name answering round-robin must not
+	 * cut the connections to the address it returned last time */
+	segd_domain_answer(&r->d->domains, dn, q->v4, got, n,
+			   ttl > (int)r->d->cfg.dns_grace ? ttl : (int)r->d->cfg.dns_grace, now);
+	dn->next_query = now + ttl; /* not the retry set when it was asked */
+}
+
 static void on_answer(int result, char type, int count, int ttl, void *addresses, void *arg)
 {
 	struct query *q = arg;
@@ -106,6 +165,10 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
 	bool changed = false;
 
 	r->in_flight--;
+	if (!q->list[0]) {
+		policy_name_answer(r, q, result, type, count, ttl, addresses);
+		goto out;
+	}
 	if (!l || !l->bl.n_domains)
 		goto out;
 	hit = bsearch(q->domain, l->bl.domains, l->bl.n_domains, sizeof(char *), cmp_domain);
@@ -121,25 +184,16 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
 		goto out;
 	}
 	r->st.answers++;
-	for (int i = 0; result == DNS_ERR_NONE && i < count; i++) {
-		struct in6_addr a = { 0 };
+	if (result == DNS_ERR_NONE) {
+		struct in6_addr got[64];
+		size_t n = answer_addresses(type, count, addresses, got, 64);
 
-		if (type == DNS_IPv4_A) {
-			a.s6_addr[10] = a.s6_addr[11] = 0xff;
-			memcpy(&a.s6_addr[12], (uint32_t *)addresses + i, 4);
-		} else if (type == DNS_IPv6_AAAA) {
-			a = ((struct in6_addr *)addresses)[i];
-		} else {
-			continue;
-		}
-		changed |= remember(r->d, l, dom, &a, now);
+		for (size_t i = 0; i < n; i++)
+			changed |= remember(r->d, l, dom, &got[i], now);
 	}
 	/* an answer without an address counts too: the name moved away */
 	changed |= forget_stale(l, dom, q->v4, now, r->d->cfg.dns_grace);
-	if (ttl < TTL_MIN)
-		ttl = TTL_MIN;
-	if (ttl > TTL_MAX)
-		ttl = TTL_MAX;
+	ttl = ttl_clamped(r, ttl);
 	if (l->next_query[dom] < now + ttl)
 		l->next_query[dom] = now + ttl;
 	r->dirty |= changed;
@@ -148,19 +202,21 @@ out:
 	free(q);
 }
 
-static void ask(struct segd_resolver *r, struct segd_list *l, uint32_t dom)
+/* Ask for name's A and AAAA records; list is "" for a policy's name. */
+static void ask(struct segd_resolver *r, const char *list, const char *name,
+		uint8_t *pending)
 {
 	for (int fam = 0; fam < 2; fam++) {
 		struct query *q = calloc(1, sizeof(*q));
 		struct evdns_request *req;
 
-		if (!q || !(q->domain = strdup(l->bl.domains[dom]))) {
+		if (!q || !(q->domain = strdup(name))) {
 			free(q);
 			return;
 		}
 		q->r = r;
 		q->v4 = fam == 0;
-		snprintf(q->list, sizeof(q->list), "%s", l->bl.name);
+		snprintf(q->list, sizeof(q->list), "%s", list);
 		req = fam ? evdns_base_resolve_ipv6(r->dns, q->domain, DNS_QUERY_NO_SEARCH,
 						    on_answer, q)
 			  : evdns_base_resolve_ipv4(r->dns, q->domain, DNS_QUERY_NO_SEARCH,
@@ -172,8 +228,30 @@ static void ask(struct segd_resolver *r, struct segd_list *l, uint32_t dom)
 		}
 		r->in_flight++;
 		r->st.queries++;
-		l->pending[dom]++;
+		(*pending)++;
 	}
+}
+
+/* The names of ClusterNetworkPolicy domainNames peers: follow the
+ * policies, ask what is due, enforce what the answers changed. */
+static void policy_names_tick(struct segd_resolver *r, int64_t now)
+{
+	struct segd *d = r->d;
+	struct seg_error err = { 0 };
+
+	if (segd_domains_track(d))
+		seg_log(SEG_LOG_WARN, "out of memory following the policies' domain names");
+	for (size_t i = 0; i < d->domains.n && r->in_flight < MAX_IN_FLIGHT; i++) {
+		struct segd_domain *dn = &d->domains.v[i];
+
+		if (dn->pending || dn->next_query > now)
+			continue;
+		dn->next_query = now + RETRY_AFTER_FAILURE; /* until answered */
+		ask(r, "", dn->name, &dn->pending);
+	}
+	if (segd_domains_enforce(d, &err))
+		seg_log(SEG_LOG_WARN, "enforcing resolved domain names failed: %s; "
+			"retrying", err.msg);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -192,9 +270,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			if (l->pending[k] || l->next_query[k] > now)
 				continue;
 			l->next_query[k] = now + RETRY_AFTER_FAILURE; /* until answered */
-			ask(r, l, k);
+			ask(r, l->bl.name, l->bl.domains[k], &l->pending[k]);
 		}
 	}
+	policy_names_tick(r, now);
+	for (size_t i = 0; i < d->domains.n; i++)
+		n_addr += d->domains.v[i].n_addrs;
 	r->st.addresses = n_addr;
 	if (r->dirty) {
 		struct seg_error err = { 0 };

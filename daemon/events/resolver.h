@@ -1,8 +1,10 @@
-/* resolver.h - domain blocklists (miner pool names, C2 host names) turned
- * into addresses with libevent's asynchronous DNS.
+/* resolver.h - domain blocklists (miner pool names, C2 host names) and
+ * ClusterNetworkPolicy domainNames (engine/domains.h) turned into
+ * addresses with libevent's asynchronous DNS.
  *
- * Every domain of every list is asked for A and AAAA records; the answer's
- * TTL (clamped to 30 s .. 1 h) says when to ask again. An address stays in
+ * Every domain of every list and every name of a policy is asked for A
+ * and AAAA records; the answer's TTL (clamped to dns_min_ttl .. 1 h) says
+ * when to ask again. An address stays in
  * its list until a successful answer has not returned it for dns_grace
  * seconds: a resolver outage (timeouts, SERVFAIL) never empties a list.
  * Resolved addresses pass the same safety check as listed ones (a pool
@@ -21,7 +23,8 @@ int segd_resolver_new(struct event_base *base, struct segd *d,
 		      struct segd_resolver **out);
 void segd_resolver_free(struct segd_resolver *r);
 
-/* Lists were loaded or replaced: ask for their domains now. */
+/* Lists were loaded or replaced, or policies changed: ask for their
+ * names now. */
 void segd_resolver_kick(struct segd_resolver *r);
 
 struct segd_resolver_stats {
