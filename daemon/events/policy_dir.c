@@ -110,7 +110,9 @@ static bool owned(const struct segd_policy_dir *pd, const struct seg_policy *p)
 	       p->source_file[n] == '/' && !strchr(p->source_file + n + 1, '/');
 }
 
-/* Was ns/name among the policies the apply reported? */
+/* Was ns/name among the policies the apply reported? A cluster-scoped
+ * policy (ClusterNetworkPolicy) is reported without a namespace: its ns
+ * is "". */
 static bool reported(yaml_document_t *out, int res, const char *ns, const char *name)
 {
 	yaml_node_t *seq = yu_map_get(out, yu_node(out, res), "policies");
@@ -120,7 +122,9 @@ static bool reported(yaml_document_t *out, int res, const char *ns, const char *
 		const char *pns = yu_scalar(yu_map_get(out, m, "namespace"));
 		const char *pname = yu_scalar(yu_map_get(out, m, "name"));
 
-		if (pns && pname && !strcmp(pns, ns) && !strcmp(pname, name))
+		if (!pns)
+			pns = "";
+		if (pname && !strcmp(pns, ns) && !strcmp(pname, name))
 			return true;
 	}
 	return false;
@@ -151,12 +155,12 @@ static size_t delete_gone(struct segd_policy_dir *pd, yaml_document_t *out, int 
 		yaml_document_delete(&scratch);
 		if (ret) {
 			seg_log(SEG_LOG_ERROR, "policy_dir: removing policy %s/%s failed: %s",
-				ns, name, err.msg);
+				*ns ? ns : "(cluster)", name, err.msg);
 			i++;
 			continue;
 		}
 		seg_log(SEG_LOG_INFO, "policy_dir: policy %s/%s removed: no file in %s "
-			"defines it any more", ns, name, pd->dir);
+			"defines it any more", *ns ? ns : "(cluster)", name, pd->dir);
 		removed++;
 		/* the array shifted: look at index i again */
 	}

@@ -108,6 +108,21 @@ setup_shop_segd() {
 		serve ext "" 443 && serve ext "" 80
 }
 
+# dns_server HOSTS [DNSMASQ ARGS...]: a DNS server in the ext netns on
+# 203.0.113.10:53 answering from the hosts file HOSTS (dnsmasq, as root:
+# the test dir is private; SIGHUP to $TOPO_DIR/dnsmasq.pid re-reads it);
+# DNS_PID is its pid. Returns once it listens; 1 when dnsmasq is missing
+# or never listens (a failure of its own)
+dns_server() {
+	local hosts=$1; shift
+	command -v dnsmasq >/dev/null || { fail "dnsmasq installed (tools/install-deps.sh)"; return 1; }
+	in_ext dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=203.0.113.10 --port=53 --addn-hosts="$hosts" "$@" \
+		--user=root --pid-file="$TOPO_DIR/dnsmasq.pid" >"$TOPO_DIR/dnsmasq.log" 2>&1 &
+	DNS_PID=$!
+	wait_listen ext "" 53 udp
+}
+
 e2e_finish() {
 	echo "# $(basename "$0"): $E2E_PASS passed, $E2E_FAIL failed"
 	[ "$E2E_FAIL" -eq 0 ]

@@ -160,7 +160,14 @@ f=$(cnp no-ext-https Admin 40 "$all_ns" "  egress:
     protocols:
     - tcp: {destinationPort: {number: 443}}" "  annotations: {segd.io/mode: audit}")
 apply "$f"
+a0=$(reason_packets policy-audit)
 allowed "the same Deny in audit mode drops nothing: web -> ext:443" probe_tcp pod web 203.0.113.10 443
+check "... and reports what it would drop (policy-audit counter)" \
+	[ "$(reason_packets policy-audit)" -gt "$a0" ]
+check "... get policies shows it in audit mode" python3 -c '
+import json, sys
+p = [i for i in json.load(sys.stdin)["items"] if i["name"] == "no-ext-https"]
+assert p and p[0]["mode"] == "audit", p' <<<"$(segctl get policies -o json)"
 del no-ext-https
 
 # --- nodes: an egress peer by node labels (`segctl node set`) ----------------------

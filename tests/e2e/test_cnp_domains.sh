@@ -9,19 +9,13 @@ set -u
 trap topo_destroy EXIT
 D=$TOPO_DIR
 
-command -v dnsmasq >/dev/null || { fail "dnsmasq installed (tools/install-deps.sh)"; e2e_finish; exit 1; }
 setup_shop_pods
 for a in 203.0.113.20 203.0.113.30; do in_ext ip addr add $a/24 dev eth0; done
 in_ext ip -6 addr add 2001:db8::20/64 dev eth0 nodad
 hosts() { printf '%s api.partner.test\n2001:db8::20 api.partner.test\n' "$1" >"$D/hosts"; }
 hosts 203.0.113.20
-# answers from the hosts file, TTL 1 s; SIGHUP re-reads it (as root: the
-# test dir is private)
-in_ext dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-	--listen-address=203.0.113.10 --port=53 --addn-hosts="$D/hosts" --local-ttl=1 \
-	--user=root --pid-file="$D/dnsmasq.pid" >"$D/dnsmasq.log" 2>&1 &
-DNS_PID=$!
-wait_listen ext "" 53 udp || fail "dnsmasq listens"
+# answers from the hosts file, TTL 1 s; SIGHUP re-reads it
+dns_server "$D/hosts" --local-ttl=1 || { fail "dnsmasq listens"; e2e_finish; exit 1; }
 # ask again every 2 s; an address no answer carries goes 2 s later
 printf 'resolvers: ["203.0.113.10"]\ndns_min_ttl: 2\ndns_grace: 2\n' >"$D/segd.yaml"
 setup_shop_segd -c "$D/segd.yaml" || { fail "setup"; e2e_finish; exit 1; }

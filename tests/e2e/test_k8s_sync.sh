@@ -8,6 +8,9 @@
 # uplink, so real traffic from their addresses checks the ipcache. (Edited
 # from the recording: api-1's container ports carry names, http and
 # metrics, and api-allow-web names them, to check named ports end to end.)
+# Then Nodes and ClusterNetworkPolicies of the same cluster
+# (cluster-cnp.json, watch-cnp.json): nodes as peers of a CNP `nodes` rule,
+# with real traffic to the nodes' addresses.
 set -u
 . "$(dirname "$0")/lib.sh"
 trap topo_destroy EXIT
@@ -134,6 +137,116 @@ out=$("${SYNC[@]}" --prune "$TOPO_DIR/local-only.json"); rc=$?
 check "prune run exits 0" [ "$rc" -eq 0 ]
 check "remote endpoints not in the List pruned" [ "$(ep name shop/web-4)" = absent ]
 check "local endpoints kept" [ "$(ep name shop/db-1)" = db-1 ]
+
+# ---- Nodes and ClusterNetworkPolicies --------------------------------------------
+# cluster-cnp.json: `kubectl get nodes,clusternetworkpolicies -o json` of the
+# same cluster (node-c the control plane, node-d without an address yet; a
+# v1beta1 Admin guardrail against pods reaching control-plane nodes on the
+# API server's port, a v1alpha2 Baseline default deny in audit mode), then
+# watch-cnp.json, the events of `kubectl get nodes --watch
+# --output-watch-events -o json` and of the same for
+# clusternetworkpolicies, interleaved. The nodes' addresses live in ext.
+for a in 10.201.255.2 10.201.255.3 10.201.255.4 203.0.113.20; do
+	in_ext ip addr add "$a/32" dev eth0
+done
+serve ext "" 6443
+serve ext "" 2379
+serve pod web1 8081
+# node_of FIELD NAME: a field of a node in `get nodes -o json`, or absent
+node_of() {
+	segctl get nodes -o json | python3 -c '
+import json, sys
+f, key = sys.argv[1], sys.argv[2]
+n = [i for i in json.load(sys.stdin)["items"] if i["name"] == key]
+v = n[0][f] if n else "absent"
+print(",".join(v) if isinstance(v, list) else
+      ",".join("%s=%s" % kv for kv in sorted(v.items())) if isinstance(v, dict) else v)' "$1" "$2"
+}
+# cnp_of FIELD NAME: a field of the cluster-scoped policy NAME, or absent
+cnp_of() {
+	segctl get policies -o json | python3 -c '
+import json, sys
+f, key = sys.argv[1], sys.argv[2]
+p = [i for i in json.load(sys.stdin)["items"] if i["name"] == key and i["namespace"] == ""]
+print(p[0][f] if p else "absent")' "$1" "$2"
+}
+allowed "no ClusterNetworkPolicy yet: web-1 -> node-c 10.201.255.3:6443" probe_tcp pod web1 10.201.255.3 6443
+out=$("${SYNC[@]}" --prune "$F/cluster-cnp.json"); rc=$?
+echo "$out" | sed 's/^/# /'
+check "sync of cluster-cnp.json exits 0" [ "$rc" -eq 0 ]
+check "node-b: its InternalIP (both families) and ExternalIP addresses" \
+	[ "$(node_of ips node-b)" = "10.201.255.2,fd00:201::ff02,203.0.113.20" ]
+check "node-b: its labels" grep -q "kubernetes.io/hostname=node-b,.*topology.kubernetes.io/zone=zone-b" \
+	<<<"$(node_of labels node-b)"
+check "node-c: the control-plane role label, with its empty value" \
+	grep -q "node-role.kubernetes.io/control-plane=," <<<"$(node_of labels node-c)"
+check "node-d (no address reported yet) is not a node" [ "$(node_of name node-d)" = absent ]
+check "protect-control-plane: ClusterNetworkPolicy, Admin, priority 20" \
+	[ "$(cnp_of kind protect-control-plane)/$(cnp_of tier protect-control-plane)/$(cnp_of priority protect-control-plane)" = ClusterNetworkPolicy/Admin/20 ]
+check "default (v1alpha2): Baseline, audit mode from its segd.io/mode annotation" \
+	[ "$(cnp_of tier default)/$(cnp_of mode default)" = Baseline/audit ]
+denied "Admin Deny to control-plane nodes: web-1 -> node-c:6443" probe_tcp pod web1 10.201.255.3 6443
+allowed "a worker is not one: web-1 -> node-b:6443" probe_tcp pod web1 10.201.255.2 6443
+allowed "nor is its ExternalIP: web-1 -> 203.0.113.20:6443" probe_tcp pod web1 203.0.113.20 6443
+allowed "the guard names 6443 only: web-1 -> node-c:2379" probe_tcp pod web1 10.201.255.3 2379
+a0=$(reason_packets policy-audit)
+allowed "Baseline Deny in audit mode lets api-1 -> web-1 tcp/8081 through" probe_tcp pod api1 10.200.4.10 8081
+check "... and reports it as audit (policy-audit counter)" [ "$(reason_packets policy-audit)" -gt "$a0" ]
+out=$("${SYNC[@]}" "$F/cluster-cnp.json"); rc=$?
+check "a new sync of the same List exits 0" [ "$rc" -eq 0 ]
+refute "it repeats no node call (seeded from get nodes)" grep -q "^node " <<<"$out"
+
+printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: shared-name, namespace: default}\nspec: {podSelector: {}, policyTypes: [Ingress], ingress: [{}]}\n' \
+	>"$TOPO_DIR/shared-name.yaml"
+quiet segctl apply "$TOPO_DIR/shared-name.yaml"
+out=$("${SYNC[@]}" <"$F/watch-cnp.json"); rc=$?
+echo "$out" | sed 's/^/# /'
+check "sync of watch-cnp.json exits 0" [ "$rc" -eq 0 ]
+check "node-b's heartbeat (status only) costs no call: one node-b call, its relabel" \
+	[ "$(grep -c "^node node-b" <<<"$out")" -eq 1 ]
+denied "node-b relabelled control-plane: web-1 -> node-b:6443" probe_tcp pod web1 10.201.255.2 6443
+denied "... through its ExternalIP too" probe_tcp pod web1 203.0.113.20 6443
+check "node-c DELETED: node del" [ "$(node_of name node-c)" = absent ]
+allowed "node-c gone: web-1 -> 10.201.255.3:6443" probe_tcp pod web1 10.201.255.3 6443
+check "node-d registered once it reported an address" [ "$(node_of ips node-d)" = 10.201.255.4 ]
+denied "protect-control-plane MODIFIED to cover 2379-2380: web-1 -> node-b:2379" \
+	probe_tcp pod web1 10.201.255.2 2379
+check "the policy's status update costs no call: one apply of protect-control-plane" \
+	[ "$(grep -c "^clusternetworkpolicy protect-control-plane" <<<"$out")" -eq 1 ]
+check "default DELETED: the cluster-scoped policy is gone" [ "$(cnp_of kind default)" = absent ]
+check "a DELETED ClusterNetworkPolicy segd never held leaves default/shared-name alone" \
+	grep -qE "^default +shared-name " <<<"$(segctl get policies)"
+
+# a restarted sync, given the nodes as segd holds them, calls nothing;
+# --prune drops nodes only after a List that holds Nodes
+python3 -c '
+import json, sys
+l, w = json.load(open(sys.argv[1])), sys.argv[2]
+dec, txt, i, last = json.JSONDecoder(), open(w).read(), 0, {}
+while txt[i:].strip():
+    while txt[i].isspace():
+        i += 1
+    v, i = dec.raw_decode(txt, i)
+    if v["object"]["kind"] == "Node":
+        last[v["object"]["metadata"]["name"]] = v
+l["items"] = [i for i in l["items"] if i["kind"] == "Node" and i["metadata"]["name"] == "node-a"]
+l["items"] += [v["object"] for v in last.values() if v["type"] != "DELETED"]
+json.dump(l, open(sys.argv[3], "w"))
+l["items"] = l["items"][:1]
+json.dump(l, open(sys.argv[4], "w"))' "$F/cluster-cnp.json" "$F/watch-cnp.json" \
+	"$TOPO_DIR/nodes-now.json" "$TOPO_DIR/node-a-only.json"
+out=$("${SYNC[@]}" --prune "$TOPO_DIR/nodes-now.json"); rc=$?
+check "restarted sync with the nodes as they are: exit 0, no call" [ "$rc/$out" = 0/ ]
+quiet segctl node set manual-1 --ip 10.201.255.9 --labels role=lab
+out=$("${SYNC[@]}" --prune "$TOPO_DIR/local-only.json"); rc=$?
+check "prune after a List without Nodes exits 0" [ "$rc" -eq 0 ]
+check "... keeps every node" [ "$(node_of name node-b)/$(node_of name manual-1)" = node-b/manual-1 ]
+out=$("${SYNC[@]}" --prune "$TOPO_DIR/node-a-only.json"); rc=$?
+check "prune after a List of node-a alone exits 0" [ "$rc" -eq 0 ]
+check "... deletes the nodes it did not name, set by hand or not" \
+	[ "$(node_of name node-b)/$(node_of name node-d)/$(node_of name manual-1)" = absent/absent/absent ]
+check "... keeps node-a" [ "$(node_of name node-a)" = node-a ]
+allowed "node-b pruned: web-1 -> 10.201.255.2:6443" probe_tcp pod web1 10.201.255.2 6443
 
 # ---- bad input is an error, not a half-read -------------------------------------
 head -c 500 "$F/cluster.json" >"$TOPO_DIR/cut.json"

@@ -4,7 +4,8 @@
 # a symlink to it renamed over in one step, one symlink per key into
 # ..data. With real traffic: a swap applies the new policy, a bad file
 # keeps the last good one (and is reported with file:line:col), removing
-# a key removes its policy; policies applied with segctl are not touched.
+# a key removes its policy (a cluster-scoped ClusterNetworkPolicy too);
+# policies applied with segctl are not touched.
 set -u
 . "$(dirname "$0")/lib.sh"
 trap topo_destroy EXIT
@@ -130,6 +131,58 @@ refute "a-egress removed with its key" grep -q "a-egress" <<<"$pol"
 check "b-ingress stays" grep -q "b-ingress" <<<"$pol"
 check "policy applied with segctl stays" grep -q "other" <<<"$pol"
 allowed "a-egress gone: a -> b tcp/9090 again" probe_tcp pod a 10.200.3.20 9090
+
+# a ClusterNetworkPolicy key (cluster-scoped: no namespace): applied,
+# changed, and deleted with its key like the namespaced kinds
+cnp_key() { # ACTION PORT
+	cat <<YAML
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: cm-guard}
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces: {matchLabels: {kubernetes.io/metadata.name: cm}}
+  ingress:
+  - name: a-$2
+    action: $1
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}]
+    protocols: [{tcp: {destinationPort: {number: $2}}}]
+YAML
+}
+# cnp_json FIELD: a field of cm-guard in `get policies -o json`, or absent
+cnp_json() {
+	segctl get policies -o json | python3 -c '
+import json, sys
+p = [i for i in json.load(sys.stdin)["items"] if i["name"] == "cm-guard"]
+print(p[0][sys.argv[1]] if p else "absent")' "$1"
+}
+n=$(rounds)
+cnp_key Deny 9090 >"$SRC/cnp.yaml"
+cm_update allow.yaml cnp.yaml
+check "ClusterNetworkPolicy key seen" wait_round "$n"
+check "cm-guard applied as a ClusterNetworkPolicy" [ "$(cnp_json kind)" = ClusterNetworkPolicy ]
+check "cm-guard has no namespace" [ "$(cnp_json namespace)" = "" ]
+refute "cm-guard not removed by the round that applied it" \
+	grep -q "policy (cluster)/cm-guard removed" "$TOPO_DIR/segd.log"
+denied "Admin Deny from the directory: a -> b tcp/9090 (b-ingress allows it)" \
+	probe_tcp pod a 10.200.3.20 9090
+n=$(rounds)
+cnp_key Accept 8080 >"$SRC/cnp.yaml"
+cm_update allow.yaml cnp.yaml
+check "changed ClusterNetworkPolicy key seen" wait_round "$n"
+allowed "changed to Admin Accept 8080: a -> b tcp/8080 (b-ingress alone denies it)" \
+	probe_tcp pod a 10.200.3.20 8080
+allowed "the Deny of 9090 is gone: a -> b tcp/9090" probe_tcp pod a 10.200.3.20 9090
+n=$(rounds)
+cm_update allow.yaml
+check "ClusterNetworkPolicy key removal seen" wait_round "$n"
+check "cm-guard deleted with its key" [ "$(cnp_json kind)" = absent ]
+check "the removal is logged as cluster-scoped" \
+	grep -q "policy (cluster)/cm-guard removed: no file" "$TOPO_DIR/segd.log"
+denied "cm-guard gone: a -> b tcp/8080 denied again by b-ingress" probe_tcp pod a 10.200.3.20 8080
+check "b-ingress stays after the ClusterNetworkPolicy went" grep -q "b-ingress" <<<"$(segctl get policies)"
 
 # every key gone: the directory's policies go, segctl's stays
 n=$(rounds)

@@ -83,6 +83,27 @@ static const char *source_of(struct segd *d, const char *name)
 	return p ? (p->source_file ? p->source_file : "") : NULL;
 }
 
+/* A daemon without a kernel whose policy directory is a new temporary
+ * directory (dir), with the namespace default. */
+static void daemon_on_dir(struct segd *d)
+{
+	snprintf(dir, sizeof(dir), "/tmp/segd-pdir.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	d->cfg.policy_dir = dir;
+	cr_assert_eq(seg_state_set_ns(&d->state, "default", NULL), 0);
+}
+
+static void daemon_done(struct segd *d)
+{
+	char cmd[128];
+
+	d->cfg.policy_dir = NULL;
+	seg_compiled_free(&d->compiled);
+	seg_state_free(&d->state);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 Test(policy_dir, rounds_apply_keep_and_remove)
 {
 	struct segd d = { 0 };
@@ -92,10 +113,7 @@ Test(policy_dir, rounds_apply_keep_and_remove)
 	struct seg_error err = { 0 };
 	yaml_document_t out;
 
-	snprintf(dir, sizeof(dir), "/tmp/segd-pdir.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	d.cfg.policy_dir = dir;
-	cr_assert_eq(seg_state_set_ns(&d.state, "default", NULL), 0);
+	daemon_on_dir(&d);
 
 	/* a policy from elsewhere, as `segctl apply` would bring it */
 	policy("x", 22, x, sizeof(x));
@@ -140,9 +158,54 @@ Test(policy_dir, rounds_apply_keep_and_remove)
 	cr_assert_null(source_of(&d, "a"));
 	cr_assert_eq(d.state.world.n_policies, 1);
 
-	d.cfg.policy_dir = NULL;
-	seg_compiled_free(&d.compiled);
-	seg_state_free(&d.state);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	cr_assert_eq(system(path), 0);
+	daemon_done(&d);
+}
+
+static const char *cnp(const char *name, int priority, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "apiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\n"
+		 "metadata: {name: %s}\nspec:\n  tier: Admin\n  priority: %d\n"
+		 "  subject: {namespaces: {}}\n  ingress:\n  - action: Deny\n"
+		 "    from: [{namespaces: {}}]\n", name, priority);
+	return buf;
+}
+
+/* A ClusterNetworkPolicy has no namespace: the apply reports it without
+ * one, and the round must still count it as defined by its file. */
+Test(policy_dir, cluster_scoped_policies)
+{
+	struct segd d = { 0 };
+	char c[512], a[256], path[256];
+	const char *keys[] = { "cnp.yaml", "a.yaml" };
+	struct seg_policy *p;
+
+	daemon_on_dir(&d);
+
+	publish(1, keys, (const char *[]){ cnp("guard", 10, c, sizeof(c)),
+					   policy("a", 80, a, sizeof(a)) }, 2);
+	round_of(&d);
+	p = seg_state_find_policy(&d.state, "", "guard");
+	cr_assert_not_null(p, "the ClusterNetworkPolicy stays after its round");
+	cr_assert_eq(p->kind, SEG_KIND_CNP);
+	snprintf(path, sizeof(path), "%s/cnp.yaml", dir);
+	cr_assert_str_eq(p->source_file, path);
+	cr_assert_eq(d.state.world.n_policies, 2);
+
+	/* changed: the new priority is in force */
+	publish(2, keys, (const char *[]){ cnp("guard", 20, c, sizeof(c)), a }, 2);
+	round_of(&d);
+	p = seg_state_find_policy(&d.state, "", "guard");
+	cr_assert_not_null(p);
+	cr_assert_eq(p->priority, 20);
+
+	/* its key goes: the cluster-scoped policy goes, a stays */
+	publish(3, keys + 1, (const char *[]){ a }, 1);
+	cr_assert_eq(unlink(path), 0);
+	round_of(&d);
+	cr_assert_null(seg_state_find_policy(&d.state, "", "guard"), "removed with its file");
+	cr_assert_not_null(source_of(&d, "a"));
+	cr_assert_eq(d.state.world.n_policies, 1);
+
+	daemon_done(&d);
 }
