@@ -110,9 +110,10 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		table_row(&t, (const char *[]){ "ID", "TARGET", "ENDPOINTS", "ALLOW",
 						"SINCE", "BY-UID", "REASON" });
 	} else {
-		t.ncols = 7;
-		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TYPES",
-						"RULES", "MODE", "FILE" });
+		t.ncols = 9;
+		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TIER",
+						"PRIORITY", "TYPES", "RULES", "MODE",
+						"FILE" });
 	}
 	for (size_t i = 0; i < yu_seq_len(items); i++) {
 		yaml_node_t *it = yu_seq_at(d, items, i);
@@ -148,6 +149,7 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 				  str(d, it, "identity"), c, b });
 		} else {
 			bool in = false, out = false;
+			const char *tier;
 
 			yu_bool(yu_map_get(d, it, "ingress"), &in);
 			yu_bool(yu_map_get(d, it, "egress"), &out);
@@ -157,8 +159,13 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			snprintf(b, sizeof(b), "%s%s", str(d, it, "mode"),
 				 !strcmp(str(d, it, "mode_from"), "namespace") ?
 				 "(ns)" : "");
+			/* a priority orders ClusterNetworkPolicies only */
+			tier = str(d, it, "tier");
 			table_row(&t, (const char *[]){ str(d, it, "namespace"),
-				  str(d, it, "name"), str(d, it, "kind"), c,
+				  str(d, it, "name"), str(d, it, "kind"),
+				  *tier ? tier : "NetworkPolicy",
+				  !strcmp(str(d, it, "kind"), "ClusterNetworkPolicy") ?
+				  str(d, it, "priority") : "-", c,
 				  str(d, it, "rules"), b, str(d, it, "file") });
 		}
 	}
