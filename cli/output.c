@@ -402,6 +402,44 @@ static void end_text(yaml_document_t *d, yaml_node_t *e, char *buf, size_t len)
 	snprintf(buf, len, *ep ? "%s (%s)" : "%s", str(d, e, "address"), ep);
 }
 
+/* "a, b, c" from a sequence of scalars */
+static void join_list(yaml_document_t *d, yaml_node_t *seq, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < yu_seq_len(seq) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					yu_scalar(yu_seq_at(d, seq, i)));
+}
+
+/* The tiers' way to one half's decision:
+ *   passed by admin/x#1, decided by shop/np#2 (rule "web"): NetworkPolicy tier, Allow
+ *   decided by default deny: NetworkPolicy tier, Deny; isolated by shop/np */
+static void print_trace(yaml_document_t *d, yaml_node_t *h, FILE *f)
+{
+	const char *tier = str(d, h, "tier"), *rule_name = str(d, h, "rule_name");
+	char names[1024];
+
+	fprintf(f, "           ");
+	join_list(d, yu_map_get(d, h, "passed_by"), names, sizeof(names));
+	if (*names)
+		fprintf(f, "passed by %s, ", names);
+	fprintf(f, "decided by %s", str(d, h, "decided_by"));
+	if (*rule_name)
+		fprintf(f, " (rule \"%s\")", rule_name);
+	if (!strcmp(tier, "none"))
+		fprintf(f, ": no tier decides, %s", str(d, h, "action"));
+	else
+		fprintf(f, ": %s tier, %s", tier, str(d, h, "action"));
+	join_list(d, yu_map_get(d, h, "isolated_by"), names, sizeof(names));
+	if (*names)
+		fprintf(f, "; isolated by %s", names);
+	if (atol(str(d, h, "isolated_by_total")) > (long)yu_seq_len(yu_map_get(d, h, "isolated_by")))
+		fprintf(f, " (%s in all)", str(d, h, "isolated_by_total"));
+	fputc('\n', f);
+}
+
 static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 {
 	static const char *const dirs[2] = { "egress", "ingress" };
@@ -442,6 +480,8 @@ static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		if (*al)
 			fprintf(f, "; on audit list %s", al);
 		fputc('\n', f);
+		if (yu_map_get(d, h, "tier"))
+			print_trace(d, h, f);
 	}
 }
 
