@@ -110,9 +110,10 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		table_row(&t, (const char *[]){ "ID", "TARGET", "ENDPOINTS", "ALLOW",
 						"SINCE", "BY-UID", "REASON" });
 	} else {
-		t.ncols = 7;
-		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TYPES",
-						"RULES", "MODE", "FILE" });
+		t.ncols = 9;
+		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "KIND", "TIER",
+						"PRIORITY", "TYPES", "RULES", "MODE",
+						"FILE" });
 	}
 	for (size_t i = 0; i < yu_seq_len(items); i++) {
 		yaml_node_t *it = yu_seq_at(d, items, i);
@@ -148,6 +149,7 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 				  str(d, it, "identity"), c, b });
 		} else {
 			bool in = false, out = false;
+			const char *tier;
 
 			yu_bool(yu_map_get(d, it, "ingress"), &in);
 			yu_bool(yu_map_get(d, it, "egress"), &out);
@@ -157,8 +159,13 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			snprintf(b, sizeof(b), "%s%s", str(d, it, "mode"),
 				 !strcmp(str(d, it, "mode_from"), "namespace") ?
 				 "(ns)" : "");
+			/* a priority orders ClusterNetworkPolicies only */
+			tier = str(d, it, "tier");
 			table_row(&t, (const char *[]){ str(d, it, "namespace"),
-				  str(d, it, "name"), str(d, it, "kind"), c,
+				  str(d, it, "name"), str(d, it, "kind"),
+				  *tier ? tier : "NetworkPolicy",
+				  !strcmp(str(d, it, "kind"), "ClusterNetworkPolicy") ?
+				  str(d, it, "priority") : "-", c,
 				  str(d, it, "rules"), b, str(d, it, "file") });
 		}
 	}
@@ -421,6 +428,44 @@ static void end_text(yaml_document_t *d, yaml_node_t *e, char *buf, size_t len)
 	snprintf(buf, len, *ep ? "%s (%s)" : "%s", str(d, e, "address"), ep);
 }
 
+/* "a, b, c" from a sequence of scalars */
+static void join_list(yaml_document_t *d, yaml_node_t *seq, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < yu_seq_len(seq) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					yu_scalar(yu_seq_at(d, seq, i)));
+}
+
+/* The tiers' way to one half's decision:
+ *   passed by admin/x#1, decided by shop/np#2 (rule "web"): NetworkPolicy tier, Allow
+ *   decided by default deny: NetworkPolicy tier, Deny; isolated by shop/np */
+static void print_trace(yaml_document_t *d, yaml_node_t *h, FILE *f)
+{
+	const char *tier = str(d, h, "tier"), *rule_name = str(d, h, "rule_name");
+	char names[1024];
+
+	fprintf(f, "           ");
+	join_list(d, yu_map_get(d, h, "passed_by"), names, sizeof(names));
+	if (*names)
+		fprintf(f, "passed by %s, ", names);
+	fprintf(f, "decided by %s", str(d, h, "decided_by"));
+	if (*rule_name)
+		fprintf(f, " (rule \"%s\")", rule_name);
+	if (!strcmp(tier, "none"))
+		fprintf(f, ": no tier decides, %s", str(d, h, "action"));
+	else
+		fprintf(f, ": %s tier, %s", tier, str(d, h, "action"));
+	join_list(d, yu_map_get(d, h, "isolated_by"), names, sizeof(names));
+	if (*names)
+		fprintf(f, "; isolated by %s", names);
+	if (atol(str(d, h, "isolated_by_total")) > (long)yu_seq_len(yu_map_get(d, h, "isolated_by")))
+		fprintf(f, " (%s in all)", str(d, h, "isolated_by_total"));
+	fputc('\n', f);
+}
+
 static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 {
 	static const char *const dirs[2] = { "egress", "ingress" };
@@ -461,6 +506,8 @@ static void print_explain(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		if (*al)
 			fprintf(f, "; on audit list %s", al);
 		fputc('\n', f);
+		if (yu_map_get(d, h, "tier"))
+			print_trace(d, h, f);
 	}
 }
 

@@ -153,4 +153,39 @@ enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
 					    uint8_t proto, uint16_t port,
 					    uint32_t *rule_id, uint8_t *polf);
 
+/* ---- which rules match one flow (compiler_match.c) -------------------------- */
+
+/* A policy of the world in precedence order, as it meets one flow. */
+struct seg_policy_match {
+	size_t policy;            /* index into world->policies */
+	bool subject;             /* its subject selects the local identity */
+	bool audit;               /* in audit mode: its own or its namespace's */
+	uint32_t first_rule_id;   /* its rule i is rule id first_rule_id + i,
+				   * as seg_compile numbers them */
+};
+
+/* What the compiler's own selectors, peers, port keys and named ports say
+ * about one flow at one hook - for explain, which names the tiers a
+ * decision went through (the compiled chain folds Pass away). */
+struct seg_flow_match {
+	struct seg_policy_match *policies;  /* Admin, NetworkPolicy tier,
+					     * Baseline; rule id order */
+	size_t n_policies;
+	bool *rule_matches;       /* [rule id]: the rule is in dir, its policy
+				   * selects the local identity, and its
+				   * peers and ports hold the packet; [0]
+				   * unused */
+	size_t n_rules;
+};
+
+/* Match the flow (local identity local_id, remote identity remote_id as
+ * seg_compiled_identity_of gives it, dir, proto, port) against every
+ * policy and rule of world, identities derived as seg_compile derives
+ * them. 0; -ENOENT when local_id is no endpoint identity of world (it
+ * changed since it was compiled); -ENOMEM, or seg_compile's errors. */
+int seg_flow_match(const struct seg_world *world, uint32_t local_id,
+		   uint32_t remote_id, int dir, uint8_t proto, uint16_t port,
+		   struct seg_flow_match *out, struct seg_error *err);
+void seg_flow_match_free(struct seg_flow_match *m);
+
 #endif /* SEGD_COMPILER_H */

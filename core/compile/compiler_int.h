@@ -139,6 +139,24 @@ static inline uint64_t segc_encode(const struct dkey *k)
 	       segc_code_port(k->proto, k->kind, k->port);
 }
 
+/* does port part q (with its direction) contain port part p? A packet
+ * is the EXACT port part of its protocol and port. */
+static inline bool segc_port_contains(const struct dkey *q, const struct dkey *p)
+{
+	if (q->dir != p->dir)
+		return false;
+	if (q->proto == SEGD_PROTO_ANY)
+		return true;
+	if (q->proto != p->proto)
+		return false;
+	if (q->kind == SEGD_PORT_ANY)
+		return true;
+	if (q->kind == SEGD_PORT_BLOCK)
+		return p->kind != SEGD_PORT_ANY &&
+		       (p->port & SEGD_PORT_BLOCK_MASK) == q->port;
+	return p->kind == SEGD_PORT_EXACT && p->port == q->port;
+}
+
 struct bucket {                       /* codes of one local identity */
 	uint64_t *v;
 	size_t n, cap, n_sorted;      /* v[0..n_sorted): sorted, keys unique */
@@ -245,6 +263,10 @@ bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c);
 int segc_build_identities(struct ctx *x);
 int segc_build_cidrs(struct ctx *x);
 int segc_build_ranks(struct ctx *x);
+/* the rank of remote identity id, or UINT32_MAX when it has none */
+uint32_t segc_rank_of(const struct ctx *x, uint32_t id);
+/* is identity index ident in the memoised set? */
+bool segc_set_has(const struct ctx *x, size_t set, size_t ident);
 int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);
@@ -262,6 +284,13 @@ int segc_port_keys(const struct seg_rule *r, uint64_t **v, size_t *n,
  * bad port range); -E2BIG unformatted. */
 int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
 		    struct bucket *bk, size_t *subj);
+/* Does rule r of p match one packet of local identity index ident with
+ * the remote of rank `rank` (UINT32_MAX: one no rule names), protocol
+ * proto, port? The remotes, port keys and named ports segc_gen_policy
+ * pushes, asked for one flow (the subject is the caller's question). */
+int segc_rule_matches(struct ctx *x, const struct seg_policy *p,
+		      const struct seg_rule *r, size_t ident, uint32_t rank,
+		      uint8_t proto, uint16_t port, bool *hit);
 
 /* ---- buckets (compiler_entries.c) ----------------------------------------- */
 /* Tail compaction threshold: bounds memory on huge inputs while the common

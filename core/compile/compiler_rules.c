@@ -248,3 +248,62 @@ int segc_gen_policy(struct ctx *x, const struct seg_policy *p, uint32_t base,
 	}
 	return 0;
 }
+
+/* ---- one packet against one rule (explain) ------------------------------------ */
+
+/* r's named ports resolved against endpoint identity ident: one is
+ * (proto, port)? */
+static bool named_port_hit(const struct ctx *x, const struct seg_rule *r,
+			   size_t ident, uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct seg_named_port *np;
+
+		if (!r->ports[i].name[0])
+			continue;
+		np = seg_endpoint_port(x->ids[ident].first_ep, r->ports[i].name,
+				       r->ports[i].proto);
+		if (np && np->proto == proto && np->port == port)
+			return true;
+	}
+	return false;
+}
+
+int segc_rule_matches(struct ctx *x, const struct seg_policy *p,
+		      const struct seg_rule *r, size_t ident, uint32_t rank,
+		      uint8_t proto, uint16_t port, bool *hit)
+{
+	struct dkey pkt = { .proto = proto, .kind = SEGD_PORT_EXACT,
+			    .port = port, .dir = (uint8_t)r->dir };
+	size_t n_rem = 0, n_pk = 0, named_at;
+	bool remote = false;
+	int rc;
+
+	*hit = false;
+	/* segc_gen_policy skips these too */
+	if (r->dir < 0 || r->dir > 1 || !p->enforce[r->dir])
+		return 0;
+	if ((rc = rule_remotes(x, p, r, &n_rem)))
+		return rc;
+	for (size_t j = 0; j < n_rem && !remote; j++)
+		remote = x->rem[j] == 0 || x->rem[j] == rank;   /* rank 0: any */
+	if (!remote)
+		return 0;
+	rc = segc_port_keys(r, &x->pk, &n_pk, &x->cap_pk);
+	if (rc)
+		return rc == -ERANGE ? 0 : rc;   /* such a rule never compiles */
+	for (size_t q = 0; q < n_pk && !*hit; q++) {
+		struct dkey k = segc_decode(x->pk[q]);
+
+		k.dir = pkt.dir;
+		*hit = segc_port_contains(&k, &pkt);
+	}
+	if (*hit || !has_named_port(r))
+		return 0;
+	/* named ports resolve at the destination (named_port_codes): the
+	 * subject at ingress, the remote endpoint at egress */
+	named_at = r->dir == SEGD_DIR_INGRESS ? ident :
+		   rank < x->n_ranks ? x->rank_ident[rank] : UINT32_MAX;
+	*hit = named_at != UINT32_MAX && named_port_hit(x, r, named_at, proto, port);
+	return 0;
+}

@@ -666,6 +666,23 @@ static uint32_t rank_of(const struct ctx *x, uint32_t id)
 	return (uint32_t)lo;
 }
 
+uint32_t segc_rank_of(const struct ctx *x, uint32_t id)
+{
+	uint32_t r = rank_of(x, id);
+
+	return r < x->n_ranks && x->rank_id[r] == id ? r : UINT32_MAX;
+}
+
+bool segc_set_has(const struct ctx *x, size_t set, size_t ident)
+{
+	const struct idset *s = &x->sets[set];
+
+	for (size_t k = 0; k < s->n; k++)
+		if (x->pool[s->off + k] == ident)
+			return true;
+	return false;
+}
+
 /* Remote identities numbered in key byte order (see compiler_int.h). */
 int segc_build_ranks(struct ctx *x)
 {

@@ -115,23 +115,6 @@ static size_t chain_of(const struct dkey *k, uint64_t out[8])
 	return n;
 }
 
-/* does port part q (with its direction) contain port part p? */
-static bool port_contains(const struct dkey *q, const struct dkey *p)
-{
-	if (q->dir != p->dir)
-		return false;
-	if (q->proto == SEGD_PROTO_ANY)
-		return true;
-	if (q->proto != p->proto)
-		return false;
-	if (q->kind == SEGD_PORT_ANY)
-		return true;
-	if (q->kind == SEGD_PORT_BLOCK)
-		return p->kind != SEGD_PORT_ANY &&
-		       (p->port & SEGD_PORT_BLOCK_MASK) == q->port;
-	return p->kind == SEGD_PORT_EXACT && p->port == q->port;
-}
-
 static int depth_of(const struct dkey *k)
 {
 	int d = k->rank ? 1 : 0;
@@ -174,7 +157,7 @@ static int closed_keys(struct ctx *x, size_t i, uint8_t dirs, struct keys *s)
 		for (size_t a = 0; a < any_end && !rc; a++) {
 			struct dkey da = segc_decode(s->v[a]);
 
-			if (!port_contains(&dq, &da))
+			if (!segc_port_contains(&dq, &da))
 				continue;
 			da.rank = dq.rank;
 			rc = keys_push(s, segc_encode(&da));

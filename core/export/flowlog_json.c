@@ -183,6 +183,7 @@ static void write_record(struct jw *w, const struct seg_flow_record *r)
 {
 	const struct { const char *key, *value; } optional[] = {
 		{ "observer", r->observer }, { "policy", r->policy },
+		{ "rule_name", r->rule_name },
 		{ "drop_reason", r->drop_reason }, { "blocklist", r->blocklist },
 	};
 	char src[64], dst[64], num[8], now[40];

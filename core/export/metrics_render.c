@@ -107,17 +107,23 @@ static void rule_family(FILE *f, const struct seg_metrics_snapshot *s,
 		const struct seg_metrics_rule *r = &s->rules[i];
 		uint64_t v = which == 0 ? r->c.flows : which == 1 ? r->c.packets : r->c.bytes;
 
+		char policy[600];
+
 		fprintf(f, "%s{policy=", name);
 		if (r->policy_ns) {
-			fputc('"', f);
-			label_chars(f, r->policy_ns);
-			fputc('/', f);
-			label_chars(f, r->policy_name);
-			fputc('"', f);
+			/* one name for a policy everywhere: admin/NAME for a
+			 * ClusterNetworkPolicy of the Admin tier */
+			seg_policy_label(r->kind, r->tier, r->policy_ns,
+					 r->policy_name, policy, sizeof(policy));
+			label_value(f, policy);
 		} else {
 			fputs("\"default\"", f);
 		}
 		fprintf(f, ",rule=\"%u\"", r->policy_ns ? r->rule : 0);
+		if (r->policy_ns && r->rule_name && *r->rule_name) {
+			fputs(",rule_name=", f);
+			label_value(f, r->rule_name);
+		}
 		value(f, v);
 	}
 }

@@ -21,11 +21,16 @@ struct seg_dp_map_usage {
 
 /* One policy rule's counters; policy_ns NULL = rule id 0, the default
  * verdict (policy="default", rule="0"). rule is 1-based, as in
- * `segctl flows` ("ns/name#N"). */
+ * `segctl flows` ("ns/name#N"); the policy label is seg_policy_label
+ * (admin/NAME for an Admin ClusterNetworkPolicy); rule_name, the rule's
+ * own name, becomes a rule_name label when not empty. */
 struct seg_metrics_rule {
 	const char *policy_ns, *policy_name;
 	uint32_t rule;
 	struct segd_rule_counter c;
+	enum seg_policy_kind kind;
+	enum seg_tier tier;
+	const char *rule_name;
 };
 
 struct seg_metrics_list {

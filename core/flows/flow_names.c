@@ -41,19 +41,27 @@ const struct seg_endpoint *seg_endpoint_by_addr(const struct seg_view *v,
 	return e ? seg_endpoint_by_id(v, e->value.endpoint_id) : NULL;
 }
 
+const struct seg_rule_ref *seg_rule_ref_of(const struct seg_compiled *c,
+					   uint32_t rule_id)
+{
+	/* rule ids count from 1 in table order (fill_rules) */
+	if (rule_id && rule_id <= c->n_rules && c->rules[rule_id - 1].rule_id == rule_id)
+		return &c->rules[rule_id - 1];
+	for (size_t i = 0; rule_id && i < c->n_rules; i++)
+		if (c->rules[i].rule_id == rule_id)
+			return &c->rules[i];
+	return NULL;
+}
+
 bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 		   size_t len)
 {
-	for (size_t i = 0; rule_id && i < c->n_rules; i++) {
-		const struct seg_rule_ref *r = &c->rules[i];
+	const struct seg_rule_ref *r = seg_rule_ref_of(c, rule_id);
 
-		if (r->rule_id == rule_id) {
-			snprintf(buf, len, "%s/%s#%u", r->policy_ns, r->policy_name,
-				 r->rule_index + 1);
-			return true;
-		}
-	}
-	return false;
+	if (r)
+		seg_rule_label(r->kind, r->tier, r->policy_ns, r->policy_name,
+			       r->rule_index, buf, len);
+	return r != NULL;
 }
 
 void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,

@@ -23,8 +23,12 @@ const struct seg_endpoint *seg_endpoint_by_addr(const struct seg_view *v,
 const struct seg_endpoint *seg_endpoint_by_id(const struct seg_view *v, uint32_t id);
 const struct seg_endpoint *seg_endpoint_by_ifindex(const struct seg_view *v,
 						   uint32_t ifindex);
-/* "ns/name#N" (N counts from 1) into buf; false when rule_id is unknown
- * (0 = the default verdict). */
+/* The rule rule_id names, or NULL (0 = the default verdict). */
+const struct seg_rule_ref *seg_rule_ref_of(const struct seg_compiled *c,
+					   uint32_t rule_id);
+/* "ns/name#N", or "admin/name#N" / "baseline/name#N" for a
+ * ClusterNetworkPolicy (seg_rule_label; N counts from 1) into buf; false
+ * when rule_id is unknown (0 = the default verdict). */
 bool seg_rule_name(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 		   size_t len);
 /* The same, "not-enforced" for 0 and "?" for an unknown id. */

@@ -61,7 +61,10 @@ struct seg_flow_record {
 	const char *observer;   /* "ns/name" of the endpoint whose hook saw it */
 	uint32_t ifindex;       /* that endpoint's host interface */
 	uint32_t rule_id;       /* 0: default verdict, or not enforced */
-	const char *policy;     /* "ns/name#N" of the deciding rule, or NULL */
+	const char *policy;     /* "ns/name#N" of the deciding rule
+				 * ("admin/name#N", "baseline/name#N" for a
+				 * ClusterNetworkPolicy), or NULL */
+	const char *rule_name;  /* that rule's own `name:`, NULL when unnamed */
 	const char *drop_reason; /* segd reason name ("policy-denied", ...) for
 				  * drops and audits, else NULL */
 	const char *blocklist;  /* list that matched, else NULL */

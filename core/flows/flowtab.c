@@ -222,6 +222,7 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	const struct seg_endpoint *obs = seg_endpoint_by_addr(&t->v, &k->local);
 	char srcid[300], dstid[300], observer[300], rule[300];
 	struct seg_flow_record r = { 0 };
+	const struct seg_rule_ref *ref;
 
 	if (!obs)
 		obs = f->endpoint_id ? seg_endpoint_by_id(&t->v, f->endpoint_id) :
@@ -263,6 +264,8 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	r.ifindex = obs && obs->ifindex ? obs->ifindex : f->ifindex;
 	r.rule_id = f->rule_id;
 	r.policy = seg_rule_name(t->v.compiled, f->rule_id, rule, sizeof(rule)) ? rule : NULL;
+	ref = seg_rule_ref_of(t->v.compiled, f->rule_id);
+	r.rule_name = ref && ref->rule_name && *ref->rule_name ? ref->rule_name : NULL;
 	r.blocklist = f->blocklist;
 	if (f->key.kind == FLOW_DROP)
 		r.drop_reason = segd_reason_name(f->reason);

@@ -314,6 +314,23 @@ struct seg_world {
 	enum seg_cidr_match cidr_match;  /* what a CIDR peer selects */
 };
 
+/* ---- names of policies and rules (policy_names.c) ------------------------------ */
+/* How segd names a policy everywhere (flow records, metrics, explain):
+ * "ns/name" for a namespaced policy ("default/name" without a namespace),
+ * "admin/name" or "baseline/name" for a ClusterNetworkPolicy. */
+void seg_policy_label(enum seg_policy_kind kind, enum seg_tier tier,
+		      const char *ns, const char *name, char *buf, size_t len);
+/* The same with "#N", N = rule_index + 1: "shop/web#2", "admin/guard#1". */
+void seg_rule_label(enum seg_policy_kind kind, enum seg_tier tier,
+		    const char *ns, const char *name, uint32_t rule_index,
+		    char *buf, size_t len);
+/* seg_policy_label of p */
+void seg_policy_name_of(const struct seg_policy *p, char *buf, size_t len);
+/* "Admin", "NetworkPolicy" (SegmentPolicy and NetworkPolicy), "Baseline" */
+const char *seg_tier_name(enum seg_policy_kind kind, enum seg_tier tier);
+/* "Accept" (a ClusterNetworkPolicy's allow), "Allow", "Deny", "Pass" */
+const char *seg_action_name(enum seg_policy_kind kind, enum seg_action action);
+
 /* ---- helpers (model.c) ---------------------------------------------------- */
 void seg_labels_free(struct seg_labels *l);
 int seg_labels_set(struct seg_labels *l, const char *key, const char *value);

@@ -93,7 +93,12 @@ static void decide(const struct seg_compiled *c, const struct seg_explain_lists 
 		h->verdict = e->value.verdict != SEGD_VERDICT_ALLOW ? SEG_EXPLAIN_DENY :
 			     e->value.flags & SEGD_POLF_AUDIT ? SEG_EXPLAIN_AUDIT :
 			     SEG_EXPLAIN_ALLOW;
-		seg_rule_text(c, h->rule_id, h->rule, sizeof(h->rule));
+		h->polf = e->value.flags;
+		if (h->rule_id)
+			seg_rule_text(c, h->rule_id, h->rule, sizeof(h->rule));
+		else    /* an entry of a tier's default (compiler_tiers.c) */
+			snprintf(h->rule, sizeof(h->rule), "default %s",
+				 h->verdict == SEG_EXPLAIN_DENY ? "deny" : "allow");
 	} else {
 		h->verdict = SEG_EXPLAIN_DENY;
 		h->why = SEG_WHY_DEFAULT_DENY;
@@ -136,6 +141,25 @@ void seg_explain_flow(const struct seg_compiled *c,
 		decide(c, lists, h, proto, port);
 		if (h->verdict > out->verdict)
 			out->verdict = h->verdict;
+	}
+}
+
+void seg_explain_flow_tiers(const struct seg_world *world, uint8_t proto,
+			    uint16_t port, struct seg_explain *x)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		struct seg_explain_half *h = &x->half[dir];
+		struct seg_error err = { 0 };
+
+		h->traced = false;
+		if (h->why != SEG_WHY_RULE && h->why != SEG_WHY_DEFAULT_DENY &&
+		    h->why != SEG_WHY_NOT_ENFORCED)
+			continue;
+		/* an audit verdict: name what the audit-mode policy would do */
+		h->traced = !seg_explain_tiers(world, h->local_id, h->remote_id, dir,
+					       proto, port, h->polf & SEGD_POLF_AUDIT,
+					       h->why == SEG_WHY_RULE ? h->rule_id : 0,
+					       &h->trace, &err);
 	}
 }
 

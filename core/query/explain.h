@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "blocklist.h"
 #include "compiler.h"
+#include "explain_tiers.h"
 
 enum seg_explain_verdict {
 	SEG_EXPLAIN_ALLOW = 0,
@@ -52,6 +53,11 @@ struct seg_explain_half {
 	char rule[300];                   /* "ns/name#N", "default deny", ... */
 	char list[128];                   /* blocklist that drops (BLOCKLISTED) */
 	char audit_list[128];             /* audit list holding remote, or "" */
+	uint8_t polf;                     /* SEG_WHY_RULE: the entry's SEGD_POLF_* */
+	/* the tiers the decision went through (seg_explain_flow_tiers), for
+	 * a hook that asked policy: RULE, DEFAULT_DENY, NOT_ENFORCED */
+	bool traced;
+	struct seg_tier_trace trace;
 };
 
 struct seg_explain {
@@ -71,6 +77,13 @@ void seg_explain_flow(const struct seg_compiled *c,
 		      const struct seg_explain_lists *lists,
 		      const struct in6_addr *src, const struct in6_addr *dst,
 		      uint8_t proto, uint16_t port, struct seg_explain *out);
+
+/* Name the tiers, policies and rules each half of x went through
+ * (explain_tiers.h), over world, the world c was compiled from; x from
+ * seg_explain_flow for the same proto and port. A half whose local end
+ * world does not know stays untraced. Never fails. */
+void seg_explain_flow_tiers(const struct seg_world *world, uint8_t proto,
+			    uint16_t port, struct seg_explain *x);
 
 const char *seg_explain_verdict_name(enum seg_explain_verdict v); /* allow|audit|deny */
 const char *seg_explain_why_name(enum seg_explain_why w);

@@ -96,6 +96,35 @@ static void report_end(yaml_document_t *out, int m, const struct end *e,
 	yu_set_uint(out, m, "identity", seg_compiled_identity_of(c, &e->addr));
 }
 
+static void report_names(yaml_document_t *out, int m, const char *key,
+			 const char (*names)[SEG_TRACE_NAME_LEN], size_t n)
+{
+	int seq = yu_add_seq(out);
+
+	for (size_t i = 0; i < n; i++)
+		yu_append(out, seq, yu_add_str(out, names[i]));
+	yu_set(out, m, key, seq);
+}
+
+/* Which tier, policy and rule decided, and what was passed or isolates
+ * the endpoint on the way (explain_tiers.h). */
+static void report_trace(yaml_document_t *out, int m, const struct seg_tier_trace *t)
+{
+	yu_set_str(out, m, "tier", seg_trace_tier_name(t));
+	yu_set_str(out, m, "action", seg_trace_action_name(t));
+	yu_set_str(out, m, "decided_by", t->by == SEG_TRACE_RULE ? t->decided_by :
+		   t->by == SEG_TRACE_ISOLATED ? "default deny" : "default allow");
+	if (t->by == SEG_TRACE_RULE)
+		yu_set_str(out, m, "policy", t->policy);
+	if (t->rule_name[0])
+		yu_set_str(out, m, "rule_name", t->rule_name);
+	report_names(out, m, "passed_by", t->passed_by, t->n_passed);
+	if (t->by == SEG_TRACE_ISOLATED) {
+		report_names(out, m, "isolated_by", t->isolated_by, t->n_isolated);
+		yu_set_uint(out, m, "isolated_by_total", t->n_isolated_total);
+	}
+}
+
 static void report_half(yaml_document_t *out, int m, const struct seg_explain_half *h)
 {
 	char pb[8];
@@ -125,6 +154,8 @@ static void report_half(yaml_document_t *out, int m, const struct seg_explain_ha
 	}
 	if (h->audit_list[0])
 		yu_set_str(out, m, "audit_list", h->audit_list);
+	if (h->traced)
+		report_trace(out, m, &h->trace);
 }
 
 int segd_h_explain(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
@@ -133,6 +164,7 @@ int segd_h_explain(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 	struct segd_lists_view v;
 	struct seg_explain_lists lists;
 	struct seg_explain x;
+	struct seg_world world;
 	const char *port_text;
 	char why[200], pb[8];
 	uint8_t proto;
@@ -158,6 +190,8 @@ int segd_h_explain(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 					    v.exceptions, v.n_exceptions };
 	seg_explain_flow(&d->compiled, &lists, &from.addr, &to.addr, proto, port, &x);
 	segd_lists_view_free(&v);
+	world = segd_candidate_of(d);   /* the world d->compiled was made from */
+	seg_explain_flow_tiers(&world, proto, port, &x);
 
 	m = yu_add_map(out);
 	report_end(out, m, &from, &d->compiled);

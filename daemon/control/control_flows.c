@@ -65,6 +65,8 @@ static void add_row(void *ctx, const struct seg_flow_record *r)
 	yu_set_str(l->out, m, "state", l->state);
 	yu_set_str(l->out, m, "rule", r->policy ? r->policy :
 		   r->verdict == SEG_FLOW_FORWARDED ? "not-enforced" : "default");
+	if (r->rule_name)
+		yu_set_str(l->out, m, "rule_name", r->rule_name);
 	if (r->drop_reason)
 		yu_set_str(l->out, m, "drop_reason", r->drop_reason);
 	if (r->blocklist)

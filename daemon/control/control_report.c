@@ -95,8 +95,7 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 				   p->kind == SEG_KIND_CNP ? "ClusterNetworkPolicy" :
 				   "SegmentPolicy");
 		/* where it sits in the evaluation order (docs/policy.md) */
-		yu_set_str(out, m, "tier", p->kind != SEG_KIND_CNP ? "NetworkPolicy" :
-				   p->tier == SEG_TIER_ADMIN ? "Admin" : "Baseline");
+		yu_set_str(out, m, "tier", seg_tier_name(p->kind, p->tier));
 		yu_set_uint(out, m, "priority", (unsigned)p->priority);
 		yu_set_bool(out, m, "ingress", p->enforce[SEGD_DIR_INGRESS]);
 		yu_set_bool(out, m, "egress", p->enforce[SEGD_DIR_EGRESS]);

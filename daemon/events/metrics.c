@@ -73,6 +73,9 @@ static int gather_rules(struct segd *d, struct gathered *g)
 		r->policy_ns = c->rules[i].policy_ns;
 		r->policy_name = c->rules[i].policy_name;
 		r->rule = c->rules[i].rule_index + 1;
+		r->kind = c->rules[i].kind;
+		r->tier = c->rules[i].tier;
+		r->rule_name = c->rules[i].rule_name;
 		ret = seg_dp_rule_counter(d->dp, c->rules[i].rule_id, &r->c);
 	}
 	g->s.rules = g->rules;

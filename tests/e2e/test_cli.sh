@@ -57,6 +57,15 @@ segctl apply tests/fixtures/policies/valid/cluster-network-policy.yaml >/dev/nul
 check "ClusterNetworkPolicy apply exits 0" [ $? -eq 0 ]
 gen1=$(segctl status -o json | python3 -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
 check "... and a new generation is in force ($gen0 -> $gen1)" [ "$gen1" -gt "$gen0" ]
+out=$(segctl get policies)
+check "get policies table: TIER and PRIORITY after KIND" \
+	grep -qE "^NAMESPACE +NAME +KIND +TIER +PRIORITY +TYPES +RULES +MODE +FILE" <<<"$out"
+check "get policies table: an Admin ClusterNetworkPolicy with its priority" \
+	grep -qE " protect-payments +ClusterNetworkPolicy +Admin +10 +Ingress,Egress " <<<"$out"
+check "get policies table: a Baseline ClusterNetworkPolicy with its priority" \
+	grep -qE " default-isolation +ClusterNetworkPolicy +Baseline +500 " <<<"$out"
+check "get policies table: a SegmentPolicy sits in the NetworkPolicy tier, no priority" \
+	grep -qE "^shop +shop-web +SegmentPolicy +NetworkPolicy +- +" <<<"$out"
 segctl delete policy nosuch -n shop >/dev/null 2>&1
 check "deleting an unknown policy exits 1" [ $? -eq 1 ]
 segctl endpoint del web -n shop >/dev/null

@@ -206,6 +206,29 @@ static inline void port(struct seg_rule *r, uint8_t proto, uint16_t lo,
 	r->ports[r->n_ports++] = (struct seg_port){ .proto = proto, .port_lo = lo, .port_hi = hi ? hi : lo };
 }
 
+/* A ClusterNetworkPolicy of tier with priority prio, subject: the
+ * namespaces matching ns_subject */
+static inline struct seg_policy *cnp_policy(const char *name, enum seg_tier tier, int prio,
+					    const char *ns_subject)
+{
+	struct seg_policy *p = pol("", name, "", false, false);
+
+	p->kind = SEG_KIND_CNP;
+	p->tier = tier;
+	p->priority = prio;
+	p->has_subject_ns = true;
+	sel(&p->subject_namespaces, ns_subject);
+	return p;
+}
+
+/* a rule of a ClusterNetworkPolicy (its direction becomes one of its types) */
+static inline struct seg_rule *cnp_rule(struct seg_policy *p, int dir,
+					enum seg_action act)
+{
+	p->enforce[dir] = true;
+	return rule(p, dir, act);
+}
+
 /* ---- compile and oracle ------------------------------------------------- */
 
 static struct seg_compiled C;

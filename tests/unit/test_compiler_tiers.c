@@ -4,6 +4,7 @@
  * every (local endpoint, remote, direction, protocol, port); plus the
  * API's own stories as tables. */
 #include "compiler_fixtures.h"
+#include "explain_tiers.h"
 
 /* ---- the reference: the API's evaluation order, literally ------------------- */
 
@@ -336,6 +337,29 @@ static char *world_text(void)
 	return buf;
 }
 
+/* explain's trace (explain_tiers.c) names the reference's decision: the
+ * same verdict, and the ClusterNetworkPolicy rule that decided */
+static void check_trace(unsigned seed, uint32_t lid, uint32_t rid, int dir,
+			uint8_t pr, uint16_t po, uint32_t rule,
+			const struct ref_out *e, bool audit, const struct ref_out *f)
+{
+	const struct ref_out *want = audit ? f : e;
+	struct seg_tier_trace t;
+	char name[300];
+
+	cr_assert_eq(seg_explain_tiers(&W, lid, rid, dir, pr, po, audit, rule, &t, NULL),
+		     0, "seed %u", seed);
+	cr_expect_eq(t.action == SEG_ACTION_DENY, want->deny, "seed %u: dir %d proto %u "
+		     "port %u: trace %s (%s)", seed, dir, pr, po, seg_trace_action_name(&t),
+		     t.decided_by);
+	if (!want->p)
+		return;
+	seg_rule_label(want->p->kind, want->p->tier, want->p->ns, want->p->name,
+		       (uint32_t)want->rule, name, sizeof(name));
+	cr_expect_eq(t.by, SEG_TRACE_RULE, "seed %u", seed);
+	cr_expect_str_eq(t.decided_by, name, "seed %u", seed);
+}
+
 /* every (local, remote, dir, probe) of one world against the reference */
 static size_t check_world(unsigned seed)
 {
@@ -384,6 +408,9 @@ static size_t check_world(unsigned seed)
 						}
 						continue;
 					}
+					if (checked % 7 == 0)   /* a sample: it compiles anew */
+						check_trace(seed, lid, rid, dir, pr, po, rule,
+							    &e, want_audit, &f);
 					/* a ClusterNetworkPolicy rule that decided is named */
 					if (e.p && !want_audit) {
 						cr_assert(rule >= 1 && rule <= C.n_rules,
@@ -425,26 +452,6 @@ Test(compiler_tiers, random_worlds_match_the_reference, .fini = fini)
 
 /* ---- the API's stories, as tables ---------------------------------------------- */
 
-static struct seg_policy *cnp(const char *name, enum seg_tier tier, int prio,
-			      const char *ns_subject)
-{
-	struct seg_policy *p = pol("", name, "", false, false);
-
-	p->kind = SEG_KIND_CNP;
-	p->tier = tier;
-	p->priority = prio;
-	p->has_subject_ns = true;
-	sel(&p->subject_namespaces, ns_subject);
-	return p;
-}
-
-static struct seg_rule *cnp_rule(struct seg_policy *p, int dir,
-				 enum seg_action act)
-{
-	p->enforce[dir] = true;
-	return rule(p, dir, act);
-}
-
 static void stories_world(void)
 {
 	w_init();
@@ -464,9 +471,9 @@ Test(compiler_tiers, networks_are_per_address_family, .fini = fini)
 	struct seg_policy *p;
 
 	stories_world();
-	p = cnp("no-v6-out", SEG_TIER_ADMIN, 1, "team=shop");
+	p = cnp_policy("no-v6-out", SEG_TIER_ADMIN, 1, "team=shop");
 	cidr(cnp_rule(p, EGR, SEG_ACTION_DENY), "::/0", NULL, NULL);
-	p = cnp("no-v4-out", SEG_TIER_ADMIN, 2, "team=pay");
+	p = cnp_policy("no-v4-out", SEG_TIER_ADMIN, 2, "team=pay");
 	cidr(cnp_rule(p, EGR, SEG_ACTION_DENY), "0.0.0.0/0", NULL, NULL);
 	compile();
 	CHECK({ "10.1.0.1", "192.0.2.1", TCP, 80, A },
@@ -487,13 +494,13 @@ Test(compiler_tiers, stories, .fini = fini)
 
 	stories_world();
 	/* Baseline: every namespace isolated from the others' pods */
-	p = cnp("isolate", SEG_TIER_BASELINE, 10, "");
+	p = cnp_policy("isolate", SEG_TIER_BASELINE, 10, "");
 	pods(cnp_rule(p, ING, SEG_ACTION_DENY), "", "");
 	/* Admin: nobody outside pay reaches pay */
-	p = cnp("protect-pay", SEG_TIER_ADMIN, 10, "team=pay");
+	p = cnp_policy("protect-pay", SEG_TIER_ADMIN, 10, "team=pay");
 	pods(cnp_rule(p, ING, SEG_ACTION_DENY), "", "team notin pay");
 	/* Admin: shop manages itself (Pass), priority 5 */
-	p = cnp("shop-self", SEG_TIER_ADMIN, 5, "team=shop");
+	p = cnp_policy("shop-self", SEG_TIER_ADMIN, 5, "team=shop");
 	pods(cnp_rule(p, ING, SEG_ACTION_PASS), "", "team=shop");
 	/* a NetworkPolicy in shop: web takes api on 80 only */
 	p = pol("shop", "web", "app=web", true, false);

@@ -31,6 +31,7 @@ struct json_case {
 	struct peer_case source, destination;
 	char observer[24], policy[32], drop_reason[24], blocklist[16];
 	char want[900];
+	char rule_name[16];   /* the deciding rule's own name, "" = none */
 };
 
 #define T_NOW 1795305541123000000ull   /* 2026-11-21T23:59:01.123Z */
@@ -53,7 +54,7 @@ static const struct json_case json_cases[] = {
 	  "{\"namespace\":\"shop\",\"name\":\"api\",\"labels\":{\"app\":\"api\","
 	  "\"tier\":\"back\\\"end\"},\"identity\":\"shop/api\"},\"observer\":\"shop/web\","
 	  "\"policy\":\"shop/shop-web#2\",\"start\":\"2026-11-21T23:58:30.000Z\","
-	  "\"end\":\"2026-11-21T23:59:01.122Z\"}\n" },
+	  "\"end\":\"2026-11-21T23:59:01.122Z\"}\n", "" },
 	{ "udp dropped from the world, ipv6, final", 0, 0, 0, true, SEG_FLOW_DROPPED,
 	  IPPROTO_UDP, SEGD_DIR_INGRESS, 0, "2001:db8::10", "fd00:200::30", 5353, 53,
 	  1, 72, 0, 0,
@@ -67,7 +68,7 @@ static const struct json_case json_cases[] = {
 	  "\"destination\":{\"namespace\":\"shop\",\"name\":\"db\",\"labels\":{},"
 	  "\"identity\":\"shop/db\"},\"observer\":\"shop/db\","
 	  "\"drop_reason\":\"default-denied\",\"final\":true,\"total_packets\":101,"
-	  "\"total_bytes\":1072,\"total_reply_packets\":100,\"total_reply_bytes\":1000}\n" },
+	  "\"total_bytes\":1072,\"total_reply_packets\":100,\"total_reply_bytes\":1000}\n", "" },
 	{ "icmp audit, escapes, utf-8, no ports", 951825600999000000ull, 0, 0, false,
 	  SEG_FLOW_AUDIT, IPPROTO_ICMP, SEGD_DIR_EGRESS, 0x12, "10.200.1.10",
 	  "203.0.113.10", 0, 0, 3, 252, 3, 252,
@@ -81,7 +82,7 @@ static const struct json_case json_cases[] = {
 	  "\"labels\":{\"note\":\"tab\\there\\\\\xc3\xbcn\xc3\xaf\\u0001\"},"
 	  "\"identity\":\"shop/web\"},\"destination\":{\"identity\":\"cidr:203.0.113.0/24\"},"
 	  "\"policy\":\"shop/audit#1\",\"drop_reason\":\"policy-denied\","
-	  "\"blocklist\":\"c2-test\"}\n" },
+	  "\"blocklist\":\"c2-test\"}\n", "" },
 	{ "gre as a number, mapped v4, no labels", T_NOW, 0, 0, false, SEG_FLOW_FORWARDED,
 	  47, SEGD_DIR_INGRESS, 0, "fe80::1", "::ffff:192.0.2.1", 0, 0, 0, 0, 0, 0,
 	  { "", "", "host", NOLAB },
@@ -91,7 +92,7 @@ static const struct json_case json_cases[] = {
 	  "\"src_ip\":\"fe80::1\",\"dst_ip\":\"192.0.2.1\",\"proto\":\"47\","
 	  "\"packets\":0,\"bytes\":0,\"reply_packets\":0,\"reply_bytes\":0,"
 	  "\"direction\":\"ingress\",\"source\":{\"identity\":\"host\"},"
-	  "\"destination\":{\"namespace\":\"shop\",\"name\":\"api\",\"identity\":\"shop/api\"}}\n" },
+	  "\"destination\":{\"namespace\":\"shop\",\"name\":\"api\",\"identity\":\"shop/api\"}}\n", "" },
 	{ "tcp all flags, blocklisted, max counter", T_NOW, 0, 0, false, SEG_FLOW_DROPPED,
 	  IPPROTO_TCP, SEGD_DIR_INGRESS, 0xff, "203.0.113.10", "10.200.1.20", 443, 1,
 	  2, UINT64_MAX, 0, 0,
@@ -102,7 +103,7 @@ static const struct json_case json_cases[] = {
 	  "\"dst_port\":1,\"proto\":\"tcp\",\"packets\":2,\"bytes\":18446744073709551615,"
 	  "\"reply_packets\":0,\"reply_bytes\":0,\"tcp_flags\":\"FIN|SYN|RST|PSH|ACK|URG|ECE|CWR\",\"direction\":\"ingress\","
 	  "\"source\":{\"identity\":\"world\"},\"destination\":{\"identity\":\"shop/api\"},"
-	  "\"drop_reason\":\"blocklisted\",\"blocklist\":\"c2-test\"}\n" },
+	  "\"drop_reason\":\"blocklisted\",\"blocklist\":\"c2-test\"}\n", "" },
 	{ "sctp ports, tcp without flags", T_NOW, 0, 0, true, SEG_FLOW_FORWARDED,
 	  IPPROTO_SCTP, SEGD_DIR_EGRESS, 0, "10.0.0.1", "10.0.0.2", 9, 10, 1, 2, 3, 4,
 	  { "", "", "world", NOLAB }, { "", "", "world", NOLAB }, "", "", "", "",
@@ -111,7 +112,7 @@ static const struct json_case json_cases[] = {
 	  "\"proto\":\"sctp\",\"packets\":1,\"bytes\":2,\"reply_packets\":3,"
 	  "\"reply_bytes\":4,\"direction\":\"egress\",\"source\":{\"identity\":\"world\"},"
 	  "\"destination\":{\"identity\":\"world\"},\"final\":true,\"total_packets\":101,"
-	  "\"total_bytes\":1002,\"total_reply_packets\":103,\"total_reply_bytes\":1004}\n" },
+	  "\"total_bytes\":1002,\"total_reply_packets\":103,\"total_reply_bytes\":1004}\n", "" },
 	{ "tcp without flags seen", T_NOW, 0, 0, false, SEG_FLOW_FORWARDED,
 	  IPPROTO_TCP, SEGD_DIR_EGRESS, 0, "10.0.0.1", "10.0.0.2", 1, 2, 1, 40, 0, 0,
 	  { "", "", "world", NOLAB }, { "", "", "world", NOLAB }, "", "", "", "",
@@ -119,7 +120,23 @@ static const struct json_case json_cases[] = {
 	  "\"src_ip\":\"10.0.0.1\",\"src_port\":1,\"dst_ip\":\"10.0.0.2\",\"dst_port\":2,"
 	  "\"proto\":\"tcp\",\"packets\":1,\"bytes\":40,\"reply_packets\":0,"
 	  "\"reply_bytes\":0,\"direction\":\"egress\",\"source\":{\"identity\":\"world\"},"
-	  "\"destination\":{\"identity\":\"world\"}}\n" },
+	  "\"destination\":{\"identity\":\"world\"}}\n", "" },
+	{ .what = "ClusterNetworkPolicy rule, named", .time_ns = T_NOW,
+	  .verdict = SEG_FLOW_DROPPED, .proto = IPPROTO_TCP, .direction = SEGD_DIR_EGRESS,
+	  .src = "10.200.1.10", .dst = "10.200.1.30", .sport = 40000, .dport = 5432,
+	  .packets = 1, .bytes = 60,
+	  .source = { "shop", "web", "shop/web", NOLAB },
+	  .destination = { "shop", "db", "shop/db", NOLAB },
+	  .observer = "shop/web", .policy = "admin/guard#2", .rule_name = "no-db",
+	  .drop_reason = "policy-denied",
+	  .want = "{\"time\":\"2026-11-21T23:59:01.123Z\",\"verdict\":\"dropped\","
+		  "\"src_ip\":\"10.200.1.10\",\"src_port\":40000,\"dst_ip\":\"10.200.1.30\","
+		  "\"dst_port\":5432,\"proto\":\"tcp\",\"packets\":1,\"bytes\":60,"
+		  "\"reply_packets\":0,\"reply_bytes\":0,\"direction\":\"egress\","
+		  "\"source\":{\"namespace\":\"shop\",\"name\":\"web\",\"identity\":\"shop/web\"},"
+		  "\"destination\":{\"namespace\":\"shop\",\"name\":\"db\",\"identity\":\"shop/db\"},"
+		  "\"observer\":\"shop/web\",\"policy\":\"admin/guard#2\",\"rule_name\":\"no-db\","
+		  "\"drop_reason\":\"policy-denied\"}\n" },
 };
 #define N_JSON_CASES (sizeof(json_cases) / sizeof(json_cases[0]))
 
@@ -182,6 +199,7 @@ static void record_from(const struct json_case *c, struct seg_flow_record *r,
 	peer_from(&c->destination, &r->destination, st->lab[1], &st->labels[1]);
 	r->observer = opt(c->observer);
 	r->policy = opt(c->policy);
+	r->rule_name = opt(c->rule_name);
 	r->drop_reason = opt(c->drop_reason);
 	r->blocklist = opt(c->blocklist);
 }

@@ -126,6 +126,7 @@ Test(flowtab, conntrack_flow_reports_deltas_then_a_final_record)
 	cr_assert_str_eq(c.dst[0], "world");
 	cr_assert_str_eq(c.observer[0], "shop/web");
 	cr_assert_str_eq(c.policy[0], "shop/allow-web#2");
+	cr_assert_null(c.r[0].rule_name);   /* the rule has no name */
 	cr_assert_eq(c.r[0].start_ns, 1001 * SEC);
 
 	pass(t, 3 * SEC, &k, &v, 0);            /* nothing moved */
@@ -309,5 +310,31 @@ Test(flowtab, audit_events_are_left_to_conntrack)
 	cr_assert_eq(seg_flowtab_event(t, &e), 0);
 	pass(t, 2 * SEC, NULL, NULL, 0);
 	cr_assert_eq(c.n, 0);
+	seg_flowtab_free(t);
+}
+
+/* A ClusterNetworkPolicy rule is named by its tier, and its own name rides
+ * along: "admin/guard#1", rule_name "no-db". */
+Test(flowtab, cluster_policy_rule_named_by_tier)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t;
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+	char rule_name[16];
+
+	rules[0] = (struct seg_rule_ref){ .rule_id = 7, .policy_ns = "",
+					  .policy_name = "guard", .rule_index = 0,
+					  .kind = SEG_KIND_CNP, .tier = SEG_TIER_ADMIN,
+					  .rule_name = "no-db" };
+	t = table(&c);
+	ct_entry(&k, &v);
+	v.packets[0] = 1, v.bytes[0] = 60;
+	pass(t, 2 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_str_eq(c.policy[0], "admin/guard#1");
+	cr_assert_not_null(c.r[0].rule_name);
+	snprintf(rule_name, sizeof(rule_name), "%s", c.r[0].rule_name);
+	cr_assert_str_eq(rule_name, "no-db");
 	seg_flowtab_free(t);
 }

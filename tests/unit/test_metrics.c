@@ -15,6 +15,9 @@ struct rule_row {
 	char ns[16], name[24];
 	uint32_t rule;
 	uint64_t flows, packets, bytes;
+	enum seg_policy_kind kind;
+	enum seg_tier tier;
+	char rule_name[16];
 };
 
 struct list_row {
@@ -38,7 +41,7 @@ struct render_case {
 	size_t n_endpoints, n_policies, n_namespaces;
 	size_t n_quarantines;
 	uint64_t quarantine_actions[2];
-	char want[14][112];        /* whole lines that must be there */
+	char want[14][120];        /* whole lines that must be there */
 	char absent[2][80];        /* line starts that must not */
 };
 
@@ -89,6 +92,15 @@ static const struct render_case render_cases[] = {
 		    "segd_blocklist_bytes_total{list=\"odd\\\"name\\\\\",category=\"custom\",action=\"audit\"} 2",
 		    "segd_map_entries{map=\"segd_ct\"} 5",
 		    "segd_map_capacity{map=\"segd_policy\"} 524288" } },
+	{ .what = "CNP rules: tier, rule names",
+	  .rules = { { "", "guard", 1, 3, 3, 300, SEG_KIND_CNP, SEG_TIER_ADMIN, "no-db" },
+		     { "", "floor", 2, 5, 5, 500, SEG_KIND_CNP, SEG_TIER_BASELINE, "" },
+		     { "shop", "web", 1, 2, 2, 200, SEG_KIND_K8S, SEG_TIER_NETPOL, "from-api" } },
+	  .n_rules = 3,
+	  .want = { "segd_rule_flows_total{policy=\"admin/guard\",rule=\"1\",rule_name=\"no-db\"} 3",
+		    "segd_rule_packets_total{policy=\"baseline/floor\",rule=\"2\"} 5",
+		    "segd_rule_bytes_total{policy=\"shop/web\",rule=\"1\",rule_name=\"from-api\"} 200" },
+	  .absent = { "segd_rule_flows_total{policy=\"/", "segd_rule_flows_total{policy=\"default\"" } },
 	{ .what = "flow table, flow log, state",
 	  .flows = { .events_sent = 10, .events_rate_limited = 3, .events_ring_full = 4,
 		     .events_read = 9, .records = 8, .flows_active = 2, .ct_scans = 5,
@@ -121,8 +133,11 @@ static char *render(const struct render_case *c, size_t *len)
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct rule_row *r = &c->rules[i];
 
-		rules[i] = (struct seg_metrics_rule){ r->ns[0] ? r->ns : NULL, r->name,
-			r->rule, { r->flows, r->packets, r->bytes } };
+		rules[i] = (struct seg_metrics_rule){
+			.policy_ns = r->ns[0] || r->kind == SEG_KIND_CNP ? r->ns : NULL,
+			.policy_name = r->name, .rule = r->rule,
+			.c = { r->flows, r->packets, r->bytes },
+			.kind = r->kind, .tier = r->tier, .rule_name = r->rule_name };
 	}
 	for (size_t i = 0; i < c->n_lists; i++) {
 		const struct list_row *l = &c->lists[i];
@@ -171,10 +186,10 @@ ParameterizedTest(const struct render_case *c, metrics, render)
 
 	cr_assert_eq(strlen(text), len);
 	cr_assert_eq(text[len - 1], '\n');
-	for (int i = 0; i < 10 && c->want[i][0]; i++)
+	for (size_t i = 0; i < sizeof(c->want) / sizeof(c->want[0]) && c->want[i][0]; i++)
 		cr_assert(has_line(text, c->want[i], false), "%s: no line '%s' in:\n%s",
 			  c->what, c->want[i], text);
-	for (int i = 0; i < 2 && c->absent[i][0]; i++)
+	for (size_t i = 0; i < sizeof(c->absent) / sizeof(c->absent[0]) && c->absent[i][0]; i++)
 		cr_assert(!has_line(text, c->absent[i], true), "%s: '%s' should not be there",
 			  c->what, c->absent[i]);
 	/* every sample's family has HELP and TYPE; no series twice */
