@@ -68,7 +68,7 @@ check "another path is 404 (got $code)" [ "$code" = 404 ]
 # every denied datagram is a decision of its own.
 N=7 M=5 SIZE=100
 FRAME=$((14 + 20 + 8 + SIZE)) IPLEN=$((20 + 8 + SIZE))
-R1='{policy="shop/api-udp",rule="1"}' R2='{policy="shop/api-udp",rule="2"}'
+R1='{policy="shop/api-udp",rule="1",rule_name="udp-allowed"}' R2='{policy="shop/api-udp",rule="2",rule_name="udp-denied"}'
 R0='{policy="default",rule="0"}'
 series=("segd_packets_total{verdict=\"forwarded\"}" "segd_bytes_total{verdict=\"forwarded\"}"
 	"segd_packets_total{verdict=\"dropped\"}" "segd_bytes_total{verdict=\"dropped\"}"
