@@ -14,10 +14,10 @@ criterion_counts() { # parse "Synthesis: Tested: N | Passing: P | Failing: F | C
 	sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\) | Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\2 \3 \4/p' | tail -1
 }
 
-run_criterion() {
-	local name=$1 bin=$2 out p f c
+run_criterion() { # NAME BIN [JOBS]
+	local name=$1 bin=$2 jobs=${3:-1} out p f c
 	echo "=== $name"
-	out=$("$bin" --jobs 1 2>&1); rc=$?
+	out=$("$bin" --jobs "$jobs" 2>&1); rc=$?
 	echo "$out" | tail -n 40
 	read -r p f c < <(criterion_counts <<<"$out")
 	p=${p:-0} f=${f:-0} c=${c:-0}
@@ -43,7 +43,9 @@ run_script() {
 
 run_script layout python3 tests/layout/rooms.py "$B"
 run_criterion unit "$B/test_unit"
-run_criterion bpf "$B/test_bpf"
+# each BPF test loads the programs (the verifier: seconds of one core) in
+# a bpffs and maps of its own: one test per core at once
+run_criterion bpf "$B/test_bpf" "$(nproc)"
 run_script fuzz tests/fuzz/run.sh
 run_script e2e tests/e2e/run.sh
 run_script conformance tests/conformance/run.sh

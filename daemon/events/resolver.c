@@ -194,8 +194,7 @@ static void on_answer(int result, char type, int count, int ttl, void *addresses
 	/* an answer without an address counts too: the name moved away */
 	changed |= forget_stale(l, dom, q->v4, now, r->d->cfg.dns_grace);
 	ttl = ttl_clamped(r, ttl);
-	if (l->next_query[dom] < now + ttl)
-		l->next_query[dom] = now + ttl;
+	l->next_query[dom] = now + ttl; /* not the retry set when it was asked */
 	r->dirty |= changed;
 out:
 	free(q->domain);
