@@ -6,22 +6,14 @@
 #include "engine.h"
 
 
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct segd_domain *)elem)->name);
+}
+
 struct segd_domain *segd_domain_find(struct segd_domains *ds, const char *name)
 {
-	size_t lo = 0, hi = ds->n;
-
-	while (lo < hi) {
-		size_t m = lo + (hi - lo) / 2;
-		int c = strcmp(ds->v[m].name, name);
-
-		if (!c)
-			return &ds->v[m];
-		if (c < 0)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return NULL;
+	return ds->n ? bsearch(name, ds->v, ds->n, sizeof(*ds->v), cmp_name) : NULL;
 }
 
 static void domain_free(struct segd_domain *dn)
@@ -45,10 +37,14 @@ int segd_domains_track(struct segd *d)
 	struct segd_domain *v = NULL;
 	const char **want = NULL;
 	size_t n_want = 0, i = 0, j = 0, n = 0;
-	int ret = seg_world_domains(&d->state.world, &want, &n_want);
+	int ret;
 
+	if (ds->tracked)
+		return 0;
+	ret = seg_world_domains(&d->state.world, &want, &n_want);
 	if (ret)
 		return ret;
+	ds->tracked = true;
 	if (n_want == ds->n) {
 		while (i < n_want && !strcmp(want[i], ds->v[i].name))
 			i++;
@@ -58,6 +54,7 @@ int segd_domains_track(struct segd *d)
 	}
 	v = calloc(n_want ? n_want : 1, sizeof(*v));
 	if (!v) {
+		ds->tracked = false;
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -75,6 +72,7 @@ int segd_domains_track(struct segd *d)
 			/* keep what was merged so far: the rest is asked next tick */
 			for (; j < ds->n; j++)
 				domain_drop(ds, &ds->v[j]);
+			ds->tracked = false;
 			ret = -ENOMEM;
 			break;
 		}

@@ -8,7 +8,7 @@
  * carried it (a name answering round-robin keeps its connections); a
  * failed query (timeout, SERVFAIL) removes nothing, so a resolver outage
  * never takes an allowed destination away. A name no policy uses any
- * more is forgotten at the next tick. When what a name resolves to
+ * more is forgotten once the policies change. When what a name resolves to
  * changes, the world is compiled again and enforced.
  */
 #ifndef SEGD_DOMAINS_H
@@ -44,10 +44,13 @@ struct segd_domains {
 	struct seg_name_addrs *table;
 	size_t n_table;
 	bool changed;           /* v differs from table */
+	bool tracked;           /* v holds the policies' names (cleared by
+				 * segd_policies_changed) */
 };
 
-/* Follow the policies of d's desired state: add the names they use (to
- * be asked at once), forget the ones no policy uses. 0 or -ENOMEM. */
+/* Follow the policies of d's desired state, unless tracked since they
+ * last changed: add the names they use (to be asked at once), forget the
+ * ones no policy uses. 0 or -ENOMEM (tried again at the next call). */
 int segd_domains_track(struct segd *d);
 struct segd_domain *segd_domain_find(struct segd_domains *ds, const char *name);
 /* A successful answer for one family of dn: n addresses, kept `keep`

@@ -87,6 +87,7 @@ static int persist_result(struct segd *d, int ret, struct seg_error *err)
 
 void segd_policies_changed(struct segd *d)
 {
+	d->domains.tracked = false;
 	if (d->lists_changed)
 		d->lists_changed(d->lists_changed_ctx);
 }
