@@ -3,212 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "commands.h"
 #include "explain.h"
 #include "quarantine.h"
 #include "state.h"
 #include "yaml_util.h"
 
-static const char top_help[] =
-	"usage: segctl [--socket PATH] COMMAND ...\n"
-	"\n"
-	"Edit and inspect segd's segment policies (SEGD_SOCKET overrides the socket).\n"
-	"\n"
-	"commands:\n"
-	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
-	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
-	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
-	"  endpoint del NAME [--namespace NS]\n"
-	"  node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
-	"  node del NAME\n"
-	"  attach IFACE --role uplink\n"
-	"  apply FILE... [--dry-run] [--namespace NS]\n"
-	"  delete policy NAME [--namespace NS]\n"
-	"  get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]\n"
-	"  status [-o table|json|yaml]\n"
-	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
-	"             [--allow CIDR[:PORT/PROTO]]... [--reason TEXT]\n"
-	"  release NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
-		"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
-	"        [-o table|json|yaml]\n"
-	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
-	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
-	"  blocklist list | show NAME | del NAME | test IP\n"
-	"  explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS]\n"
-	"  graph [--namespace NS] [-o dot|json|yaml]\n"
-	"\n"
-	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
-	"`segctl COMMAND --help` describes one command.\n";
-
-struct command {
-	const char *words;      /* "endpoint add" */
-	const char *request;    /* control command */
-	const char *usage;
-	const char *help;
-	/* positional arguments after the words, by the args key they fill;
-	 * "file" reads a file into the payload, "files..." takes one or more */
-	const char *const *pos;
-	const char *const *options; /* accepted long options taking a value */
-	const char *const *flags;   /* accepted long options without a value */
-};
-
-static const char *const opt_none[] = { NULL };
-static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
-static const char *const opt_ns[] = { "namespace", NULL };
-static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", "port",
-				       NULL };
-static const char *const opt_role[] = { "role", NULL };
-static const char *const opt_node[] = { "ip", "labels", NULL };
-static const char *const flag_dry[] = { "dry-run", NULL };
-static const char *const flag_follow[] = { "follow", NULL };
-static const char *const flag_remote[] = { "remote", NULL };
-static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NULL };
-static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
-					   "allow", NULL };
-static const char *const opt_explain[] = { "from", "to", "port", "namespace", NULL };
-static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
-					"reason", NULL };
-static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
-static const char *const pos_none[] = { NULL };
-/* a trailing '?' makes the positional optional */
-static const char *const pos_opt_name[] = { "name?", NULL };
-static const char *const pos_name[] = { "name", NULL };
-static const char *const pos_ifname[] = { "ifname", NULL };
-static const char *const pos_what[] = { "what", NULL };
-static const char *const pos_files[] = { "files...", NULL };
-static const char *const pos_name_file[] = { "name", "file", NULL };
-static const char *const pos_address[] = { "address", NULL };
 /* options that may repeat, and the list they build; a command's words
  * limit one to that command */
 static const char *const repeatable[][3] = {
 	{ NULL, "ip", "ips" }, { NULL, "allow", "allow" },
 	{ "endpoint add", "port", "ports" },
-};
-
-static const struct command commands[] = {
-	{ "namespace set", "namespace.set",
-	  "namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]",
-	  "Create namespace NS or replace its labels. The label\n"
-	  "kubernetes.io/metadata.name=NS is always set. --mode audit puts every\n"
-	  "policy of NS in audit mode: nothing it would drop is dropped, such flows\n"
-	  "pass and are reported as audit; --mode enforce (the default) enforces\n"
-	  "them again. --stratum says what happens\n"
-	  "when a flow of its endpoints opens with a Stratum (crypto-mining) login:\n"
-	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
-	{ "endpoint add", "endpoint.add",
-	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] "
-	  "[--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote",
-	  "Register a workload: its addresses, its labels and the host-side\n"
-	  "interface its traffic crosses. segd attaches its programs there; the\n"
-	  "endpoint may only send from its own addresses. Re-adding replaces it.\n"
-	  "With --remote instead of --ifname: a workload of another node; its\n"
-	  "addresses carry the identity of its labels, so policies selecting them\n"
-	  "match it as a peer; nothing is attached for it here. --port names a\n"
-	  "port it serves (its container port's name; PROTO TCP, UDP or SCTP,\n"
-	  "default TCP), so policies can say `port: NAME`.\n",
-	  pos_name, opt_ep, flag_remote },
-	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
-	  "Forget an endpoint and detach segd's programs from its interface.\n",
-	  pos_name, opt_ns, opt_none },
-	{ "node set", "node.set", "node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]",
-	  "Register a node of the cluster: its addresses (InternalIP, ExternalIP)\n"
-	  "and its labels, which ClusterNetworkPolicy `nodes` peers select. Its\n"
-	  "addresses become that peer's; a node holding one of this node's\n"
-	  "node_addresses is this node (the host). Setting it again replaces it.\n",
-	  pos_name, opt_node, opt_none },
-	{ "node del", "node.del", "node del NAME",
-	  "Forget a node: `nodes` peers no longer select its addresses.\n",
-	  pos_name, opt_none, opt_none },
-	{ "attach", "attach", "attach IFACE --role uplink",
-	  "Attach segd's XDP program to the node's uplink IFACE for early drops.\n",
-	  pos_ifname, opt_role, opt_none },
-	{ "apply", "apply", "apply FILE... [--dry-run] [--namespace NS]",
-	  "Create or replace the policies in FILEs (multi-document YAML:\n"
-	  "segd.io/v1 SegmentPolicy, networking.k8s.io/v1 NetworkPolicy; '-' reads\n"
-	  "stdin). Nothing changes when any document is invalid. --dry-run prints\n"
-	  "what would change. --namespace sets the namespace of documents that name\n"
-	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
-	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
-	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
-	{ "get", "get", "get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]",
-	  "List what segd holds.\n", pos_what, opt_none, opt_none },
-	{ "quarantine", "quarantine",
-	  "quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS] "
-	  "[--allow CIDR[:PORT/PROTO]]... [--reason TEXT]",
-	  "Cut a compromised workload off at once: every packet to or from it is\n"
-	  "dropped at every hook, established connections included, whatever the\n"
-	  "policies and blocklist exceptions say - except traffic with the forensic\n"
-	  "peers named by --allow (up to 8; CIDR, CIDR:PORT/PROTO or CIDR:PROTO,\n"
-	  "IPv6 as [CIDR]:PORT/PROTO; PORT is the workload's or the peer's port).\n"
-	  "The target is endpoint NAME in --namespace (default: default), every\n"
-	  "endpoint holding address --ip, or every endpoint in --namespace carrying\n"
-	  "all labels of --selector; endpoints registered later under it are\n"
-	  "quarantined when they register. Quarantining a target again replaces\n"
-	  "its allow list and reason. It lasts until `segctl release`: across segd\n"
-	  "restarts, reboots and policy changes. Every quarantine and release is\n"
-	  "recorded with the caller's uid in <state-dir>/quarantine-audit.log.\n",
-	  pos_opt_name, opt_quar, opt_none },
-	{ "release", "release",
-	  "release NAME|--ip ADDR|--selector k=v,... [--namespace NS]",
-	  "End a quarantine (the same target as given to `segctl quarantine`): the\n"
-	  "policies decide again, from the next packet on.\n",
-	  pos_opt_name, opt_release, opt_none },
-	{ "status", "status", "status [-o table|json|yaml]",
-	  "Programs attached per interface, map usage, policy generation and\n"
-	  "packet counters by verdict and drop reason.\n", pos_none, opt_none, opt_none },
-	{ "flows", "flows",
-	  "flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS] "
-	  "[-o table|json|yaml]",
-	  "Flows segd knows now, oldest first: the last ones that ended, the live\n"
-	  "connections and the flows being dropped, with packets and bytes each\n"
-	  "way since they started, the endpoint that saw them, both sides, the\n"
-	  "verdict and the rule that decided (or the drop reason). --follow then\n"
-	  "keeps printing flow records as segd makes them (every flow_interval;\n"
-	  "counters are deltas since the flow's previous record) until interrupted;\n"
-	  "with -o json one JSON object per line, as in the flow log.\n",
-	  pos_none, opt_flows, flag_follow },
-	{ "blocklist load", "blocklist.load",
-	  "blocklist load NAME FILE --category miner|c2|custom|exception [--format FORMAT] "
-	  "[--action drop|audit] [--expires DURATION] [--allow CIDR]...",
-	  "Load (or reload) an indicator list. Formats: auto (default), plain,\n"
-	  "spamhaus-drop, spamhaus-json, feodo-csv, hosts, domains, falco-yaml. Bad\n"
-	  "lines are reported with their line numbers; the good ones load. Entries\n"
-	  "covering private, loopback, link-local or multicast ranges, the node or an\n"
-	  "endpoint are refused unless inside an --allow CIDR. Category exception\n"
-	  "makes an exception list, which overrides every blocklist. --action audit\n"
-	  "counts instead of dropping. --expires 12h|7d|3600s removes the list then.\n"
-	  "A reload never leaves a moment without the list's old entries.\n",
-	  pos_name_file, opt_bl_load, opt_none },
-	{ "blocklist list", "blocklist.list", "blocklist list [-o table|json|yaml]",
-	  "Lists with category, action, entries and what they dropped.\n",
-	  pos_none, opt_none, opt_none },
-	{ "blocklist show", "blocklist.show", "blocklist show NAME [-o table|json|yaml]",
-	  "One list: its source, counts, problems (bad or refused lines) and counters.\n",
-	  pos_name, opt_none, opt_none },
-	{ "blocklist del", "blocklist.del", "blocklist del NAME",
-	  "Remove a list.\n", pos_name, opt_none, opt_none },
-	{ "blocklist test", "blocklist.test", "blocklist test IP [-o table|json|yaml]",
-	  "Which lists hold IP, by which entry (and whether an exception covers it).\n",
-	  pos_address, opt_none, opt_none },
-	{ "explain", "explain",
-	  "explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS] "
-	  "[-o table|json|yaml]",
-	  "Say whether a new flow would pass - allow, deny or audit - and which policy\n"
-	  "and rule decides it (or default deny, not enforced, blocklisted), without\n"
-	  "sending anything. The answer comes from the compiled state the kernel\n"
-	  "holds, walked as the datapath walks it. A flow between two local endpoints\n"
-	  "is decided at the source's egress and at the destination's ingress; both\n"
-	  "halves are shown and both must pass. ENDPOINT is NAME (in --namespace,\n"
-	  "default: default) or NS/NAME; IP is any address. PROTO is tcp, udp, sctp,\n"
-	  "icmp or icmpv6 (no port: --port icmp).\n", pos_none, opt_explain, opt_none },
-	{ "graph", "graph", "graph [--namespace NS] [-o dot|json|yaml]",
-	  "Print segment connectivity as Graphviz DOT (render: segctl graph | dot\n"
-	  "-Tsvg > segments.svg). Nodes are segments (endpoints sharing a label set)\n"
-	  "and the world, host, CIDR and any-peer identities policy names; an edge\n"
-	  "goes from the side that opens a flow to the side that accepts it, labelled\n"
-	  "with the protocols and ports policy allows and the flows conntrack holds\n"
-	  "(thicker: more flows; dotted: seen but not allowed by policy; dashed:\n"
-	  "one end does not allow it). --namespace keeps one namespace's segments\n"
-	  "and their peers.\n", pos_none, opt_ns, opt_none },
 };
 
 static bool listed(const char *const *list, const char *name)
@@ -293,20 +98,20 @@ static int parse_format(const char *v, struct segctl_cmd *cmd, FILE *err)
 }
 
 /* Which command do argv's leading words name? */
-static const struct command *match(int argc, char **argv, int *used)
+static const struct segctl_command *match(int argc, char **argv, int *used)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < segctl_n_commands; i++) {
 		char words[64];
 		int n = 0;
 		bool ok = true;
 
-		snprintf(words, sizeof(words), "%s", commands[i].words);
+		snprintf(words, sizeof(words), "%s", segctl_commands[i].words);
 		for (char *save, *w = strtok_r(words, " ", &save); w;
 		     w = strtok_r(NULL, " ", &save), n++)
 			ok &= n < argc && !strcmp(argv[n], w);
 		if (ok) {
 			*used = n;
-			return &commands[i];
+			return &segctl_commands[i];
 		}
 	}
 	return NULL;
@@ -314,7 +119,7 @@ static const struct command *match(int argc, char **argv, int *used)
 
 /* The k-th positional argument `a`: a value for its args key, a file for
  * the payload, or (for get) one of the kinds segd lists. */
-static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
+static int positional(const struct segctl_command *c, struct segctl_cmd *cmd, int args,
 		      int k, const char *a, int *files, FILE *err)
 {
 	const char *key = NULL;
@@ -347,7 +152,7 @@ static int positional(const struct command *c, struct segctl_cmd *cmd, int args,
 	return yu_set_str(&cmd->req, args, key, a) ? SEGCTL_FAILED : SEGCTL_OK;
 }
 
-static int build(const struct command *c, int argc, char **argv,
+static int build(const struct segctl_command *c, int argc, char **argv,
 		 struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
 	int root, args, lists[3] = { -1, -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
@@ -518,14 +323,14 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 
 int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
-	const struct command *c;
+	const struct segctl_command *c;
 	int i = 1, used = 0, ret;
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->socket = getenv("SEGD_SOCKET");
 	for (; i < argc && !strncmp(argv[i], "-", 1); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(top_help, out);
+			fputs(segctl_top_help, out);
 			cmd->help = true;
 			return SEGCTL_OK;
 		}
@@ -534,19 +339,19 @@ int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out, FILE 
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			cmd->socket = argv[i] + 9;
 		} else {
-			fprintf(err, "segctl: unknown option '%s'\n%s", argv[i], top_help);
+			fprintf(err, "segctl: unknown option '%s'\n%s", argv[i], segctl_top_help);
 			return SEGCTL_USAGE;
 		}
 	}
 	if (!cmd->socket || !*cmd->socket)
 		cmd->socket = SEGCTL_DEFAULT_SOCKET;
 	if (i == argc) {
-		fputs(top_help, err);
+		fputs(segctl_top_help, err);
 		return SEGCTL_USAGE;
 	}
 	c = match(argc - i, argv + i, &used);
 	if (!c) {
-		fprintf(err, "segctl: unknown command '%s'\n%s", argv[i], top_help);
+		fprintf(err, "segctl: unknown command '%s'\n%s", argv[i], segctl_top_help);
 		return SEGCTL_USAGE;
 	}
 	ret = build(c, argc - i - used, argv + i + used, cmd, out, err);
@@ -583,7 +388,7 @@ static void print_matching(FILE *out, const char *words, const char *cur)
 }
 
 /* The n-th word of a command's words, or NULL. */
-static const char *nth_word(const struct command *c, int n, char *buf, size_t len)
+static const char *nth_word(const struct segctl_command *c, int n, char *buf, size_t len)
 {
 	char *save, *w;
 
@@ -594,7 +399,7 @@ static const char *nth_word(const struct command *c, int n, char *buf, size_t le
 }
 
 /* Do c's first n words equal typed[0..n)? */
-static bool same_start(const struct command *c, char **typed, int n)
+static bool same_start(const struct segctl_command *c, char **typed, int n)
 {
 	char buf[64];
 
@@ -608,7 +413,7 @@ static bool same_start(const struct command *c, char **typed, int n)
 }
 
 /* Words that may follow `prev` (a complete command) where the user types cur. */
-static void complete_args(const struct command *c, char **prev, int n_prev, const char *cur,
+static void complete_args(const struct segctl_command *c, char **prev, int n_prev, const char *cur,
 			  FILE *out)
 {
 	const char *last = n_prev ? prev[n_prev - 1] : "";
@@ -658,7 +463,7 @@ static void complete_args(const struct command *c, char **prev, int n_prev, cons
 int segctl_complete(int argc, char **argv, FILE *out)
 {
 	const char *cur = argc ? argv[argc - 1] : "";
-	const struct command *c;
+	const struct segctl_command *c;
 	int i = 0, used = 0;
 	char buf[64];
 
@@ -682,19 +487,19 @@ int segctl_complete(int argc, char **argv, FILE *out)
 	}
 	/* the next word of every command whose leading words were typed, once
 	 * ("blocklist load" and "blocklist list" share "blocklist") */
-	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+	for (size_t k = 0; k < segctl_n_commands; k++) {
 		int n = argc - 1 - i;
-		const char *w = same_start(&commands[k], argv + i, n) ?
-				nth_word(&commands[k], n, buf, sizeof(buf)) : NULL;
+		const char *w = same_start(&segctl_commands[k], argv + i, n) ?
+				nth_word(&segctl_commands[k], n, buf, sizeof(buf)) : NULL;
 		bool again = false;
 
 		if (!w || strncmp(w, cur, strlen(cur)))
 			continue;
 		for (size_t j = 0; j < k && !again; j++) {
 			char other[64];
-			const char *v = nth_word(&commands[j], n, other, sizeof(other));
+			const char *v = nth_word(&segctl_commands[j], n, other, sizeof(other));
 
-			again = v && !strcmp(v, w) && same_start(&commands[j], argv + i, n);
+			again = v && !strcmp(v, w) && same_start(&segctl_commands[j], argv + i, n);
 		}
 		if (!again)
 			fprintf(out, "%s\n", w);

@@ -1,0 +1,190 @@
+/* commands.c - segctl's commands: usage, help and arguments. */
+#include "commands.h"
+
+const char segctl_top_help[] =
+	"usage: segctl [--socket PATH] COMMAND ...\n"
+	"\n"
+	"Edit and inspect segd's segment policies (SEGD_SOCKET overrides the socket).\n"
+	"\n"
+	"commands:\n"
+	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
+	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
+	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
+	"  endpoint del NAME [--namespace NS]\n"
+	"  node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
+	"  node del NAME\n"
+	"  attach IFACE --role uplink\n"
+	"  apply FILE... [--dry-run] [--namespace NS]\n"
+	"  delete policy NAME [--namespace NS]\n"
+	"  get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]\n"
+	"  status [-o table|json|yaml]\n"
+	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
+	"             [--allow CIDR[:PORT/PROTO]]... [--reason TEXT]\n"
+	"  release NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
+		"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
+	"        [-o table|json|yaml]\n"
+	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
+	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
+	"  blocklist list | show NAME | del NAME | test IP\n"
+	"  explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS]\n"
+	"  graph [--namespace NS] [-o dot|json|yaml]\n"
+	"\n"
+	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
+	"`segctl COMMAND --help` describes one command.\n";
+
+
+static const char *const opt_none[] = { NULL };
+static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
+static const char *const opt_ns[] = { "namespace", NULL };
+static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", "port",
+				       NULL };
+static const char *const opt_role[] = { "role", NULL };
+static const char *const opt_node[] = { "ip", "labels", NULL };
+static const char *const flag_dry[] = { "dry-run", NULL };
+static const char *const flag_follow[] = { "follow", NULL };
+static const char *const flag_remote[] = { "remote", NULL };
+static const char *const opt_flows[] = { "endpoint", "namespace", "verdict", NULL };
+static const char *const opt_bl_load[] = { "category", "format", "action", "expires",
+					   "allow", NULL };
+static const char *const opt_explain[] = { "from", "to", "port", "namespace", NULL };
+static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
+					"reason", NULL };
+static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
+static const char *const pos_none[] = { NULL };
+/* a trailing '?' makes the positional optional */
+static const char *const pos_opt_name[] = { "name?", NULL };
+static const char *const pos_name[] = { "name", NULL };
+static const char *const pos_ifname[] = { "ifname", NULL };
+static const char *const pos_what[] = { "what", NULL };
+static const char *const pos_files[] = { "files...", NULL };
+static const char *const pos_name_file[] = { "name", "file", NULL };
+static const char *const pos_address[] = { "address", NULL };
+
+const struct segctl_command segctl_commands[] = {
+	{ "namespace set", "namespace.set",
+	  "namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]",
+	  "Create namespace NS or replace its labels. The label\n"
+	  "kubernetes.io/metadata.name=NS is always set. --mode audit puts every\n"
+	  "policy of NS in audit mode: nothing it would drop is dropped, such flows\n"
+	  "pass and are reported as audit; --mode enforce (the default) enforces\n"
+	  "them again. --stratum says what happens\n"
+	  "when a flow of its endpoints opens with a Stratum (crypto-mining) login:\n"
+	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
+	{ "endpoint add", "endpoint.add",
+	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] "
+	  "[--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote",
+	  "Register a workload: its addresses, its labels and the host-side\n"
+	  "interface its traffic crosses. segd attaches its programs there; the\n"
+	  "endpoint may only send from its own addresses. Re-adding replaces it.\n"
+	  "With --remote instead of --ifname: a workload of another node; its\n"
+	  "addresses carry the identity of its labels, so policies selecting them\n"
+	  "match it as a peer; nothing is attached for it here. --port names a\n"
+	  "port it serves (its container port's name; PROTO TCP, UDP or SCTP,\n"
+	  "default TCP), so policies can say `port: NAME`.\n",
+	  pos_name, opt_ep, flag_remote },
+	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
+	  "Forget an endpoint and detach segd's programs from its interface.\n",
+	  pos_name, opt_ns, opt_none },
+	{ "node set", "node.set", "node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]",
+	  "Register a node of the cluster: its addresses (InternalIP, ExternalIP)\n"
+	  "and its labels, which ClusterNetworkPolicy `nodes` peers select. Its\n"
+	  "addresses become that peer's; a node holding one of this node's\n"
+	  "node_addresses is this node (the host). Setting it again replaces it.\n",
+	  pos_name, opt_node, opt_none },
+	{ "node del", "node.del", "node del NAME",
+	  "Forget a node: `nodes` peers no longer select its addresses.\n",
+	  pos_name, opt_none, opt_none },
+	{ "attach", "attach", "attach IFACE --role uplink",
+	  "Attach segd's XDP program to the node's uplink IFACE for early drops.\n",
+	  pos_ifname, opt_role, opt_none },
+	{ "apply", "apply", "apply FILE... [--dry-run] [--namespace NS]",
+	  "Create or replace the policies in FILEs (multi-document YAML:\n"
+	  "segd.io/v1 SegmentPolicy, networking.k8s.io/v1 NetworkPolicy; '-' reads\n"
+	  "stdin). Nothing changes when any document is invalid. --dry-run prints\n"
+	  "what would change. --namespace sets the namespace of documents that name\n"
+	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
+	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
+	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
+	{ "get", "get", "get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]",
+	  "List what segd holds.\n", pos_what, opt_none, opt_none },
+	{ "quarantine", "quarantine",
+	  "quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS] "
+	  "[--allow CIDR[:PORT/PROTO]]... [--reason TEXT]",
+	  "Cut a compromised workload off at once: every packet to or from it is\n"
+	  "dropped at every hook, established connections included, whatever the\n"
+	  "policies and blocklist exceptions say - except traffic with the forensic\n"
+	  "peers named by --allow (up to 8; CIDR, CIDR:PORT/PROTO or CIDR:PROTO,\n"
+	  "IPv6 as [CIDR]:PORT/PROTO; PORT is the workload's or the peer's port).\n"
+	  "The target is endpoint NAME in --namespace (default: default), every\n"
+	  "endpoint holding address --ip, or every endpoint in --namespace carrying\n"
+	  "all labels of --selector; endpoints registered later under it are\n"
+	  "quarantined when they register. Quarantining a target again replaces\n"
+	  "its allow list and reason. It lasts until `segctl release`: across segd\n"
+	  "restarts, reboots and policy changes. Every quarantine and release is\n"
+	  "recorded with the caller's uid in <state-dir>/quarantine-audit.log.\n",
+	  pos_opt_name, opt_quar, opt_none },
+	{ "release", "release",
+	  "release NAME|--ip ADDR|--selector k=v,... [--namespace NS]",
+	  "End a quarantine (the same target as given to `segctl quarantine`): the\n"
+	  "policies decide again, from the next packet on.\n",
+	  pos_opt_name, opt_release, opt_none },
+	{ "status", "status", "status [-o table|json|yaml]",
+	  "Programs attached per interface, map usage, policy generation and\n"
+	  "packet counters by verdict and drop reason.\n", pos_none, opt_none, opt_none },
+	{ "flows", "flows",
+	  "flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS] "
+	  "[-o table|json|yaml]",
+	  "Flows segd knows now, oldest first: the last ones that ended, the live\n"
+	  "connections and the flows being dropped, with packets and bytes each\n"
+	  "way since they started, the endpoint that saw them, both sides, the\n"
+	  "verdict and the rule that decided (or the drop reason). --follow then\n"
+	  "keeps printing flow records as segd makes them (every flow_interval;\n"
+	  "counters are deltas since the flow's previous record) until interrupted;\n"
+	  "with -o json one JSON object per line, as in the flow log.\n",
+	  pos_none, opt_flows, flag_follow },
+	{ "blocklist load", "blocklist.load",
+	  "blocklist load NAME FILE --category miner|c2|custom|exception [--format FORMAT] "
+	  "[--action drop|audit] [--expires DURATION] [--allow CIDR]...",
+	  "Load (or reload) an indicator list. Formats: auto (default), plain,\n"
+	  "spamhaus-drop, spamhaus-json, feodo-csv, hosts, domains, falco-yaml. Bad\n"
+	  "lines are reported with their line numbers; the good ones load. Entries\n"
+	  "covering private, loopback, link-local or multicast ranges, the node or an\n"
+	  "endpoint are refused unless inside an --allow CIDR. Category exception\n"
+	  "makes an exception list, which overrides every blocklist. --action audit\n"
+	  "counts instead of dropping. --expires 12h|7d|3600s removes the list then.\n"
+	  "A reload never leaves a moment without the list's old entries.\n",
+	  pos_name_file, opt_bl_load, opt_none },
+	{ "blocklist list", "blocklist.list", "blocklist list [-o table|json|yaml]",
+	  "Lists with category, action, entries and what they dropped.\n",
+	  pos_none, opt_none, opt_none },
+	{ "blocklist show", "blocklist.show", "blocklist show NAME [-o table|json|yaml]",
+	  "One list: its source, counts, problems (bad or refused lines) and counters.\n",
+	  pos_name, opt_none, opt_none },
+	{ "blocklist del", "blocklist.del", "blocklist del NAME",
+	  "Remove a list.\n", pos_name, opt_none, opt_none },
+	{ "blocklist test", "blocklist.test", "blocklist test IP [-o table|json|yaml]",
+	  "Which lists hold IP, by which entry (and whether an exception covers it).\n",
+	  pos_address, opt_none, opt_none },
+	{ "explain", "explain",
+	  "explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS] "
+	  "[-o table|json|yaml]",
+	  "Say whether a new flow would pass - allow, deny or audit - and which policy\n"
+	  "and rule decides it (or default deny, not enforced, blocklisted), without\n"
+	  "sending anything. The answer comes from the compiled state the kernel\n"
+	  "holds, walked as the datapath walks it. A flow between two local endpoints\n"
+	  "is decided at the source's egress and at the destination's ingress; both\n"
+	  "halves are shown and both must pass. ENDPOINT is NAME (in --namespace,\n"
+	  "default: default) or NS/NAME; IP is any address. PROTO is tcp, udp, sctp,\n"
+	  "icmp or icmpv6 (no port: --port icmp).\n", pos_none, opt_explain, opt_none },
+	{ "graph", "graph", "graph [--namespace NS] [-o dot|json|yaml]",
+	  "Print segment connectivity as Graphviz DOT (render: segctl graph | dot\n"
+	  "-Tsvg > segments.svg). Nodes are segments (endpoints sharing a label set)\n"
+	  "and the world, host, CIDR and any-peer identities policy names; an edge\n"
+	  "goes from the side that opens a flow to the side that accepts it, labelled\n"
+	  "with the protocols and ports policy allows and the flows conntrack holds\n"
+	  "(thicker: more flows; dotted: seen but not allowed by policy; dashed:\n"
+	  "one end does not allow it). --namespace keeps one namespace's segments\n"
+	  "and their peers.\n", pos_none, opt_ns, opt_none },
+};
+
+const size_t segctl_n_commands = sizeof(segctl_commands) / sizeof(segctl_commands[0]);
