@@ -1,0 +1,532 @@
+/* edges.c - the learned edges (edges.h): a dense array with an open
+ * addressing index, and the strings the edges share, interned. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "edges.h"
+#include "model.h"
+#include "strbuf.h"
+
+#define EDGES_FILE_HEADER "# segd learned edges v1"
+
+struct strtab {
+	char **v;               /* id - 1 -> string */
+	size_t n, cap;
+	uint32_t *index;        /* open addressing: id, 0 = empty */
+	size_t index_cap;       /* power of two */
+	size_t bytes;           /* string bytes */
+};
+
+struct seg_edges {
+	struct seg_edge *v;
+	size_t n, cap, max;
+	uint32_t *index;        /* open addressing: position + 1, 0 = empty */
+	size_t index_cap;       /* power of two, >= 2 n */
+	struct strtab strings;
+	uint64_t refused;
+	bool dirty;
+	seg_edge_namer_fn namer;
+	void *namer_ctx;
+};
+
+/* labels that change with every rollout, pod or run: never identity */
+static const char *const volatile_keys[] = {
+	"pod-template-hash", "controller-revision-hash", "pod-template-generation",
+	"controller-uid", "job-name", "statefulset.kubernetes.io/pod-name",
+	"apps.kubernetes.io/pod-index", "batch.kubernetes.io/controller-uid",
+	"batch.kubernetes.io/job-name", "batch.kubernetes.io/job-completion-index",
+};
+
+bool seg_identity_label_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++)
+		if (!strcmp(key, volatile_keys[i]))
+			return false;
+	/* set by container runtimes, not by the workload's owner */
+	return strncmp(key, "io.kubernetes.", 14) != 0;
+}
+
+int seg_identity_labels(const struct seg_labels *l, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+	if (len)
+		*buf = '\0';
+	for (size_t i = 0; l && i < l->n; i++) {
+		if (!seg_identity_label_key(l->v[i].key))
+			continue;
+		n = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+			     "%s%s=%s", off ? "," : "", l->v[i].key, l->v[i].value);
+		if (n < 0)
+			return n;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
+
+void seg_edge_ns(const char *workload, char *buf, size_t len)
+{
+	const char *sp = strchr(workload, ' ');
+	size_t n = sp ? (size_t)(sp - workload) : strlen(workload);
+
+	snprintf(buf, len, "%.*s", (int)n, workload);
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;        /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+/* the part of an edge that identifies it */
+#define EDGE_KEY_LEN offsetof(struct seg_edge, first_seen)
+_Static_assert(EDGE_KEY_LEN == 32, "edge key: 4+4+16+2+1+1+1+3 bytes, no holes");
+
+static uint64_t edge_hash(const struct seg_edge *k)
+{
+	return hash_bytes(k, EDGE_KEY_LEN);
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+static int strtab_grow_index(struct strtab *t)
+{
+	size_t cap = t->index_cap ? t->index_cap * 2 : 64;
+	uint32_t *ix = calloc(cap, sizeof(*ix));
+
+	if (!ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = hash_bytes(t->v[i], strlen(t->v[i])) & (cap - 1);
+
+		while (ix[h])
+			h = (h + 1) & (cap - 1);
+		ix[h] = (uint32_t)(i + 1);
+	}
+	free(t->index);
+	t->index = ix;
+	t->index_cap = cap;
+	return 0;
+}
+
+/* The id of s, interned on first sight. 0 on -ENOMEM. */
+static uint32_t strtab_id(struct strtab *t, const char *s)
+{
+	size_t h, len = strlen(s);
+	char *copy;
+
+	if ((t->n + 1) * 2 > t->index_cap && strtab_grow_index(t))
+		return 0;
+	for (h = hash_bytes(s, len) & (t->index_cap - 1); t->index[h];
+	     h = (h + 1) & (t->index_cap - 1))
+		if (!strcmp(t->v[t->index[h] - 1], s))
+			return t->index[h];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		char **v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return 0;
+		t->v = v;
+		t->cap = cap;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return 0;
+	t->v[t->n++] = copy;
+	t->bytes += len + 1;
+	t->index[h] = (uint32_t)t->n;
+	return (uint32_t)t->n;
+}
+
+static void strtab_free(struct strtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	free(t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- the store ------------------------------------------------------------ */
+
+int seg_edges_new(size_t max_edges, struct seg_edges **out)
+{
+	struct seg_edges *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->max = max_edges ? max_edges : SEG_EDGES_DEFAULT_MAX;
+	*out = e;
+	return 0;
+}
+
+void seg_edges_free(struct seg_edges *e)
+{
+	if (!e)
+		return;
+	free(e->v);
+	free(e->index);
+	strtab_free(&e->strings);
+	free(e);
+}
+
+void seg_edges_set_namer(struct seg_edges *e, seg_edge_namer_fn fn, void *ctx)
+{
+	e->namer = fn;
+	e->namer_ctx = ctx;
+}
+
+size_t seg_edges_count(const struct seg_edges *e) { return e->n; }
+const struct seg_edge *seg_edges_at(const struct seg_edges *e, size_t i)
+{
+	return i < e->n ? &e->v[i] : NULL;
+}
+const char *seg_edges_string(const struct seg_edges *e, uint32_t id)
+{
+	return id && id <= e->strings.n ? e->strings.v[id - 1] : "";
+}
+uint64_t seg_edges_refused(const struct seg_edges *e) { return e->refused; }
+bool seg_edges_dirty(const struct seg_edges *e) { return e->dirty; }
+
+size_t seg_edges_memory(const struct seg_edges *e)
+{
+	return sizeof(*e) + e->cap * sizeof(*e->v) + e->index_cap * sizeof(*e->index) +
+	       e->strings.cap * sizeof(char *) +
+	       e->strings.index_cap * sizeof(uint32_t) + e->strings.bytes;
+}
+
+static int rebuild_index(struct seg_edges *e, size_t cap)
+{
+	uint32_t *ix = calloc(cap, sizeof(*ix));
+
+	if (!ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n; i++) {
+		size_t h = edge_hash(&e->v[i]) & (cap - 1);
+
+		while (ix[h])
+			h = (h + 1) & (cap - 1);
+		ix[h] = (uint32_t)(i + 1);
+	}
+	free(e->index);
+	e->index = ix;
+	e->index_cap = cap;
+	return 0;
+}
+
+/* The edge with k's key, made (counters zero) when new. *out NULL and
+ * -ENOSPC when the store is full. */
+static int edge_get(struct seg_edges *e, const struct seg_edge *k, struct seg_edge **out)
+{
+	size_t h;
+	int ret;
+
+	*out = NULL;
+	if ((e->n + 1) * 2 > e->index_cap) {
+		size_t cap = e->index_cap ? e->index_cap : 256;
+
+		while ((e->n + 1) * 2 > cap)
+			cap *= 2;
+		if ((ret = rebuild_index(e, cap)))
+			return ret;
+	}
+	for (h = edge_hash(k) & (e->index_cap - 1); e->index[h];
+	     h = (h + 1) & (e->index_cap - 1)) {
+		struct seg_edge *x = &e->v[e->index[h] - 1];
+
+		if (!memcmp(x, k, EDGE_KEY_LEN)) {
+			*out = x;
+			return 0;
+		}
+	}
+	if (e->n >= e->max) {
+		e->refused++;
+		return -ENOSPC;
+	}
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 256;
+		struct seg_edge *v;
+
+		if (cap > e->max)
+			cap = e->max;
+		v = realloc(e->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		e->v = v;
+		e->cap = cap;
+	}
+	*out = &e->v[e->n];
+	memset(*out, 0, sizeof(**out));
+	memcpy(*out, k, EDGE_KEY_LEN);
+	e->index[h] = (uint32_t)++e->n;
+	return 0;
+}
+
+/* "ns k=v,..." of a peer that is a workload, id in *id; 1 when it is not
+ * one (no labels), 0, or -ENOMEM */
+static int workload_id(struct seg_edges *e, const struct seg_flow_peer *p, uint32_t *id)
+{
+	char buf[2048];
+	size_t off;
+
+	if (!p->labels || !p->ns)
+		return 1;
+	off = (size_t)snprintf(buf, sizeof(buf), "%s ", p->ns);
+	if (off >= sizeof(buf) ||
+	    (size_t)seg_identity_labels(p->labels, buf + off, sizeof(buf) - off) >=
+	    sizeof(buf) - off)
+		return -ENAMETOOLONG;
+	*id = strtab_id(&e->strings, buf);
+	return *id ? 0 : -ENOMEM;
+}
+
+static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
+		       struct seg_edge *k)
+{
+	bool egress = r->direction == SEGD_DIR_EGRESS;
+	const struct seg_flow_peer *local = egress ? &r->source : &r->destination;
+	const struct seg_flow_peer *remote = egress ? &r->destination : &r->source;
+	const struct in6_addr *raddr = egress ? &r->dst : &r->src;
+	char name[256];
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	ret = workload_id(e, local, &k->local);
+	if (ret)
+		return ret;
+	k->dir = r->direction;
+	k->proto = r->proto;
+	k->port = r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6 ? 0 : r->dport;
+	ret = workload_id(e, remote, &k->remote_ref);
+	if (!ret) {
+		k->remote_kind = SEG_EDGE_WORKLOAD;
+	} else if (ret < 0) {
+		return ret;
+	} else if (!strcmp(remote->identity, "host")) {
+		k->remote_kind = SEG_EDGE_HOST;
+	} else {
+		k->remote_kind = SEG_EDGE_OUTSIDE;
+		k->addr = *raddr;
+		if (e->namer && e->namer(e->namer_ctx, raddr, name, sizeof(name))) {
+			k->remote_ref = strtab_id(&e->strings, name);
+			if (!k->remote_ref)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
+{
+	struct seg_edge k, *x;
+	int64_t first = (int64_t)(r->start_ns / 1000000000ull);
+	int64_t last = (int64_t)(r->end_ns / 1000000000ull);
+	int ret;
+
+	if (r->verdict == SEG_FLOW_DROPPED)
+		return 0;
+	ret = edge_key_of(e, r, &k);
+	if (ret)
+		return ret > 0 || ret == -ENAMETOOLONG ? 0 : ret;
+	ret = edge_get(e, &k, &x);
+	if (ret)
+		return ret;
+	/* a flow's first record carries all it has counted so far */
+	if (r->packets == r->total_packets && r->reply_packets == r->total_reply_packets)
+		x->flows++;
+	x->packets += r->packets + r->reply_packets;
+	x->bytes += r->bytes + r->reply_bytes;
+	if (!x->first_seen || first < x->first_seen)
+		x->first_seen = first;
+	if (last > x->last_seen)
+		x->last_seen = last;
+	e->dirty = true;
+	return 0;
+}
+
+void seg_edges_sink(void *ctx, const struct seg_flow_record *r)
+{
+	seg_edges_observe(ctx, r);
+}
+
+static bool in_ns(const struct seg_edges *e, uint32_t workload, const char *ns)
+{
+	const char *s = seg_edges_string(e, workload);
+	size_t n = strlen(ns);
+
+	return !strncmp(s, ns, n) && s[n] == ' ';
+}
+
+size_t seg_edges_reset(struct seg_edges *e, const char *ns)
+{
+	size_t kept = 0, gone;
+
+	for (size_t i = 0; i < e->n; i++)
+		if (ns && !in_ns(e, e->v[i].local, ns))
+			e->v[kept++] = e->v[i];
+	gone = e->n - kept;
+	e->n = kept;
+	if (gone) {
+		e->dirty = true;
+		/* the index only shrinks: rebuilding at the same size cannot fail
+		 * for lack of room, and a failed calloc leaves a stale index, so
+		 * drop it and let the next insert build it */
+		if (rebuild_index(e, e->index_cap ? e->index_cap : 256)) {
+			free(e->index);
+			e->index = NULL;
+			e->index_cap = 0;
+		}
+	}
+	return gone;
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+/* Strings first (only those an edge uses, numbered afresh), then edges. */
+int seg_edges_save(struct seg_edges *e, char **text, size_t *len)
+{
+	struct seg_strbuf t = { 0 };
+	uint32_t *renum = calloc(e->strings.n + 1, sizeof(*renum)), next = 0;
+	char addr[INET6_ADDRSTRLEN];
+	int ret;
+
+	if (!renum)
+		return -ENOMEM;
+	seg_strbuf_printf(&t, "%s\n", EDGES_FILE_HEADER);
+	for (size_t i = 0; i < e->n; i++) {
+		uint32_t ids[2] = { e->v[i].local, e->v[i].remote_ref };
+
+		for (int j = 0; j < 2; j++)
+			if (ids[j] && !renum[ids[j]]) {
+				renum[ids[j]] = ++next;
+				seg_strbuf_printf(&t, "s\t%u\t%s\n", next, seg_edges_string(e, ids[j]));
+			}
+	}
+	for (size_t i = 0; i < e->n; i++) {
+		const struct seg_edge *x = &e->v[i];
+
+		seg_addr_format(&x->addr, addr, sizeof(addr));
+		seg_strbuf_printf(&t, "e\t%u\t%u\t%u\t%u\t%s\t%u\t%u\t%" PRId64 "\t%" PRId64
+		    "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+		    renum[x->local], x->dir, x->remote_kind,
+		    x->remote_ref ? renum[x->remote_ref] : 0, addr, x->proto, x->port,
+		    x->first_seen, x->last_seen, x->flows, x->packets, x->bytes);
+	}
+	free(renum);
+	ret = seg_strbuf_take(&t, text, len);
+	if (!ret)
+		e->dirty = false;
+	return ret;
+}
+
+struct load_ids {
+	uint32_t *v;            /* file id -> store id */
+	size_t n;
+};
+
+static int load_string(struct seg_edges *e, struct load_ids *ids, char *line)
+{
+	char *tab = strchr(line, '\t');
+	unsigned long id;
+	char *end;
+
+	if (!tab)
+		return -EINVAL;
+	*tab = '\0';
+	id = strtoul(line, &end, 10);
+	if (*end || id == 0 || id > UINT32_MAX || !tab[1] || strchr(tab + 1, '\t'))
+		return -EINVAL;
+	if (id >= ids->n) {
+		size_t n = id + 1 > ids->n * 2 ? id + 1 : ids->n * 2;
+		uint32_t *v = realloc(ids->v, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + ids->n, 0, (n - ids->n) * sizeof(*v));
+		ids->v = v;
+		ids->n = n;
+	}
+	ids->v[id] = strtab_id(&e->strings, tab + 1);
+	return ids->v[id] ? 0 : -ENOMEM;
+}
+
+static int load_edge(struct seg_edges *e, const struct load_ids *ids, char *line)
+{
+	unsigned int local, dir, kind, remote, proto, port;
+	int64_t first, last;
+	uint64_t flows, packets, bytes;
+	char addr[64], tail;
+	struct seg_edge k = { 0 }, *x;
+	int ret;
+
+	if (sscanf(line, "%u\t%u\t%u\t%u\t%63[^\t]\t%u\t%u\t%" SCNd64 "\t%" SCNd64
+		   "\t%" SCNu64 "\t%" SCNu64 "\t%" SCNu64 "%c", &local, &dir, &kind,
+		   &remote, addr, &proto, &port, &first, &last, &flows, &packets, &bytes,
+		   &tail) != 12)
+		return -EINVAL;
+	if (!local || local >= ids->n || !ids->v[local] || remote >= ids->n ||
+	    (remote && !ids->v[remote]) || dir > SEGD_DIR_EGRESS ||
+	    kind < SEG_EDGE_WORKLOAD || kind > SEG_EDGE_OUTSIDE || proto > 255 ||
+	    port > 65535 || seg_addr_parse(addr, &k.addr))
+		return -EINVAL;
+	k.local = ids->v[local];
+	k.remote_ref = remote ? ids->v[remote] : 0;
+	k.dir = (uint8_t)dir;
+	k.remote_kind = (uint8_t)kind;
+	k.proto = (uint8_t)proto;
+	k.port = (uint16_t)port;
+	ret = edge_get(e, &k, &x);
+	if (ret)
+		return ret == -ENOSPC ? 0 : ret;   /* full: counted in refused */
+	if (!x->first_seen || first < x->first_seen)
+		x->first_seen = first;
+	if (last > x->last_seen)
+		x->last_seen = last;
+	x->flows += flows;
+	x->packets += packets;
+	x->bytes += bytes;
+	return 0;
+}
+
+int seg_edges_load(struct seg_edges *e, const char *text, size_t len,
+		   struct seg_error *err)
+{
+	struct load_ids ids = { 0 };
+	char *copy = malloc(len + 1), *line, *save = NULL;
+	int ret = 0, lineno = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = strtok_r(copy, "\n", &save); line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (lineno == 1 && strcmp(line, EDGES_FILE_HEADER))
+			ret = seg_errorf(err, NULL, 1, 1, -EINVAL, "not a learned-edges "
+					 "file (first line is not '%s')", EDGES_FILE_HEADER);
+		else if (lineno == 1 || *line == '#')
+			continue;
+		else if (!strncmp(line, "s\t", 2))
+			ret = load_string(e, &ids, line + 2);
+		else if (!strncmp(line, "e\t", 2))
+			ret = load_edge(e, &ids, line + 2);
+		else
+			ret = -EINVAL;
+		if (ret == -EINVAL && lineno > 1)
+			seg_errorf(err, NULL, lineno, 1, ret, "malformed learned edge line");
+	}
+	free(ids.v);
+	free(copy);
+	return ret;
+}

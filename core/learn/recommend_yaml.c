@@ -1,0 +1,261 @@
+/* recommend_yaml.c - the recommendation's model as YAML documents of
+ * segd.io/v1 SegmentPolicy or networking.k8s.io/v1 NetworkPolicy, with
+ * comments saying what each rule was learned from. */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "recommend_int.h"
+#include "segd_abi.h"
+#include "strbuf.h"
+
+#define NS_LABEL "kubernetes.io/metadata.name"
+
+struct out {
+	struct seg_strbuf b;
+	const struct seg_rec_opts *o;
+	struct seg_rec_summary *sum;
+	bool k8s;
+};
+
+static void when(int64_t t, char *buf, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&s, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP: return "TCP";
+	case IPPROTO_UDP: return "UDP";
+	case IPPROTO_SCTP: return "SCTP";
+	case IPPROTO_ICMP: return "ICMP";
+	case IPPROTO_ICMPV6: return "ICMPv6";
+	}
+	return NULL;
+}
+
+/* Kubernetes' NetworkPolicy names TCP, UDP and SCTP only. */
+static bool k8s_port(const struct rec_port *p)
+{
+	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+	       p->proto == IPPROTO_SCTP;
+}
+
+/* {k: "v", ...}: values quoted, so "true" or "1" stay strings */
+static void match_labels(struct out *w, const struct seg_labels *l)
+{
+	seg_strbuf_printf(&w->b, "{matchLabels: {");
+	for (size_t i = 0; i < l->n; i++)
+		seg_strbuf_printf(&w->b, "%s%s: \"%s\"", i ? ", " : "", l->v[i].key,
+				  l->v[i].value);
+	seg_strbuf_printf(&w->b, "}}");
+}
+
+static void peer_name(const struct rec_policy *p, const struct rec_rule *r, char *buf,
+		      size_t len)
+{
+	char cidr[64];
+
+	switch (r->kind) {
+	case REC_WORKLOAD:
+		snprintf(buf, len, "%s%s%s", strcmp(r->ns, p->ns) ? r->ns : "",
+			 strcmp(r->ns, p->ns) ? " " : "", r->sel_text);
+		return;
+	case REC_HOST:
+		snprintf(buf, len, "the node (host)");
+		return;
+	case REC_CIDR:
+		seg_cidr_format(&r->cidr, cidr, sizeof(cidr));
+		snprintf(buf, len, "%s%s%s%s", cidr, *r->names ? " (" : "", r->names,
+			 *r->names ? ")" : "");
+		return;
+	}
+}
+
+static void seen_comment(struct out *w, const struct rec_rule *r, const char *indent)
+{
+	char first[32], last[32];
+
+	when(r->first, first, sizeof(first));
+	when(r->last, last, sizeof(last));
+	seg_strbuf_printf(&w->b, "%s# learned from %" PRIu64 " flow%s, %" PRIu64
+			  " bytes, first seen %s, last seen %s", indent, r->flows,
+			  r->flows == 1 ? "" : "s", r->bytes, first, last);
+	if (r->kind == REC_CIDR && r->cidr.plen != 128)
+		seg_strbuf_printf(&w->b, "; %zu addresses seen in the prefix", r->n_addrs);
+	seg_strbuf_printf(&w->b, "\n");
+}
+
+static void ports(struct out *w, const struct rec_rule *r, const char *indent)
+{
+	seg_strbuf_printf(&w->b, "%sports:\n", indent);
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct rec_port *p = &r->ports[i];
+		const char *name = proto_name(p->proto);
+
+		if (w->k8s && !k8s_port(p))
+			continue;
+		if (!name)
+			seg_strbuf_printf(&w->b, "%s  - {protocol: any}   # IP protocol %u\n",
+					  indent, p->proto);
+		else if (p->port)
+			seg_strbuf_printf(&w->b, "%s  - {protocol: %s, port: %u}\n", indent,
+					  name, p->port);
+		else
+			seg_strbuf_printf(&w->b, "%s  - {protocol: %s}\n", indent, name);
+	}
+}
+
+/* What a NetworkPolicy cannot say about r, as a comment; true when
+ * nothing of r is left to write. */
+static bool k8s_skipped(struct out *w, const struct rec_policy *p, const struct rec_rule *r,
+			int dir)
+{
+	size_t usable = 0;
+	char peer[1024];
+
+	for (size_t i = 0; i < r->n_ports; i++)
+		usable += k8s_port(&r->ports[i]);
+	if (r->kind != REC_HOST && usable == r->n_ports)
+		return false;
+	peer_name(p, r, peer, sizeof(peer));
+	seg_strbuf_printf(&w->b, "    # NOT ALLOWED, a NetworkPolicy cannot say it: %s %s "
+			  "(%s); use --kind SegmentPolicy\n", dir ? "to" : "from", peer,
+			  r->kind == REC_HOST ?
+			  "the node has no pod labels; segd's entity host" :
+			  "ICMP and other protocols without ports");
+	w->sum->skipped++;
+	return r->kind == REC_HOST || !usable;
+}
+
+/* One peer of a rule: the same peers in both kinds, spelt differently. */
+static void peer(struct out *w, const struct rec_policy *p, const struct rec_rule *r)
+{
+	char cidr[64];
+
+	switch (r->kind) {
+	case REC_WORKLOAD:
+		seg_strbuf_printf(&w->b, "        - %s: ", w->k8s ? "podSelector" : "selector");
+		match_labels(w, &r->sel);
+		seg_strbuf_printf(&w->b, "\n");
+		if (strcmp(r->ns, p->ns))
+			seg_strbuf_printf(&w->b, "          namespaceSelector: {matchLabels: "
+					  "{%s: \"%s\"}}\n", NS_LABEL, r->ns);
+		return;
+	case REC_HOST:          /* NetworkPolicy: k8s_skipped said why not */
+		seg_strbuf_printf(&w->b, "        - entity: host\n");
+		return;
+	case REC_CIDR:
+		seg_cidr_format(&r->cidr, cidr, sizeof(cidr));
+		seg_strbuf_printf(&w->b, w->k8s ? "        - ipBlock: {cidr: %s}%s%s\n" :
+				  "        - cidr: %s%s%s\n", cidr, *r->names ? "   # " : "",
+				  r->names);
+		return;
+	}
+}
+
+static void rules(struct out *w, const struct rec_policy *p, int dir)
+{
+	const char *key = dir ? "to" : "from";
+	char name[1024];
+
+	seg_strbuf_printf(&w->b, "  %s:\n", dir ? "egress" : "ingress");
+	for (size_t i = 0; i < p->n_rules[dir]; i++) {
+		const struct rec_rule *r = &p->rules[dir][i];
+
+		if (w->k8s && k8s_skipped(w, p, r, dir))
+			continue;
+		seen_comment(w, r, "    ");
+		w->sum->rules++;
+		if (w->k8s) {
+			seg_strbuf_printf(&w->b, "    - %s:\n", key);
+		} else {
+			peer_name(p, r, name, sizeof(name));
+			seg_strbuf_printf(&w->b, "    - name: \"%s %s\"\n      %s:\n",
+					  key, name, key);
+		}
+		peer(w, p, r);
+		ports(w, r, "      ");
+	}
+}
+
+static void head(struct out *w, const char *ns, const char *name)
+{
+	seg_strbuf_printf(&w->b, "apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n"
+			  "  namespace: %s\n  labels: {segd.io/recommended: \"true\"}\nspec:\n",
+			  w->k8s ? "networking.k8s.io/v1" : "segd.io/v1",
+			  w->k8s ? "NetworkPolicy" : "SegmentPolicy", name, ns);
+}
+
+static void default_deny(struct out *w, const struct rec_ns *n)
+{
+	seg_strbuf_printf(&w->b, "---\n# namespace %s: default deny both ways; only what "
+			  "the policies below allow passes\n", n->name);
+	if (n->unlabelled)
+		seg_strbuf_printf(&w->b, "# NOT ALLOWED: %zu edge%s of workloads or peers "
+				  "without labels (a policy selects by label, never by "
+				  "address); label them and learn again\n", n->unlabelled,
+				  n->unlabelled == 1 ? "" : "s");
+	head(w, n->name, "learned-default-deny");
+	if (w->k8s)
+		seg_strbuf_printf(&w->b, "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n");
+	else
+		seg_strbuf_printf(&w->b, "  ingress: []\n  egress: []\n");
+}
+
+static void workload(struct out *w, const struct rec_policy *p)
+{
+	seg_strbuf_printf(&w->b, "---\n# workload %s in %s: %zu ingress and %zu egress "
+			  "rule%s, learned from %" PRIu64 " flow%s\n", p->subject_text, p->ns,
+			  p->n_rules[0], p->n_rules[1],
+			  p->n_rules[0] + p->n_rules[1] == 1 ? "" : "s", p->flows,
+			  p->flows == 1 ? "" : "s");
+	head(w, p->ns, p->name);
+	if (w->k8s) {
+		seg_strbuf_printf(&w->b, "  podSelector: ");
+		match_labels(w, &p->subject);
+		seg_strbuf_printf(&w->b, "\n  policyTypes: [%s%s%s]\n",
+				  p->n_rules[0] ? "Ingress" : "",
+				  p->n_rules[0] && p->n_rules[1] ? ", " : "",
+				  p->n_rules[1] ? "Egress" : "");
+	} else {
+		seg_strbuf_printf(&w->b, "  appliesTo:\n    selector: ");
+		match_labels(w, &p->subject);
+		seg_strbuf_printf(&w->b, "\n");
+	}
+	for (int dir = 0; dir < 2; dir++)
+		if (p->n_rules[dir])
+			rules(w, p, dir);
+}
+
+int rec_write_yaml(const struct rec_model *m, const struct seg_rec_opts *o,
+		   char **text, size_t *len, struct seg_rec_summary *sum)
+{
+	struct out w = { .o = o, .sum = sum, .k8s = o->kind == SEG_REC_NETWORKPOLICY };
+	char since[32];
+
+	when(o->since, since, sizeof(since));
+	sum->edges = m->n_edges;
+	seg_strbuf_printf(&w.b, "# segd recommend: %s documents that allow the traffic "
+			  "segd saw%s%s and nothing else.\n# %zu learned edge%s in %zu "
+			  "namespace%s. Review, then: segctl apply --dry-run FILE; segctl apply "
+			  "--mode audit FILE;\n# segctl audit-report; segctl promote NAME.\n",
+			  w.k8s ? "NetworkPolicy" : "SegmentPolicy", o->since ? " since " : "",
+			  o->since ? since : "", m->n_edges, m->n_edges == 1 ? "" : "s",
+			  m->n_nss, m->n_nss == 1 ? "" : "s");
+	for (size_t i = 0; i < m->n_nss; i++) {
+		default_deny(&w, &m->nss[i]);
+		for (size_t j = 0; j < m->nss[i].n_pols; j++) {
+			workload(&w, &m->nss[i].pols[j]);
+			sum->workloads++;
+		}
+		sum->skipped += m->nss[i].unlabelled;
+	}
+	return seg_strbuf_take(&w.b, text, len);
+}

@@ -1,0 +1,419 @@
+/* test_learn.c - learned edges (core/learn/edges.c) and the policies
+ * recommended from them (core/learn/recommend.c): what becomes an edge,
+ * what is kept across a restart, and that a recommendation parses, is
+ * stable, selects by labels and aggregates outside addresses only when
+ * enough of a prefix was seen. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdlib.h>
+#include <string.h>
+#include "edges.h"
+#include "policy_parse.h"
+#include "recommend.h"
+
+static struct in6_addr addr(const char *s)
+{
+	struct in6_addr a = { 0 };
+
+	cr_assert_eq(seg_addr_parse(s, &a), 0, "address %s", s);
+	return a;
+}
+
+struct side {
+	const char *ns, *labels;        /* NULL: not a workload */
+	const char *identity;           /* "world", "host", ... when not */
+	const char *ip;
+};
+
+struct flow {
+	struct side src, dst;
+	int dir;                        /* of the observing (local) side */
+	uint8_t proto;
+	uint16_t sport, dport;
+	uint64_t packets, total;        /* delta and total: first record when equal */
+	int verdict;
+	int64_t t;
+};
+
+static struct seg_labels parsed(const char *text)
+{
+	struct seg_labels l = { 0 };
+
+	cr_assert_eq(seg_labels_parse(text, &l, NULL), 0, "labels %s", text);
+	return l;
+}
+
+/* Feed one record of f into e. */
+static int observe(struct seg_edges *e, const struct flow *f)
+{
+	struct seg_labels sl = { 0 }, dl = { 0 };
+	struct seg_flow_record r = { 0 };
+	int ret;
+
+	if (f->src.labels)
+		sl = parsed(f->src.labels);
+	if (f->dst.labels)
+		dl = parsed(f->dst.labels);
+	r.verdict = (uint8_t)f->verdict;
+	r.proto = f->proto;
+	r.direction = (uint8_t)f->dir;
+	r.src = addr(f->src.ip);
+	r.dst = addr(f->dst.ip);
+	r.sport = f->sport;
+	r.dport = f->dport;
+	r.packets = f->packets;
+	r.total_packets = f->total;
+	r.bytes = 100 * f->packets;
+	r.start_ns = (uint64_t)(f->t ? f->t : 1000) * 1000000000ull;
+	r.end_ns = r.start_ns + 5000000000ull;
+	r.source = (struct seg_flow_peer){ f->src.ns, "pod", f->src.labels ? &sl : NULL,
+					   f->src.identity ? f->src.identity : "x" };
+	r.destination = (struct seg_flow_peer){ f->dst.ns, "pod", f->dst.labels ? &dl : NULL,
+						f->dst.identity ? f->dst.identity : "x" };
+	ret = seg_edges_observe(e, &r);
+	seg_labels_free(&sl);
+	seg_labels_free(&dl);
+	return ret;
+}
+
+#define WEB(ip) { "shop", "app=web,pod-template-hash=5d4f", NULL, ip }
+#define API(ip) { "shop", "app=api,pod-template-hash=77aa", NULL, ip }
+#define DB      { "shop", "app=db,statefulset.kubernetes.io/pod-name=db-0", NULL, "10.200.0.4" }
+#define DNS     { "kube-system", "k8s-app=kube-dns", NULL, "10.200.0.53" }
+#define OUT(ip) { NULL, NULL, "world", ip }
+#define HOST    { NULL, NULL, "host", "169.254.1.1" }
+
+/* The shop's normal traffic, each flow as the observing endpoint sees it. */
+static const struct flow shop[] = {
+	/* client -> web:80, seen at web's ingress */
+	{ OUT("203.0.113.10"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40001, 80, 5, 5, 0, 1000 },
+	/* a second replica of web, another client port: the same edge */
+	{ OUT("203.0.113.10"), WEB("10.200.0.12"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40002, 80, 4, 4, 0, 1001 },
+	/* web -> api:8080 at web's egress and at api's ingress */
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002 },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002 },
+	/* api -> db:5432 */
+	{ API("10.200.0.3"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003 },
+	{ API("10.200.0.3"), DB, SEGD_DIR_INGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003 },
+	/* api -> the outside API */
+	{ API("10.200.0.3"), OUT("198.51.100.7"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50002, 443, 6, 6, 0, 1004 },
+	/* every pod asks DNS */
+	{ WEB("10.200.0.2"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53001, 53, 1, 1, 0, 1005 },
+	{ API("10.200.0.3"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53002, 53, 1, 1, 0, 1005 },
+	/* the kubelet probes web */
+	{ HOST, WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 33000, 8081, 1, 1, 0, 1006 },
+	/* ping from web to api */
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007 },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007 },
+	/* a later record of the web -> api flow: counts packets, not a flow */
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 2, 5, 0, 1010 },
+	/* dropped: never an edge */
+	{ WEB("10.200.0.2"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50003, 5432, 1, 1, SEG_FLOW_DROPPED, 1011 },
+};
+
+static struct seg_edges *shop_edges(void)
+{
+	struct seg_edges *e;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (size_t i = 0; i < sizeof(shop) / sizeof(shop[0]); i++)
+		cr_assert_eq(observe(e, &shop[i]), 0, "flow %zu", i);
+	return e;
+}
+
+static const struct seg_edge *find(const struct seg_edges *e, const char *local, int dir,
+				   uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < seg_edges_count(e); i++) {
+		const struct seg_edge *x = seg_edges_at(e, i);
+
+		if (!strcmp(seg_edges_string(e, x->local), local) && x->dir == dir &&
+		    x->proto == proto && x->port == port)
+			return x;
+	}
+	return NULL;
+}
+
+Test(learn_edges, one_edge_per_workload_direction_peer_and_server_port)
+{
+	struct seg_edges *e = shop_edges();
+	const struct seg_edge *x;
+
+	/* 14 records: 2 same edge (replicas), 1 later record, 1 drop */
+	cr_expect_eq(seg_edges_count(e), 11);
+	x = find(e, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_TCP, 80);
+	cr_assert(x, "replicas share the edge under their identity labels");
+	cr_expect_eq(x->flows, 2);
+	cr_expect_eq(x->first_seen, 1000);
+	cr_expect_eq(x->last_seen, 1006);
+	cr_expect_eq(x->remote_kind, SEG_EDGE_OUTSIDE);
+	x = find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 8080);
+	cr_assert(x);
+	cr_expect_eq(x->flows, 1, "a later record of a flow is not a new flow");
+	cr_expect_eq(x->packets, 5);
+	cr_expect_str_eq(seg_edges_string(e, x->remote_ref), "shop app=api");
+	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 50000),
+		       "the client's port never becomes an edge");
+	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 5432),
+		       "a dropped flow teaches nothing");
+	cr_expect_not_null(find(e, "shop app=db", SEGD_DIR_INGRESS, IPPROTO_TCP, 5432),
+			   "statefulset pod names are not identity");
+	x = find(e, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_TCP, 8081);
+	cr_assert(x);
+	cr_expect_eq(x->remote_kind, SEG_EDGE_HOST);
+	cr_expect_not_null(find(e, "shop app=api", SEGD_DIR_INGRESS, IPPROTO_ICMP, 0));
+	seg_edges_free(e);
+}
+
+Test(learn_edges, full_store_refuses_and_counts)
+{
+	struct seg_edges *e;
+
+	cr_assert_eq(seg_edges_new(3, &e), 0);
+	for (size_t i = 0; i < 7; i++)
+		observe(e, &shop[i]);
+	cr_expect_eq(seg_edges_count(e), 3);
+	cr_expect_gt(seg_edges_refused(e), 0);
+	/* an edge it holds still counts */
+	cr_expect_eq(observe(e, &shop[0]), 0);
+	seg_edges_free(e);
+}
+
+Test(learn_edges, text_round_trip_and_reset)
+{
+	struct seg_edges *e = shop_edges(), *back;
+	struct seg_error err = { 0 };
+	char *text, *again;
+	size_t len, len2;
+
+	cr_expect(seg_edges_dirty(e));
+	cr_assert_eq(seg_edges_save(e, &text, &len), 0);
+	cr_expect_not(seg_edges_dirty(e));
+	cr_assert_eq(seg_edges_new(0, &back), 0);
+	cr_assert_eq(seg_edges_load(back, text, len, &err), 0, "%s", err.msg);
+	cr_assert_eq(seg_edges_save(back, &again, &len2), 0);
+	cr_expect_str_eq(again, text, "what is loaded saves to the same text");
+	free(again);
+	/* a second load adds the counts */
+	cr_assert_eq(seg_edges_load(back, text, len, &err), 0);
+	cr_expect_eq(find(back, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_TCP, 80)->flows, 4);
+	cr_expect_eq(seg_edges_reset(back, "kube-system"), 0, "kube-system has no local edges");
+	cr_expect_eq(seg_edges_reset(back, "shop"), 11);
+	cr_expect_eq(seg_edges_count(back), 0);
+	/* the index works after a reset */
+	cr_expect_eq(observe(back, &shop[0]), 0);
+	cr_expect_eq(observe(back, &shop[1]), 0);
+	cr_expect_eq(seg_edges_count(back), 1);
+	seg_edges_free(back);
+	free(text);
+	seg_edges_free(e);
+}
+
+/* params travel to the test's process by value: arrays, not pointers */
+struct bad_text {
+	char text[160];
+	int line;
+};
+
+ParameterizedTestParameters(learn_edges, bad_text_names_its_line)
+{
+	static struct bad_text t[] = {
+		{ "not edges\n", 1 },
+		{ "# segd learned edges v1\ns\t1\tshop app=web\nx\n", 3 },
+		{ "# segd learned edges v1\ne\t1\t0\t3\t0\t::\t6\t80\t1\t2\t1\t1\t1\n", 2 },
+		{ "# segd learned edges v1\ns\t1\tshop app=web\ne\t1\t7\t3\t0\t::\t6\t80\t1\t2\t1\t1\t1\n", 3 },
+		{ "# segd learned edges v1\ns\t1\tshop app=web\ne\t1\t0\t3\t0\tnope\t6\t80\t1\t2\t1\t1\t1\n", 3 },
+		{ "# segd learned edges v1\ns\t1\tshop app=web\ne\t1\t0\t3\t0\t::\t6\t70000\t1\t2\t1\t1\t1\n", 3 },
+	};
+	return cr_make_param_array(struct bad_text, t, sizeof(t) / sizeof(t[0]));
+}
+
+ParameterizedTest(struct bad_text *t, learn_edges, bad_text_names_its_line)
+{
+	struct seg_edges *e;
+	struct seg_error err = { 0 };
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	cr_expect_neq(seg_edges_load(e, t->text, strlen(t->text), &err), 0);
+	cr_expect_eq(err.line, t->line, "line %d, want %d (%s)", err.line, t->line, err.msg);
+	seg_edges_free(e);
+}
+
+/* ---- recommend ---------------------------------------------------------- */
+
+static char *recommend(const struct seg_edges *e, enum seg_rec_kind kind, double share,
+		       struct seg_rec_summary *sum)
+{
+	struct seg_rec_opts o = { .kind = kind, .aggregate_share = share };
+	struct seg_error err = { 0 };
+	char *text;
+	size_t len;
+
+	cr_assert_eq(seg_recommend(e, NULL, &o, &text, &len, sum, &err), 0, "%s", err.msg);
+	cr_assert_eq(strlen(text), len);
+	return text;
+}
+
+static size_t parse_all(const char *text)
+{
+	struct seg_policy *p = NULL;
+	struct seg_error err = { 0 };
+	size_t n = 0;
+
+	cr_assert_eq(seg_policy_parse(text, strlen(text), "rec.yaml", NULL, &p, &n, &err), 0,
+		     "the recommendation does not parse: %s:%d:%d: %s\n%s", err.file, err.line,
+		     err.col, err.msg, text);
+	seg_policies_free(p, n);
+	return n;
+}
+
+Test(recommend, segmentpolicy_parses_selects_by_label_and_is_stable)
+{
+	struct seg_edges *e = shop_edges();
+	struct seg_rec_summary sum;
+	char *a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum), *b;
+
+	/* default deny (shop, kube-system has no local edges) + web, api, db */
+	cr_expect_eq(parse_all(a), 4, "%s", a);
+	cr_expect_eq(sum.workloads, 3);
+	cr_expect_null(strstr(a, "10.200."), "no pod address in:\n%s", a);
+	cr_expect_null(strstr(a, "0.0.0.0/0"));
+	cr_expect_null(strstr(a, "pod-template-hash"));
+	cr_expect_not_null(strstr(a, "name: learned-web\n"));
+	cr_expect_not_null(strstr(a, "- cidr: 203.0.113.10/32"));
+	cr_expect_not_null(strstr(a, "- entity: host"));
+	cr_expect_not_null(strstr(a, "{protocol: ICMP}"));
+	cr_expect_not_null(strstr(a, "namespaceSelector: {matchLabels: "
+				     "{kubernetes.io/metadata.name: \"kube-system\"}}"));
+	cr_expect_not_null(strstr(a, "learned from 2 flows"), "%s", a);
+	b = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	cr_expect_str_eq(a, b, "the same edges give the same bytes");
+	free(a);
+	free(b);
+	seg_edges_free(e);
+}
+
+Test(recommend, networkpolicy_parses_and_says_what_it_cannot_express)
+{
+	struct seg_edges *e = shop_edges();
+	struct seg_rec_summary sum;
+	char *a = recommend(e, SEG_REC_NETWORKPOLICY, 0, &sum);
+
+	cr_expect_eq(parse_all(a), 4, "%s", a);
+	cr_expect_not_null(strstr(a, "kind: NetworkPolicy"));
+	cr_expect_not_null(strstr(a, "- ipBlock: {cidr: 198.51.100.7/32}"));
+	cr_expect_not_null(strstr(a, "NOT ALLOWED, a NetworkPolicy cannot say it: from the node"));
+	cr_expect_eq(sum.skipped, 3, "host probe, ICMP at web's egress and api's ingress");
+	cr_expect_null(strstr(a, "10.200."));
+	free(a);
+	seg_edges_free(e);
+}
+
+Test(recommend, namespace_and_since_filters)
+{
+	struct seg_edges *e = shop_edges();
+	const char *nss[] = { "kube-system" };
+	struct seg_rec_opts o = { .namespaces = nss, .n_namespaces = 1 };
+	struct seg_rec_summary sum;
+	struct seg_error err = { 0 };
+	char *text;
+	size_t len;
+
+	cr_assert_eq(seg_recommend(e, NULL, &o, &text, &len, &sum, &err), 0);
+	cr_expect_eq(sum.edges, 0);
+	cr_expect_eq(parse_all(text), 0);
+	free(text);
+	o = (struct seg_rec_opts){ .since = 1012 };
+	cr_assert_eq(seg_recommend(e, NULL, &o, &text, &len, &sum, &err), 0);
+	/* web -> api:8080 (its later record), the ping at both ends */
+	cr_expect_eq(sum.edges, 3, "edges last seen at 1012 or later: %zu", sum.edges);
+	free(text);
+	o = (struct seg_rec_opts){ .aggregate_share = 1.5 };
+	cr_expect_eq(seg_recommend(e, NULL, &o, &text, &len, &sum, &err), -EINVAL);
+	seg_edges_free(e);
+}
+
+/* Two workloads of one namespace that share app= get told apart. */
+Test(recommend, selector_tells_workloads_apart)
+{
+	static const struct flow f[] = {
+		{ OUT("203.0.113.1"), { "ns", "app=shop,tier=front", NULL, "10.200.0.2" },
+		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1 },
+		{ OUT("203.0.113.1"), { "ns", "app=shop,tier=back", NULL, "10.200.0.3" },
+		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 81, 1, 1, 0, 1 },
+	};
+	struct seg_edges *e;
+	struct seg_rec_summary sum;
+	char *a;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(observe(e, &f[i]), 0);
+	a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	cr_expect_not_null(strstr(a, "{matchLabels: {app: \"shop\", tier: \"front\"}}"), "%s", a);
+	cr_expect_not_null(strstr(a, "name: learned-shop-front\n"));
+	cr_expect_not_null(strstr(a, "name: learned-shop-back\n"));
+	free(a);
+	seg_edges_free(e);
+}
+
+struct agg_case {
+	char name[64];
+	int n;                          /* addresses 203.0.113.<first + i * step> */
+	int first, step;
+	double share;
+	char want[4][24];               /* cidrs in the output, in order */
+	char absent[16];
+};
+
+ParameterizedTestParameters(recommend, outside_addresses_aggregate_by_share)
+{
+	static struct agg_case t[] = {
+		{ "one address stays a /32", 1, 10, 1, 0.5,
+		  { "203.0.113.10/32" }, "203.0.113.0/" },
+		{ "two neighbours are half of a /30", 2, 10, 1, 0.5,
+		  { "203.0.113.8/30" }, "/32" },
+		{ "half of the /24 seen", 128, 0, 2, 0.5, { "203.0.113.0/24" }, "/32" },
+		{ "under half of the /24: smaller blocks", 100, 0, 2, 0.5,
+		  { "203.0.113.0/25", "203.0.113.128/26", "203.0.113.192/29" }, "/24" },
+		{ "share 1: only full blocks", 3, 8, 1, 1.0,
+		  { "203.0.113.8/31", "203.0.113.10/32" }, "/30" },
+	};
+	return cr_make_param_array(struct agg_case, t, sizeof(t) / sizeof(t[0]));
+}
+
+ParameterizedTest(struct agg_case *t, recommend, outside_addresses_aggregate_by_share)
+{
+	struct seg_edges *e;
+	struct seg_rec_summary sum;
+	const char *at;
+	char *a;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (int i = 0; i < t->n; i++) {
+		char ip[32];
+		struct flow f = { OUT(""), { "ns", "app=web", NULL, "10.200.0.2" },
+				  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1 };
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", t->first + i * t->step);
+		f.src.ip = ip;
+		cr_assert_eq(observe(e, &f), 0);
+	}
+	a = recommend(e, SEG_REC_SEGMENTPOLICY, t->share, &sum);
+	at = a;
+	for (int i = 0; i < 4 && *t->want[i]; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "- cidr: %s\n", t->want[i]);
+		at = strstr(at, want);
+		cr_assert_not_null(at, "%s: %s missing or out of order in\n%s", t->name,
+				   t->want[i], a);
+	}
+	cr_expect_null(strstr(a, t->absent), "%s: %s in\n%s", t->name, t->absent, a);
+	parse_all(a);
+	free(a);
+	seg_edges_free(e);
+}
