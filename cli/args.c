@@ -13,8 +13,9 @@
  * limit one to that command */
 static const char *const repeatable[][3] = {
 	{ NULL, "ip", "ips" }, { NULL, "allow", "allow" },
-	{ "endpoint add", "port", "ports" },
+	{ "endpoint add", "port", "ports" }, { "recommend", "namespace", "namespaces" },
 };
+#define N_REPEATABLE (sizeof(repeatable) / sizeof(repeatable[0]))
 
 static bool listed(const char *const *list, const char *name)
 {
@@ -155,9 +156,11 @@ static int positional(const struct segctl_command *c, struct segctl_cmd *cmd, in
 static int build(const struct segctl_command *c, int argc, char **argv,
 		 struct segctl_cmd *cmd, FILE *out, FILE *err)
 {
-	int root, args, lists[3] = { -1, -1, -1 }, files = -1, n_pos = 0, n_want = 0, ret;
+	int root, args, lists[N_REPEATABLE], files = -1, n_pos = 0, n_want = 0, ret;
 	int n_optional = 0;
 
+	for (size_t k = 0; k < N_REPEATABLE; k++)
+		lists[k] = -1;
 	for (; c->pos[n_want]; n_want++) {
 		if (!strcmp(c->pos[n_want], "files...")) {
 			n_want = -1;
@@ -219,7 +222,7 @@ static int build(const struct segctl_command *c, int argc, char **argv,
 			return SEGCTL_USAGE;
 		}
 		ret = 0;
-		for (size_t k = 0; k < sizeof(repeatable) / sizeof(repeatable[0]); k++) {
+		for (size_t k = 0; k < N_REPEATABLE; k++) {
 			if (strcmp(name, repeatable[k][1]) ||
 			    (repeatable[k][0] && strcmp(c->words, repeatable[k][0])))
 				continue;

@@ -28,6 +28,9 @@ const char segctl_top_help[] =
 	"  blocklist list | show NAME | del NAME | test IP\n"
 	"  explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS]\n"
 	"  graph [--namespace NS] [-o dot|json|yaml]\n"
+	"  recommend [--namespace NS]... [--since DURATION] [--kind SegmentPolicy|NetworkPolicy]\n"
+	"            [--aggregate-share F] [-o yaml|json]\n"
+	"  learn reset [--namespace NS]\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -50,6 +53,8 @@ static const char *const opt_explain[] = { "from", "to", "port", "namespace", NU
 static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
 					"reason", NULL };
 static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
+static const char *const opt_recommend[] = { "namespace", "since", "kind",
+					     "aggregate-share", NULL };
 static const char *const pos_none[] = { NULL };
 /* a trailing '?' makes the positional optional */
 static const char *const pos_opt_name[] = { "name?", NULL };
@@ -185,6 +190,27 @@ const struct segctl_command segctl_commands[] = {
 	  "(thicker: more flows; dotted: seen but not allowed by policy; dashed:\n"
 	  "one end does not allow it). --namespace keeps one namespace's segments\n"
 	  "and their peers.\n", pos_none, opt_ns, opt_none },
+	{ "recommend", "recommend",
+	  "recommend [--namespace NS]... [--since DURATION] "
+	  "[--kind SegmentPolicy|NetworkPolicy] [--aggregate-share F] [-o yaml|json]",
+	  "Print policies that allow exactly the traffic segd saw, and nothing\n"
+	  "else, from its learned edges: per namespace a default deny of both\n"
+	  "directions, and per workload one policy selecting it by its labels\n"
+	  "(app, app.kubernetes.io/name, ...; never by address) that allows the\n"
+	  "peers (workloads by label across namespaces, the node, outside\n"
+	  "addresses) and ports it was seen using. Outside addresses merge into a\n"
+	  "prefix only when at least --aggregate-share (default 0.5) of the prefix\n"
+	  "was seen. Each rule says in a comment what it was learned from. The same\n"
+	  "edges give the same output. --namespace (repeatable) limits it to those\n"
+	  "namespaces' workloads; --since to edges seen within DURATION (90s, 30m,\n"
+	  "12h, 7d). --kind NetworkPolicy writes networking.k8s.io/v1 documents\n"
+	  "(what they cannot say, the node and ICMP, is left out with a comment).\n"
+	  "Review it, then: apply --dry-run, apply --mode audit, audit-report,\n"
+	  "promote.\n", pos_none, opt_recommend, opt_none },
+	{ "learn reset", "learn.reset", "learn reset [--namespace NS]",
+	  "Forget the learned edges (of the workloads of namespace NS), in memory\n"
+	  "and in the state dir; learning goes on from the next flow record.\n",
+	  pos_none, opt_ns, opt_none },
 };
 
 const size_t segctl_n_commands = sizeof(segctl_commands) / sizeof(segctl_commands[0]);

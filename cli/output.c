@@ -220,6 +220,16 @@ static void print_status(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	fprintf(f, "quarantines: %s (%s addresses)   quarantine audit records: %s\n",
 		str(d, res, "quarantines"), str(d, res, "quarantined_addresses"),
 		str(d, res, "quarantine_audit_records"));
+	{
+		yaml_node_t *l = yu_map_get(d, res, "learn");
+
+		if (!strcmp(str(d, l, "enabled"), "true"))
+			fprintf(f, "learned edges: %s of %s (%s bytes; %s refused when full)\n",
+				str(d, l, "edges"), str(d, l, "max_edges"),
+				str(d, l, "memory_bytes"), str(d, l, "refused"));
+		else
+			fprintf(f, "learned edges: off (learn: false)\n");
+	}
 	fprintf(f, "\nINTERFACES\n");
 	table_row(&t, (const char *[]){ "INTERFACE", "IFINDEX", "ROLE", "ENDPOINT",
 					"PROGRAMS" });
@@ -552,6 +562,11 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	else if (!strcmp(c, "attach"))
 		fprintf(f, "uplink/%s attached (xdp, ifindex %s)\n",
 			str(d, res, "interface"), str(d, res, "ifindex"));
+	else if (!strcmp(c, "learn.reset"))
+		fprintf(f, "learned edges%s%s forgotten: %s (%s kept)\n",
+			yu_map_get(d, res, "namespace") ? " of namespace " : "",
+			yu_map_get(d, res, "namespace") ? str(d, res, "namespace") : "",
+			str(d, res, "forgotten"), str(d, res, "edges"));
 	else if (!strcmp(c, "policy.delete"))
 		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
 	else if (!strcmp(c, "quarantine") || !strcmp(c, "release"))
@@ -607,6 +622,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		return (int)code;
 	}
 	res = yu_map_get(resp, root, "result");
+	if (!strcmp(cmd->command, "recommend"))
+		return segctl_print_recommend(cmd, resp, res, out, err);
 	if (!strcmp(cmd->command, "graph") &&
 	    (cmd->format == SEGCTL_TABLE || cmd->format == SEGCTL_DOT)) {
 		fputs(str(resp, res, "dot"), out);

@@ -14,4 +14,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, size_t len,
 			      FILE *out);
 
+/* `recommend`'s documents (output_learn.c). */
+int segctl_print_recommend(const struct segctl_cmd *cmd, yaml_document_t *resp,
+			   yaml_node_t *res, FILE *out, FILE *err);
+
 #endif /* SEGCTL_OUTPUT_H */

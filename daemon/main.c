@@ -19,6 +19,7 @@
 #include "lists.h"
 #include "feeds_dir.h"
 #include "flow_export.h"
+#include "learn_store.h"
 #include "flowlog.h"
 #include "ipfix.h"
 #include "log.h"
@@ -273,6 +274,9 @@ static void name_restart_only(const struct segd_settings *f,
 		{ "flow_interval", f->flow_interval != c->flow_interval },
 		{ "policy_cidr_match", f->cidr_match != c->cidr_match },
 		{ "uplink_hook", f->uplink_hook != c->uplink_hook },
+		{ "learn", f->learn_off != c->learn_off },
+		{ "learn_max_edges", f->learn_max_edges != c->learn_max_edges },
+		{ "learn_save_interval", f->learn_save_interval != c->learn_save_interval },
 	};
 	size_t n = 0;
 
@@ -351,6 +355,7 @@ static int run(struct segd *d, const struct options *o)
 	struct segd_links *links = NULL;
 	struct segd_policy_dir *policy_dir = NULL;
 	struct seg_flow_export *flows = NULL;
+	struct segd_learn *learn = NULL;
 	struct seg_metrics *metrics = NULL;
 	struct seg_ipfix *ipfix = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
@@ -452,6 +457,9 @@ static int run(struct segd *d, const struct options *o)
 			seg_flow_export_add_sink(flows, seg_ipfix_record_sink, ipfix);
 			seg_flow_export_on_pass(flows, seg_ipfix_on_pass, ipfix);
 		}
+		ret = segd_learn_start(l.base, d, flows, &learn);
+		if (ret)
+			seg_log(SEG_LOG_WARN, "learning off: %s", strerror(-ret));
 	}
 	if (seg_metrics_start(l.base, d->cfg.metrics_addr, d, &metrics, &err))
 		report("/metrics off", &err);
@@ -461,6 +469,7 @@ static int run(struct segd *d, const struct options *o)
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
 	seg_flow_export_stop(flows);
+	segd_learn_stop(learn);     /* after the flows' last records */
 	seg_ipfix_close(ipfix);
 	if (ev_term)
 		event_free(ev_term);

@@ -88,7 +88,7 @@ static uint64_t hash_bytes(const void *p, size_t n)
 }
 
 /* the part of an edge that identifies it */
-#define EDGE_KEY_LEN offsetof(struct seg_edge, first_seen)
+#define EDGE_KEY_LEN offsetof(struct seg_edge, name)
 _Static_assert(EDGE_KEY_LEN == 32, "edge key: 4+4+16+2+1+1+1+3 bytes, no holes");
 
 static uint64_t edge_hash(const struct seg_edge *k)
@@ -297,7 +297,6 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 	const struct seg_flow_peer *local = egress ? &r->source : &r->destination;
 	const struct seg_flow_peer *remote = egress ? &r->destination : &r->source;
 	const struct in6_addr *raddr = egress ? &r->dst : &r->src;
-	char name[256];
 	int ret;
 
 	memset(k, 0, sizeof(*k));
@@ -307,7 +306,7 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 	k->dir = r->direction;
 	k->proto = r->proto;
 	k->port = r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6 ? 0 : r->dport;
-	ret = workload_id(e, remote, &k->remote_ref);
+	ret = workload_id(e, remote, &k->remote);
 	if (!ret) {
 		k->remote_kind = SEG_EDGE_WORKLOAD;
 	} else if (ret < 0) {
@@ -317,11 +316,6 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 	} else {
 		k->remote_kind = SEG_EDGE_OUTSIDE;
 		k->addr = *raddr;
-		if (e->namer && e->namer(e->namer_ctx, raddr, name, sizeof(name))) {
-			k->remote_ref = strtab_id(&e->strings, name);
-			if (!k->remote_ref)
-				return -ENOMEM;
-		}
 	}
 	return 0;
 }
@@ -329,6 +323,7 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 {
 	struct seg_edge k, *x;
+	char name[256];
 	int64_t first = (int64_t)(r->start_ns / 1000000000ull);
 	int64_t last = (int64_t)(r->end_ns / 1000000000ull);
 	int ret;
@@ -341,6 +336,11 @@ int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 	ret = edge_get(e, &k, &x);
 	if (ret)
 		return ret;
+	/* named once, when new: the namer is asked per edge, not per record */
+	if (!x->flows && !x->packets && k.remote_kind == SEG_EDGE_OUTSIDE && e->namer &&
+	    e->namer(e->namer_ctx, &k.addr, name, sizeof(name)) &&
+	    !(x->name = strtab_id(&e->strings, name)))
+		return -ENOMEM;
 	/* a flow's first record carries all it has counted so far */
 	if (r->packets == r->total_packets && r->reply_packets == r->total_reply_packets)
 		x->flows++;
@@ -404,7 +404,7 @@ int seg_edges_save(struct seg_edges *e, char **text, size_t *len)
 		return -ENOMEM;
 	seg_strbuf_printf(&t, "%s\n", EDGES_FILE_HEADER);
 	for (size_t i = 0; i < e->n; i++) {
-		uint32_t ids[2] = { e->v[i].local, e->v[i].remote_ref };
+		uint32_t ids[2] = { e->v[i].local, e->v[i].remote | e->v[i].name };
 
 		for (int j = 0; j < 2; j++)
 			if (ids[j] && !renum[ids[j]]) {
@@ -419,7 +419,7 @@ int seg_edges_save(struct seg_edges *e, char **text, size_t *len)
 		seg_strbuf_printf(&t, "e\t%u\t%u\t%u\t%u\t%s\t%u\t%u\t%" PRId64 "\t%" PRId64
 		    "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
 		    renum[x->local], x->dir, x->remote_kind,
-		    x->remote_ref ? renum[x->remote_ref] : 0, addr, x->proto, x->port,
+		    renum[x->remote | x->name], addr, x->proto, x->port,
 		    x->first_seen, x->last_seen, x->flows, x->packets, x->bytes);
 	}
 	free(renum);
@@ -480,7 +480,8 @@ static int load_edge(struct seg_edges *e, const struct load_ids *ids, char *line
 	    port > 65535 || seg_addr_parse(addr, &k.addr))
 		return -EINVAL;
 	k.local = ids->v[local];
-	k.remote_ref = remote ? ids->v[remote] : 0;
+	if (kind == SEG_EDGE_WORKLOAD)
+		k.remote = remote ? ids->v[remote] : 0;
 	k.dir = (uint8_t)dir;
 	k.remote_kind = (uint8_t)kind;
 	k.proto = (uint8_t)proto;
@@ -488,6 +489,8 @@ static int load_edge(struct seg_edges *e, const struct load_ids *ids, char *line
 	ret = edge_get(e, &k, &x);
 	if (ret)
 		return ret == -ENOSPC ? 0 : ret;   /* full: counted in refused */
+	if (kind == SEG_EDGE_OUTSIDE && remote && !x->name)
+		x->name = ids->v[remote];
 	if (!x->first_seen || first < x->first_seen)
 		x->first_seen = first;
 	if (last > x->last_seen)

@@ -29,15 +29,15 @@
 #include "flow_record.h"
 
 enum seg_edge_remote {
-	SEG_EDGE_WORKLOAD = 1,  /* remote_ref: "ns k=v,k=v" */
+	SEG_EDGE_WORKLOAD = 1,  /* remote: "ns k=v,k=v" */
 	SEG_EDGE_HOST = 2,      /* the node itself */
-	SEG_EDGE_OUTSIDE = 3,   /* addr; remote_ref: its domain name or 0 */
+	SEG_EDGE_OUTSIDE = 3,   /* addr, and name when the resolver knew one */
 };
 
 struct seg_edge {
 	/* key */
 	uint32_t local;         /* string id: "ns k=v,k=v" (identity labels) */
-	uint32_t remote_ref;    /* string id (see enum seg_edge_remote), 0 none */
+	uint32_t remote;        /* SEG_EDGE_WORKLOAD: string id, else 0 */
 	struct in6_addr addr;   /* SEG_EDGE_OUTSIDE: the address (IPv4 mapped) */
 	uint16_t port;          /* the port the flow was opened to; 0 for ICMP */
 	uint8_t proto;          /* IPPROTO_* */
@@ -45,6 +45,8 @@ struct seg_edge {
 	uint8_t remote_kind;    /* enum seg_edge_remote */
 	uint8_t pad[3];
 	/* what was seen */
+	uint32_t name;          /* SEG_EDGE_OUTSIDE: string id of the domain
+				 * name the address had when first seen, 0 */
 	int64_t first_seen, last_seen;  /* unix seconds */
 	uint64_t flows, packets, bytes; /* both directions */
 };

@@ -124,7 +124,7 @@ static int build_universe(struct builder *b, const struct seg_world *w)
 
 		ret = add_known(b, ns, lab, &cap);
 		if (!ret && x->remote_kind == SEG_EDGE_WORKLOAD) {
-			lab = split_workload(seg_edges_string(b->e, x->remote_ref), ns,
+			lab = split_workload(seg_edges_string(b->e, x->remote), ns,
 					     sizeof(ns));
 			ret = add_known(b, ns, lab, &cap);
 		}
@@ -270,7 +270,7 @@ static int peer_rule(const struct builder *b, struct rec_policy *p, const struct
 
 	*out = NULL;
 	if (want.kind == REC_WORKLOAD) {
-		const char *lab = split_workload(seg_edges_string(b->e, x->remote_ref),
+		const char *lab = split_workload(seg_edges_string(b->e, x->remote),
 						 want.ns, sizeof(want.ns));
 
 		ret = choose_selector(b, want.ns, lab, &want.sel, want.sel_text,
@@ -385,7 +385,7 @@ static int outside_rules(const struct builder *b, struct rec_policy *p, int dir,
 			if ((ret = add_port(r, v[k]->proto, v[k]->port)))
 				return ret;
 			merge_seen(r, v[k]);
-			add_name(r, seg_edges_string(b->e, v[k]->remote_ref));
+			add_name(r, seg_edges_string(b->e, v[k]->name));
 		}
 		covered_hi = hi;
 		any = true;
@@ -409,7 +409,7 @@ static int edge_cmp(const void *a, const void *b, void *ctx)
 		return x->dir - y->dir;
 	if (x->remote_kind != y->remote_kind)
 		return x->remote_kind - y->remote_kind;
-	c = strcmp(seg_edges_string(e, x->remote_ref), seg_edges_string(e, y->remote_ref));
+	c = strcmp(seg_edges_string(e, x->remote), seg_edges_string(e, y->remote));
 	if (c)
 		return c;
 	c = memcmp(&x->addr, &y->addr, sizeof(x->addr));

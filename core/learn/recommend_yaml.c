@@ -211,11 +211,9 @@ static void default_deny(struct out *w, const struct rec_ns *n)
 
 static void workload(struct out *w, const struct rec_policy *p)
 {
-	seg_strbuf_printf(&w->b, "---\n# workload %s in %s: %zu ingress and %zu egress "
-			  "rule%s, learned from %" PRIu64 " flow%s\n", p->subject_text, p->ns,
-			  p->n_rules[0], p->n_rules[1],
-			  p->n_rules[0] + p->n_rules[1] == 1 ? "" : "s", p->flows,
-			  p->flows == 1 ? "" : "s");
+	seg_strbuf_printf(&w->b, "---\n# workload %s in %s: rules for %zu ingress and %zu "
+			  "egress peers, learned from %" PRIu64 " flow%s\n", p->subject_text,
+			  p->ns, p->n_rules[0], p->n_rules[1], p->flows, p->flows == 1 ? "" : "s");
 	head(w, p->ns, p->name);
 	if (w->k8s) {
 		seg_strbuf_printf(&w->b, "  podSelector: ");

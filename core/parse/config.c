@@ -230,6 +230,24 @@ static int config_doc(yaml_document_t *doc, void *p)
 
 			ret = parse_uint(v, key, 1, 3600, "seconds", file, err, &g);
 			cfg->flow_interval = (unsigned int)g;
+		} else if (!strcmp(key, "learn")) {
+			bool on = true;
+
+			if (yu_bool(v, &on))
+				ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
+						 "learn is true (keep the edges of the flows "
+						 "seen, for `segctl recommend`) or false");
+			cfg->learn_off = !on;
+		} else if (!strcmp(key, "learn_max_edges")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 100, 10000000, "an edge count", file, err, &g);
+			cfg->learn_max_edges = (unsigned int)g;
+		} else if (!strcmp(key, "learn_save_interval")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 1, 86400, "seconds", file, err, &g);
+			cfg->learn_save_interval = (unsigned int)g;
 		} else if (!strcmp(key, "flow_log_max_bytes")) {
 			int64_t g = 0;
 
@@ -271,7 +289,8 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "resolvers, dns_grace, dns_min_ttl, flow_log, flow_log_max_bytes, "
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
 					 "flow_interval, policy_cidr_match, "
-					 "uplink_hook", key);
+					 "uplink_hook, learn, learn_max_edges, "
+					 "learn_save_interval", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs %s", key,
@@ -330,6 +349,10 @@ int segd_config_defaults(struct segd_settings *cfg)
 		cfg->dns_min_ttl = SEGD_DEFAULT_DNS_MIN_TTL;
 	if (!cfg->flow_interval)
 		cfg->flow_interval = SEGD_DEFAULT_FLOW_INTERVAL;
+	if (!cfg->learn_max_edges)
+		cfg->learn_max_edges = SEGD_DEFAULT_LEARN_MAX_EDGES;
+	if (!cfg->learn_save_interval)
+		cfg->learn_save_interval = SEGD_DEFAULT_LEARN_SAVE_INTERVAL;
 	if (!cfg->flow_log_max_bytes)
 		cfg->flow_log_max_bytes = SEGD_DEFAULT_FLOW_LOG_MAX_BYTES;
 	if (!cfg->flow_log_keep)

@@ -17,6 +17,9 @@
  *   interface_patterns: ["veth*", "cali*", "lxc*", "cni*"]  # pod interfaces
  *                        # logged when they appear without an endpoint
  *   policy_dir: /etc/segd/policies      # policy files (a mounted ConfigMap)
+ *   learn: true                         # keep what flows were seen (edges)
+ *   learn_max_edges: 200000             # at most this many edges
+ *   learn_save_interval: 60             # seconds between saves to state_dir
  * Command-line flags override the file.
  */
 #ifndef SEGD_CONFIG_H
@@ -66,6 +69,10 @@ struct segd_settings {
 	char *policy_dir;                 /* policy files (a mounted ConfigMap); may be NULL */
 	enum seg_cidr_match cidr_match;   /* what CIDR peers select */
 	enum segd_uplink_hook uplink_hook; /* where an uplink's early drop runs */
+	/* learned edges (core/learn/edges.h) for `segctl recommend` */
+	bool learn_off;                   /* `learn: false` */
+	unsigned int learn_max_edges;
+	unsigned int learn_save_interval; /* seconds */
 };
 
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"
@@ -74,6 +81,8 @@ struct segd_settings {
 #define SEGD_DEFAULT_DNS_MIN_TTL 30
 #define SEGD_DEFAULT_METRICS_ADDR "127.0.0.1:9470"
 #define SEGD_DEFAULT_FLOW_INTERVAL 10
+#define SEGD_DEFAULT_LEARN_MAX_EDGES 200000
+#define SEGD_DEFAULT_LEARN_SAVE_INTERVAL 60
 #define SEGD_DEFAULT_FLOW_LOG_MAX_BYTES (100ull << 20)
 #define SEGD_DEFAULT_FLOW_LOG_KEEP 5
 #define SEGD_MAX_IPFIX_COLLECTORS 8

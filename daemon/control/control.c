@@ -11,6 +11,7 @@
 #include "control_explain.h"
 #include "control_flows.h"
 #include "control_int.h"
+#include "control_learn.h"
 #include "control_report.h"
 #include "log.h"
 #include "yaml_util.h"
@@ -43,6 +44,8 @@ static const struct {
 	{ "graph", segd_h_graph },
 	{ "quarantine", segd_h_quarantine },
 	{ "release", segd_h_release },
+	{ "recommend", segd_h_recommend },
+	{ "learn.reset", segd_h_learn_reset },
 };
 
 /* Endpoints and namespaces may have changed what a quarantine covers

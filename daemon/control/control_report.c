@@ -6,6 +6,7 @@
 #include <string.h>
 #include "metrics_render.h"
 #include "control_int.h"
+#include "control_learn.h"
 #include "control_report.h"
 #include "yaml_util.h"
 
@@ -215,6 +216,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_bool(out, res, "state_saved", !d->dirty);
 	segd_status_quarantines(d, out, res);
 	status_domain_names(d, out, res);
+	segd_status_learn(d, out, res);
 
 	seq = yu_add_seq(out);
 	yu_set(out, res, "interfaces", seq);

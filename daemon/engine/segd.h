@@ -20,6 +20,7 @@ struct seg_bl_compiled;
 struct segd_resolver;
 struct seg_flow_export;
 struct seg_flow_filter;
+struct seg_edges;
 
 struct segd {
 	struct segd_settings cfg;
@@ -40,6 +41,7 @@ struct segd {
 	void *lists_changed_ctx;
 	struct seg_flow_stats flow_stats; /* flow table and event counters */
 	struct seg_flow_export *flow_export; /* flow records (flow_export.h); may be NULL */
+	struct seg_edges *edges;          /* learned edges (events/learn_store.h); may be NULL */
 	/* set by a request handler (flows --follow) that wants its connection
 	 * kept open for a stream of records; the server takes it */
 	struct seg_flow_filter *follow;

@@ -114,11 +114,26 @@ static const struct flow shop[] = {
 	{ WEB("10.200.0.2"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50003, 5432, 1, 1, SEG_FLOW_DROPPED, 1011 },
 };
 
+/* the resolver knows one name: the outside API's */
+static bool name_of(void *ctx, const struct in6_addr *a, char *buf, size_t len)
+{
+	struct in6_addr api = addr("198.51.100.7");
+
+	(*(int *)ctx)++;
+	if (memcmp(a, &api, sizeof(api)))
+		return false;
+	snprintf(buf, len, "api.example.com");
+	return true;
+}
+
+static int names_asked;
+
 static struct seg_edges *shop_edges(void)
 {
 	struct seg_edges *e;
 
 	cr_assert_eq(seg_edges_new(0, &e), 0);
+	seg_edges_set_namer(e, name_of, &names_asked);
 	for (size_t i = 0; i < sizeof(shop) / sizeof(shop[0]); i++)
 		cr_assert_eq(observe(e, &shop[i]), 0, "flow %zu", i);
 	return e;
@@ -154,7 +169,7 @@ Test(learn_edges, one_edge_per_workload_direction_peer_and_server_port)
 	cr_assert(x);
 	cr_expect_eq(x->flows, 1, "a later record of a flow is not a new flow");
 	cr_expect_eq(x->packets, 5);
-	cr_expect_str_eq(seg_edges_string(e, x->remote_ref), "shop app=api");
+	cr_expect_str_eq(seg_edges_string(e, x->remote), "shop app=api");
 	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 50000),
 		       "the client's port never becomes an edge");
 	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 5432),
@@ -165,6 +180,10 @@ Test(learn_edges, one_edge_per_workload_direction_peer_and_server_port)
 	cr_assert(x);
 	cr_expect_eq(x->remote_kind, SEG_EDGE_HOST);
 	cr_expect_not_null(find(e, "shop app=api", SEGD_DIR_INGRESS, IPPROTO_ICMP, 0));
+	x = find(e, "shop app=api", SEGD_DIR_EGRESS, IPPROTO_TCP, 443);
+	cr_assert(x);
+	cr_expect_str_eq(seg_edges_string(e, x->name), "api.example.com");
+	cr_expect_eq(names_asked, 2, "asked once per new outside edge, not per record");
 	seg_edges_free(e);
 }
 
@@ -196,6 +215,7 @@ Test(learn_edges, text_round_trip_and_reset)
 	cr_assert_eq(seg_edges_load(back, text, len, &err), 0, "%s", err.msg);
 	cr_assert_eq(seg_edges_save(back, &again, &len2), 0);
 	cr_expect_str_eq(again, text, "what is loaded saves to the same text");
+	cr_expect_not_null(strstr(text, "\tapi.example.com\n"));
 	free(again);
 	/* a second load adds the counts */
 	cr_assert_eq(seg_edges_load(back, text, len, &err), 0);
@@ -285,6 +305,7 @@ Test(recommend, segmentpolicy_parses_selects_by_label_and_is_stable)
 	cr_expect_not_null(strstr(a, "name: learned-web\n"));
 	cr_expect_not_null(strstr(a, "- cidr: 203.0.113.10/32"));
 	cr_expect_not_null(strstr(a, "- entity: host"));
+	cr_expect_not_null(strstr(a, "- cidr: 198.51.100.7/32   # api.example.com\n"), "%s", a);
 	cr_expect_not_null(strstr(a, "{protocol: ICMP}"));
 	cr_expect_not_null(strstr(a, "namespaceSelector: {matchLabels: "
 				     "{kubernetes.io/metadata.name: \"kube-system\"}}"));
