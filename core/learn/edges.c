@@ -1,6 +1,7 @@
 /* edges.c - the learned edges (edges.h): a dense array with an open
  * addressing index, and the strings the edges share, interned. */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,7 +306,9 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 		return ret;
 	k->dir = r->direction;
 	k->proto = r->proto;
-	k->port = r->proto == IPPROTO_ICMP || r->proto == IPPROTO_ICMPV6 ? 0 : r->dport;
+	/* ports only where there are ports: ICMP's type is not kept */
+	k->port = r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP ||
+		  r->proto == IPPROTO_SCTP ? r->dport : 0;
 	ret = workload_id(e, remote, &k->remote);
 	if (!ret) {
 		k->remote_kind = SEG_EDGE_WORKLOAD;
@@ -431,7 +434,8 @@ int seg_edges_save(struct seg_edges *e, char **text, size_t *len)
 
 struct load_ids {
 	uint32_t *v;            /* file id -> store id */
-	size_t n;
+	size_t n;               /* allocated */
+	size_t last;            /* the last id read: ids come 1, 2, 3, ... */
 };
 
 static int load_string(struct seg_edges *e, struct load_ids *ids, char *line)
@@ -444,8 +448,9 @@ static int load_string(struct seg_edges *e, struct load_ids *ids, char *line)
 		return -EINVAL;
 	*tab = '\0';
 	id = strtoul(line, &end, 10);
-	if (*end || id == 0 || id > UINT32_MAX || !tab[1] || strchr(tab + 1, '\t'))
+	if (*end || id != ids->last + 1 || !tab[1] || strchr(tab + 1, '\t'))
 		return -EINVAL;
+	ids->last = id;
 	if (id >= ids->n) {
 		size_t n = id + 1 > ids->n * 2 ? id + 1 : ids->n * 2;
 		uint32_t *v = realloc(ids->v, n * sizeof(*v));
@@ -458,6 +463,37 @@ static int load_string(struct seg_edges *e, struct load_ids *ids, char *line)
 	}
 	ids->v[id] = strtab_id(&e->strings, tab + 1);
 	return ids->v[id] ? 0 : -ENOMEM;
+}
+
+/* What the file says must be what segd itself would have written: a
+ * namespace (DNS label) and labels, or a domain name. */
+static bool workload_valid(const char *s)
+{
+	const char *sp = strchr(s, ' ');
+	struct seg_labels l = { 0 };
+	char ns[64];
+	bool ok = sp && sp - s < (ptrdiff_t)sizeof(ns);
+
+	if (ok) {
+		snprintf(ns, sizeof(ns), "%.*s", (int)(sp - s), s);
+		ok = !seg_dns_name_problem(ns, true);
+	}
+	if (ok && sp[1])
+		ok = !seg_labels_parse(sp + 1, &l, NULL);
+	seg_labels_free(&l);
+	return ok;
+}
+
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return n && n <= 253;
 }
 
 static int load_edge(struct seg_edges *e, const struct load_ids *ids, char *line)
@@ -477,7 +513,13 @@ static int load_edge(struct seg_edges *e, const struct load_ids *ids, char *line
 	if (!local || local >= ids->n || !ids->v[local] || remote >= ids->n ||
 	    (remote && !ids->v[remote]) || dir > SEGD_DIR_EGRESS ||
 	    kind < SEG_EDGE_WORKLOAD || kind > SEG_EDGE_OUTSIDE || proto > 255 ||
-	    port > 65535 || seg_addr_parse(addr, &k.addr))
+	    port > 65535 || seg_addr_parse(addr, &k.addr) ||
+	    !workload_valid(seg_edges_string(e, ids->v[local])) ||
+	    (remote && !(kind == SEG_EDGE_WORKLOAD ? workload_valid : name_valid)
+			 (seg_edges_string(e, ids->v[remote]))) ||
+	    (kind == SEG_EDGE_HOST && remote) ||
+	    /* only these have ports (ICMP's type is not kept) */
+	    (port && proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP))
 		return -EINVAL;
 	k.local = ids->v[local];
 	if (kind == SEG_EDGE_WORKLOAD)

@@ -141,7 +141,8 @@ static int build_universe(struct builder *b, const struct seg_world *w)
 	}
 	if (ret)
 		return ret;
-	qsort(b->known, b->n_known, sizeof(*b->known), known_cmp);
+	if (b->n_known)         /* qsort wants an array, even of nothing */
+		qsort(b->known, b->n_known, sizeof(*b->known), known_cmp);
 	for (size_t i = 0; i < b->n_known; i++) {   /* one of each */
 		if (kept && !known_cmp(&b->known[kept - 1], &b->known[i])) {
 			seg_labels_free(&b->known[i].labels);
@@ -458,12 +459,16 @@ static void policy_name(struct rec_ns *n, struct rec_policy *p)
 		const char *v = p->subject.v[i].value;
 
 		base[off++] = '-';
-		for (; *v && off + 1 < sizeof(base); v++)
-			base[off++] = (*v >= 'A' && *v <= 'Z') ? (char)(*v - 'A' + 'a') :
-				      ((*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') ||
-				       *v == '.') ? *v : '-';
+		for (; *v && off + 1 < sizeof(base); v++) {
+			char c = (*v >= 'A' && *v <= 'Z') ? (char)(*v - 'A' + 'a') : *v;
+
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+				base[off++] = c;
+			else if (base[off - 1] != '-')  /* one '-' for any run */
+				base[off++] = '-';
+		}
 	}
-	while (off > 7 && (base[off - 1] == '-' || base[off - 1] == '.'))
+	while (off > 7 && base[off - 1] == '-')
 		off--;
 	base[off] = '\0';
 	snprintf(p->name, sizeof(p->name), "%s", base);
@@ -548,7 +553,9 @@ static int workload_policy(struct builder *b, struct rec_ns *ns, const char *lab
 					    b->o->aggregate_share);
 	}
 	for (int dir = 0; dir < 2 && !ret; dir++) {
-		qsort(p->rules[dir], p->n_rules[dir], sizeof(*p->rules[dir]), rule_cmp);
+		if (p->n_rules[dir])    /* qsort wants an array, even of nothing */
+			qsort(p->rules[dir], p->n_rules[dir], sizeof(*p->rules[dir]),
+			      rule_cmp);
 		for (size_t i = 0; i < p->n_rules[dir]; i++)
 			qsort(p->rules[dir][i].ports, p->rules[dir][i].n_ports,
 			      sizeof(struct rec_port), port_cmp);

@@ -40,11 +40,15 @@ static const char *proto_name(uint8_t p)
 	return NULL;
 }
 
-/* Kubernetes' NetworkPolicy names TCP, UDP and SCTP only. */
-static bool k8s_port(const struct rec_port *p)
+/* Can a port entry of this kind say p? NetworkPolicy names TCP, UDP and
+ * SCTP only; a SegmentPolicy also ICMP and ICMPv6, but no other protocol
+ * by number (`any` would allow them all). */
+static bool port_usable(const struct out *w, const struct rec_port *p)
 {
-	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
-	       p->proto == IPPROTO_SCTP;
+	if (w->k8s)
+		return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+		       p->proto == IPPROTO_SCTP;
+	return proto_name(p->proto) != NULL;
 }
 
 /* {k: "v", ...}: values quoted, so "true" or "1" stay strings */
@@ -99,12 +103,9 @@ static void ports(struct out *w, const struct rec_rule *r, const char *indent)
 		const struct rec_port *p = &r->ports[i];
 		const char *name = proto_name(p->proto);
 
-		if (w->k8s && !k8s_port(p))
+		if (!port_usable(w, p))
 			continue;
-		if (!name)
-			seg_strbuf_printf(&w->b, "%s  - {protocol: any}   # IP protocol %u\n",
-					  indent, p->proto);
-		else if (p->port)
+		if (p->port)
 			seg_strbuf_printf(&w->b, "%s  - {protocol: %s, port: %u}\n", indent,
 					  name, p->port);
 		else
@@ -112,29 +113,30 @@ static void ports(struct out *w, const struct rec_rule *r, const char *indent)
 	}
 }
 
-/* What a NetworkPolicy cannot say about r, as a comment; true when
- * nothing of r is left to write. */
-static bool k8s_skipped(struct out *w, const struct rec_policy *p, const struct rec_rule *r,
-			int dir)
+/* What the kind cannot say about r, as a comment; true when nothing of
+ * r is left to write. */
+static bool skipped(struct out *w, const struct rec_policy *p, const struct rec_rule *r,
+		    int dir)
 {
+	bool host = w->k8s && r->kind == REC_HOST;
 	size_t usable = 0;
 	char peer[1024];
 
 	for (size_t i = 0; i < r->n_ports; i++)
-		usable += k8s_port(&r->ports[i]);
-	if (r->kind != REC_HOST && usable == r->n_ports)
+		usable += port_usable(w, &r->ports[i]);
+	if (!host && usable == r->n_ports)
 		return false;
 	peer_name(p, r, peer, sizeof(peer));
-	seg_strbuf_printf(&w->b, "    # NOT ALLOWED, a NetworkPolicy cannot say it: %s %s "
-			  "(%s); use --kind SegmentPolicy\n", dir ? "to" : "from", peer,
-			  r->kind == REC_HOST ?
-			  "the node has no pod labels; segd's entity host" :
-			  "ICMP and other protocols without ports");
+	seg_strbuf_printf(&w->b, "    # NOT ALLOWED, a %s cannot say it: %s %s (%s)\n",
+			  w->k8s ? "NetworkPolicy" : "SegmentPolicy", dir ? "to" : "from",
+			  peer, host ? "the node has no pod labels; use --kind "
+			  "SegmentPolicy (entity: host)" : w->k8s ? "ICMP and other "
+			  "protocols without ports; use --kind SegmentPolicy" :
+			  "an IP protocol other than TCP, UDP, SCTP, ICMP, ICMPv6");
 	w->sum->skipped++;
-	return r->kind == REC_HOST || !usable;
+	return host || !usable;
 }
 
-/* One peer of a rule: the same peers in both kinds, spelt differently. */
 static void peer(struct out *w, const struct rec_policy *p, const struct rec_rule *r)
 {
 	char cidr[64];
@@ -148,13 +150,13 @@ static void peer(struct out *w, const struct rec_policy *p, const struct rec_rul
 			seg_strbuf_printf(&w->b, "          namespaceSelector: {matchLabels: "
 					  "{%s: \"%s\"}}\n", NS_LABEL, r->ns);
 		return;
-	case REC_HOST:          /* NetworkPolicy: k8s_skipped said why not */
+	case REC_HOST:          /* NetworkPolicy: skipped() said why not */
 		seg_strbuf_printf(&w->b, "        - entity: host\n");
 		return;
 	case REC_CIDR:
 		seg_cidr_format(&r->cidr, cidr, sizeof(cidr));
-		seg_strbuf_printf(&w->b, w->k8s ? "        - ipBlock: {cidr: %s}%s%s\n" :
-				  "        - cidr: %s%s%s\n", cidr, *r->names ? "   # " : "",
+		seg_strbuf_printf(&w->b, w->k8s ? "        - ipBlock: {cidr: \"%s\"}%s%s\n" :
+				  "        - cidr: \"%s\"%s%s\n", cidr, *r->names ? "   # " : "",
 				  r->names);
 		return;
 	}
@@ -169,7 +171,7 @@ static void rules(struct out *w, const struct rec_policy *p, int dir)
 	for (size_t i = 0; i < p->n_rules[dir]; i++) {
 		const struct rec_rule *r = &p->rules[dir][i];
 
-		if (w->k8s && k8s_skipped(w, p, r, dir))
+		if (skipped(w, p, r, dir))
 			continue;
 		seen_comment(w, r, "    ");
 		w->sum->rules++;
@@ -177,6 +179,11 @@ static void rules(struct out *w, const struct rec_policy *p, int dir)
 			seg_strbuf_printf(&w->b, "    - %s:\n", key);
 		} else {
 			peer_name(p, r, name, sizeof(name));
+			/* a rule name is at most 128 characters, "from " included */
+			size_t room = 128 - strlen(key) - 1;
+
+			if (strlen(name) > room)
+				memcpy(name + room - 3, "...", 4);
 			seg_strbuf_printf(&w->b, "    - name: \"%s %s\"\n      %s:\n",
 					  key, name, key);
 		}

@@ -687,3 +687,32 @@ void seg_world_free(struct seg_world *w)
 	w->nodes = NULL;
 	w->n_namespaces = w->n_endpoints = w->n_policies = w->n_nodes = 0;
 }
+
+/* DNS-1123 subdomain (names) or label (namespaces). */
+const char *seg_dns_name_problem(const char *s, bool label)
+{
+	size_t n = strlen(s), max = label ? 63 : 253;
+
+	if (!n)
+		return "must not be empty";
+	if (n > max)
+		return label ? "must be at most 63 characters" :
+			       "must be at most 253 characters";
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (alnum)
+			continue;
+		if (ch == '-' && i > 0 && i + 1 < n && s[i - 1] != '.' &&
+		    s[i + 1] != '.')
+			continue;
+		if (ch == '.' && !label && i > 0 && i + 1 < n && s[i - 1] != '.')
+			continue;
+		return label ? "must be lowercase letters, digits and '-', "
+			       "starting and ending with a letter or digit" :
+			       "must be lowercase letters, digits, '-' and '.', "
+			       "starting and ending with a letter or digit";
+	}
+	return NULL;
+}

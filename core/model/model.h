@@ -355,6 +355,10 @@ void seg_endpoint_free(struct seg_endpoint *e);
  * (not host_ips or names, which a world borrows). */
 void seg_world_free(struct seg_world *w);
 
+/* What is wrong with s as a DNS-1123 subdomain (policy names) or, with
+ * label, a DNS-1123 label (namespaces); NULL when nothing. */
+const char *seg_dns_name_problem(const char *s, bool label);
+
 /* Parse "10.0.0.0/8", "fd00::/64", or a bare address (full-length prefix).
  * Host bits must be zero. 0 or -EINVAL with err->msg set. */
 int seg_cidr_parse(const char *text, struct seg_cidr *out,

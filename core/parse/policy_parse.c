@@ -98,35 +98,6 @@ static int check_tree(const struct pp *c)
 	return ret;
 }
 
-/* DNS-1123 subdomain (names) or label (namespaces). */
-static const char *check_dns(const char *s, bool label)
-{
-	size_t n = strlen(s), max = label ? 63 : 253;
-
-	if (!n)
-		return "must not be empty";
-	if (n > max)
-		return label ? "must be at most 63 characters" :
-			       "must be at most 253 characters";
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-
-		if (alnum)
-			continue;
-		if (ch == '-' && i > 0 && i + 1 < n && s[i - 1] != '.' &&
-		    s[i + 1] != '.')
-			continue;
-		if (ch == '.' && !label && i > 0 && i + 1 < n && s[i - 1] != '.')
-			continue;
-		return label ? "must be lowercase letters, digits and '-', "
-			       "starting and ending with a letter or digit" :
-			       "must be lowercase letters, digits, '-' and '.', "
-			       "starting and ending with a letter or digit";
-	}
-	return NULL;
-}
-
 /* annotation segd.io/mode: enforce or audit (any kind of policy) */
 static int mode_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
 {
@@ -167,7 +138,7 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 	ret = pp_want_str(c, n, "metadata.name", &s);
 	if (ret)
 		return ret;
-	if ((why = check_dns(s, false)))
+	if ((why = seg_dns_name_problem(s, false)))
 		return pp_err(c, n, "invalid metadata.name '%s': %s", Q(s), why);
 	if (!(p->name = strdup(s)))
 		return pp_nomem(c);
@@ -181,12 +152,12 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 		ret = pp_want_str(c, n, "metadata.namespace", &s);
 		if (ret)
 			return ret;
-		if ((why = check_dns(s, true)))
+		if ((why = seg_dns_name_problem(s, true)))
 			return pp_err(c, n, "invalid metadata.namespace '%s': %s",
 				      Q(s), why);
 	} else {
 		s = dflt;
-		if ((why = check_dns(s, true)))
+		if ((why = seg_dns_name_problem(s, true)))
 			return pp_err(c, md, "invalid default namespace '%s': "
 				      "%s", Q(s), why);
 	}

@@ -28,6 +28,7 @@ fuzz_one() {
 	config*) seeds="$(find tests/fixtures/config -type f 2>/dev/null || true)" ;;
 	cni*) seeds="$(find tests/fixtures/cni -type f 2>/dev/null || true)" ;;
 	link*) seeds="$(find tests/fixtures/netlink -type f -name "*.bin" -o -name "port-*" 2>/dev/null || true)" ;;
+	learned*) seeds="$(find tests/fixtures/learn -type f 2>/dev/null || true)" ;;
 	blocklist*) seeds="$(find tests/fixtures/blocklists policies/blocklists -type f 2>/dev/null || true)" ;;
 	*) seeds="$(find tests/fixtures -type f 2>/dev/null || true)" ;;
 	esac

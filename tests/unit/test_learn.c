@@ -303,9 +303,9 @@ Test(recommend, segmentpolicy_parses_selects_by_label_and_is_stable)
 	cr_expect_null(strstr(a, "0.0.0.0/0"));
 	cr_expect_null(strstr(a, "pod-template-hash"));
 	cr_expect_not_null(strstr(a, "name: learned-web\n"));
-	cr_expect_not_null(strstr(a, "- cidr: 203.0.113.10/32"));
+	cr_expect_not_null(strstr(a, "- cidr: \"203.0.113.10/32\""));
 	cr_expect_not_null(strstr(a, "- entity: host"));
-	cr_expect_not_null(strstr(a, "- cidr: 198.51.100.7/32   # api.example.com\n"), "%s", a);
+	cr_expect_not_null(strstr(a, "- cidr: \"198.51.100.7/32\"   # api.example.com\n"), "%s", a);
 	cr_expect_not_null(strstr(a, "{protocol: ICMP}"));
 	cr_expect_not_null(strstr(a, "namespaceSelector: {matchLabels: "
 				     "{kubernetes.io/metadata.name: \"kube-system\"}}"));
@@ -325,7 +325,7 @@ Test(recommend, networkpolicy_parses_and_says_what_it_cannot_express)
 
 	cr_expect_eq(parse_all(a), 4, "%s", a);
 	cr_expect_not_null(strstr(a, "kind: NetworkPolicy"));
-	cr_expect_not_null(strstr(a, "- ipBlock: {cidr: 198.51.100.7/32}"));
+	cr_expect_not_null(strstr(a, "- ipBlock: {cidr: \"198.51.100.7/32\"}"));
 	cr_expect_not_null(strstr(a, "NOT ALLOWED, a NetworkPolicy cannot say it: from the node"));
 	cr_expect_eq(sum.skipped, 3, "host probe, ICMP at web's egress and api's ingress");
 	cr_expect_null(strstr(a, "10.200."));
@@ -428,7 +428,7 @@ ParameterizedTest(struct agg_case *t, recommend, outside_addresses_aggregate_by_
 	for (int i = 0; i < 4 && *t->want[i]; i++) {
 		char want[64];
 
-		snprintf(want, sizeof(want), "- cidr: %s\n", t->want[i]);
+		snprintf(want, sizeof(want), "- cidr: \"%s\"\n", t->want[i]);
 		at = strstr(at, want);
 		cr_assert_not_null(at, "%s: %s missing or out of order in\n%s", t->name,
 				   t->want[i], a);
