@@ -91,9 +91,7 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 		yu_append(out, items, m);
 		yu_set_str(out, m, "namespace", p->ns);
 		yu_set_str(out, m, "name", p->name);
-		yu_set_str(out, m, "kind", p->kind == SEG_KIND_K8S ? "NetworkPolicy" :
-				   p->kind == SEG_KIND_CNP ? "ClusterNetworkPolicy" :
-				   "SegmentPolicy");
+		yu_set_str(out, m, "kind", seg_policy_kind_name(p->kind));
 		/* where it sits in the evaluation order (docs/policy.md) */
 		yu_set_str(out, m, "tier", seg_tier_name(p->kind, p->tier));
 		yu_set_uint(out, m, "priority", (unsigned)p->priority);
@@ -106,6 +104,8 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 								 SEG_MODE_ENFORCE));
 		yu_set_str(out, m, "mode_from", p->audit ? "policy" :
 				   ns_audit ? "namespace" : "default");
+		/* put in audit mode by `apply --mode audit`; `promote` enforces it */
+		yu_set_bool(out, m, "staged", p->staged);
 		yu_set_str(out, m, "file", p->source_file ? p->source_file : "");
 		yu_set_str(out, m, "document", p->source ? p->source : "");
 	}

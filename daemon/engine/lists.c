@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "duration.h"
 #include "engine.h"
 #include "lists_int.h"
 #include "log.h"
@@ -268,22 +269,16 @@ void segd_list_remove_files(const struct segd *d, const char *name)
 int segd_list_parse_expiry(const char *s, int64_t now, int64_t *out)
 {
 	char *end;
-	long long v;
+	int64_t secs;
 	struct tm tm = { 0 };
 
 	if (!s || !*s || !strcmp(s, "never")) {
 		*out = 0;
 		return 0;
 	}
-	v = strtoll(s, &end, 10);
-	if (end != s && v > 0) {
-		long long unit = !strcmp(end, "s") || !*end ? 1 : !strcmp(end, "m") ? 60 :
-				 !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
-
-		if (unit) {
-			*out = now + v * unit;
-			return 0;
-		}
+	if (!seg_duration_parse(s, &secs)) {
+		*out = now + secs;
+		return 0;
 	}
 	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (end && !*end) {
