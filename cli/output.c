@@ -322,6 +322,8 @@ static void print_audit_report(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		if (*str(d, g, "rule"))
 			snprintf(a, sizeof(a), "%s%s%s%s", str(d, g, "rule"), *rn ? " \"" : "",
 				 rn, *rn ? "\"" : "");
+		else if (*str(d, g, "policy"))
+			snprintf(a, sizeof(a), "%s (default deny)", str(d, g, "policy"));
 		else
 			snprintf(a, sizeof(a), "default deny");
 		fprintf(f, "%s%s (namespace %s): %s flows, %s packets, %s bytes, "

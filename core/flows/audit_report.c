@@ -61,9 +61,68 @@ static void group_ns(const struct seg_audit_report *r, const struct seg_flow_rec
 	snprintf(buf, len, "%.*s", (int)(slash ? (size_t)(slash - obs) : 0), obs);
 }
 
-/* Index of group (rule, ns), or where it would go (*found false). */
+static const struct seg_namespace *find_ns(const struct seg_world *w, const char *name)
+{
+	for (size_t i = 0; i < w->n_namespaces; i++)
+		if (!strcmp(w->namespaces[i].name, name))
+			return &w->namespaces[i];
+	return NULL;
+}
+
+static bool selects(const struct seg_world *w, const struct seg_policy *p,
+		    const struct seg_endpoint *e)
+{
+	const struct seg_namespace *ns;
+
+	if (!p->has_subject_ns)
+		return !strcmp(p->ns, e->ns) && seg_selector_matches(&p->subject, &e->labels);
+	ns = find_ns(w, e->ns);
+	return ns && seg_selector_matches(&p->subject_namespaces, &ns->labels) &&
+	       seg_selector_matches(&p->subject, &e->labels);
+}
+
+/* The policy of a record: the rule's ("ns/name" of "ns/name#N"); for the
+ * default deny (no rule), the audit-mode policies that select the
+ * observing endpoint and enforce the record's direction, comma-separated:
+ * their default deny is what would have dropped it. */
+static void policy_of(const struct seg_audit_report *r, const struct seg_flow_record *rec,
+		      char *buf, size_t len)
+{
+	const struct seg_world *w = r->view.world;
+	const char *obs = rec->observer ? rec->observer : "", *slash = strchr(obs, '/');
+	const struct seg_endpoint *e = NULL;
+	size_t off = 0;
+
+	*buf = '\0';
+	if (rec->policy) {
+		const char *hash = strrchr(rec->policy, '#');
+
+		snprintf(buf, len, "%.*s", (int)(hash ? (size_t)(hash - rec->policy) :
+						 strlen(rec->policy)), rec->policy);
+		return;
+	}
+	if (!w || !slash || rec->direction > 1)
+		return;
+	for (size_t i = 0; !e && i < w->n_endpoints; i++)
+		if (!strncmp(w->endpoints[i].ns, obs, (size_t)(slash - obs)) &&
+		    !w->endpoints[i].ns[slash - obs] && !strcmp(w->endpoints[i].name, slash + 1))
+			e = &w->endpoints[i];
+	for (size_t i = 0; e && i < w->n_policies && off < len; i++) {
+		const struct seg_policy *p = &w->policies[i];
+		const struct seg_namespace *ns = find_ns(w, p->ns);
+		char name[300];
+
+		if (!(p->audit || (ns && ns->mode == SEG_MODE_AUDIT)) ||
+		    !p->enforce[rec->direction] || !selects(w, p, e))
+			continue;
+		seg_policy_name_of(p, name, sizeof(name));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", name);
+	}
+}
+
+/* Index of group (rule, policy, ns), or where it would go (*found false). */
 static size_t find_group(const struct seg_audit_report *r, const char *rule,
-			 const char *ns, bool *found)
+			 const char *policy, const char *ns, bool *found)
 {
 	size_t lo = 0, hi = r->n_groups;
 
@@ -71,6 +130,8 @@ static size_t find_group(const struct seg_audit_report *r, const char *rule,
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(r->groups[mid].rule, rule);
 
+		if (!c)
+			c = strcmp(r->groups[mid].policy, policy);
 		if (!c)
 			c = strcmp(r->groups[mid].ns, ns);
 		if (!c) {
@@ -87,9 +148,10 @@ static size_t find_group(const struct seg_audit_report *r, const char *rule,
 }
 
 static struct seg_audit_group *add_group(struct seg_audit_report *r, size_t at,
-					 const struct seg_flow_record *rec, const char *ns)
+					 const struct seg_flow_record *rec, const char *policy,
+					 const char *ns)
 {
-	const char *rule = rec->policy ? rec->policy : "", *hash = strrchr(rule, '#');
+	const char *rule = rec->policy ? rec->policy : "";
 	struct seg_audit_group g = { 0 }, *v;
 
 	v = realloc(r->groups, (r->n_groups + 1) * sizeof(*v));
@@ -97,7 +159,7 @@ static struct seg_audit_group *add_group(struct seg_audit_report *r, size_t at,
 		return NULL;
 	r->groups = v;
 	g.rule = strdup(rule);
-	g.policy = strndup(rule, hash ? (size_t)(hash - rule) : strlen(rule));
+	g.policy = strdup(policy);
 	g.rule_name = strdup(rec->rule_name ? rec->rule_name : "");
 	g.ns = strdup(ns);
 	if (!g.rule || !g.policy || !g.rule_name || !g.ns) {
@@ -185,20 +247,21 @@ int seg_audit_report_add(struct seg_audit_report *r, const struct seg_flow_recor
 		      rec->total_reply_packets == rec->reply_packets, found;
 	struct seg_audit_group *g;
 	struct seg_audit_flow *f;
-	char ns[256];
+	char ns[256], policy[1024];
 	size_t at;
 
 	if (rec->verdict != SEG_FLOW_AUDIT)
 		return 0;
 	r->records++;
 	group_ns(r, rec, ns, sizeof(ns));
-	at = find_group(r, rec->policy ? rec->policy : "", ns, &found);
+	policy_of(r, rec, policy, sizeof(policy));
+	at = find_group(r, rec->policy ? rec->policy : "", policy, ns, &found);
 	if (found) {
 		g = &r->groups[at];
 	} else if (r->n_groups >= r->max_groups) {
 		r->records_omitted++;
 		return 0;
-	} else if (!(g = add_group(r, at, rec, ns))) {
+	} else if (!(g = add_group(r, at, rec, policy, ns))) {
 		return r->error = -ENOMEM;
 	}
 	count(&g->flows, &g->packets, &g->bytes, &g->first_ns, &g->last_ns, rec, is_new);

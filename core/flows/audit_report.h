@@ -40,7 +40,10 @@ struct seg_audit_flow {
 struct seg_audit_group {
 	char *rule;             /* "ns/name#N" as in flow records; "" = the
 				 * default deny of the audit-mode policies */
-	char *policy;           /* "ns/name" ("admin/name"...), "" likewise */
+	char *policy;           /* "ns/name" ("admin/name"...); for the default
+				 * deny the audit-mode policies selecting the
+				 * observing endpoint in the record's direction
+				 * ("ns/a,ns/b"), "" when none is known */
 	char *rule_name;        /* the rule's `name:`, "" when unnamed */
 	char *ns;               /* the policy's namespace; for a cluster-scoped
 				 * policy and the default deny, the observing
@@ -53,7 +56,7 @@ struct seg_audit_group {
 
 struct seg_audit_report {
 	struct seg_view view;
-	struct seg_audit_group *groups;   /* sorted by (rule, ns) */
+	struct seg_audit_group *groups;   /* sorted by (rule, policy, ns) */
 	size_t n_groups;
 	size_t n_flows;                   /* distinct flows kept, all groups */
 	size_t max_groups, max_per_rule, max_flows;

@@ -216,3 +216,33 @@ Test(audit_report, group_cap)
 	cr_assert_eq(r.records_omitted, 2);
 	seg_audit_report_free(&r);
 }
+
+/* A default deny (no rule) is filed under the audit-mode policies that
+ * select the observing endpoint in the record's direction. */
+Test(audit_report, default_deny_names_its_policies)
+{
+	struct seg_namespace ns[] = { { .name = "bank" } };
+	struct seg_endpoint ep[] = { { .name = "db", .ns = "bank" } };
+	struct seg_policy pol[] = {
+		{ .name = "lock", .ns = "bank", .audit = true, .enforce = { true, false } },
+		{ .name = "out", .ns = "bank", .audit = true, .enforce = { false, true } },
+		{ .name = "old", .ns = "bank", .enforce = { true, false } },
+		{ .name = "tight", .ns = "bank", .audit = true, .enforce = { true, true } },
+	};
+	struct seg_world w = { .namespaces = ns, .n_namespaces = 1, .endpoints = ep,
+			       .n_endpoints = 1, .policies = pol, .n_policies = 4 };
+	const struct seg_view v = { &w, &compiled };
+	const struct rec x = { A, 0, "bank/db", "bank/app", "bank/db", 5432, 1, 0, 1, 0, 1 };
+	struct seg_audit_report r;
+	struct seg_flow_record rec;
+
+	seg_audit_report_init(&r, &v, 0, 0, 0);
+	make(&x, &rec);
+	rec.direction = SEGD_DIR_INGRESS;
+	cr_assert_eq(seg_audit_report_add(&r, &rec), 0);
+	cr_assert_eq(r.n_groups, 1);
+	cr_assert_str_eq(r.groups[0].policy, "bank/lock,bank/tight");
+	cr_assert_str_eq(r.groups[0].rule, "");
+	cr_assert_str_eq(r.groups[0].ns, "bank");
+	seg_audit_report_free(&r);
+}
