@@ -304,7 +304,7 @@ static int id_set_add(struct id_set *s, uint32_t id)
 static void report_rules(yaml_document_t *out, int seq, const struct seg_compiled *c,
 			 const uint32_t *counts, const char *change)
 {
-	char rule[512];
+	char rule[512], label[300];
 
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct seg_rule_ref *ref = &c->rules[i];
@@ -312,8 +312,13 @@ static void report_rules(yaml_document_t *out, int seq, const struct seg_compile
 
 		if (!counts[i])
 			continue;
-		snprintf(rule, sizeof(rule), "%s/%s rule %u (%s %s)", ref->policy_ns,
-			 ref->policy_name, ref->rule_index + 1,
+		/* the policy as flow records name it, the rule's own name too:
+		 * what a reviewer finds in the file */
+		seg_policy_label(ref->kind, ref->tier, ref->policy_ns, ref->policy_name,
+				 label, sizeof(label));
+		snprintf(rule, sizeof(rule), "%s rule %u%s%s%s (%s %s)", label,
+			 ref->rule_index + 1, *ref->rule_name ? " \"" : "", ref->rule_name,
+			 *ref->rule_name ? "\"" : "",
 			 ref->dir == SEGD_DIR_INGRESS ? "ingress" : "egress",
 			 ref->action == SEG_ACTION_DENY ? "deny" : "allow");
 		m = yu_add_map(out);
