@@ -608,11 +608,14 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	else if (!strcmp(c, "policy.delete"))
 		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
 	else if (!strcmp(c, "promote"))
-		fprintf(f, "%s/%s%s%s promoted: enforced now (%s policy map entries "
-			"added, %s removed)\n", str(d, res, "kind"),
+		fprintf(f, "%s/%s%s%s promoted: %s (%s policy map entries added, %s "
+			"removed)\n", str(d, res, "kind"),
 			*str(d, res, "namespace") ? str(d, res, "namespace") : "",
 			*str(d, res, "namespace") ? "/" : "", str(d, res, "name"),
-			str(d, res, "entries_added"), str(d, res, "entries_removed"));
+			strcmp(str(d, res, "mode"), "audit") ? "enforced now" :
+			"still audit, as its namespace is (segctl namespace set NS "
+			"--mode enforce)", str(d, res, "entries_added"),
+			str(d, res, "entries_removed"));
 	else if (!strcmp(c, "quarantine") || !strcmp(c, "release"))
 		print_quarantine(d, res, f);
 }

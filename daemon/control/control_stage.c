@@ -20,9 +20,10 @@ static int not_promotable(struct segd *d, const struct seg_policy *p, struct seg
 
 	if (ns && ns->mode == SEG_MODE_AUDIT)
 		return seg_errorf(err, NULL, 0, 0, -EINVAL,
-				  "policy %s/%s is enforced already; it is in audit mode "
-				  "because namespace %s is: `segctl namespace set %s "
-				  "--mode enforce` ends that", p->ns, p->name, p->ns, p->ns);
+				  "policy %s/%s has nothing to promote: its own mode is "
+				  "enforce, it is in audit mode because namespace %s is; "
+				  "`segctl namespace set %s --mode enforce` ends that",
+				  p->ns, p->name, p->ns, p->ns);
 	return seg_errorf(err, NULL, 0, 0, -EINVAL,
 			  "policy %s/%s is enforced already; nothing to promote "
 			  "(`segctl get policies` shows the modes)",
@@ -75,6 +76,7 @@ static int replace_policy(struct segd *d, size_t idx, struct seg_policy *np,
 int segd_h_promote(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	struct seg_policy np = { 0 }, *p;
+	const struct seg_namespace *nsp;
 	const char *name, *ns;
 	int ret = segd_arg_need(r, "name", &name);
 
@@ -106,7 +108,9 @@ int segd_h_promote(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 		return ret;
 	p = seg_state_find_policy(&d->state, ns, name);
 	yu_set_str(out, res, "action", "promoted");
-	yu_set_str(out, res, "mode", "enforce");
+	/* its own mode is enforce now; its namespace's may still be audit */
+	nsp = seg_state_find_ns(&d->state, ns);
+	yu_set_str(out, res, "mode", nsp && nsp->mode == SEG_MODE_AUDIT ? "audit" : "enforce");
 	return p ? segd_policy_audit(d, "promote", p, r->peer, r->err) : 0;
 }
 

@@ -262,3 +262,22 @@ Test(policy_stage, plain_apply_after_staging_enforces)
 	cr_expect_eq(log_lines("stage"), 1);
 	daemon_done(&d);
 }
+
+/* A policy in audit mode only through its namespace is not promoted: the
+ * error says which command ends that. */
+Test(policy_stage, promote_of_a_namespace_audit_policy_says_what_to_do)
+{
+	struct segd d = { 0 };
+	char msg[512];
+
+	daemon_in_dir(&d);
+	seg_state_find_ns(&d.state, "default")->mode = SEG_MODE_AUDIT;
+	cr_assert_eq(request(&d, "apply", NULL, NULL, doc, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(request(&d, "promote", "web", NULL, NULL, msg, sizeof(msg)), 1);
+	cr_expect(strstr(msg, "namespace set default --mode enforce"), "%s", msg);
+	/* staged in that namespace: promoted, its own mode enforce */
+	cr_assert_eq(request(&d, "apply", NULL, "audit", doc, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(request(&d, "promote", "web", NULL, NULL, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect(!seg_state_find_policy(&d.state, "default", "web")->audit);
+	daemon_done(&d);
+}
