@@ -232,6 +232,8 @@ static const struct complete_case complete_cases[] = {
 	{ 2, { "apply", "-" }, "--namespace --mode --dry-run -o --help" },
 	{ 3, { "promote", "web", "-" }, "--namespace -o --help" },
 	{ 2, { "audit-report", "-" }, "--namespace --since -o --help" },
+	{ 4, { "apply", "p.yaml", "--mode", "" }, "audit" },
+	{ 5, { "namespace", "set", "shop", "--mode", "" }, "enforce audit" },
 	{ 2, { "get", "" }, "policies endpoints namespaces nodes" },
 	{ 2, { "node", "" }, "set del" },
 	{ 4, { "node", "set", "w1", "--" }, "--ip --labels -o --help" },
