@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "audit_report.h"
-#include "quarantine.h"
+#include "timetext.h"
 #include "yaml_util.h"
 
 void seg_audit_report_init(struct seg_audit_report *r, const struct seg_view *v,

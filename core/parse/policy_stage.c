@@ -7,7 +7,7 @@
 #include "policy_parse.h"
 #include "policy_parse_int.h"
 #include "policy_stage.h"
-#include "quarantine.h"
+#include "timetext.h"
 #include "yaml_util.h"
 
 static int node_id(yaml_document_t *d, const yaml_node_t *n)

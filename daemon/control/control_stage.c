@@ -9,7 +9,7 @@
 #include "audit_report.h"
 #include "control_int.h"
 #include "control_report.h"
-#include "duration.h"
+#include "timetext.h"
 #include "flow_export.h"
 #include "policy_stage.h"
 #include "yaml_util.h"

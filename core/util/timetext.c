@@ -1,8 +1,9 @@
-/* duration.c - durations with a unit (duration.h). */
+/* timetext.c - times as text (timetext.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "duration.h"
+#include <time.h>
+#include "timetext.h"
 
 int seg_duration_parse(const char *s, int64_t *secs)
 {
@@ -26,4 +27,13 @@ int seg_duration_parse(const char *s, int64_t *secs)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+void seg_rfc3339(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
