@@ -369,14 +369,17 @@ int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out, FILE 
 
 /* ---- shell completion (segctl __complete) --------------------------------- */
 
-/* values an option takes, for completion only (segd checks them) */
-static const char *const option_values[][2] = {
-	{ "verdict", "allow deny audit" },
-	{ "role", "uplink" },
-	{ "stratum", "drop audit off" },
-	{ "action", "drop audit" },
-	{ "category", "miner c2 custom exception" },
-	{ "format", "auto plain spamhaus-drop spamhaus-json feodo-csv hosts domains "
+/* values an option takes, for completion only (segd checks them); a
+ * command's words limit one to that command */
+static const char *const option_values[][3] = {
+	{ "apply", "mode", "audit" },
+	{ "namespace set", "mode", "enforce audit" },
+	{ NULL, "verdict", "allow deny audit" },
+	{ NULL, "role", "uplink" },
+	{ NULL, "stratum", "drop audit off" },
+	{ NULL, "action", "drop audit" },
+	{ NULL, "category", "miner c2 custom exception" },
+	{ NULL, "format", "auto plain spamhaus-drop spamhaus-json feodo-csv hosts domains "
 		    "falco-yaml" },
 };
 
@@ -429,8 +432,9 @@ static void complete_args(const struct segctl_command *c, char **prev, int n_pre
 	}
 	if (!strncmp(last, "--", 2) && listed(c->options, last + 2)) {
 		for (size_t i = 0; i < sizeof(option_values) / sizeof(option_values[0]); i++)
-			if (!strcmp(last + 2, option_values[i][0]))
-				print_matching(out, option_values[i][1], cur);
+			if ((!option_values[i][0] || !strcmp(option_values[i][0], c->words)) &&
+			    !strcmp(last + 2, option_values[i][1]))
+				print_matching(out, option_values[i][2], cur);
 		return; /* a free value: nothing to offer */
 	}
 	if (cur[0] == '-') {

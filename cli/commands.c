@@ -14,8 +14,10 @@ const char segctl_top_help[] =
 	"  node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
 	"  node del NAME\n"
 	"  attach IFACE --role uplink\n"
-	"  apply FILE... [--dry-run] [--namespace NS]\n"
+	"  apply FILE... [--dry-run] [--namespace NS] [--mode audit]\n"
 	"  delete policy NAME [--namespace NS]\n"
+	"  promote NAME [--namespace NS]\n"
+	"  audit-report [--namespace NS] [--since DURATION] [-o table|json|yaml]\n"
 	"  get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]\n"
 	"  status [-o table|json|yaml]\n"
 	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
@@ -39,6 +41,8 @@ const char segctl_top_help[] =
 static const char *const opt_none[] = { NULL };
 static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
 static const char *const opt_ns[] = { "namespace", NULL };
+static const char *const opt_apply[] = { "namespace", "mode", NULL };
+static const char *const opt_audit_report[] = { "namespace", "since", NULL };
 static const char *const opt_ep[] = { "namespace", "ip", "labels", "ifname", "port",
 				       NULL };
 static const char *const opt_role[] = { "role", NULL };
@@ -102,14 +106,35 @@ const struct segctl_command segctl_commands[] = {
 	{ "attach", "attach", "attach IFACE --role uplink",
 	  "Attach segd's XDP program to the node's uplink IFACE for early drops.\n",
 	  pos_ifname, opt_role, opt_none },
-	{ "apply", "apply", "apply FILE... [--dry-run] [--namespace NS]",
+	{ "apply", "apply", "apply FILE... [--dry-run] [--namespace NS] [--mode audit]",
 	  "Create or replace the policies in FILEs (multi-document YAML:\n"
 	  "segd.io/v1 SegmentPolicy, networking.k8s.io/v1 NetworkPolicy; '-' reads\n"
 	  "stdin). Nothing changes when any document is invalid. --dry-run prints\n"
-	  "what would change. --namespace sets the namespace of documents that name\n"
-	  "none (default: default).\n", pos_files, opt_ns, flag_dry },
+	  "what would change: per policy created, configured or unchanged, and the\n"
+	  "policy map entries each rule adds or removes. --namespace sets the\n"
+	  "namespace of documents that name none (default: default). --mode audit\n"
+	  "stages every document: it is applied in audit mode (it drops nothing and\n"
+	  "reports what it would drop, see `segctl audit-report`) and marked staged,\n"
+	  "without editing the file; `segctl promote` enforces it, and so does\n"
+	  "applying the same file again without --mode.\n", pos_files, opt_apply, flag_dry },
 	{ "delete policy", "policy.delete", "delete policy NAME [--namespace NS]",
 	  "Delete a policy.\n", pos_name, opt_ns, opt_none },
+	{ "promote", "promote", "promote NAME [--namespace NS]",
+	  "Enforce a staged (or any audit-mode) policy: the flows it would have\n"
+	  "dropped are dropped from the next packet on, established ones included.\n"
+	  "Without --namespace NAME is the cluster-scoped policy NAME if there is\n"
+	  "one, else default/NAME. The change is atomic and kept across restarts.\n",
+	  pos_name, opt_ns, opt_none },
+	{ "audit-report", "audit-report",
+	  "audit-report [--namespace NS] [--since DURATION] [-o table|json|yaml]",
+	  "The flows that audit-mode (staged) policies would have dropped since segd\n"
+	  "started, grouped by policy and rule: flows, packets, bytes, first and\n"
+	  "last seen, and the distinct flows (source identity and labels ->\n"
+	  "destination, protocol/port) with their counts, up to 64 per rule (what\n"
+	  "is left out is counted). --since 30m|12h|7d keeps what was last seen in\n"
+	  "that time; --namespace the policies of NS (for the default deny and\n"
+	  "cluster-scoped policies: the flows seen by NS's endpoints). Updated\n"
+	  "every flow_interval.\n", pos_none, opt_audit_report, opt_none },
 	{ "get", "get", "get policies|endpoints|namespaces|nodes|quarantines [-o table|json|yaml]",
 	  "List what segd holds.\n", pos_what, opt_none, opt_none },
 	{ "quarantine", "quarantine",

@@ -155,8 +155,10 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 			yu_bool(yu_map_get(d, it, "egress"), &out);
 			snprintf(c, sizeof(c), "%s", in && out ? "Ingress,Egress" :
 				 in ? "Ingress" : out ? "Egress" : "-");
-			/* "audit(ns)": the namespace's mode, not the policy's */
+			/* "audit(ns)": the namespace's mode, not the policy's;
+			 * "audit(staged)": `apply --mode audit`, to promote */
 			snprintf(b, sizeof(b), "%s%s", str(d, it, "mode"),
+				 !strcmp(str(d, it, "staged"), "true") ? "(staged)" :
 				 !strcmp(str(d, it, "mode_from"), "namespace") ?
 				 "(ns)" : "");
 			/* a priority orders ClusterNetworkPolicies only */
@@ -291,8 +293,10 @@ static void print_apply(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	for (size_t i = 0; i < yu_seq_len(pols); i++) {
 		yaml_node_t *p = yu_seq_at(d, pols, i);
 
-		fprintf(f, "%s/%s %s%s\n", str(d, p, "kind"), str(d, p, "name"),
-			str(d, p, "action"), dry ? " (dry run)" : "");
+		fprintf(f, "%s/%s %s%s%s\n", str(d, p, "kind"), str(d, p, "name"),
+			str(d, p, "action"), dry ? " (dry run)" : "",
+			!strcmp(str(d, p, "staged"), "true") ? " [audit, staged]" :
+			!strcmp(str(d, p, "mode"), "audit") ? " [audit]" : "");
 	}
 	if (!dry)
 		return;
@@ -309,6 +313,55 @@ static void print_apply(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	for (size_t i = 0; i < yu_seq_len(eps); i++)
 		fprintf(f, "  %s\n", yu_scalar(yu_seq_at(d, eps, i)));
 	fprintf(f, "nothing was changed (dry run)\n");
+}
+
+/* audit-report: per policy and rule a line of totals, then its flows */
+static void print_audit_report(yaml_document_t *d, yaml_node_t *res, FILE *f)
+{
+	yaml_node_t *groups = yu_map_get(d, res, "groups");
+	char a[512], b[64], c[64];
+
+	if (!yu_seq_len(groups))
+		fprintf(f, "No flows that audit-mode policies would drop (flow records "
+			"come every %ss).\n", str(d, res, "flow_interval"));
+	for (size_t i = 0; i < yu_seq_len(groups); i++) {
+		yaml_node_t *g = yu_seq_at(d, groups, i), *fl = yu_map_get(d, g, "distinct_flows");
+		struct table t = { .ncols = 7 };
+		const char *rn = str(d, g, "rule_name");
+
+		if (*str(d, g, "rule"))
+			snprintf(a, sizeof(a), "%s%s%s%s", str(d, g, "rule"), *rn ? " \"" : "",
+				 rn, *rn ? "\"" : "");
+		else if (*str(d, g, "policy"))
+			snprintf(a, sizeof(a), "%s (default deny)", str(d, g, "policy"));
+		else
+			snprintf(a, sizeof(a), "default deny");
+		fprintf(f, "%s%s (namespace %s): %s flows, %s packets, %s bytes, "
+			"first %s, last %s\n", i ? "\n" : "", a, str(d, g, "namespace"),
+			str(d, g, "flows"), str(d, g, "packets"), str(d, g, "bytes"),
+			str(d, g, "first_seen"), str(d, g, "last_seen"));
+		table_row(&t, (const char *[]){ "  SOURCE", "DESTINATION", "PORT", "FLOWS",
+						"PACKETS", "BYTES", "LAST SEEN" });
+		for (size_t j = 0; j < yu_seq_len(fl); j++) {
+			yaml_node_t *x = yu_seq_at(d, fl, j);
+			const char *l = str(d, x, "source_labels");
+
+			snprintf(a, sizeof(a), "  %s%s%s%s", str(d, x, "source"), *l ? " (" : "",
+				 l, *l ? ")" : "");
+			snprintf(b, sizeof(b), "%s/%s", str(d, x, "protocol"), str(d, x, "port"));
+			snprintf(c, sizeof(c), "%s", str(d, x, "last_seen"));
+			table_row(&t, (const char *[]){ a, str(d, x, "destination"), b,
+				  str(d, x, "flows"), str(d, x, "packets"), str(d, x, "bytes"),
+				  c });
+		}
+		table_print(&t, f);
+		if (strcmp(str(d, g, "flows_omitted"), "0"))
+			fprintf(f, "  (%s more flows not listed: the report keeps a bounded "
+				"number per rule)\n", str(d, g, "flows_omitted"));
+	}
+	if (strcmp(str(d, res, "records_omitted"), "0"))
+		fprintf(f, "\n%s audit records of further rules not kept (too many rules)\n",
+			str(d, res, "records_omitted"));
 }
 
 static void print_flows(yaml_document_t *d, yaml_node_t *res, FILE *f)
@@ -569,6 +622,15 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			str(d, res, "forgotten"), str(d, res, "edges"));
 	else if (!strcmp(c, "policy.delete"))
 		fprintf(f, "%s/%s deleted\n", str(d, res, "kind"), str(d, res, "name"));
+	else if (!strcmp(c, "promote"))
+		fprintf(f, "%s/%s%s%s promoted: %s (%s policy map entries added, %s "
+			"removed)\n", str(d, res, "kind"),
+			*str(d, res, "namespace") ? str(d, res, "namespace") : "",
+			*str(d, res, "namespace") ? "/" : "", str(d, res, "name"),
+			strcmp(str(d, res, "mode"), "audit") ? "enforced now" :
+			"still audit, as its namespace is (segctl namespace set NS "
+			"--mode enforce)", str(d, res, "entries_added"),
+			str(d, res, "entries_removed"));
 	else if (!strcmp(c, "quarantine") || !strcmp(c, "release"))
 		print_quarantine(d, res, f);
 }
@@ -654,6 +716,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		print_apply(resp, res, out);
 	else if (!strcmp(cmd->command, "flows"))
 		print_flows(resp, res, out);
+	else if (!strcmp(cmd->command, "audit-report"))
+		print_audit_report(resp, res, out);
 	else if (!strcmp(cmd->command, "explain"))
 		print_explain(resp, res, out);
 	else if (!strncmp(cmd->command, "blocklist.", 10))

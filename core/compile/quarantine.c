@@ -7,6 +7,7 @@
 #include <time.h>
 #include "model.h"
 #include "quarantine.h"
+#include "timetext.h"
 #include "yaml_util.h"
 
 void seg_quarantine_free(struct seg_quarantine *q)
@@ -315,15 +316,6 @@ int seg_quar_entries(const struct seg_quarantines *qs, const struct seg_world *w
 }
 
 /* ---- time ------------------------------------------------------------------------- */
-
-void seg_rfc3339(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static int rfc3339_parse(const char *s, int64_t *out)
 {

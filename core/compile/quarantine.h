@@ -109,9 +109,6 @@ int seg_quarantines_to_yaml(const struct seg_quarantines *qs, char **out);
 int seg_quarantines_from_yaml(const char *buf, size_t len, const char *file,
 			      struct seg_quarantines *qs, struct seg_error *err);
 
-/* RFC 3339 UTC ("2026-11-22T00:10:00Z") of unix seconds t. */
-void seg_rfc3339(int64_t t, char *buf, size_t len);
-
 /* One line of the audit log (JSON, '\n'-terminated, malloc'd): time,
  * action, id, target, reason, allow rules, the endpoints covered now and
  * who asked. */

@@ -5,10 +5,10 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "recommend_int.h"
 #include "segd_abi.h"
 #include "strbuf.h"
+#include "timetext.h"
 
 #define NS_LABEL "kubernetes.io/metadata.name"
 
@@ -19,12 +19,12 @@ struct out {
 	bool k8s;
 };
 
+/* unix seconds as RFC 3339 UTC; "?" for none */
 static void when(int64_t t, char *buf, size_t len)
 {
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&s, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (t)
+		seg_rfc3339(t, buf, len);
+	else
 		snprintf(buf, len, "?");
 }
 

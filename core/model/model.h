@@ -162,6 +162,9 @@ struct seg_policy {
 	bool audit;             /* own mode is audit (SegmentPolicy spec.mode,
 				 * annotation segd.io/mode); a policy is also in
 				 * audit mode when its namespace is */
+	bool staged;            /* put in audit mode by `apply --mode audit`
+				 * (annotation segd.io/staged: "true", which the
+				 * stored source carries): `promote` enforces it */
 	struct seg_rule *rules; /* ingress and egress rules, in document order */
 	size_t n_rules;
 	enum seg_tier tier;     /* SEG_TIER_NETPOL unless SEG_KIND_CNP */
@@ -326,6 +329,8 @@ void seg_rule_label(enum seg_policy_kind kind, enum seg_tier tier,
 		    char *buf, size_t len);
 /* seg_policy_label of p */
 void seg_policy_name_of(const struct seg_policy *p, char *buf, size_t len);
+/* "SegmentPolicy", "NetworkPolicy", "ClusterNetworkPolicy" */
+const char *seg_policy_kind_name(enum seg_policy_kind kind);
 /* "Admin", "NetworkPolicy" (SegmentPolicy and NetworkPolicy), "Baseline" */
 const char *seg_tier_name(enum seg_policy_kind kind, enum seg_tier tier);
 /* "Accept" (a ClusterNetworkPolicy's allow), "Allow", "Deny", "Pass" */

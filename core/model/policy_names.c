@@ -37,6 +37,12 @@ void seg_policy_name_of(const struct seg_policy *p, char *buf, size_t len)
 	seg_policy_label(p->kind, p->tier, p->ns, p->name, buf, len);
 }
 
+const char *seg_policy_kind_name(enum seg_policy_kind kind)
+{
+	return kind == SEG_KIND_K8S ? "NetworkPolicy" :
+	       kind == SEG_KIND_CNP ? "ClusterNetworkPolicy" : "SegmentPolicy";
+}
+
 const char *seg_tier_name(enum seg_policy_kind kind, enum seg_tier tier)
 {
 	if (kind != SEG_KIND_CNP)

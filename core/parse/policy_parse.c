@@ -111,6 +111,20 @@ static int mode_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
 	return 0;
 }
 
+/* annotation segd.io/staged: "true" or "false" (what `apply --mode audit`
+ * writes; checked against the mode once the spec is read) */
+static int staged_annotation(struct pp *c, yaml_node_t *v, struct seg_policy *p)
+{
+	const char *s = yu_scalar(v);
+
+	if (strcmp(s, "true") && strcmp(s, "false"))
+		return pp_err(c, v, "annotation " PP_STAGED_ANNOTATION " must be "
+			      "\"true\" or \"false\", not '%s'", Q(s));
+	c->staged_note = v;
+	p->staged = !strcmp(s, "true");
+	return 0;
+}
+
 static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 		    const struct kind_def *kd, struct seg_policy *p)
 {
@@ -194,6 +208,8 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 				      "to strings; quote the value");
 		else if (!strcmp(key, PP_MODE_ANNOTATION))
 			ret = mode_annotation(c, v, p);
+		else if (!strcmp(key, PP_STAGED_ANNOTATION))
+			ret = staged_annotation(c, v, p);
 	}
 	return ret;
 }
@@ -378,6 +394,11 @@ static int on_doc(yaml_document_t *doc, void *arg)
 		ret = pp_seg_spec(&c, spec, &p);
 		break;
 	}
+	if (!ret && p.staged && !p.audit)
+		ret = pp_err(&c, c.staged_note, "annotation " PP_STAGED_ANNOTATION
+			     " marks a policy staged in audit mode, but this one is "
+			     "enforced; remove the annotation (or use `segctl apply "
+			     "--mode audit`)");
 	if (ret)
 		goto fail;
 	if (st->file && !(p.source_file = strdup(st->file))) {

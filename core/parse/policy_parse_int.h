@@ -19,9 +19,11 @@ struct pp {
 	const char *ns;          /* namespace of the policy being parsed */
 	struct seg_error *err;
 	yaml_node_t *mode_note;  /* value of annotation segd.io/mode, or NULL */
+	yaml_node_t *staged_note; /* value of annotation segd.io/staged, or NULL */
 };
 
 #define PP_MODE_ANNOTATION "segd.io/mode"
+#define PP_STAGED_ANNOTATION "segd.io/staged"
 
 enum pp_flavor {
 	PP_K8S,                  /* networking.k8s.io/v1: Kubernetes' rules */

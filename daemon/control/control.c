@@ -32,6 +32,8 @@ static const struct {
 	{ "attach", segd_h_attach },
 	{ "apply", segd_h_apply },
 	{ "policy.delete", segd_h_policy_delete },
+	{ "promote", segd_h_promote },
+	{ "audit-report", segd_h_audit_report },
 	{ "get", segd_h_get },
 	{ "status", segd_h_status },
 	{ "flows", segd_h_flows },

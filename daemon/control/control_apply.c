@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "control.h"
 #include "control_int.h"
 #include "control_report.h"
 #include "docsplit.h"
 #include "policy_parse.h"
+#include "policy_stage.h"
 #include "yaml_util.h"
 
 /* One document of the call, in call order. */
@@ -23,6 +25,14 @@ struct applied_doc {
 	size_t index;          /* into parsed[] or d->state.world.policies */
 	const char *file;
 	int line;
+};
+
+/* How a call applies its documents. */
+struct apply_how {
+	bool dry;
+	bool audit;                    /* --mode audit: stage every document */
+	bool log;                      /* to the policy audit log (requests) */
+	const struct segd_peer *peer;  /* who asked, for the log */
 };
 
 struct apply_input {
@@ -99,9 +109,19 @@ static int parse_part(struct apply_input *in, const char *text, size_t len,
 	return ret;
 }
 
+/* The hash a document is known by: the same text staged is another
+ * document than applied as written, so that applying the file again
+ * without --mode enforces it. */
+static uint64_t doc_key(const char *ns, const char *doc, size_t len, bool audit)
+{
+	uint64_t h = seg_doc_hash(ns, doc, len);
+
+	return audit ? h ^ 0x9e3779b97f4a7c15ull : h;
+}
+
 static int parse_file(struct segd *d, struct apply_input *in, const struct hash_ref *known,
 		      size_t n_known, const char *text, size_t len, const char *file,
-		      const char *ns, struct seg_error *err)
+		      const char *ns, bool audit, struct seg_error *err)
 {
 	struct seg_doc_span *spans = NULL;
 	size_t n_spans = 0;
@@ -111,7 +131,7 @@ static int parse_file(struct segd *d, struct apply_input *in, const struct hash_
 		return parse_part(in, text, len, file, ns, 1, 0, err);
 	for (size_t i = 0; !ret && i < n_spans; i++) {
 		const char *doc = text + spans[i].off;
-		struct hash_ref key = { seg_doc_hash(ns, doc, spans[i].len), 0 };
+		struct hash_ref key = { doc_key(ns, doc, spans[i].len, audit), 0 };
 		const struct hash_ref *hit = bsearch(&key, known, n_known, sizeof(key),
 						     hash_ref_cmp);
 
@@ -171,8 +191,26 @@ static int check_duplicates(struct segd *d, const struct apply_input *in,
 	return ret;
 }
 
+/* --mode audit: each parsed document rewritten to audit mode, staged
+ * (policy_stage.h); what came in by hash is staged already. */
+static int stage_parsed(struct apply_input *in, struct seg_error *err)
+{
+	for (size_t i = 0; i < in->n_parsed; i++) {
+		struct seg_policy *p = &in->parsed[i], staged;
+		int ret = seg_policy_restage(p, SEG_STAGE_AUDIT, &staged, err);
+
+		if (ret)
+			return ret;
+		staged.raw_hash = p->raw_hash;
+		seg_policy_free(p);
+		*p = staged;
+	}
+	return 0;
+}
+
 static int parse_files(struct segd *d, const struct segd_apply_file *files, size_t n,
-		       const char *ns, struct apply_input *in, struct seg_error *err)
+		       const char *ns, bool audit, struct apply_input *in,
+		       struct seg_error *err)
 {
 	size_t n_known = d->state.world.n_policies;
 	struct hash_ref *known = calloc(n_known + 1, sizeof(*known));
@@ -187,9 +225,11 @@ static int parse_files(struct segd *d, const struct segd_apply_file *files, size
 		ret = seg_errorf(err, NULL, 0, 0, -EINVAL, "no files to apply");
 	for (size_t i = 0; !ret && i < n; i++)
 		ret = parse_file(d, in, known, n_known, files[i].text, files[i].len,
-				 files[i].name, ns, err);
+				 files[i].name, ns, audit, err);
 	if (!ret)
 		ret = check_duplicates(d, in, err);
+	if (!ret && audit)
+		ret = stage_parsed(in, err);
 	free(known);
 	return ret;
 }
@@ -229,6 +269,16 @@ static const char *kind_name(const struct seg_policy *p)
 	       "segmentpolicy.segd.io";
 }
 
+/* "created", "configured" or "unchanged" (before the commit) */
+static const char *parsed_action(struct segd *d, const struct seg_policy *p)
+{
+	const struct seg_policy *old = seg_state_find_policy(&d->state, p->ns, p->name);
+
+	return !old ? "created" :
+	       (old->source && p->source && !strcmp(old->source, p->source)) ?
+	       "unchanged" : "configured";
+}
+
 static void report_docs(struct segd *d, const struct apply_input *in,
 			yaml_document_t *out, int res)
 {
@@ -236,22 +286,19 @@ static void report_docs(struct segd *d, const struct apply_input *in,
 
 	yu_set(out, res, "policies", seq);
 	for (size_t i = 0; i < in->n_docs; i++) {
-		const struct seg_policy *p = doc_policy(d, in, &in->docs[i]), *old = NULL;
-		const char *action = "unchanged";
+		const struct seg_policy *p = doc_policy(d, in, &in->docs[i]);
+		const char *action = in->docs[i].kept ? "unchanged" : parsed_action(d, p);
 		int m = yu_add_map(out);
 
-		if (!in->docs[i].kept) {
-			old = seg_state_find_policy(&d->state, p->ns, p->name);
-			action = !old ? "created" :
-				 (old->source && p->source && !strcmp(old->source, p->source)) ?
-				 "unchanged" : "configured";
-		}
 		yu_append(out, seq, m);
 		yu_set_str(out, m, "kind", kind_name(p));
 		if (*p->ns)
 			yu_set_str(out, m, "namespace", p->ns);
 		yu_set_str(out, m, "name", p->name);
 		yu_set_str(out, m, "action", action);
+		yu_set_str(out, m, "mode", seg_policy_mode_name(p->audit ? SEG_MODE_AUDIT :
+								 SEG_MODE_ENFORCE));
+		yu_set_bool(out, m, "staged", p->staged);
 	}
 }
 
@@ -267,15 +314,27 @@ static void report_times(yaml_document_t *out, int res, const struct segd_phase_
 	yu_set_uint(out, tm, "persist", (uint64_t)(t->persist * 1000));
 }
 
+static int apply_files(struct segd *d, const struct segd_apply_file *files,
+		       size_t n_files, const char *ns, const struct apply_how *how,
+		       yaml_document_t *out, int res, struct seg_error *err);
+
 int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
+	const char *mode = segd_arg_str(r, "mode");
+	struct apply_how how = { .dry = segd_arg_bool(r, "dry_run"), .log = true,
+				 .peer = r->peer };
 	struct segd_apply_file *files = NULL;
 	size_t n = 0;
-	int ret = request_files(r, &files, &n);
+	int ret;
 
+	if (mode && strcmp(mode, "audit"))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
+				  "--mode takes audit, not '%s'; without --mode the "
+				  "documents apply as written", mode);
+	how.audit = mode != NULL;
+	ret = request_files(r, &files, &n);
 	if (!ret)
-		ret = segd_apply(d, files, n, segd_arg_ns(r), segd_arg_bool(r, "dry_run"),
-				 out, res, r->err);
+		ret = apply_files(d, files, n, segd_arg_ns(r), &how, out, res, r->err);
 	free(files);
 	return ret;
 }
@@ -284,6 +343,36 @@ int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_fil
 	       const char *ns, bool dry, yaml_document_t *out, int res,
 	       struct seg_error *err)
 {
+	const struct apply_how how = { .dry = dry };
+
+	return apply_files(d, files, n_files, ns, &how, out, res, err);
+}
+
+/* One line per policy the call created or changed. */
+static int log_applied(struct segd *d, const struct apply_how *how, char **names,
+		       size_t n, struct seg_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < n; i += 2) {
+		const struct seg_policy *p;
+
+		if (!names[i] || !names[i + 1])
+			continue;
+		p = seg_state_find_policy(&d->state, names[i], names[i + 1]);
+		if (p)
+			ret = segd_policy_audit(d, how->audit ? "stage" : "apply", p,
+						how->peer, err);
+	}
+	return ret;
+}
+
+static int apply_files(struct segd *d, const struct segd_apply_file *files,
+		       size_t n_files, const char *ns, const struct apply_how *how,
+		       yaml_document_t *out, int res, struct seg_error *err)
+{
+	bool dry = how->dry;
+	char **logged = NULL;   /* ns, name of each changed policy, or NULLs */
 	struct apply_input in = { 0 };
 	struct seg_policy *arr = NULL;
 	size_t n_old = d->state.world.n_policies, n_arr = n_old, n_new;
@@ -293,7 +382,7 @@ int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_fil
 	double t0 = segd_now_ms();
 	int ret;
 
-	if ((ret = parse_files(d, files, n_files, ns, &in, err)))
+	if ((ret = parse_files(d, files, n_files, ns, how->audit, &in, err)))
 		goto out;
 	t.parse = segd_now_ms() - t0;
 	/* candidate: the current policies with the parsed ones put in */
@@ -329,6 +418,13 @@ int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_fil
 	/* commit: the parsed policies move into the state, then to disk */
 	t0 = segd_now_ms();
 	n_new = in.n_parsed;
+	logged = calloc(2 * n_new + 1, sizeof(*logged));
+	for (size_t i = 0; logged && how->log && i < n_new; i++) {
+		if (strcmp(parsed_action(d, &in.parsed[i]), "unchanged")) {
+			logged[2 * i] = strdup(in.parsed[i].ns);
+			logged[2 * i + 1] = strdup(in.parsed[i].name);
+		}
+	}
 	for (size_t i = 0; i < n_new; i++) {
 		struct seg_policy *p;
 		char *ns = strdup(in.parsed[i].ns), *name = strdup(in.parsed[i].name);
@@ -346,28 +442,54 @@ int segd_apply(struct segd *d, const struct segd_apply_file *files, size_t n_fil
 			ret = segd_persist_policy(d, p, NULL, NULL, err);
 	}
 	segd_policies_changed(d);
+	if (!ret && logged)
+		ret = log_applied(d, how, logged, 2 * n_new, err);
 	t.persist = segd_now_ms() - t0;
 times:
 	report_times(out, res, &t);
 out:
+	for (size_t i = 0; logged && i < 2 * in.n_parsed; i++)
+		free(logged[i]);
+	free(logged);
 	free(arr);
 	apply_input_free(&in);
 	return ret;
 }
 
-/* Which policy `delete policy NAME` means: with --namespace NS, NS/NAME;
- * without, the ClusterNetworkPolicy NAME when there is one (it has no
- * namespace), else default/NAME, as before cluster-scoped policies. */
+/* Which policy NAME means (`delete policy`, `promote`): with --namespace
+ * NS, NS/NAME; without, the ClusterNetworkPolicy NAME when there is one
+ * (it has no namespace), else default/NAME, as before cluster-scoped
+ * policies. */
+const char *segd_policy_ns_arg(struct segd *d, struct segd_req *r, const char *name)
+{
+	const char *ns = segd_arg_str(r, "namespace");
+
+	if (!ns || !*ns)
+		ns = seg_state_find_policy(&d->state, "", name) ? "" : "default";
+	return ns;
+}
+
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	const char *name, *ns = segd_arg_str(r, "namespace");
+	const struct seg_policy *p;
+	const char *name, *ns;
+	char *line = NULL;
 	int ret = segd_arg_need(r, "name", &name);
 
 	if (ret)
 		return ret;
-	if (!ns || !*ns)
-		ns = seg_state_find_policy(&d->state, "", name) ? "" : "default";
-	return segd_policy_delete(d, ns, name, out, res, r->err);
+	ns = segd_policy_ns_arg(d, r, name);
+	/* the record is made while the policy is still there */
+	p = seg_state_find_policy(&d->state, ns, name);
+	if (p && (ret = seg_policy_audit_line("delete", p, (int64_t)time(NULL),
+					      r->peer ? (uint32_t)r->peer->uid : 0,
+					      r->peer ? (uint32_t)r->peer->pid : 0, &line)))
+		return ret;
+	ret = segd_policy_delete(d, ns, name, out, res, r->err);
+	if (!ret && line)
+		ret = segd_audit_append(d, SEGD_POLICY_AUDIT_FILE, line, r->err);
+	free(line);
+	return ret;
 }
 
 int segd_policy_delete(struct segd *d, const char *ns, const char *name,

@@ -27,6 +27,14 @@ int segd_get_nodes(struct segd *d, yaml_document_t *out, int items);
 int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 int segd_h_policy_delete(struct segd *d, struct segd_req *r, yaml_document_t *out,
 			 int res);
+/* the namespace of policy NAME in a request: --namespace, else "" for a
+ * cluster-scoped policy NAME, else "default" */
+const char *segd_policy_ns_arg(struct segd *d, struct segd_req *r, const char *name);
+
+/* control_stage.c: `promote`, `audit-report` */
+int segd_h_promote(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+int segd_h_audit_report(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			int res);
 
 /* control_quarantine.c */
 int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);

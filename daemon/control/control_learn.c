@@ -5,7 +5,7 @@
 #include <time.h>
 #include "control_int.h"
 #include "control_learn.h"
-#include "duration.h"
+#include "timetext.h"
 #include "edges.h"
 #include "learn_store.h"
 #include "log.h"

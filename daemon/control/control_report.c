@@ -92,9 +92,7 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 		yu_append(out, items, m);
 		yu_set_str(out, m, "namespace", p->ns);
 		yu_set_str(out, m, "name", p->name);
-		yu_set_str(out, m, "kind", p->kind == SEG_KIND_K8S ? "NetworkPolicy" :
-				   p->kind == SEG_KIND_CNP ? "ClusterNetworkPolicy" :
-				   "SegmentPolicy");
+		yu_set_str(out, m, "kind", seg_policy_kind_name(p->kind));
 		/* where it sits in the evaluation order (docs/policy.md) */
 		yu_set_str(out, m, "tier", seg_tier_name(p->kind, p->tier));
 		yu_set_uint(out, m, "priority", (unsigned)p->priority);
@@ -107,6 +105,8 @@ static int get_policies(struct segd *d, yaml_document_t *out, int items)
 								 SEG_MODE_ENFORCE));
 		yu_set_str(out, m, "mode_from", p->audit ? "policy" :
 				   ns_audit ? "namespace" : "default");
+		/* put in audit mode by `apply --mode audit`; `promote` enforces it */
+		yu_set_bool(out, m, "staged", p->staged);
 		yu_set_str(out, m, "file", p->source_file ? p->source_file : "");
 		yu_set_str(out, m, "document", p->source ? p->source : "");
 	}
@@ -306,7 +306,7 @@ static int id_set_add(struct id_set *s, uint32_t id)
 static void report_rules(yaml_document_t *out, int seq, const struct seg_compiled *c,
 			 const uint32_t *counts, const char *change)
 {
-	char rule[512];
+	char rule[512], label[300];
 
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct seg_rule_ref *ref = &c->rules[i];
@@ -314,8 +314,13 @@ static void report_rules(yaml_document_t *out, int seq, const struct seg_compile
 
 		if (!counts[i])
 			continue;
-		snprintf(rule, sizeof(rule), "%s/%s rule %u (%s %s)", ref->policy_ns,
-			 ref->policy_name, ref->rule_index + 1,
+		/* the policy as flow records name it, the rule's own name too:
+		 * what a reviewer finds in the file */
+		seg_policy_label(ref->kind, ref->tier, ref->policy_ns, ref->policy_name,
+				 label, sizeof(label));
+		snprintf(rule, sizeof(rule), "%s rule %u%s%s%s (%s %s)", label,
+			 ref->rule_index + 1, *ref->rule_name ? " \"" : "", ref->rule_name,
+			 *ref->rule_name ? "\"" : "",
 			 ref->dir == SEGD_DIR_INGRESS ? "ingress" : "egress",
 			 ref->action == SEG_ACTION_DENY ? "deny" : "allow");
 		m = yu_add_map(out);

@@ -51,4 +51,14 @@ int segd_quarantine_write(struct segd *d, const struct seg_quarantines *qs,
 int segd_quarantine_persist(struct segd *d, struct seg_error *err);
 int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err);
 
+/* Audit logs (audit_log.c): append one '\n'-terminated line to
+ * <state-dir>/file in one write(2), synced (nothing without a state dir). */
+int segd_audit_append(struct segd *d, const char *file, const char *line,
+		      struct seg_error *err);
+#define SEGD_POLICY_AUDIT_FILE "policy-audit.log"
+/* One line about policy p to policy-audit.log: action ("apply", "stage",
+ * "promote", "delete"), p's own mode, who asked (peer may be NULL). */
+int segd_policy_audit(struct segd *d, const char *action, const struct seg_policy *p,
+		      const struct segd_peer *peer, struct seg_error *err);
+
 #endif /* SEGD_ENGINE_H */

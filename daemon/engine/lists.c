@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "duration.h"
+#include "timetext.h"
 #include "engine.h"
 #include "lists_int.h"
 #include "log.h"

@@ -126,30 +126,11 @@ int segd_quarantine_persist(struct segd *d, struct seg_error *err)
 
 int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err)
 {
-	char path[4096];
-	size_t len = strlen(line);
-	ssize_t w;
-	int fd, ret = 0;
+	int ret = segd_audit_append(d, QUAR_AUDIT_FILE, line, err);
 
-	if (!d->cfg.state_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, QUAR_AUDIT_FILE);
-	/* append-only: one write(2) per record, so records never interleave */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		ret = -errno;
-	else {
-		w = write(fd, line, len);
-		if (w < 0 || (size_t)w != len || fdatasync(fd))
-			ret = w < 0 ? -errno : -EIO;
-		close(fd);
-	}
-	if (ret)
-		return seg_errorf(err, path, 0, 0, ret, "in force, but the audit record "
-				  "could not be written (%s); fix the state dir",
-				  strerror(-ret));
-	d->quar_audit_records++;
-	return 0;
+	if (!ret)
+		d->quar_audit_records++;
+	return ret;
 }
 
 static uint64_t count_lines(const char *path)

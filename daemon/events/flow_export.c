@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "segd.h"
+#include "audit_report.h"
 #include "flow_export.h"
 #include "flow_names.h"
 #include "flow_recent.h"
@@ -39,6 +40,7 @@ struct seg_flow_export {
 	void *on_pass_ctx[4];
 	size_t n_on_pass;
 	struct follower *followers;    /* `segctl flows --follow` */
+	struct seg_audit_report audit; /* `segctl audit-report` */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -202,9 +204,11 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 	const struct seg_view view = { &d->state.world, &d->compiled };
 
 	x->d = d;
+	seg_audit_report_init(&x->audit, &view, 0, 0, 0);
 	if (seg_flowtab_new(&view, &x->table) || seg_flow_recent_new(RECENT_FLOWS, &x->recent) ||
 	    seg_flowtab_add_sink(x->table, count_record, d) ||
 	    seg_flowtab_add_sink(x->table, seg_flow_recent_sink, x->recent) ||
+	    seg_flowtab_add_sink(x->table, seg_audit_report_sink, &x->audit) ||
 	    seg_flowtab_add_sink(x->table, to_followers, x))
 		goto fail;
 	seg_flowtab_set_list_namer(x->table, name_list, x);
@@ -256,6 +260,11 @@ const struct seg_flow_recent *seg_flow_export_recent(struct seg_flow_export *x)
 	return x->recent;
 }
 
+const struct seg_audit_report *seg_flow_export_audit(struct seg_flow_export *x)
+{
+	return &x->audit;
+}
+
 void seg_flow_export_stop(struct seg_flow_export *x)
 {
 	if (!x)
@@ -271,5 +280,6 @@ void seg_flow_export_stop(struct seg_flow_export *x)
 	seg_dp_events_close(x->ring);
 	seg_flowtab_free(x->table);
 	seg_flow_recent_free(x->recent);
+	seg_audit_report_free(&x->audit);
 	free(x);
 }

@@ -33,6 +33,9 @@ int seg_flow_export_follow(struct seg_flow_export *x, struct bufferevent *bev,
 			   const struct seg_flow_filter *filter);
 struct seg_flow_recent;
 const struct seg_flow_recent *seg_flow_export_recent(struct seg_flow_export *x);
+/* what audit-mode policies would have dropped (audit_report.h) */
+struct seg_audit_report;
+const struct seg_audit_report *seg_flow_export_audit(struct seg_flow_export *x);
 void seg_flow_export_stop(struct seg_flow_export *x);
 
 #endif /* SEGD_FLOW_EXPORT_H */

@@ -96,7 +96,7 @@ def segctl_commands(segctl):
         if not on or not re.match(r"  [a-z]", line):
             continue
         parts = line.strip().split(" | ")
-        first = re.match(r"[a-z]+(?: [a-z]+)*(?= |$)", parts[0]).group(0)
+        first = re.match(r"[a-z][a-z-]*(?: [a-z][a-z-]*)*(?= |$)", parts[0]).group(0)
         cmds.append(first)
         for alt in parts[1:]:
             cmds.append(first.split()[0] + " " + alt.split()[0])

@@ -11,16 +11,7 @@ trap topo_destroy EXIT
 setup_shop || { fail "setup"; e2e_finish; exit 1; }
 
 # db accepts tcp/5432 from api only (enforced ingress on db)
-cat >"$TOPO_DIR/db.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-from-api, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-    - from: [{podSelector: {matchLabels: {app: api}}}]
-      ports: [{protocol: TCP, port: 5432}]
-EOF
+cp tests/fixtures/e2e/db-from-api.yaml "$TOPO_DIR/db.yaml"
 # the same with the annotation: this one policy in audit mode
 sed 's/metadata: {name: db-from-api, namespace: shop}/metadata: {name: db-from-api, namespace: shop, annotations: {segd.io\/mode: audit}}/' \
 	"$TOPO_DIR/db.yaml" >"$TOPO_DIR/db-audit.yaml"

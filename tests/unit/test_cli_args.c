@@ -69,6 +69,11 @@ static const struct args_case cases[] = {
 	{ { "segctl", "apply", "/nonexistent/p.yaml" }, 2, "", "", "", "cannot read" },
 	{ { "segctl", "delete", "policy", "p1", "-n", "shop" }, 0, "policy.delete",
 	  "name", "p1", "" },
+	{ { "segctl", "promote", "p1", "--namespace", "shop" }, 0, "promote", "name", "p1", "" },
+	{ { "segctl", "promote" }, 2, "", "", "", "" },
+	{ { "segctl", "audit-report", "--since", "30m", "-o", "json" }, 0, "audit-report",
+	  "since", "30m", "" },
+	{ { "segctl", "audit-report", "--mode", "audit" }, 2, "", "", "", "does not take --mode" },
 	{ { "segctl", "get", "policies", "-o", "yaml" }, 0, "get", "what", "policies", "" },
 	{ { "segctl", "get", "pods" }, 2, "", "", "", "namespaces or quarantines" },
 	{ { "segctl", "node", "set", "w1", "--ip", "10.0.0.1", "--ip", "fd00::1",
@@ -213,18 +218,22 @@ Test(cli, apply_sends_files_raw)
 struct complete_case {
 	int argc;
 	char argv[8][32];   /* the last one is the word being typed (maybe "") */
-	char want[160];     /* the offered words, space separated */
+	char want[200];     /* the offered words, space separated */
 };
 
 static const struct complete_case complete_cases[] = {
-	{ 1, { "" }, "namespace endpoint node attach apply delete get quarantine release status flows "
-		     "blocklist explain graph" },
+	{ 1, { "" }, "namespace endpoint node attach apply delete promote audit-report get "
+		     "quarantine release status flows blocklist explain graph recommend learn" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
 	{ 2, { "endpoint", "" }, "add del" },
 	{ 4, { "endpoint", "add", "web", "--" }, "--namespace --ip --labels --ifname --port --remote -o --help" },
-	{ 2, { "apply", "-" }, "--namespace --dry-run -o --help" },
+	{ 2, { "apply", "-" }, "--namespace --mode --dry-run -o --help" },
+	{ 3, { "promote", "web", "-" }, "--namespace -o --help" },
+	{ 2, { "audit-report", "-" }, "--namespace --since -o --help" },
+	{ 4, { "apply", "p.yaml", "--mode", "" }, "audit" },
+	{ 5, { "namespace", "set", "shop", "--mode", "" }, "enforce audit" },
 	{ 2, { "get", "" }, "policies endpoints namespaces nodes" },
 	{ 2, { "node", "" }, "set del" },
 	{ 4, { "node", "set", "w1", "--" }, "--ip --labels -o --help" },
