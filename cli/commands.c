@@ -28,6 +28,7 @@ const char segctl_top_help[] =
 	"  blocklist list | show NAME | del NAME | test IP\n"
 	"  explain --from ENDPOINT|IP --to ENDPOINT|IP --port N/PROTO [--namespace NS]\n"
 	"  graph [--namespace NS] [-o dot|json|yaml]\n"
+	"  lint [FILE...] [--fail-on warning|error] [--namespace NS] [-o table|json|yaml]\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -50,6 +51,7 @@ static const char *const opt_explain[] = { "from", "to", "port", "namespace", NU
 static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
 					"reason", NULL };
 static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
+static const char *const opt_lint[] = { "fail-on", "namespace", NULL };
 static const char *const pos_none[] = { NULL };
 /* a trailing '?' makes the positional optional */
 static const char *const pos_opt_name[] = { "name?", NULL };
@@ -57,6 +59,7 @@ static const char *const pos_name[] = { "name", NULL };
 static const char *const pos_ifname[] = { "ifname", NULL };
 static const char *const pos_what[] = { "what", NULL };
 static const char *const pos_files[] = { "files...", NULL };
+static const char *const pos_opt_files[] = { "files...?", NULL };
 static const char *const pos_name_file[] = { "name", "file", NULL };
 static const char *const pos_address[] = { "address", NULL };
 
@@ -185,6 +188,22 @@ const struct segctl_command segctl_commands[] = {
 	  "(thicker: more flows; dotted: seen but not allowed by policy; dashed:\n"
 	  "one end does not allow it). --namespace keeps one namespace's segments\n"
 	  "and their peers.\n", pos_none, opt_ns, opt_none },
+	{ "lint", "lint",
+	  "lint [FILE...] [--fail-on warning|error] [--namespace NS] [-o table|json|yaml]",
+	  "Report what is risky or dead in policies: ingress open to the world\n"
+	  "(error on administrative ports such as 22, 3389, 5432, 6379, 10250),\n"
+	  "allow-all egress, namespaces without a default deny, endpoints no policy\n"
+	  "selects, rules that can never match (shadowed by a deny or an earlier\n"
+	  "rule, selectors that match nothing, ports outside the protocol's range)\n"
+	  "and allows to addresses on a loaded blocklist. With FILEs ('-': stdin)\n"
+	  "the files are parsed here, as apply would, and segd is not needed; the\n"
+	  "checks that need endpoints or blocklists are skipped. Without FILEs segd\n"
+	  "lints the policies it enforces. Each finding has a severity (info,\n"
+	  "warning, error), a code, where it is (FILE:LINE:COL, or the rule as\n"
+	  "NS/POLICY#N) and what to do. --namespace: namespace of the documents\n"
+	  "that name none (default: default). Exit 0 when no finding is at or\n"
+	  "above --fail-on (default error), 1 when one is or a FILE does not parse.\n",
+	  pos_opt_files, opt_lint, opt_none },
 };
 
 const size_t segctl_n_commands = sizeof(segctl_commands) / sizeof(segctl_commands[0]);

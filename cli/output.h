@@ -14,4 +14,8 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, size_t len,
 			      FILE *out);
 
+/* nrows rows of ncols cells each (row-major; the first row is the
+ * header) as a table whose columns line up. */
+void segctl_table(FILE *f, int ncols, const char *const *cells, size_t nrows);
+
 #endif /* SEGCTL_OUTPUT_H */

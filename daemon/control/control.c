@@ -43,6 +43,7 @@ static const struct {
 	{ "graph", segd_h_graph },
 	{ "quarantine", segd_h_quarantine },
 	{ "release", segd_h_release },
+	{ "lint", segd_h_lint },
 };
 
 /* Endpoints and namespaces may have changed what a quarantine covers
