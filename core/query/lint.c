@@ -214,16 +214,16 @@ static int check_namespaces(const struct seg_lint_input *in, struct seg_lint_rep
 	const struct seg_world *w = in->world;
 	int ret = 0;
 
-	if (w) {
-		for (size_t i = 0; !ret && i < w->n_endpoints; i++) {
-			const struct seg_endpoint *e = &w->endpoints[i];
-			bool seen = false;
+	if (w) {   /* an endpoint's namespace is always a known one */
+		for (size_t i = 0; !ret && i < w->n_namespaces; i++) {
+			const char *ns = w->namespaces[i].name;
+			bool local = false;
 
-			for (size_t j = 0; j < i && !seen; j++)
-				seen = !w->endpoints[j].remote &&
-				       !strcmp(w->endpoints[j].ns, e->ns);
-			if (!e->remote && !seen)
-				ret = check_ns(in, r, e->ns, NULL);
+			for (size_t j = 0; ns && j < w->n_endpoints && !local; j++)
+				local = !w->endpoints[j].remote &&
+					!strcmp(w->endpoints[j].ns, ns);
+			if (local)
+				ret = check_ns(in, r, ns, NULL);
 		}
 		return ret;
 	}
