@@ -49,6 +49,10 @@ check "file: port 65536 is out of range at 7:20, exit 1 ($rc)" \
 out=$(printf 'kind: Bogus\n' | $LINT - 2>&1); rc=$?
 check "file: stdin that does not parse exits 1 with <stdin>:1:7 ($rc)" \
 	rc_and_match $rc 1 "parse-error +<stdin>:1:7" "$out"
+out=$(printf 'apiVersion: segd.io/v1\nkind: SegmentPolicy\nmetadata: {name: p}\nspec: {ingress: []}\n' |
+	$LINT - -n shop 2>&1)
+check "file: -n names the namespace of documents without one" \
+	grep -q "namespace shop has no default deny for egress" <<<"$out"
 out=$($LINT $F/clean.yaml --fail-on never 2>&1); rc=$?
 check "file: --fail-on never is usage, exit 2 ($rc)" rc_and_match $rc 2 "--fail-on takes" "$out"
 out=$($LINT $F/no-such-file.yaml 2>&1); rc=$?
