@@ -129,7 +129,7 @@ static int positional(const struct segctl_command *c, struct segctl_cmd *cmd, in
 
 	for (int i = 0; i <= k && c->pos[i]; i++)
 		key = c->pos[i];
-	if (!key || (strcmp(key, "files...") && !c->pos[k]))
+	if (!key || (strncmp(key, "files...", 8) && !c->pos[k]))
 		return 0; /* too many: counted and reported by the caller */
 	if (key[strlen(key) - 1] == '?') {   /* optional: same key, no '?' */
 		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(key) - 1, key);
@@ -162,7 +162,9 @@ static int build(const struct segctl_command *c, int argc, char **argv,
 	for (size_t k = 0; k < N_REPEATABLE; k++)
 		lists[k] = -1;
 	for (; c->pos[n_want]; n_want++) {
-		if (!strcmp(c->pos[n_want], "files...")) {
+		if (!strncmp(c->pos[n_want], "files...", 8)) {
+			/* "files...?": zero or more */
+			n_optional = c->pos[n_want][8] == '?';
 			n_want = -1;
 			break;
 		}
@@ -239,7 +241,7 @@ static int build(const struct segctl_command *c, int argc, char **argv,
 			return SEGCTL_FAILED;
 	}
 	if ((n_want >= 0 && (n_pos > n_want || n_pos < n_want - n_optional)) ||
-	    (n_want < 0 && n_pos == 0)) {
+	    (n_want < 0 && n_pos == 0 && !n_optional)) {
 		fprintf(err, "segctl: %s takes %s\nusage: segctl %s\n", c->words,
 			n_want == 0 ? "no arguments" : n_want < 0 ? "one or more files" :
 			n_want == 1 ? "one argument" : "two arguments", c->usage);
@@ -274,6 +276,25 @@ static int check_quarantine(struct segctl_cmd *cmd, yaml_node_t *args, FILE *err
 			fprintf(err, "segctl: --allow: %s\n", text ? why : "empty");
 			return SEGCTL_USAGE;
 		}
+	}
+	return SEGCTL_OK;
+}
+
+/* lint: --fail-on warning|error; --namespace only for files */
+static int check_lint(struct segctl_cmd *cmd, yaml_node_t *args, FILE *err)
+{
+	const char *f = yu_scalar(yu_map_get(&cmd->req, args, "fail-on"));
+
+	if (f && strcmp(f, "warning") && strcmp(f, "error")) {
+		fprintf(err, "segctl: --fail-on takes warning or error, not '%s'\n", f);
+		return SEGCTL_USAGE;
+	}
+	if (yu_map_get(&cmd->req, args, "namespace") &&
+	    !yu_map_get(&cmd->req, args, "files")) {
+		fprintf(err, "segctl: lint --namespace names the namespace of the FILEs' "
+			"documents that name none; give FILEs, or leave it out to lint "
+			"what segd enforces\n");
+		return SEGCTL_USAGE;
 	}
 	return SEGCTL_OK;
 }
@@ -315,6 +336,8 @@ static int check_required(struct segctl_cmd *cmd, FILE *err)
 			return SEGCTL_USAGE;
 		}
 	}
+	if (!strcmp(cmd->command, "lint"))
+		return check_lint(cmd, args, err);
 	if (!strcmp(cmd->command, "quarantine") || !strcmp(cmd->command, "release"))
 		return check_quarantine(cmd, args, err);
 	if (!strcmp(cmd->command, "attach") && !yu_map_get(&cmd->req, args, "role")) {
@@ -376,6 +399,8 @@ static const char *const option_values[][3] = {
 	{ "namespace set", "mode", "enforce audit" },
 	{ NULL, "verdict", "allow deny audit" },
 	{ NULL, "role", "uplink" },
+	{ NULL, "fail-on", "warning error" },
+	{ "recommend", "kind", "SegmentPolicy NetworkPolicy" },
 	{ NULL, "stratum", "drop audit off" },
 	{ NULL, "action", "drop audit" },
 	{ NULL, "category", "miner c2 custom exception" },
@@ -455,7 +480,7 @@ static void complete_args(const struct segctl_command *c, char **prev, int n_pre
 			n_pos++;
 	}
 	for (int i = 0; c->pos[i]; i++) {
-		bool many = !strcmp(c->pos[i], "files...");
+		bool many = !strncmp(c->pos[i], "files...", 8);
 
 		if (i != n_pos && !(many && n_pos >= i))
 			continue;

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <yaml.h>
 
+/* how long segctl waits for an answer */
+#define SEGCTL_REQUEST_TIMEOUT_MS 60000
+
 /* Send req (and payload, raw, after it; see core/util/wire.h), wait for the answer (timeout_ms, 0 = none), parse it into
  * *resp. Returns 0, or SEGCTL_UNREACHABLE / SEGCTL_FAILED with the reason
  * on err. */

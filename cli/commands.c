@@ -33,6 +33,7 @@ const char segctl_top_help[] =
 	"  recommend [--namespace NS]... [--since DURATION] [--kind SegmentPolicy|NetworkPolicy]\n"
 	"            [--aggregate-share F] [-o yaml|json]\n"
 	"  learn reset [--namespace NS]\n"
+	"  lint [FILE...] [--fail-on warning|error] [--namespace NS] [-o table|json|yaml]\n"
 	"\n"
 	"exit codes: 0 ok, 1 rejected or failed, 2 usage, 3 segd not reachable.\n"
 	"`segctl COMMAND --help` describes one command.\n";
@@ -59,6 +60,7 @@ static const char *const opt_quar[] = { "namespace", "ip", "selector", "allow",
 static const char *const opt_release[] = { "namespace", "ip", "selector", NULL };
 static const char *const opt_recommend[] = { "namespace", "since", "kind",
 					     "aggregate-share", NULL };
+static const char *const opt_lint[] = { "fail-on", "namespace", NULL };
 static const char *const pos_none[] = { NULL };
 /* a trailing '?' makes the positional optional */
 static const char *const pos_opt_name[] = { "name?", NULL };
@@ -66,6 +68,7 @@ static const char *const pos_name[] = { "name", NULL };
 static const char *const pos_ifname[] = { "ifname", NULL };
 static const char *const pos_what[] = { "what", NULL };
 static const char *const pos_files[] = { "files...", NULL };
+static const char *const pos_opt_files[] = { "files...?", NULL };
 static const char *const pos_name_file[] = { "name", "file", NULL };
 static const char *const pos_address[] = { "address", NULL };
 
@@ -236,6 +239,22 @@ const struct segctl_command segctl_commands[] = {
 	  "Forget the learned edges (of the workloads of namespace NS), in memory\n"
 	  "and in the state dir; learning goes on from the next flow record.\n",
 	  pos_none, opt_ns, opt_none },
+	{ "lint", "lint",
+	  "lint [FILE...] [--fail-on warning|error] [--namespace NS] [-o table|json|yaml]",
+	  "Report what is risky or dead in policies: ingress open to the world\n"
+	  "(error on administrative ports such as 22, 3389, 5432, 6379, 10250),\n"
+	  "allow-all egress, namespaces without a default deny, endpoints no policy\n"
+	  "selects, rules that can never match (shadowed by a deny or an earlier\n"
+	  "rule, selectors that match nothing, ports outside the protocol's range)\n"
+	  "and allows to addresses on a loaded blocklist. With FILEs ('-': stdin)\n"
+	  "the files are parsed here, as apply would, and segd is not needed; the\n"
+	  "checks that need endpoints or blocklists are skipped. Without FILEs segd\n"
+	  "lints the policies it enforces. Each finding has a severity (info,\n"
+	  "warning, error), a code, where it is (FILE:LINE:COL, or the rule as\n"
+	  "NS/POLICY#N) and what to do. --namespace: namespace of the documents\n"
+	  "that name none (default: default). Exit 0 when no finding is at or\n"
+	  "above --fail-on (default error), 1 when one is or a FILE does not parse.\n",
+	  pos_opt_files, opt_lint, opt_none },
 };
 
 const size_t segctl_n_commands = sizeof(segctl_commands) / sizeof(segctl_commands[0]);

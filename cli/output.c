@@ -60,6 +60,15 @@ static void table_free(struct table *t)
 	free(t->cells);
 }
 
+void segctl_table(FILE *f, int ncols, const char *const *cells, size_t nrows)
+{
+	struct table t = { .ncols = ncols < MAX_COLS ? ncols : MAX_COLS };
+
+	for (size_t r = 0; r < nrows; r++)
+		table_row(&t, cells + r * (size_t)ncols);
+	table_print(&t, f);
+}
+
 static const char *str(yaml_document_t *d, yaml_node_t *m, const char *key)
 {
 	const char *s = yu_scalar(yu_map_get(d, m, key));

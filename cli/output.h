@@ -17,5 +17,8 @@ void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, si
 /* `recommend`'s documents (output_learn.c). */
 int segctl_print_recommend(const struct segctl_cmd *cmd, yaml_document_t *resp,
 			   yaml_node_t *res, FILE *out, FILE *err);
+/* nrows rows of ncols cells each (row-major; the first row is the
+ * header) as a table whose columns line up. */
+void segctl_table(FILE *f, int ncols, const char *const *cells, size_t nrows);
 
 #endif /* SEGCTL_OUTPUT_H */

@@ -3,10 +3,9 @@
 #include <string.h>
 #include "args.h"
 #include "client.h"
+#include "lint_cli.h"
 #include "output.h"
 #include "yaml_util.h"
-
-#define REQUEST_TIMEOUT_MS 60000
 
 struct stream_ctx {
 	const struct segctl_cmd *cmd;
@@ -57,6 +56,11 @@ int main(int argc, char **argv)
 		segctl_cmd_free(&cmd);
 		return ret;
 	}
+	if (!strcmp(cmd.command, "lint")) {   /* files: no segd needed */
+		ret = segctl_lint(&cmd, stdout, stderr);
+		segctl_cmd_free(&cmd);
+		return ret;
+	}
 	if (wants_stream(&cmd)) {
 		struct stream_ctx x = { &cmd };
 
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	ret = segctl_roundtrip(cmd.socket, &cmd.req, cmd.payload, cmd.payload_len, &resp,
-			       REQUEST_TIMEOUT_MS, stderr);
+			       SEGCTL_REQUEST_TIMEOUT_MS, stderr);
 	if (ret == SEGCTL_OK) {
 		ret = segctl_print(&cmd, &resp, stdout, stderr);
 		yaml_document_delete(&resp);

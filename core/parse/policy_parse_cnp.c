@@ -427,6 +427,17 @@ static int peer(const struct cnp *x, yaml_node_t *n, struct seg_rule *r,
 
 /* ---- protocols ----------------------------------------------------------------- */
 
+/* a port number 1..65535; one out of that range is tagged for lint */
+static int port_in(const struct pp *c, yaml_node_t *n, const char *what,
+		   int64_t *out)
+{
+	int64_t v;
+	int ret = int_in(c, n, what, 1, 65535, out);
+
+	return seg_error_kind(c->err, ret && yu_int(n, 1, 65535, &v) == -ERANGE ?
+			      SEG_ERR_PORT_RANGE : NULL, ret);
+}
+
 static int dest_port(const struct pp *c, yaml_node_t *n, const char *proto,
 		     struct seg_port *sp)
 {
@@ -451,8 +462,8 @@ static int dest_port(const struct pp *c, yaml_node_t *n, const char *proto,
 	if (ret)
 		return ret;
 	if (which == 0) {
-		ret = int_in(c, field(c, dp, "number"), "destinationPort number",
-			     1, 65535, &lo);
+		v = field(c, dp, "number");
+		ret = port_in(c, v, "destinationPort number", &lo);
 		sp->port_lo = sp->port_hi = (uint16_t)lo;
 		return ret;
 	}
@@ -464,13 +475,15 @@ static int dest_port(const struct pp *c, yaml_node_t *n, const char *proto,
 	if (!s || !e)
 		return pp_err(c, where(c, v, s ? "end" : "start"), "range needs "
 			      "start and end (1-65535, start below end)");
-	if ((ret = int_in(c, s, "range start", 1, 65535, &lo)) ||
-	    (ret = int_in(c, e, "range end", 1, 65535, &hi)))
+	if ((ret = port_in(c, s, "range start", &lo)) ||
+	    (ret = port_in(c, e, "range end", &hi)))
 		return ret;
 	if (lo >= hi)
-		return pp_err(c, e, "range end %lld must be greater than start "
-			      "%lld; for one port write number: %lld",
-			      (long long)hi, (long long)lo, (long long)lo);
+		return seg_error_kind(c->err, lo > hi ? SEG_ERR_PORT_RANGE : NULL,
+				      pp_err(c, e, "range end %lld must be greater "
+					     "than start %lld; for one port write "
+					     "number: %lld", (long long)hi,
+					     (long long)lo, (long long)lo));
 	sp->port_lo = (uint16_t)lo;
 	sp->port_hi = (uint16_t)hi;
 	return 0;

@@ -287,8 +287,9 @@ static int port_num(const struct pp *c, yaml_node_t *n, const char *what,
 			      Q(s));
 	p = s + (*s == '-' || *s == '+');
 	if (*p && strspn(p, "0123456789") == strlen(p))
-		return pp_err(c, n, "%s %s is out of range; use a number from 1 "
-			      "to 65535", what, Q(s));
+		return seg_error_kind(c->err, SEG_ERR_PORT_RANGE,
+				      pp_err(c, n, "%s %s is out of range; use a "
+					     "number from 1 to 65535", what, Q(s)));
 	return pp_err(c, n, "%s '%s' is not a port number; use a number from 1 "
 		      "to 65535", what, Q(s));
 }
@@ -345,8 +346,10 @@ static int port_entry(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 	}
 	if (po && !yu_is_null(po)) {
 		if (!pn->ports)
-			return pp_err(c, po, "%s has no ports; remove 'port' or "
-				      "use TCP, UDP or SCTP", pn->name);
+			return seg_error_kind(c->err, SEG_ERR_PORT_RANGE,
+					      pp_err(c, po, "%s has no ports; remove "
+						     "'port' or use TCP, UDP or SCTP",
+						     pn->name));
 		ret = port_num(c, po, "port", &lo, name);
 		if (ret)
 			return ret;
@@ -364,8 +367,10 @@ static int port_entry(const struct pp *c, yaml_node_t *n, enum pp_flavor fl,
 		if (ret)
 			return ret;
 		if (hi < lo)
-			return pp_err(c, ep, "endPort %u is below port %u; "
-				      "endPort must be >= port", hi, lo);
+			return seg_error_kind(c->err, SEG_ERR_PORT_RANGE,
+					      pp_err(c, ep, "endPort %u is below port "
+						     "%u; endPort must be >= port",
+						     hi, lo));
 	}
 add:
 	if (pn->name && !strcmp(pn->name, "any") && (lo || *name)) {

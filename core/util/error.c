@@ -14,11 +14,19 @@ int seg_errorf(struct seg_error *err, const char *file, int line, int col,
 		snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
 		err->line = line;
 		err->col = col;
+		err->kind = NULL;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
 	}
 	return -code;
+}
+
+int seg_error_kind(struct seg_error *err, const char *kind, int ret)
+{
+	if (err)
+		err->kind = kind;
+	return ret;
 }
 
 void seg_error_format(const struct seg_error *err, char *buf, size_t len)

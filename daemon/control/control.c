@@ -48,6 +48,7 @@ static const struct {
 	{ "release", segd_h_release },
 	{ "recommend", segd_h_recommend },
 	{ "learn.reset", segd_h_learn_reset },
+	{ "lint", segd_h_lint },
 };
 
 /* Endpoints and namespaces may have changed what a quarantine covers

@@ -43,4 +43,7 @@ int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 int segd_get_quarantines(struct segd *d, yaml_document_t *out, int items);
 void segd_status_quarantines(struct segd *d, yaml_document_t *out, int res);
 
+/* control_lint.c: findings over the applied state (core/query/lint.h) */
+int segd_h_lint(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+
 #endif /* SEGD_CONTROL_INT_H */

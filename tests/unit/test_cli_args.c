@@ -41,6 +41,11 @@ static const struct args_case cases[] = {
 	  "does not take --allow" },
 	{ { "segctl", "get", "quarantines", "-o", "json" }, 0, "get", "what", "quarantines", "" },
 	{ { "segctl", "status", "-o", "json" }, 0, "status", "", "", "" },
+	{ { "segctl", "lint" }, 0, "lint", "", "", "" },
+	{ { "segctl", "lint", "--fail-on", "warning", "-o", "json" }, 0, "lint", "fail-on",
+	  "warning", "" },
+	{ { "segctl", "lint", "--fail-on", "never" }, 2, "", "", "", "--fail-on takes" },
+	{ { "segctl", "lint", "-n", "shop" }, 2, "", "", "", "give FILEs" },
 	{ { "segctl", "status", "-o", "xml" }, 2, "", "", "", "-o takes table, json or yaml" },
 	{ { "segctl", "namespace", "set", "shop", "--labels", "team=a" }, 0,
 	  "namespace.set", "labels", "team=a", "" },
@@ -223,7 +228,7 @@ struct complete_case {
 
 static const struct complete_case complete_cases[] = {
 	{ 1, { "" }, "namespace endpoint node attach apply delete promote audit-report get "
-		     "quarantine release status flows blocklist explain graph recommend learn" },
+		     "quarantine release status flows blocklist explain graph recommend learn lint" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
@@ -254,6 +259,10 @@ static const struct complete_case complete_cases[] = {
 	{ 3, { "--socket", "/run/x.sock", "st" }, "status" },
 	{ 1, { "-" }, "--socket --help" },
 	{ 2, { "nosuch", "" }, "" },
+	{ 2, { "lint", "" }, "__files" },
+	{ 3, { "lint", "a.yaml", "" }, "__files" },
+	{ 3, { "lint", "--fail-on", "" }, "warning error" },
+	{ 2, { "lint", "-" }, "--fail-on --namespace -o --help" },
 };
 
 ParameterizedTestParameters(cli_args, complete)
