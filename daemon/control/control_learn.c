@@ -1,5 +1,6 @@
 /* control_learn.c - `recommend` and `learn reset` (control_learn.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +8,7 @@
 #include "control_learn.h"
 #include "timetext.h"
 #include "edges.h"
+#include "engine.h"
 #include "learn_store.h"
 #include "log.h"
 #include "recommend.h"
@@ -83,6 +85,31 @@ int segd_h_recommend(struct segd *d, struct segd_req *r, yaml_document_t *out, i
 	return 0;
 }
 
+/* `learn reset` in policy-audit.log: what the next recommendation is
+ * made of changed, and who changed it */
+static int audit_reset(struct segd *d, struct segd_req *r, const char *ns, size_t gone)
+{
+	char when[32], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	seg_rfc3339((int64_t)time(NULL), when, sizeof(when));
+	fprintf(f, "{\"time\":\"%s\",\"action\":\"learn-reset\",\"namespace\":", when);
+	if (ns)
+		yu_json_string(f, ns);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"forgotten\":%zu,\"uid\":%u,\"pid\":%u}\n", gone,
+		r->peer ? (unsigned int)r->peer->uid : 0,
+		r->peer ? (unsigned int)r->peer->pid : 0);
+	ret = fclose(f) ? -ENOMEM : segd_audit_append(d, SEGD_POLICY_AUDIT_FILE, line, r->err);
+	free(line);
+	return ret;
+}
+
 int segd_h_learn_reset(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	const char *ns = segd_arg_str(r, "namespace");
@@ -99,10 +126,11 @@ int segd_h_learn_reset(struct segd *d, struct segd_req *r, yaml_document_t *out,
 	yu_set_uint(out, res, "forgotten", gone);
 	yu_set_uint(out, res, "edges", seg_edges_count(d->edges));
 	/* on disk at once: a restart must not bring them back */
-	return segd_learn_save(d) ? seg_errorf(r->err, NULL, 0, 0, -EIO, "the edges "
-					       "are forgotten but %s/%s could not be "
-					       "rewritten; see segd's log",
-					       d->cfg.state_dir, SEGD_LEARN_FILE) : 0;
+	if (segd_learn_save(d))
+		return seg_errorf(r->err, NULL, 0, 0, -EIO, "the edges are forgotten but "
+				  "%s/%s could not be rewritten; see segd's log",
+				  d->cfg.state_dir, SEGD_LEARN_FILE);
+	return audit_reset(d, r, ns && *ns ? ns : NULL, gone);
 }
 
 void segd_status_learn(struct segd *d, yaml_document_t *out, int res)
