@@ -205,6 +205,12 @@ static void scalars(FILE *f, const struct seg_metrics_snapshot *s)
 		{ "segd_namespaces", "gauge", "Namespaces segd knows.", s->n_namespaces },
 		{ "segd_quarantines", "gauge", "Quarantines in force (segctl get "
 		  "quarantines).", s->n_quarantines },
+		{ "segd_learn_edges", "gauge", "Learned edges held (segctl recommend).",
+		  s->learn_edges },
+		{ "segd_learn_edges_refused_total", "counter", "New edges refused because "
+		  "learn_max_edges were held.", s->learn_refused },
+		{ "segd_learn_memory_bytes", "gauge", "Memory the learned edges take.",
+		  s->learn_memory_bytes },
 		{ "segd_policy_generation", "gauge",
 		  "Generation of the policy the kernel enforces.", s->generation },
 	};

@@ -52,6 +52,8 @@ struct seg_metrics_snapshot {
 	size_t n_endpoints, n_policies, n_namespaces;
 	size_t n_quarantines;
 	uint64_t quarantine_actions[2];   /* quarantine, release (since start) */
+	/* learned edges (core/learn/edges.h); all 0 when learning is off */
+	uint64_t learn_edges, learn_refused, learn_memory_bytes;
 };
 
 /* The exposition text of s in *out (malloc'd, NUL-terminated), its length

@@ -14,6 +14,7 @@
 #include "lists.h"
 #include "log.h"
 #include "hostport.h"
+#include "edges.h"
 #include "metrics.h"
 #include "version.h"
 
@@ -125,6 +126,11 @@ static int gather(struct seg_metrics *m, struct gathered *g)
 	g->s.n_quarantines = d->quarantines.n;
 	g->s.quarantine_actions[0] = d->quar_actions[0];
 	g->s.quarantine_actions[1] = d->quar_actions[1];
+	if (d->edges) {
+		g->s.learn_edges = seg_edges_count(d->edges);
+		g->s.learn_refused = seg_edges_refused(d->edges);
+		g->s.learn_memory_bytes = seg_edges_memory(d->edges);
+	}
 	ret = seg_dp_reason_counters(d->dp, g->s.reasons);
 	if (!ret)
 		ret = gather_rules(d, g);

@@ -86,6 +86,8 @@ learned_edges() {
 	segctl status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["learn"].get("edges", -1))'
 }
 edges_at_least() { [ "$(learned_edges)" -ge "$1" ]; }
+# metric_is NAME VALUE: segd's /metrics (its default address, in the node) says so
+metric_is() { in_node curl -s --max-time 2 http://127.0.0.1:9470/metrics | grep -qx "$1 $2"; }
 
 setup || { fail "setup"; e2e_finish; exit 1; }
 WANT_SUM=$(sha256sum <"$TOPO_DIR/www/catalog.bin" | cut -d' ' -f1)
@@ -164,6 +166,8 @@ done
 echo "# figures: $FLOWS edges of shop, $POLS policies with $RULES rules recommended," \
 	"replay $REPLAY passed, lateral $denied_n/${#LATERAL[@]} denied," \
 	"memory $(segctl status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["learn"]["memory_bytes"])') bytes"
+
+check "/metrics: segd_learn_edges" wait_until 5 metric_is segd_learn_edges "$(learned_edges)"
 
 # ---- kept across a restart, reset -----------------------------------------------
 before=$(learned_edges)
