@@ -27,6 +27,7 @@ struct seg_edges {
 	size_t index_cap;       /* power of two, >= 2 n */
 	struct strtab strings;
 	uint64_t refused;
+	uint64_t midflow;       /* TCP flows picked up without their SYN */
 	bool dirty;
 	seg_edge_namer_fn namer;
 	void *namer_ctx;
@@ -119,6 +120,18 @@ static int strtab_grow_index(struct strtab *t)
 	return 0;
 }
 
+/* The id of s if interned, else 0. */
+static uint32_t strtab_find(const struct strtab *t, const char *s)
+{
+	if (!t->index_cap)
+		return 0;
+	for (size_t h = hash_bytes(s, strlen(s)) & (t->index_cap - 1); t->index[h];
+	     h = (h + 1) & (t->index_cap - 1))
+		if (!strcmp(t->v[t->index[h] - 1], s))
+			return t->index[h];
+	return 0;
+}
+
 /* The id of s, interned on first sight. 0 on -ENOMEM. */
 static uint32_t strtab_id(struct strtab *t, const char *s)
 {
@@ -197,6 +210,7 @@ const char *seg_edges_string(const struct seg_edges *e, uint32_t id)
 	return id && id <= e->strings.n ? e->strings.v[id - 1] : "";
 }
 uint64_t seg_edges_refused(const struct seg_edges *e) { return e->refused; }
+uint64_t seg_edges_midflow(const struct seg_edges *e) { return e->midflow; }
 bool seg_edges_dirty(const struct seg_edges *e) { return e->dirty; }
 
 size_t seg_edges_memory(const struct seg_edges *e)
@@ -273,26 +287,29 @@ static int edge_get(struct seg_edges *e, const struct seg_edge *k, struct seg_ed
 	return 0;
 }
 
-/* "ns k=v,..." of a peer that is a workload, id in *id; 1 when it is not
- * one (no labels), 0, or -ENOMEM */
-static int workload_id(struct seg_edges *e, const struct seg_flow_peer *p, uint32_t *id)
+/* "ns k=v,..." of a peer that is a workload into buf; 1 when it is not one
+ * (no labels), 0, or -ENAMETOOLONG */
+static int workload_text(const struct seg_flow_peer *p, char *buf, size_t len)
 {
-	char buf[2048];
 	size_t off;
 
 	if (!p->labels || !p->ns)
 		return 1;
-	off = (size_t)snprintf(buf, sizeof(buf), "%s ", p->ns);
-	if (off >= sizeof(buf) ||
-	    (size_t)seg_identity_labels(p->labels, buf + off, sizeof(buf) - off) >=
-	    sizeof(buf) - off)
+	off = (size_t)snprintf(buf, len, "%s ", p->ns);
+	if (off >= len ||
+	    (size_t)seg_identity_labels(p->labels, buf + off, len - off) >= len - off)
 		return -ENAMETOOLONG;
-	*id = strtab_id(&e->strings, buf);
-	return *id ? 0 : -ENOMEM;
+	return 0;
 }
 
-static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
-		       struct seg_edge *k)
+#define TEXT_MAX 2048
+
+/* The key of r's edge; its strings (local, remote) in text. The ids are
+ * those of strings already held, 0 for one not held yet (the edge is new
+ * then: it is interned only once the edge is accepted). 1 when r teaches
+ * nothing (its local side is no workload), 0, or -ENAMETOOLONG. */
+static int edge_key_of(const struct seg_edges *e, const struct seg_flow_record *r,
+		       struct seg_edge *k, char text[2][TEXT_MAX])
 {
 	bool egress = r->direction == SEGD_DIR_EGRESS;
 	const struct seg_flow_peer *local = egress ? &r->source : &r->destination;
@@ -301,17 +318,20 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	ret = workload_id(e, local, &k->local);
+	ret = workload_text(local, text[0], TEXT_MAX);
 	if (ret)
 		return ret;
+	k->local = strtab_find(&e->strings, text[0]);
 	k->dir = r->direction;
 	k->proto = r->proto;
 	/* ports only where there are ports: ICMP's type is not kept */
 	k->port = r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP ||
 		  r->proto == IPPROTO_SCTP ? r->dport : 0;
-	ret = workload_id(e, remote, &k->remote);
+	text[1][0] = '\0';
+	ret = workload_text(remote, text[1], TEXT_MAX);
 	if (!ret) {
 		k->remote_kind = SEG_EDGE_WORKLOAD;
+		k->remote = strtab_find(&e->strings, text[1]);
 	} else if (ret < 0) {
 		return ret;
 	} else if (!strcmp(remote->identity, "host")) {
@@ -323,19 +343,55 @@ static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
 	return 0;
 }
 
+/* What a record cannot teach: a drop; a TCP flow whose SYN segd never
+ * saw (picked up mid-flow, when segd starts beside live connections or
+ * after an idle expiry: who opened it is unknown, and the orientation
+ * may be the server's); a port-0 flow of a protocol with ports (a port
+ * rule of 0 would mean every port). */
+static bool teaches(struct seg_edges *e, const struct seg_flow_record *r)
+{
+	bool ported = r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP ||
+		      r->proto == IPPROTO_SCTP;
+
+	if (r->verdict == SEG_FLOW_DROPPED || (ported && !r->dport))
+		return false;
+	if (r->proto == IPPROTO_TCP && !(r->tcp_flags & 0x02)) {     /* SYN */
+		e->midflow++;
+		return false;
+	}
+	return true;
+}
+
 int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 {
+	char text[2][TEXT_MAX];
 	struct seg_edge k, *x;
 	char name[256];
 	int64_t first = (int64_t)(r->start_ns / 1000000000ull);
 	int64_t last = (int64_t)(r->end_ns / 1000000000ull);
 	int ret;
 
-	if (r->verdict == SEG_FLOW_DROPPED)
+	if (!teaches(e, r))
 		return 0;
-	ret = edge_key_of(e, r, &k);
+	ret = edge_key_of(e, r, &k, text);
+	if (ret == -ENAMETOOLONG) {
+		e->refused++;   /* labels beyond any real workload's */
+		return ret;
+	}
 	if (ret)
-		return ret > 0 || ret == -ENAMETOOLONG ? 0 : ret;
+		return 0;
+	/* a string not held yet: a new edge; past the limit nothing is kept,
+	 * its strings neither (memory stays bounded by max_edges) */
+	if (!k.local || (k.remote_kind == SEG_EDGE_WORKLOAD && !k.remote)) {
+		if (e->n >= e->max) {
+			e->refused++;
+			return -ENOSPC;
+		}
+		if ((!k.local && !(k.local = strtab_id(&e->strings, text[0]))) ||
+		    (k.remote_kind == SEG_EDGE_WORKLOAD && !k.remote &&
+		     !(k.remote = strtab_id(&e->strings, text[1]))))
+			return -ENOMEM;
+	}
 	ret = edge_get(e, &k, &x);
 	if (ret)
 		return ret;
@@ -370,6 +426,36 @@ static bool in_ns(const struct seg_edges *e, uint32_t workload, const char *ns)
 	return !strncmp(s, ns, n) && s[n] == ' ';
 }
 
+/* Keep only the strings the edges use (after a reset), renumbered. On
+ * -ENOMEM nothing changes: unused strings only cost memory. */
+static void compact_strings(struct seg_edges *e)
+{
+	struct strtab fresh = { 0 };
+	uint32_t *map = calloc(e->strings.n + 1, sizeof(*map));
+
+	if (!map)
+		return;
+	for (size_t i = 0; i < e->n; i++) {
+		uint32_t *ids[3] = { &e->v[i].local, &e->v[i].remote, &e->v[i].name };
+
+		for (int j = 0; j < 3; j++)
+			if (*ids[j] && !map[*ids[j]] &&
+			    !(map[*ids[j]] = strtab_id(&fresh, seg_edges_string(e, *ids[j])))) {
+				strtab_free(&fresh);
+				free(map);
+				return;
+			}
+	}
+	for (size_t i = 0; i < e->n; i++) {
+		e->v[i].local = map[e->v[i].local];
+		e->v[i].remote = map[e->v[i].remote];
+		e->v[i].name = map[e->v[i].name];
+	}
+	strtab_free(&e->strings);
+	e->strings = fresh;
+	free(map);
+}
+
 size_t seg_edges_reset(struct seg_edges *e, const char *ns)
 {
 	size_t kept = 0, gone;
@@ -379,6 +465,8 @@ size_t seg_edges_reset(struct seg_edges *e, const char *ns)
 			e->v[kept++] = e->v[i];
 	gone = e->n - kept;
 	e->n = kept;
+	if (gone)
+		compact_strings(e);
 	if (gone) {
 		e->dirty = true;
 		/* the index only shrinks: rebuilding at the same size cannot fail

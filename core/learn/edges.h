@@ -64,8 +64,10 @@ typedef bool (*seg_edge_namer_fn)(void *ctx, const struct in6_addr *addr,
 				  char *buf, size_t len);
 void seg_edges_set_namer(struct seg_edges *e, seg_edge_namer_fn fn, void *ctx);
 
-/* One flow record (a flow table sink: seg_flow_sink_fn). Dropped flows
- * and flows whose local side is not a known endpoint teach nothing. */
+/* One flow record (a flow table sink: seg_flow_sink_fn). Dropped flows,
+ * flows whose local side is not a known endpoint, TCP flows whose SYN was
+ * not seen (picked up mid-flow: who opened them is unknown) and port-0
+ * flows of TCP, UDP or SCTP teach nothing. */
 void seg_edges_sink(void *ctx, const struct seg_flow_record *r);
 /* The same, with the outcome: 0 (kept or nothing to learn), -ENOSPC (a
  * new edge past max_edges: counted), -ENOMEM. */
@@ -74,8 +76,11 @@ int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r);
 size_t seg_edges_count(const struct seg_edges *e);
 const struct seg_edge *seg_edges_at(const struct seg_edges *e, size_t i);
 const char *seg_edges_string(const struct seg_edges *e, uint32_t id);
-/* New edges refused because the store was full, since it was made. */
+/* New edges refused because the store was full (or their labels beyond
+ * 2 KB), since it was made. */
 uint64_t seg_edges_refused(const struct seg_edges *e);
+/* TCP records skipped because the flow's SYN was never seen. */
+uint64_t seg_edges_midflow(const struct seg_edges *e);
 /* Bytes the store holds on the heap (arrays, index, strings). */
 size_t seg_edges_memory(const struct seg_edges *e);
 /* Changed since the last seg_edges_save (or load). */
@@ -89,8 +94,9 @@ size_t seg_edges_reset(struct seg_edges *e, const char *ns);
 void seg_edge_ns(const char *workload, char *buf, size_t len);
 
 /* Text for the state dir (malloc'd, NUL-terminated) and back. Load merges
- * into e; a bad line is an error with its line number (nothing of the
- * text is kept then). */
+ * into e up to the first bad line, which is an error with its line number
+ * (what came before it is kept; segd then rewrites the file at its next
+ * save). */
 int seg_edges_save(struct seg_edges *e, char **text, size_t *len);
 int seg_edges_load(struct seg_edges *e, const char *text, size_t len,
 		   struct seg_error *err);

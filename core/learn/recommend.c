@@ -40,6 +40,8 @@ struct builder {
 	size_t n_known;
 	char **owned;                   /* texts made here */
 	size_t n_owned;
+	struct in6_addr *ep_addrs;      /* the world's endpoint addresses, sorted */
+	size_t n_ep_addrs;
 	struct rec_model *m;
 };
 
@@ -178,20 +180,48 @@ static bool ambiguous(const struct builder *b, const char *ns, const char *text,
 	return false;
 }
 
-static void sel_text(const struct seg_labels *sel, char *buf, size_t len)
+static void sel_text(struct rec_sel *sel)
 {
-	size_t off = 0;
+	size_t off = 0, len = sizeof(sel->text);
 
-	*buf = '\0';
-	for (size_t i = 0; i < sel->n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? "," : "",
-					sel->v[i].key, sel->v[i].value);
+	sel->text[0] = '\0';
+	for (size_t i = 0; i < sel->labels.n && off < len; i++)
+		off += (size_t)snprintf(sel->text + off, len - off, "%s%s=%s", i ? "," : "",
+					sel->labels.v[i].key, sel->labels.v[i].value);
+	for (size_t i = 0; i < sel->absent.n && off < len; i++)
+		off += (size_t)snprintf(sel->text + off, len - off, ",!%s",
+					sel->absent.v[i].key);
+}
+
+static void sel_free(struct rec_sel *sel)
+{
+	seg_labels_free(&sel->labels);
+	seg_labels_free(&sel->absent);
+}
+
+/* The keys other workloads of ns matched by all of l have and l lacks,
+ * into absent: with them DoesNotExist, l's labels select l alone. */
+static int absent_keys(const struct builder *b, const char *ns, const char *text,
+		       const struct seg_labels *l, struct seg_labels *absent)
+{
+	for (size_t i = 0; i < b->n_known; i++) {
+		const struct known *u = &b->known[i];
+
+		if (strcmp(u->ns, ns) || !strcmp(u->text, text) || !sel_matches(l, &u->labels))
+			continue;
+		for (size_t k = 0; k < u->labels.n; k++)
+			if (!seg_labels_get(l, u->labels.v[k].key) &&
+			    seg_labels_set(absent, u->labels.v[k].key, ""))
+				return -ENOMEM;
+	}
+	return 0;
 }
 
 /* The fewest labels of text (a workload of ns) that select it alone; all
- * of them when no candidate set does. 1 when text has no labels. */
+ * of them when no candidate set does, with DoesNotExist for the keys of
+ * the workloads whose labels hold all of them. 1 when text has no labels. */
 static int choose_selector(const struct builder *b, const char *ns, const char *text,
-			   struct seg_labels *out, char *out_text, size_t len)
+			   struct rec_sel *out)
 {
 	struct seg_labels l = { 0 };
 	int ret;
@@ -208,18 +238,19 @@ static int choose_selector(const struct builder *b, const char *ns, const char *
 		for (size_t k = 0; candidates[c][k] && has; k++) {
 			const char *v = seg_labels_get(&l, candidates[c][k]);
 
-			has = v && !seg_labels_set(out, candidates[c][k], v);
+			has = v && !seg_labels_set(&out->labels, candidates[c][k], v);
 		}
-		if (has && !ambiguous(b, ns, text, out)) {
+		if (has && !ambiguous(b, ns, text, &out->labels)) {
 			seg_labels_free(&l);
-			sel_text(out, out_text, len);
+			sel_text(out);
 			return 0;
 		}
-		seg_labels_free(out);
+		seg_labels_free(&out->labels);
 	}
-	*out = l;
-	sel_text(out, out_text, len);
-	return 0;
+	out->labels = l;
+	ret = absent_keys(b, ns, text, &out->labels, &out->absent);
+	sel_text(out);
+	return ret;
 }
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -274,8 +305,7 @@ static int peer_rule(const struct builder *b, struct rec_policy *p, const struct
 		const char *lab = split_workload(seg_edges_string(b->e, x->remote),
 						 want.ns, sizeof(want.ns));
 
-		ret = choose_selector(b, want.ns, lab, &want.sel, want.sel_text,
-				      sizeof(want.sel_text));
+		ret = choose_selector(b, want.ns, lab, &want.sel);
 		if (ret)
 			return ret;     /* 1: a peer without labels, not expressible */
 	}
@@ -283,15 +313,15 @@ static int peer_rule(const struct builder *b, struct rec_policy *p, const struct
 		struct rec_rule *r = &p->rules[dir][i];
 
 		if (r->kind == want.kind && !strcmp(r->ns, want.ns) &&
-		    !strcmp(r->sel_text, want.sel_text)) {
-			seg_labels_free(&want.sel);
+		    !strcmp(r->sel.text, want.sel.text)) {
+			sel_free(&want.sel);
 			*out = r;
 			return 0;
 		}
 	}
 	ret = new_rule(p, dir, out);
 	if (ret) {
-		seg_labels_free(&want.sel);
+		sel_free(&want.sel);
 		return ret;
 	}
 	**out = want;
@@ -336,6 +366,81 @@ static void add_name(struct rec_rule *r, const char *name)
 	snprintf(r->names + n, sizeof(r->names) - n, "%s%s", n ? ", " : "", name);
 }
 
+static int addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+static int build_endpoint_addrs(struct builder *b, const struct seg_world *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; w && i < w->n_endpoints; i++)
+		n += w->endpoints[i].n_ips;
+	b->ep_addrs = calloc(n + 1, sizeof(*b->ep_addrs));
+	if (!b->ep_addrs)
+		return -ENOMEM;
+	for (size_t i = 0; w && i < w->n_endpoints; i++)
+		for (size_t j = 0; j < w->endpoints[i].n_ips; j++)
+			b->ep_addrs[b->n_ep_addrs++] = w->endpoints[i].ips[j];
+	if (b->n_ep_addrs)
+		qsort(b->ep_addrs, b->n_ep_addrs, sizeof(*b->ep_addrs), addr_cmp);
+	return 0;
+}
+
+/* Drop from v the addresses an endpoint holds now: learned before segd
+ * knew the pod (another node's, before its labels came), they would be a
+ * pod address in a policy. Returns how many are left. */
+static size_t drop_endpoint_addrs(const struct builder *b, struct rec_ns *ns,
+				  const struct seg_edge **v, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b->n_ep_addrs && bsearch(&v[i]->addr, b->ep_addrs, b->n_ep_addrs,
+					     sizeof(*b->ep_addrs), addr_cmp)) {
+			ns->endpoint_addrs++;
+			continue;
+		}
+		v[kept++] = v[i];
+	}
+	return kept;
+}
+
+/* Ingress from the outside world: clients seen from at least
+ * world_min_addrs addresses in world_min_nets networks (/16, /32 for
+ * IPv6) make one `world` peer instead of a rule per client. v is sorted. */
+static int world_rule(const struct builder *b, struct rec_policy *p,
+		      const struct seg_edge **v, size_t n, bool *made)
+{
+	size_t addrs = 0, nets = 0;
+	struct rec_rule *r;
+	int ret;
+
+	*made = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct in6_addr *a = &v[i]->addr, *prev = i ? &v[i - 1]->addr : NULL;
+		size_t net = is_v4(a) ? 14 : 4;         /* bytes of a /16 or /32 */
+
+		addrs += !prev || memcmp(a, prev, sizeof(*a));
+		nets += !prev || memcmp(a, prev, net);
+	}
+	if (addrs < b->o->world_min_addrs || nets < b->o->world_min_nets)
+		return 0;
+	if ((ret = new_rule(p, SEGD_DIR_INGRESS, &r)))
+		return ret;
+	r->kind = REC_WORLD;
+	r->n_addrs = addrs;
+	r->n_nets = nets;
+	for (size_t i = 0; i < n; i++) {
+		if ((ret = add_port(r, v[i]->proto, v[i]->port)))
+			return ret;
+		merge_seen(r, v[i]);
+	}
+	*made = true;
+	return 0;
+}
+
 /* Rules for the outside edges v[0..n) (one workload, one direction):
  * from each address not yet covered, the largest aligned block (down to
  * /16 or /48) of which at least `share` was seen becomes one peer. */
@@ -347,7 +452,15 @@ static int outside_rules(const struct builder *b, struct rec_policy *p, int dir,
 	size_t i = 0;
 	int ret;
 
+	if (!n)
+		return 0;
 	qsort(v, n, sizeof(*v), edge_addr_cmp);
+	if (dir == SEGD_DIR_INGRESS) {
+		bool world;
+
+		if ((ret = world_rule(b, p, v, n, &world)) || world)
+			return ret;
+	}
 	while (i < n) {
 		bool v4 = is_v4(&v[i]->addr);
 		int width = v4 ? 32 : 128, base = 128 - width;
@@ -455,8 +568,8 @@ static void policy_name(struct rec_ns *n, struct rec_policy *p)
 	char base[100] = "learned";
 	size_t off = strlen(base);
 
-	for (size_t i = 0; i < p->subject.n && off + 2 < sizeof(base); i++) {
-		const char *v = p->subject.v[i].value;
+	for (size_t i = 0; i < p->subject.labels.n && off + 2 < sizeof(base); i++) {
+		const char *v = p->subject.labels.v[i].value;
 
 		base[off++] = '-';
 		for (; *v && off + 1 < sizeof(base); v++) {
@@ -490,7 +603,7 @@ static int rule_cmp(const void *a, const void *b)
 
 	if (x->kind != y->kind)
 		return (int)x->kind - (int)y->kind;
-	if ((c = strcmp(x->ns, y->ns)) || (c = strcmp(x->sel_text, y->sel_text)))
+	if ((c = strcmp(x->ns, y->ns)) || (c = strcmp(x->sel.text, y->sel.text)))
 		return c;
 	return memcmp(&x->cidr.addr, &y->cidr.addr, sizeof(x->cidr.addr)) ?:
 	       x->cidr.plen - y->cidr.plen;
@@ -522,8 +635,7 @@ static int workload_policy(struct builder *b, struct rec_ns *ns, const char *lab
 	p = &pols[ns->n_pols++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ns, sizeof(p->ns), "%s", ns->name);
-	ret = choose_selector(b, ns->name, labels, &p->subject, p->subject_text,
-			      sizeof(p->subject_text));
+	ret = choose_selector(b, ns->name, labels, &p->subject);
 	/* per direction: egress edges follow the ingress ones (edge_cmp) */
 	for (int dir = 0; dir < 2 && !ret; dir++) {
 		size_t n_out = 0;
@@ -548,6 +660,7 @@ static int workload_policy(struct builder *b, struct rec_ns *ns, const char *lab
 				break;
 			merge_seen(r, v[i]);
 		}
+		n_out = drop_endpoint_addrs(b, ns, outside, n_out);
 		if (!ret)
 			ret = outside_rules(b, p, dir, outside, n_out,
 					    b->o->aggregate_share);
@@ -572,10 +685,10 @@ static void model_free(struct rec_model *m)
 		for (size_t j = 0; j < m->nss[i].n_pols; j++) {
 			struct rec_policy *p = &m->nss[i].pols[j];
 
-			seg_labels_free(&p->subject);
+			sel_free(&p->subject);
 			for (int d = 0; d < 2; d++) {
 				for (size_t k = 0; k < p->n_rules[d]; k++) {
-					seg_labels_free(&p->rules[d][k].sel);
+					sel_free(&p->rules[d][k].sel);
 					free(p->rules[d][k].ports);
 				}
 				free(p->rules[d]);
@@ -630,7 +743,13 @@ int seg_recommend(const struct seg_edges *e, const struct seg_world *w,
 				  "above 0 and at most 1 (0.5: a prefix is used when half of "
 				  "its addresses were seen)");
 	memset(sum, 0, sizeof(*sum));
+	if (!opts.world_min_addrs)
+		opts.world_min_addrs = SEG_REC_DEFAULT_WORLD_ADDRS;
+	if (!opts.world_min_nets)
+		opts.world_min_nets = SEG_REC_DEFAULT_WORLD_NETS;
 	ret = build_universe(&b, w);
+	if (!ret)
+		ret = build_endpoint_addrs(&b, w);
 	if (ret)
 		goto out;
 	v = calloc(seg_edges_count(e) + 1, sizeof(*v));
@@ -654,5 +773,6 @@ out:
 	for (size_t i = 0; i < b.n_owned; i++)
 		free(b.owned[i]);
 	free(b.owned);
+	free(b.ep_addrs);
 	return ret;
 }

@@ -9,7 +9,8 @@
  * node is `entity: host`. Outside peers are the addresses seen, merged
  * into a prefix only when at least `aggregate_share` of the prefix was
  * seen; the domain names the resolver knew for them are written beside
- * them. Every rule carries a comment with what it was learned from
+ * them. Ingress from clients in many networks is ingress from the world.
+ * Addresses an endpoint holds now are left out (never a pod address). Every rule carries a comment with what it was learned from
  * (flows, bytes, first and last seen), so a reviewer can judge it.
  *
  * Pure and deterministic: the same edges and world give the same bytes.
@@ -29,6 +30,10 @@ enum seg_rec_kind {
 };
 
 #define SEG_REC_DEFAULT_SHARE 0.5
+/* ingress from this many outside addresses in this many networks (/16,
+ * IPv6 /32) is ingress from the world */
+#define SEG_REC_DEFAULT_WORLD_ADDRS 16
+#define SEG_REC_DEFAULT_WORLD_NETS 4
 
 struct seg_rec_opts {
 	const char *const *namespaces;  /* local workloads of these; none: all */
@@ -36,6 +41,8 @@ struct seg_rec_opts {
 	int64_t since;                  /* edges last seen at or after (unix s); 0 all */
 	enum seg_rec_kind kind;
 	double aggregate_share;         /* (0, 1]; 0: SEG_REC_DEFAULT_SHARE */
+	size_t world_min_addrs;         /* 0: SEG_REC_DEFAULT_WORLD_ADDRS */
+	size_t world_min_nets;          /* 0: SEG_REC_DEFAULT_WORLD_NETS */
 };
 
 /* What the recommendation holds, for the caller's summary. */

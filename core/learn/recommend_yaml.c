@@ -51,14 +51,23 @@ static bool port_usable(const struct out *w, const struct rec_port *p)
 	return proto_name(p->proto) != NULL;
 }
 
-/* {k: "v", ...}: values quoted, so "true" or "1" stay strings */
-static void match_labels(struct out *w, const struct seg_labels *l)
+/* {matchLabels: {k: "v", ...}, matchExpressions: [...]}: values quoted,
+ * so "true" or "1" stay strings */
+static void match_labels(struct out *w, const struct rec_sel *sel)
 {
 	seg_strbuf_printf(&w->b, "{matchLabels: {");
-	for (size_t i = 0; i < l->n; i++)
-		seg_strbuf_printf(&w->b, "%s%s: \"%s\"", i ? ", " : "", l->v[i].key,
-				  l->v[i].value);
-	seg_strbuf_printf(&w->b, "}}");
+	for (size_t i = 0; i < sel->labels.n; i++)
+		seg_strbuf_printf(&w->b, "%s%s: \"%s\"", i ? ", " : "",
+				  sel->labels.v[i].key, sel->labels.v[i].value);
+	seg_strbuf_printf(&w->b, "}");
+	if (sel->absent.n) {
+		seg_strbuf_printf(&w->b, ", matchExpressions: [");
+		for (size_t i = 0; i < sel->absent.n; i++)
+			seg_strbuf_printf(&w->b, "%s{key: %s, operator: DoesNotExist}",
+					  i ? ", " : "", sel->absent.v[i].key);
+		seg_strbuf_printf(&w->b, "]");
+	}
+	seg_strbuf_printf(&w->b, "}");
 }
 
 static void peer_name(const struct rec_policy *p, const struct rec_rule *r, char *buf,
@@ -69,7 +78,7 @@ static void peer_name(const struct rec_policy *p, const struct rec_rule *r, char
 	switch (r->kind) {
 	case REC_WORKLOAD:
 		snprintf(buf, len, "%s%s%s", strcmp(r->ns, p->ns) ? r->ns : "",
-			 strcmp(r->ns, p->ns) ? " " : "", r->sel_text);
+			 strcmp(r->ns, p->ns) ? " " : "", r->sel.text);
 		return;
 	case REC_HOST:
 		snprintf(buf, len, "the node (host)");
@@ -78,6 +87,10 @@ static void peer_name(const struct rec_policy *p, const struct rec_rule *r, char
 		seg_cidr_format(&r->cidr, cidr, sizeof(cidr));
 		snprintf(buf, len, "%s%s%s%s", cidr, *r->names ? " (" : "", r->names,
 			 *r->names ? ")" : "");
+		return;
+	case REC_WORLD:
+		snprintf(buf, len, "the world (%zu clients in %zu networks)", r->n_addrs,
+			 r->n_nets);
 		return;
 	}
 }
@@ -159,6 +172,14 @@ static void peer(struct out *w, const struct rec_policy *p, const struct rec_rul
 				  "        - cidr: \"%s\"%s%s\n", cidr, *r->names ? "   # " : "",
 				  r->names);
 		return;
+	case REC_WORLD:         /* seen from many networks: open, and said so */
+		seg_strbuf_printf(&w->b, w->k8s ?
+				  "        - ipBlock: {cidr: \"0.0.0.0/0\"}   # WORLD-OPEN: "
+				  "clients from %zu networks were seen\n"
+				  "        - ipBlock: {cidr: \"::/0\"}\n" :
+				  "        - entity: world   # WORLD-OPEN: clients from %zu "
+				  "networks were seen\n", r->n_nets);
+		return;
 	}
 }
 
@@ -203,7 +224,12 @@ static void head(struct out *w, const char *ns, const char *name)
 static void default_deny(struct out *w, const struct rec_ns *n)
 {
 	seg_strbuf_printf(&w->b, "---\n# namespace %s: default deny both ways; only what "
-			  "the policies below allow passes\n", n->name);
+			  "the policies above allow passes (promote it last)\n", n->name);
+	if (n->endpoint_addrs)
+		seg_strbuf_printf(&w->b, "# NOT ALLOWED: %zu edge%s to addresses that "
+				  "endpoints hold now (learned before segd knew them; a "
+				  "policy never names a pod by address); learn again\n",
+				  n->endpoint_addrs, n->endpoint_addrs == 1 ? "" : "s");
 	if (n->unlabelled)
 		seg_strbuf_printf(&w->b, "# NOT ALLOWED: %zu edge%s of workloads or peers "
 				  "without labels (a policy selects by label, never by "
@@ -219,7 +245,7 @@ static void default_deny(struct out *w, const struct rec_ns *n)
 static void workload(struct out *w, const struct rec_policy *p)
 {
 	seg_strbuf_printf(&w->b, "---\n# workload %s in %s: rules for %zu ingress and %zu "
-			  "egress peers, learned from %" PRIu64 " flow%s\n", p->subject_text,
+			  "egress peers, learned from %" PRIu64 " flow%s\n", p->subject.text,
 			  p->ns, p->n_rules[0], p->n_rules[1], p->flows, p->flows == 1 ? "" : "s");
 	head(w, p->ns, p->name);
 	if (w->k8s) {
@@ -249,18 +275,23 @@ int rec_write_yaml(const struct rec_model *m, const struct seg_rec_opts *o,
 	sum->edges = m->n_edges;
 	seg_strbuf_printf(&w.b, "# segd recommend: %s documents that allow the traffic "
 			  "segd saw%s%s and nothing else.\n# %zu learned edge%s in %zu "
-			  "namespace%s. Review, then: segctl apply --dry-run FILE; segctl apply "
-			  "--mode audit FILE;\n# segctl audit-report; segctl promote NAME.\n",
+			  "namespace%s%s. Review, then: segctl apply --dry-run FILE;\n"
+			  "# segctl apply --mode audit FILE; segctl audit-report; then segctl "
+			  "apply FILE (all at once),\n# or segctl promote NAME with each "
+			  "namespace's learned-default-deny last.\n",
 			  w.k8s ? "NetworkPolicy" : "SegmentPolicy", o->since ? " since " : "",
 			  o->since ? since : "", m->n_edges, m->n_edges == 1 ? "" : "s",
-			  m->n_nss, m->n_nss == 1 ? "" : "s");
+			  m->n_nss, m->n_nss == 1 ? "" : "s", o->since ?
+			  " (their counts below are since they were first seen)" : "");
+	/* the default deny last: promoted before the allows, it would drop
+	 * what the still-staged allows do not open (audit allows never do) */
 	for (size_t i = 0; i < m->n_nss; i++) {
-		default_deny(&w, &m->nss[i]);
 		for (size_t j = 0; j < m->nss[i].n_pols; j++) {
 			workload(&w, &m->nss[i].pols[j]);
 			sum->workloads++;
 		}
-		sum->skipped += m->nss[i].unlabelled;
+		default_deny(&w, &m->nss[i]);
+		sum->skipped += m->nss[i].unlabelled + m->nss[i].endpoint_addrs;
 	}
 	return seg_strbuf_take(&w.b, text, len);
 }

@@ -53,7 +53,10 @@ static int recommend_opts(struct segd_req *r, struct seg_rec_opts *o,
 					  "prefix when half its addresses were seen)", share);
 	}
 	o->namespaces = nss;
-	for (size_t i = 0; i < yu_seq_len(list) && o->n_namespaces < max_nss; i++)
+	if (yu_seq_len(list) > max_nss)
+		return seg_errorf(r->err, NULL, 0, 0, -E2BIG, "at most %zu --namespace "
+				  "values; leave them out for every namespace", max_nss);
+	for (size_t i = 0; i < yu_seq_len(list); i++)
 		nss[o->n_namespaces++] = yu_scalar(yu_seq_at(r->doc, list, i));
 	if (!list && one && *one)
 		nss[o->n_namespaces++] = one;
@@ -144,5 +147,6 @@ void segd_status_learn(struct segd *d, yaml_document_t *out, int res)
 	yu_set_uint(out, m, "edges", seg_edges_count(d->edges));
 	yu_set_uint(out, m, "max_edges", d->cfg.learn_max_edges);
 	yu_set_uint(out, m, "refused", seg_edges_refused(d->edges));
+	yu_set_uint(out, m, "tcp_midflow_skipped", seg_edges_midflow(d->edges));
 	yu_set_uint(out, m, "memory_bytes", seg_edges_memory(d->edges));
 }

@@ -36,6 +36,7 @@ struct flow {
 	uint64_t packets, total;        /* delta and total: first record when equal */
 	int verdict;
 	int64_t t;
+	bool midflow;                   /* TCP: segd never saw the SYN */
 };
 
 static struct seg_labels parsed(const char *text)
@@ -59,6 +60,7 @@ static int observe(struct seg_edges *e, const struct flow *f)
 		dl = parsed(f->dst.labels);
 	r.verdict = (uint8_t)f->verdict;
 	r.proto = f->proto;
+	r.tcp_flags = f->proto == IPPROTO_TCP ? (f->midflow ? 0x18 : 0x1b) : 0;
 	r.direction = (uint8_t)f->dir;
 	r.src = addr(f->src.ip);
 	r.dst = addr(f->dst.ip);
@@ -89,29 +91,34 @@ static int observe(struct seg_edges *e, const struct flow *f)
 /* The shop's normal traffic, each flow as the observing endpoint sees it. */
 static const struct flow shop[] = {
 	/* client -> web:80, seen at web's ingress */
-	{ OUT("203.0.113.10"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40001, 80, 5, 5, 0, 1000 },
+	{ OUT("203.0.113.10"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40001, 80, 5, 5, 0, 1000, false },
 	/* a second replica of web, another client port: the same edge */
-	{ OUT("203.0.113.10"), WEB("10.200.0.12"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40002, 80, 4, 4, 0, 1001 },
+	{ OUT("203.0.113.10"), WEB("10.200.0.12"), SEGD_DIR_INGRESS, IPPROTO_TCP, 40002, 80, 4, 4, 0, 1001, false },
 	/* web -> api:8080 at web's egress and at api's ingress */
-	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002 },
-	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002 },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002, false },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_TCP, 50000, 8080, 3, 3, 0, 1002, false },
 	/* api -> db:5432 */
-	{ API("10.200.0.3"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003 },
-	{ API("10.200.0.3"), DB, SEGD_DIR_INGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003 },
+	{ API("10.200.0.3"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003, false },
+	{ API("10.200.0.3"), DB, SEGD_DIR_INGRESS, IPPROTO_TCP, 50001, 5432, 2, 2, 0, 1003, false },
 	/* api -> the outside API */
-	{ API("10.200.0.3"), OUT("198.51.100.7"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50002, 443, 6, 6, 0, 1004 },
+	{ API("10.200.0.3"), OUT("198.51.100.7"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50002, 443, 6, 6, 0, 1004, false },
 	/* every pod asks DNS */
-	{ WEB("10.200.0.2"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53001, 53, 1, 1, 0, 1005 },
-	{ API("10.200.0.3"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53002, 53, 1, 1, 0, 1005 },
+	{ WEB("10.200.0.2"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53001, 53, 1, 1, 0, 1005, false },
+	{ API("10.200.0.3"), DNS, SEGD_DIR_EGRESS, IPPROTO_UDP, 53002, 53, 1, 1, 0, 1005, false },
 	/* the kubelet probes web */
-	{ HOST, WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 33000, 8081, 1, 1, 0, 1006 },
+	{ HOST, WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 33000, 8081, 1, 1, 0, 1006, false },
 	/* ping from web to api */
-	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007 },
-	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007 },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007, false },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_INGRESS, IPPROTO_ICMP, 0, 8 << 8, 1, 1, 0, 1007, false },
 	/* a later record of the web -> api flow: counts packets, not a flow */
-	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 2, 5, 0, 1010 },
+	{ WEB("10.200.0.2"), API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 50000, 8080, 2, 5, 0, 1010, false },
 	/* dropped: never an edge */
-	{ WEB("10.200.0.2"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50003, 5432, 1, 1, SEG_FLOW_DROPPED, 1011 },
+	{ WEB("10.200.0.2"), DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 50003, 5432, 1, 1, SEG_FLOW_DROPPED, 1011, false },
+	/* picked up mid-flow (segd started beside it): oriented by its first
+	 * packet seen, db's reply, it would read "db -> api:50001" */
+	{ DB, API("10.200.0.3"), SEGD_DIR_EGRESS, IPPROTO_TCP, 5432, 50001, 3, 3, 0, 1012, true },
+	/* a port-0 TCP packet (a scan): never "every port" */
+	{ OUT("203.0.113.66"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 0, 1, 1, 0, 1013, false },
 };
 
 /* the resolver knows one name: the outside API's */
@@ -174,6 +181,11 @@ Test(learn_edges, one_edge_per_workload_direction_peer_and_server_port)
 		       "the client's port never becomes an edge");
 	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_TCP, 5432),
 		       "a dropped flow teaches nothing");
+	cr_expect_null(find(e, "shop app=db", SEGD_DIR_EGRESS, IPPROTO_TCP, 50001),
+		       "a flow picked up without its SYN teaches nothing");
+	cr_expect_eq(seg_edges_midflow(e), 1);
+	cr_expect_null(find(e, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_TCP, 0),
+		       "a port-0 TCP flow is no rule for every port");
 	cr_expect_not_null(find(e, "shop app=db", SEGD_DIR_INGRESS, IPPROTO_TCP, 5432),
 			   "statefulset pod names are not identity");
 	x = find(e, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_TCP, 8081);
@@ -198,6 +210,21 @@ Test(learn_edges, full_store_refuses_and_counts)
 	cr_expect_gt(seg_edges_refused(e), 0);
 	/* an edge it holds still counts */
 	cr_expect_eq(observe(e, &shop[0]), 0);
+	/* refused edges keep nothing: 500 new workloads do not grow it */
+	size_t before = seg_edges_memory(e);
+
+	for (int i = 0; i < 500; i++) {
+		char labels[64];
+		struct flow f = shop[0];
+
+		snprintf(labels, sizeof(labels), "app=web-%d", i);
+		f.dst.labels = labels;
+		cr_expect_eq(observe(e, &f), -ENOSPC);
+	}
+	cr_expect_eq(seg_edges_memory(e), before);
+	/* a reset gives the strings of the forgotten edges back */
+	seg_edges_reset(e, "shop");
+	cr_expect_lt(seg_edges_memory(e), before);
 	seg_edges_free(e);
 }
 
@@ -362,9 +389,9 @@ Test(recommend, selector_tells_workloads_apart)
 {
 	static const struct flow f[] = {
 		{ OUT("203.0.113.1"), { "ns", "app=shop,tier=front", NULL, "10.200.0.2" },
-		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1 },
+		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1, false },
 		{ OUT("203.0.113.1"), { "ns", "app=shop,tier=back", NULL, "10.200.0.3" },
-		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 81, 1, 1, 0, 1 },
+		  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 81, 1, 1, 0, 1, false },
 	};
 	struct seg_edges *e;
 	struct seg_rec_summary sum;
@@ -377,6 +404,112 @@ Test(recommend, selector_tells_workloads_apart)
 	cr_expect_not_null(strstr(a, "{matchLabels: {app: \"shop\", tier: \"front\"}}"), "%s", a);
 	cr_expect_not_null(strstr(a, "name: learned-shop-front\n"));
 	cr_expect_not_null(strstr(a, "name: learned-shop-back\n"));
+	free(a);
+	seg_edges_free(e);
+}
+
+/* A workload whose labels are a subset of another's: its selector must
+ * not match the other (B would inherit A's rules). */
+Test(recommend, subset_labels_get_does_not_exist)
+{
+	static const struct flow f[] = {
+		{ { "ns", "app=web", NULL, "10.200.0.2" }, DB, SEGD_DIR_EGRESS, IPPROTO_TCP, 1,
+		  5432, 1, 1, 0, 1, false },
+		{ { "ns", "app=web,track=canary", NULL, "10.200.0.3" }, OUT("203.0.113.1"),
+		  SEGD_DIR_EGRESS, IPPROTO_TCP, 1, 443, 1, 1, 0, 1, false },
+	};
+	struct seg_edges *e;
+	struct seg_rec_summary sum;
+	char *a;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (size_t i = 0; i < 2; i++)
+		cr_assert_eq(observe(e, &f[i]), 0);
+	a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	cr_expect_not_null(strstr(a, "selector: {matchLabels: {app: \"web\"}, matchExpressions: "
+				     "[{key: track, operator: DoesNotExist}]}\n"), "%s", a);
+	cr_expect_not_null(strstr(a, "{matchLabels: {app: \"web\", track: \"canary\"}}"));
+	parse_all(a);
+	free(a);
+	seg_edges_free(e);
+}
+
+/* Clients from many networks: the world, said loudly; from few: each. */
+Test(recommend, ingress_from_many_networks_is_the_world)
+{
+	struct seg_edges *e;
+	struct seg_rec_summary sum;
+	char *a, *k8s;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (int i = 0; i < 16; i++) {
+		char ip[32];
+		struct flow f = { OUT(""), { "ns", "app=web", NULL, "10.200.0.2" },
+				  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 443, 1, 1, 0, 1, false };
+
+		/* 4 clients in each of 4 /16s */
+		snprintf(ip, sizeof(ip), "%d.%d.7.%d", 100 + i / 4, 10 + i / 4, i);
+		f.src.ip = ip;
+		cr_assert_eq(observe(e, &f), 0);
+	}
+	a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	cr_expect_not_null(strstr(a, "- entity: world   # WORLD-OPEN: clients from 4 networks"),
+			   "%s", a);
+	cr_expect_null(strstr(a, "- cidr:"));
+	parse_all(a);
+	k8s = recommend(e, SEG_REC_NETWORKPOLICY, 0, &sum);
+	cr_expect_not_null(strstr(k8s, "- ipBlock: {cidr: \"0.0.0.0/0\"}"));
+	parse_all(k8s);
+	free(k8s);
+	free(a);
+	/* one network fewer: the clients one by one */
+	struct seg_rec_opts o = { .world_min_nets = 5 };
+	struct seg_error err = { 0 };
+	size_t len;
+
+	cr_assert_eq(seg_recommend(e, NULL, &o, &a, &len, &sum, &err), 0);
+	cr_expect_null(strstr(a, "entity: world"));
+	cr_expect_not_null(strstr(a, "- cidr: \"100.10.7.0/"), "%s", a);
+	free(a);
+	seg_edges_free(e);
+}
+
+/* An outside address that an endpoint holds now (a pod of another node
+ * seen before its labels came) is never written as a CIDR. */
+Test(recommend, endpoint_addresses_are_never_cidrs)
+{
+	static const struct flow f = { { "ns", "app=web", NULL, "10.200.0.2" },
+				       OUT("10.200.9.9"), SEGD_DIR_EGRESS, IPPROTO_TCP, 1,
+				       8080, 1, 1, 0, 1, false };
+	struct seg_endpoint ep = { .name = "remote-api", .ns = "ns", .n_ips = 1 };
+	struct seg_world w = { .endpoints = &ep, .n_endpoints = 1 };
+	struct seg_rec_opts o = { 0 };
+	struct seg_rec_summary sum;
+	struct seg_error err = { 0 };
+	struct seg_edges *e;
+	size_t len;
+	char *a;
+
+	ep.ips[0] = addr("10.200.9.9");
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	cr_assert_eq(observe(e, &f), 0);
+	cr_assert_eq(seg_recommend(e, &w, &o, &a, &len, &sum, &err), 0);
+	cr_expect_null(strstr(a, "10.200.9.9"), "%s", a);
+	cr_expect_not_null(strstr(a, "NOT ALLOWED: 1 edge to addresses that endpoints hold now"));
+	cr_expect_eq(sum.skipped, 1);
+	free(a);
+	seg_edges_free(e);
+}
+
+Test(recommend, default_deny_comes_after_the_allows)
+{
+	struct seg_edges *e = shop_edges();
+	struct seg_rec_summary sum;
+	char *a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	const char *deny = strstr(a, "name: learned-default-deny\n  namespace: shop");
+
+	cr_assert_not_null(deny);
+	cr_expect_null(strstr(deny, "name: learned-web"), "workload policies first:\n%s", a);
 	free(a);
 	seg_edges_free(e);
 }
@@ -417,7 +550,7 @@ ParameterizedTest(struct agg_case *t, recommend, outside_addresses_aggregate_by_
 	for (int i = 0; i < t->n; i++) {
 		char ip[32];
 		struct flow f = { OUT(""), { "ns", "app=web", NULL, "10.200.0.2" },
-				  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1 };
+				  SEGD_DIR_INGRESS, IPPROTO_TCP, 1, 80, 1, 1, 0, 1, false };
 
 		snprintf(ip, sizeof(ip), "203.0.113.%d", t->first + i * t->step);
 		f.src.ip = ip;

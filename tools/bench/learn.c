@@ -41,6 +41,7 @@ static void record_of(size_t i, struct seg_flow_record *r)
 
 	memset(r, 0, sizeof(*r));
 	r->proto = 6;
+	r->tcp_flags = 0x12;    /* SYN, ACK: seen from its start */
 	r->direction = 1;       /* egress */
 	r->packets = r->total_packets = 10;
 	r->bytes = 1500;
