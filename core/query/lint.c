@@ -163,8 +163,14 @@ static bool default_deny(const struct seg_lint_input *in, const struct seg_polic
 	if (!p->enforce[dir] || p->subject.n_reqs || seg_lint_audit(in, p) ||
 	    !subject_in_ns(in, p, ns))
 		return false;
-	if (p->kind != SEG_KIND_CNP)
+	if (p->kind != SEG_KIND_CNP) {
+		/* an allow-all rule in dir makes it enforce nothing */
+		for (size_t i = 0; i < p->n_rules; i++)
+			if (p->rules[i].dir == dir && p->rules[i].action == SEG_ACTION_ALLOW &&
+			    p->rules[i].all_peers && p->rules[i].all_ports)
+				return false;
 		return true;
+	}
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct seg_rule *ru = &p->rules[i];
 

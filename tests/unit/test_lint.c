@@ -96,6 +96,10 @@ static struct lint_case cases[] = {
 	  "no-default-deny", 2, "warning", "t.yaml:1:1" },
 	{ "ingress only", false, SP "metadata: {name: dd, namespace: shop}\nspec: {ingress: []}\n",
 	  "no-default-deny", 1, "warning", "t.yaml:1:1" },
+	{ "podSelector {} with an allow-all ingress denies nothing", false, NP
+	  "metadata: {name: open, namespace: shop}\nspec:\n  podSelector: {}\n"
+	  "  policyTypes: [Ingress, Egress]\n  ingress: [{}]\n",
+	  "no-default-deny", 1, "warning", "t.yaml:1:1" },
 	/* ---- shadowed rules ---- */
 	{ "an allow inside a deny of the same policy", false, SP
 	  "metadata: {name: p, namespace: shop}\nspec:\n  ingress:\n"
