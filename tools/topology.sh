@@ -19,6 +19,8 @@ TOPO_DIR=${TOPO_DIR:-$(mktemp -d "/tmp/segd-${TOPO_ID}.XXXXXX")}
 TOPO_BPFFS="$TOPO_DIR/bpffs"
 TOPO_SOCK="$TOPO_DIR/segd.sock"
 TOPO_STATE="$TOPO_DIR/state"
+# nstat's counter history: the run's own, not /tmp/.nstat.u<uid>
+export NSTAT_HISTORY="$TOPO_DIR/nstat.history"
 TOPO_PODS=()
 TOPO_SEGD_PID=
 TOPO_BG_PIDS=()
@@ -73,6 +75,8 @@ topo_add_pod() {
 	ns=$(pod_ns "$name")
 	hif=${4:-$(pod_if "$name")}
 	ip netns add "$ns"
+	# known to topo_destroy from now on: a run stopped halfway leaves nothing
+	TOPO_PODS+=("$name")
 	ip netns exec "$ns" ip link set lo up
 	ip link add "$hif" netns "$TOPO_NODE" type veth peer name eth0 netns "$ns"
 	in_node ip link set "$hif" up
@@ -87,7 +91,6 @@ topo_add_pod() {
 		ip netns exec "$ns" ip -6 route add default via fe80::1 dev eth0
 		in_node ip -6 route add "$v6/128" dev "$hif"
 	fi
-	TOPO_PODS+=("$name")
 }
 
 # Start segd in the node; extra args are passed on.

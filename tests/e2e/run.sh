@@ -27,8 +27,17 @@ fi
 n=${#tests[@]}
 # 4 hex digits (interface names have room for no more): the run's pid,
 # then the script's index, so no two scripts of this run share one
-[ "$n" -le 64 ] || { echo "more than 64 e2e scripts: widen the TOPO_ID scheme" >&2; exit 2; }
+# (and one more for the namespace made below)
+[ "$n" -lt 64 ] || { echo "64 e2e scripts or more: widen the TOPO_ID scheme" >&2; exit 2; }
 id_base=$(( ($$ % 1024) * 64 ))
+topo_id() { printf '%04x' $(( (id_base + $1) % 65536 )); }
+
+# The first `ip netns add` on a machine makes /run/netns a mount point of
+# its own; two scripts starting at once could both make it, one over the
+# other. One namespace made and removed before them does it once.
+if [ "$jobs" -gt 1 ]; then
+	ip netns add "sg$(topo_id "$n")-prep" && ip netns del "sg$(topo_id "$n")-prep"
+fi
 
 out_dir=$(mktemp -d /tmp/segd-e2e-run.XXXXXX) || exit 1
 # interrupted: every script still running is stopped (its EXIT trap tears
@@ -56,7 +65,7 @@ while read -r _ i; do order+=("$i"); done < <(
 # exit status and seconds (written last: the script is done)
 run_one() {
 	local i=$1 start=$SECONDS pid rc
-	TOPO_ID=$(printf '%04x' $(( (id_base + i) % 65536 ))) bash "${tests[$i]}" >"$out_dir/$i.out" 2>&1 &
+	TOPO_ID=$(topo_id "$i") bash "${tests[$i]}" >"$out_dir/$i.out" 2>&1 &
 	pid=$!
 	echo "$pid" >"$out_dir/$i.pid"
 	wait "$pid"; rc=$?
