@@ -19,9 +19,20 @@ TOPO_DIR=${TOPO_DIR:-$(mktemp -d "/tmp/segd-${TOPO_ID}.XXXXXX")}
 TOPO_BPFFS="$TOPO_DIR/bpffs"
 TOPO_SOCK="$TOPO_DIR/segd.sock"
 TOPO_STATE="$TOPO_DIR/state"
+# nstat's counter history: the run's own, not /tmp/.nstat.u<uid>
+export NSTAT_HISTORY="$TOPO_DIR/nstat.history"
 TOPO_PODS=()
 TOPO_SEGD_PID=
 TOPO_BG_PIDS=()
+# python3 through a version manager's shim (pyenv's is a chain of bash
+# scripts: ~0.5 s of CPU per call, more than the probe it starts; a probe
+# is timed from the moment it is started) resolves to the same interpreter
+# each time: its own directory goes first in PATH, as the shim would put it
+_topo_py=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null)
+if [ -n "$_topo_py" ] && [ "$(readlink -f "$(command -v python3)")" != "$_topo_py" ]; then
+	PATH="${_topo_py%/*}:$PATH"
+fi
+unset _topo_py
 : "${SEGD_BIN:=build/segd}" "${SEGCTL_BIN:=build/segctl}"
 SEGD_BIN=$(readlink -f "$SEGD_BIN")
 SEGCTL_BIN=$(readlink -f "$SEGCTL_BIN")
@@ -64,6 +75,8 @@ topo_add_pod() {
 	ns=$(pod_ns "$name")
 	hif=${4:-$(pod_if "$name")}
 	ip netns add "$ns"
+	# known to topo_destroy from now on: a run stopped halfway leaves nothing
+	TOPO_PODS+=("$name")
 	ip netns exec "$ns" ip link set lo up
 	ip link add "$hif" netns "$TOPO_NODE" type veth peer name eth0 netns "$ns"
 	in_node ip link set "$hif" up
@@ -78,7 +91,6 @@ topo_add_pod() {
 		ip netns exec "$ns" ip -6 route add default via fe80::1 dev eth0
 		in_node ip -6 route add "$v6/128" dev "$hif"
 	fi
-	TOPO_PODS+=("$name")
 }
 
 # Start segd in the node; extra args are passed on.
@@ -199,16 +211,22 @@ _run_in() {
 	esac
 }
 
+# What decides a probe are probe.py's socket timeouts (1.5 s to connect
+# and for the echo, 1 s for a UDP echo), counted once it runs; the outer
+# timeout (PROBE_HANG, 10 s) only stops a probe that hangs, and counts the
+# interpreter's start too, which on a busy machine alone can take seconds.
+PROBE_HANG=${PROBE_HANG:-10}
+
 # probe_tcp WHERE WHO ADDR PORT: full connect and one echoed line
 probe_tcp() { # WHERE WHO ADDR PORT [PAYLOAD]
 	local out
-	out=$(_run_in "$1" "$2" timeout 3 python3 "$TOPO_TOOLS/probe.py" tcp "$3" "$4" ${5:+"$5"} 2>/dev/null) || return 1
+	out=$(_run_in "$1" "$2" timeout "$PROBE_HANG" python3 "$TOPO_TOOLS/probe.py" tcp "$3" "$4" ${5:+"$5"} 2>/dev/null) || return 1
 	[ "$out" = ok ]
 }
 
 probe_udp() {
 	local out
-	out=$(_run_in "$1" "$2" timeout 3 python3 "$TOPO_TOOLS/probe.py" udp "$3" "$4" 2>/dev/null) || return 1
+	out=$(_run_in "$1" "$2" timeout "$PROBE_HANG" python3 "$TOPO_TOOLS/probe.py" udp "$3" "$4" 2>/dev/null) || return 1
 	[ "$out" = ok ]
 }
 

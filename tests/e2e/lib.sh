@@ -40,6 +40,14 @@ refute() {
 	if "$@"; then fail "$what"; else pass "$what"; fi
 }
 
+# both CMD1... -- CMD2...: both commands succeed (for wait_until)
+both() {
+	local a=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=("$1"); shift; done
+	shift
+	"${a[@]}" && "$@"
+}
+
 # quiet command...: run it without output
 quiet() { "$@" >/dev/null 2>&1; }
 

@@ -47,8 +47,8 @@ cni() {
 
 new_pod_ns() {
 	ip netns add "$(pod_ns "$1")"
-	in_pod "$1" ip link set lo up
 	TOPO_PODS+=("$1")
+	in_pod "$1" ip link set lo up
 }
 
 # field of a JSON document: json_get TEXT PYTHON-EXPR-ON-d

@@ -51,8 +51,15 @@ st = json.load(sys.stdin)
 got = {n["name"]: ",".join(n["addresses"]) for n in st["domain_names"]}
 sys.exit(0 if got.get(sys.argv[1]) == sys.argv[2] else 1)' "$1" "$2"
 }
-check "api.partner.test resolved, A and AAAA" \
-	wait_until 10 resolved_to api.partner.test "203.0.113.20,2001:db8::20"
+# enforced DST VERDICT: segd's compiled state (what explain reads, written
+# to the datapath before it) gives api -> DST:443 VERDICT; status shows an
+# answer at once, the policy is compiled with it at the resolver's next tick
+enforced() {
+	[ "$(segctl explain --from shop/api --to "$1" --port 443/tcp -o json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["verdict"])')" = "$2" ]
+}
+check "api.partner.test resolved, A and AAAA, and enforced" wait_until 10 \
+	both resolved_to api.partner.test "203.0.113.20,2001:db8::20" -- enforced 203.0.113.20 allow
 out=$(segctl status)
 check "status shows the names and what they resolve to" \
 	grep -qE "^api.partner.test +203.0.113.20,2001:db8::20" <<<"$out"
@@ -66,8 +73,8 @@ allowed "pods of other namespaces are not subjects: ext -> web" probe_tcp ext ""
 # the name moves: the new address is allowed, the old one goes after grace
 hosts 203.0.113.30
 kill -HUP "$(cat "$D/dnsmasq.pid")"
-check "the moved name follows the new answer" \
-	wait_until 15 resolved_to api.partner.test "203.0.113.30,2001:db8::20"
+check "the moved name follows the new answer, enforced" wait_until 15 \
+	both resolved_to api.partner.test "203.0.113.30,2001:db8::20" -- enforced 203.0.113.20 deny
 allowed "after the move: api -> 203.0.113.30:443" probe_tcp pod api 203.0.113.30 443
 denied "after the move: api -> the old address 203.0.113.20:443" probe_tcp pod api 203.0.113.20 443
 

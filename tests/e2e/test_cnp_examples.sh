@@ -99,7 +99,14 @@ import json, sys
 got = {n["name"]: n["addresses"] for n in json.load(sys.stdin)["domain_names"]}
 sys.exit(0 if sys.argv[2] in got.get(sys.argv[1], []) else 1)' "$1" "$2"
 }
-check "segd resolved api.partner.example" wait_until 10 resolved api.partner.example 203.0.113.40
+# and enforces it: status shows an answer at once, the policy is compiled
+# with it (explain reads the compiled state) at the resolver's next tick
+enforced() {
+	[ "$(segctl explain --from shop/api --to "$1" --port 443/tcp -o json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["verdict"])')" = "$2" ]
+}
+check "segd resolved api.partner.example and enforces it" wait_until 10 \
+	both resolved api.partner.example 203.0.113.40 -- enforced 203.0.113.40 allow
 allowed "on the list: api -> api.partner.example:443" probe_tcp pod api 203.0.113.40 443
 denied "... HTTPS only: api -> api.partner.example:80" probe_tcp pod api 203.0.113.40 80
 denied "not on the list: api -> elsewhere.example:443" probe_tcp pod api 203.0.113.50 443

@@ -8,7 +8,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 DEST=$(mktemp -d /tmp/segd-install.XXXXXX)
-trap 'rm -rf "$DEST"' EXIT
+# topo_destroy: no topology here, but lib.sh made its directory
+trap 'rm -rf "$DEST"; topo_destroy' EXIT
 
 out=$(make -s install DESTDIR="$DEST" PREFIX=/usr/local 2>&1); rc=$?
 check "make install DESTDIR=$DEST exits 0 (rc $rc)" [ "$rc" -eq 0 ]
