@@ -7,6 +7,7 @@
 #include "segd_abi.h"
 #include "flow_names.h"
 #include "flowtab.h"
+#include "name_index.h"
 
 #define NS_PER_SEC 1000000000ull
 #define MAX_SINKS 8
@@ -46,7 +47,8 @@ struct sink {
 };
 
 struct seg_flowtab {
-	struct seg_view v;
+	struct seg_view v;           /* v.index = &names */
+	struct seg_name_index names;
 	struct flow **buckets;
 	size_t n_buckets, n;
 	struct sink sinks[MAX_SINKS];
@@ -147,6 +149,8 @@ int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out)
 	if (!t)
 		return -ENOMEM;
 	t->v = *v;
+	seg_name_index_init(&t->names);
+	t->v.index = &t->names;
 	*out = t;
 	return 0;
 }
@@ -162,7 +166,13 @@ void seg_flowtab_free(struct seg_flowtab *t)
 			free(f);
 		}
 	free(t->buckets);
+	seg_name_index_free(&t->names);
 	free(t);
+}
+
+void seg_flowtab_names_changed(struct seg_flowtab *t)
+{
+	seg_name_index_invalidate(&t->names);
 }
 
 void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx)
@@ -310,6 +320,7 @@ void seg_flowtab_ct_record(struct seg_flowtab *t, const struct segd_ct_key *k,
 
 void seg_flowtab_drops(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx)
 {
+	seg_flowtab_names_changed(t);
 	for (size_t i = 0; i < t->n_buckets; i++)
 		for (struct flow *f = t->buckets[i]; f; f = f->next)
 			if (f->key.kind == FLOW_DROP)
@@ -323,6 +334,8 @@ static bool moved(const struct flow *f, const uint64_t pk[2])
 
 void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t real_ns)
 {
+	/* the world may have changed since the last pass */
+	seg_flowtab_names_changed(t);
 	t->interval_ns = t->mono && mono_ns > t->mono ? mono_ns - t->mono : 0;
 	t->pass++;
 	t->mono = mono_ns;

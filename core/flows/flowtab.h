@@ -30,8 +30,15 @@ struct seg_flowtab;
 
 typedef void (*seg_flow_sink_fn)(void *ctx, const struct seg_flow_record *r);
 
-/* Names come from v's compiled state and world at the time of each record. */
+/* Names come from v's compiled state and world at the time of each record
+ * (v's index is not used: the table keeps its own, rebuilt when the
+ * pointers or counts in v move, at every pass and by
+ * seg_flowtab_names_changed). */
 int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out);
+/* The world or compiled state may have changed in place (same arrays,
+ * same counts): call before records made outside a pass
+ * (seg_flowtab_ct_record); a pass and seg_flowtab_drops do it. */
+void seg_flowtab_names_changed(struct seg_flowtab *t);
 void seg_flowtab_free(struct seg_flowtab *t);
 int seg_flowtab_add_sink(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx);
 

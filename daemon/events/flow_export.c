@@ -201,7 +201,7 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 
 	if (!x)
 		return seg_errorf(err, NULL, 0, 0, -ENOMEM, "flow export: out of memory");
-	const struct seg_view view = { &d->state.world, &d->compiled };
+	const struct seg_view view = { &d->state.world, &d->compiled, NULL };
 
 	x->d = d;
 	seg_audit_report_init(&x->audit, &view, 0, 0, 0);
