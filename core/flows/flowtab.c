@@ -47,8 +47,7 @@ struct sink {
 };
 
 struct seg_flowtab {
-	struct seg_view v;           /* v.index = &names */
-	struct seg_name_index names;
+	struct seg_view v;
 	struct flow **buckets;
 	size_t n_buckets, n;
 	struct sink sinks[MAX_SINKS];
@@ -149,8 +148,6 @@ int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out)
 	if (!t)
 		return -ENOMEM;
 	t->v = *v;
-	seg_name_index_init(&t->names);
-	t->v.index = &t->names;
 	*out = t;
 	return 0;
 }
@@ -166,13 +163,13 @@ void seg_flowtab_free(struct seg_flowtab *t)
 			free(f);
 		}
 	free(t->buckets);
-	seg_name_index_free(&t->names);
 	free(t);
 }
 
 void seg_flowtab_names_changed(struct seg_flowtab *t)
 {
-	seg_name_index_invalidate(&t->names);
+	if (t->v.index)
+		seg_name_index_invalidate(t->v.index);
 }
 
 void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx)

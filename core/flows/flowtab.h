@@ -30,10 +30,12 @@ struct seg_flowtab;
 
 typedef void (*seg_flow_sink_fn)(void *ctx, const struct seg_flow_record *r);
 
-/* Names come from v's compiled state and world at the time of each record
- * (v's index is not used: the table keeps its own, rebuilt when the
- * pointers or counts in v move, at every pass and by
- * seg_flowtab_names_changed). */
+/* Names come from v's compiled state and world at the time of each record,
+ * looked up through v's index (name_index.h; the caller owns it and frees
+ * it after the table): rebuilt when the arrays or counts behind v move, at
+ * every pass and by seg_flowtab_names_changed. Without one (NULL) every
+ * record scans all endpoints and prefixes: for tests and the baseline of
+ * tools/bench/flow_names.c. */
 int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out);
 /* The world or compiled state may have changed in place (same arrays,
  * same counts): call before records made outside a pass

@@ -247,6 +247,7 @@ ParameterizedTest(struct observer_case *c, name_index, flow_observer, .init = se
 		  .fini = teardown)
 {
 	const struct seg_view scan = { &world, &compiled, NULL };
+	const struct seg_view indexed = { &world, &compiled, &names };
 	const struct seg_endpoint *ep = c->endpoint_id ? seg_endpoint_by_id(&scan, c->endpoint_id) :
 							 seg_endpoint_by_ifindex(&scan, c->ifindex);
 	char want[64];
@@ -259,7 +260,7 @@ ParameterizedTest(struct observer_case *c, name_index, flow_observer, .init = se
 	else
 		snprintf(want, sizeof(want), "ifindex:%u", c->ifindex);
 	cr_assert_str_eq(want, c->want);
-	cr_assert_eq(seg_flowtab_new(&scan, &t), 0);
+	cr_assert_eq(seg_flowtab_new(&indexed, &t), 0);
 	cr_assert_eq(seg_flowtab_add_sink(t, capture, &n), 0);
 	seg_flowtab_pass_begin(t, 1000, 1000);
 	drop(t, 1000, c->endpoint_id, c->ifindex);
@@ -273,7 +274,7 @@ ParameterizedTest(struct observer_case *c, name_index, flow_observer, .init = se
 Test(name_index, flow_pass_sees_the_world_changed_in_place, .init = setup,
      .fini = teardown)
 {
-	const struct seg_view v = { &world, &compiled, NULL };
+	const struct seg_view v = { &world, &compiled, &names };
 	struct seg_flowtab *t;
 	int n = 0;
 
