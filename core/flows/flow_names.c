@@ -6,6 +6,7 @@
 #include <string.h>
 #include "flow_names.h"
 #include "flow_record.h"
+#include "name_index.h"
 
 static int addr_cmp(const void *key, const void *entry)
 {
@@ -15,6 +16,11 @@ static int addr_cmp(const void *key, const void *entry)
 
 const struct seg_endpoint *seg_endpoint_by_id(const struct seg_view *v, uint32_t id)
 {
+	const struct seg_endpoint *ep;
+
+	if (v->index &&
+	    seg_name_index_endpoint_id(v->index, v->world, v->compiled, id, &ep) != -ENOMEM)
+		return ep;
 	for (size_t i = 0; id && i < v->world->n_endpoints; i++)
 		if (v->world->endpoints[i].endpoint_id == id)
 			return &v->world->endpoints[i];
@@ -24,6 +30,11 @@ const struct seg_endpoint *seg_endpoint_by_id(const struct seg_view *v, uint32_t
 const struct seg_endpoint *seg_endpoint_by_ifindex(const struct seg_view *v,
 						   uint32_t ifindex)
 {
+	const struct seg_endpoint *ep;
+
+	if (v->index &&
+	    seg_name_index_ifindex(v->index, v->world, v->compiled, ifindex, &ep) != -ENOMEM)
+		return ep;
 	for (size_t i = 0; ifindex && i < v->world->n_endpoints; i++)
 		if (v->world->endpoints[i].ifindex == ifindex)
 			return &v->world->endpoints[i];
@@ -71,8 +82,19 @@ void seg_rule_text(const struct seg_compiled *c, uint32_t rule_id, char *buf,
 		snprintf(buf, len, "%s", rule_id ? "?" : "not-enforced");
 }
 
+static const struct seg_ipc_prefix_entry *prefix_by_identity(const struct seg_compiled *c,
+							     uint32_t id)
+{
+	for (size_t i = 0; i < c->n_prefixes; i++)
+		if (c->prefixes[i].value.identity == id)
+			return &c->prefixes[i];
+	return NULL;
+}
+
 void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t len)
 {
+	const struct seg_ipc_prefix_entry *p;
+
 	switch (id) {
 	case SEGD_ID_WORLD:
 	case SEGD_ID_WORLD_V6:
@@ -82,13 +104,14 @@ void seg_identity_name(const struct seg_view *v, uint32_t id, char *buf, size_t 
 		snprintf(buf, len, "host");
 		return;
 	}
-	for (size_t i = 0; i < v->compiled->n_prefixes; i++) {
-		const struct seg_ipc_prefix_entry *p = &v->compiled->prefixes[i];
+	/* without memory for the index: the scan */
+	if (!v->index ||
+	    seg_name_index_prefix(v->index, v->world, v->compiled, id, &p) == -ENOMEM)
+		p = prefix_by_identity(v->compiled, id);
+	if (p) {
 		struct seg_cidr c;
 		char text[64];
 
-		if (p->value.identity != id)
-			continue;
 		memcpy(&c.addr, p->key.addr, sizeof(c.addr));
 		c.plen = (uint8_t)p->key.prefixlen;
 		seg_cidr_format(&c, text, sizeof(text));

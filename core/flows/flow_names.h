@@ -10,11 +10,17 @@
 #include <stdint.h>
 #include "compiler.h"
 
+struct seg_name_index;
+
 /* What names are read from: the world and what the kernel enforces. Two
- * pointers, so a view taken once follows every later apply. */
+ * pointers, so a view taken once follows every later apply. With an index
+ * (name_index.h; the flow table keeps one) lookups by id, ifindex and
+ * identity are O(1)/O(log n) instead of a scan per lookup; without one
+ * (NULL) they scan. Both give the same answers. */
 struct seg_view {
 	const struct seg_world *world;
 	const struct seg_compiled *compiled;
+	struct seg_name_index *index;   /* optional */
 };
 
 /* The local endpoint owning address a, or NULL. */

@@ -7,6 +7,7 @@
 #include "segd_abi.h"
 #include "flow_names.h"
 #include "flowtab.h"
+#include "name_index.h"
 
 #define NS_PER_SEC 1000000000ull
 #define MAX_SINKS 8
@@ -165,6 +166,12 @@ void seg_flowtab_free(struct seg_flowtab *t)
 	free(t);
 }
 
+void seg_flowtab_names_changed(struct seg_flowtab *t)
+{
+	if (t->v.index)
+		seg_name_index_invalidate(t->v.index);
+}
+
 void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx)
 {
 	t->list_namer = fn;
@@ -310,6 +317,7 @@ void seg_flowtab_ct_record(struct seg_flowtab *t, const struct segd_ct_key *k,
 
 void seg_flowtab_drops(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx)
 {
+	seg_flowtab_names_changed(t);
 	for (size_t i = 0; i < t->n_buckets; i++)
 		for (struct flow *f = t->buckets[i]; f; f = f->next)
 			if (f->key.kind == FLOW_DROP)
@@ -323,6 +331,8 @@ static bool moved(const struct flow *f, const uint64_t pk[2])
 
 void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t real_ns)
 {
+	/* the world may have changed since the last pass */
+	seg_flowtab_names_changed(t);
 	t->interval_ns = t->mono && mono_ns > t->mono ? mono_ns - t->mono : 0;
 	t->pass++;
 	t->mono = mono_ns;

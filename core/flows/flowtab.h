@@ -30,8 +30,17 @@ struct seg_flowtab;
 
 typedef void (*seg_flow_sink_fn)(void *ctx, const struct seg_flow_record *r);
 
-/* Names come from v's compiled state and world at the time of each record. */
+/* Names come from v's compiled state and world at the time of each record,
+ * looked up through v's index (name_index.h; the caller owns it and frees
+ * it after the table): rebuilt when the arrays or counts behind v move, at
+ * every pass and by seg_flowtab_names_changed. Without one (NULL) every
+ * record scans all endpoints and prefixes: for tests and the baseline of
+ * tools/bench/flow_names.c. */
 int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out);
+/* The world or compiled state may have changed in place (same arrays,
+ * same counts): call before records made outside a pass
+ * (seg_flowtab_ct_record); a pass and seg_flowtab_drops do it. */
+void seg_flowtab_names_changed(struct seg_flowtab *t);
 void seg_flowtab_free(struct seg_flowtab *t);
 int seg_flowtab_add_sink(struct seg_flowtab *t, seg_flow_sink_fn fn, void *ctx);
 

@@ -144,6 +144,7 @@ int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 	l.state = "ended";
 	seg_flow_recent_foreach(seg_flow_export_recent(d->flow_export), add_row, &l);
 	l.state = "active";
+	seg_flowtab_names_changed(seg_flow_export_table(d->flow_export));
 	ret = segd_ct_foreach(d, add_ct_row, &l, r->err);
 	seg_flowtab_drops(seg_flow_export_table(d->flow_export), add_row, &l);
 	yu_set_uint(out, res, "total", l.total);

@@ -14,6 +14,7 @@
 #include "explain.h"
 #include "flowlog.h"
 #include "log.h"
+#include "name_index.h"
 
 #define RECENT_FLOWS 2048   /* ended flows `segctl flows` still shows */
 /* a follower that reads slower than records come loses records beyond
@@ -31,6 +32,7 @@ struct follower {
 struct seg_flow_export {
 	struct segd *d;
 	struct seg_flowtab *table;
+	struct seg_name_index names;   /* the table's lookups */
 	struct seg_flow_recent *recent;
 	struct seg_dp_events *ring;
 	struct event *ring_ev;
@@ -201,9 +203,10 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 
 	if (!x)
 		return seg_errorf(err, NULL, 0, 0, -ENOMEM, "flow export: out of memory");
-	const struct seg_view view = { &d->state.world, &d->compiled };
+	const struct seg_view view = { &d->state.world, &d->compiled, &x->names };
 
 	x->d = d;
+	seg_name_index_init(&x->names);
 	seg_audit_report_init(&x->audit, &view, 0, 0, 0);
 	if (seg_flowtab_new(&view, &x->table) || seg_flow_recent_new(RECENT_FLOWS, &x->recent) ||
 	    seg_flowtab_add_sink(x->table, count_record, d) ||
@@ -279,6 +282,7 @@ void seg_flow_export_stop(struct seg_flow_export *x)
 		event_free(x->ring_ev);
 	seg_dp_events_close(x->ring);
 	seg_flowtab_free(x->table);
+	seg_name_index_free(&x->names);
 	seg_flow_recent_free(x->recent);
 	seg_audit_report_free(&x->audit);
 	free(x);

@@ -18,7 +18,7 @@ static struct seg_rule_ref rules[2] = {
 	  .kind = SEG_KIND_CNP, .tier = SEG_TIER_ADMIN, .rule_name = "" },
 };
 static struct seg_compiled compiled = { .rules = rules, .n_rules = 2 };
-static const struct seg_view view = { NULL, &compiled };
+static const struct seg_view view = { NULL, &compiled, NULL };
 
 /* Tables hold arrays, not pointers: Criterion runs each case in a new
  * process. One record: the flow's identity, its delta and totals, its times. */
@@ -231,7 +231,7 @@ Test(audit_report, default_deny_names_its_policies)
 	};
 	struct seg_world w = { .namespaces = ns, .n_namespaces = 1, .endpoints = ep,
 			       .n_endpoints = 1, .policies = pol, .n_policies = 4 };
-	const struct seg_view v = { &w, &compiled };
+	const struct seg_view v = { &w, &compiled, NULL };
 	const struct rec x = { A, 0, "bank/db", "bank/app", "bank/db", 5432, 1, 0, 1, 0, 1 };
 	struct seg_audit_report r;
 	struct seg_flow_record rec;

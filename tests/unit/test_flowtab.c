@@ -67,7 +67,7 @@ static struct seg_flowtab *table(struct captured *c)
 {
 	struct seg_flowtab *t;
 
-	const struct seg_view view = { &d.state.world, &d.compiled };
+	const struct seg_view view = { &d.state.world, &d.compiled, NULL };
 
 	cr_assert_eq(seg_flowtab_new(&view, &t), 0);
 	cr_assert_eq(seg_flowtab_add_sink(t, capture, c), 0);

@@ -9,6 +9,7 @@ echo "== compiler (pure user space)"; "$B/bench_compile"
 echo; echo "== blocklist load (pure user space)"; "$B/bench_blocklist_load"
 echo; echo "== IPFIX export, 100,000 records (encoder vs encoder + UDP)"; "$B/bench_ipfix"
 echo; echo "== learned edges and recommend, 100,000 edges (pure user space)"; "$B/bench_learn"
+echo; echo "== flow-table pass, 60,000 flows: names by scan vs index (pure user space)"; "$B/bench_flow_names"
 echo; echo "== datapath per packet (BPF_PROG_TEST_RUN)"; "$B/bench_datapath"
 echo; echo "== blocklist check per packet, 10 vs 1M entries"; "$B/bench_blocklist_dp"
 if [ -x "$B/bench_apply_kernel" ]; then
