@@ -98,7 +98,7 @@ check "completion: is registered for segctl" bash -c \
 	". '$DEST/usr/local/share/bash-completion/completions/segctl'; complete -p segctl | grep -q _segctl"
 
 # every command in segctl's help is offered by completion (no drift)
-help_words=$("$DEST/usr/local/bin/segctl" --help | sed -n 's/^  \([a-z]\+\).*/\1/p' | sort -u | tr '\n' ' ')
+help_words=$("$DEST/usr/local/bin/segctl" --help | sed -n 's/^  \([a-z-]\+\).*/\1/p' | sort -u | tr '\n' ' ')
 comp_words=$("$DEST/usr/local/bin/segctl" __complete '' | sort -u | tr '\n' ' ')
 check "completion offers every command of segctl --help ($comp_words)" [ "$help_words" = "$comp_words" ]
 

@@ -42,7 +42,9 @@ check "file: world-ingress-admin-port at risky.yaml:8:5" \
 check "file: the allow inside the deny is shadowed, at 12:5" \
 	json_has "$out" shadowed-rule "$F/risky.yaml:12:5"
 check "file: allow-all egress at 21:5" json_has "$out" allow-all-egress "$F/risky.yaml:21:5"
-check "file: nothing else found ($(json_count "$out"))" [ "$(json_count "$out")" = 3 ]
+# an allow-all egress rule enforces nothing: shop has no default deny there
+check "file: no default deny for egress, at 3:1" json_has "$out" no-default-deny "$F/risky.yaml:3:1"
+check "file: nothing else found ($(json_count "$out"))" [ "$(json_count "$out")" = 4 ]
 out=$($LINT $F/bad-port.yaml 2>&1); rc=$?
 check "file: port 65536 is out of range at 7:20, exit 1 ($rc)" \
 	rc_and_match $rc 1 "port-out-of-range +$F/bad-port.yaml:7:20" "$out"
