@@ -645,6 +645,127 @@ struct segd_quar_value {
 };
 _Static_assert(sizeof(struct segd_quar_value) == 328, "quar value size");
 
+/* ---- detection: what a compromised workload does, counted per endpoint --- */
+/* Counted at the endpoint's tc hook on every new flow it opens (egress, the
+ * conntrack miss path: allowed, denied or blocklisted), never on an
+ * established packet. Per local endpoint, three sketches of
+ * SEGD_DETECT_BITS bits each hold what the last window saw: destination
+ * ports (proto, port), destination hosts (address), and policy-denied
+ * targets that are workloads (address, proto, port). A window is two
+ * epochs (segd_detect_config.epoch_ns each): the current one and the one
+ * before, so a count covers between one and two epochs. A sketch counts
+ * the bits its targets set (linear counting: user space turns a distinct
+ * count into the bits it sets on average, segd_detect_config.limit).
+ * When a count reaches its limit, or a blocklisted (miner, C2) or Stratum
+ * flow is seen, one segd_alert goes to the segd_alerts ring: at most one
+ * per kind, endpoint and epoch, so the ring cannot be flooded. Counts race
+ * between CPUs by design (atomic adds, no lock): an estimate. */
+#define SEGD_MAP_DETECT      SEGD_MAP_NAME(segd_detect)     /* lru_hash: __u32 endpoint id -> segd_detect_state */
+#define SEGD_MAP_DETECT_CFG  SEGD_MAP_NAME(segd_detect_cfg) /* array[1] of segd_detect_config */
+#define SEGD_MAP_DETECT_ZERO SEGD_MAP_NAME(segd_detect_zero) /* percpu_array[1]: a blank state to insert */
+#define SEGD_MAP_ALERTS      SEGD_MAP_NAME(segd_alerts)     /* ringbuf of segd_alert */
+
+#define SEGD_MAX_DETECT_EPS   4096     /* endpoints with state at once (LRU) */
+#define SEGD_DETECT_WORDS     4        /* u64 words per sketch */
+#define SEGD_DETECT_BITS      (SEGD_DETECT_WORDS * 64)
+#define SEGD_DETECT_SAMPLES   8        /* last distinct targets kept */
+#define SEGD_ALERTS_RING_BYTES (256u << 10)
+
+/* X(ID, number, name): alert kinds. NEW_DEST is raised by user space from
+ * the flows it keeps; the others by the datapath. */
+#define SEGD_ALERT_KINDS(X)                                                   \
+	X(SCAN,      1, "scan")            /* many ports or many hosts */     \
+	X(LATERAL,   2, "lateral")         /* denied attempts to workloads */ \
+	X(NEW_DEST,  3, "new-destination") /* outside peer never seen */      \
+	X(MINER,     4, "miner")           /* miner pool list or Stratum */   \
+	X(C2,        5, "c2")              /* C2 list */
+
+#define SEGD_ALERT_ENUM_(id, num, name) SEGD_ALERT_##id = num,
+enum segd_alert_kind {
+	SEGD_ALERTS_NONE_ = 0,
+	SEGD_ALERT_KINDS(SEGD_ALERT_ENUM_)
+	SEGD_ALERT_KIND_MAX = 8,
+};
+#undef SEGD_ALERT_ENUM_
+
+static inline __attribute__((always_inline))
+const char *segd_alert_kind_name(__u32 kind)
+{
+#define SEGD_ALERT_NAME_(id, num, name) [num] = name,
+	static const char *const names[SEGD_ALERT_KIND_MAX] = {
+		SEGD_ALERT_KINDS(SEGD_ALERT_NAME_)
+	};
+#undef SEGD_ALERT_NAME_
+	return kind < SEGD_ALERT_KIND_MAX ? names[kind] : NULL;
+}
+
+enum segd_detect_sketch {
+	SEGD_SK_PORTS  = 0,   /* (proto, destination port) */
+	SEGD_SK_HOSTS  = 1,   /* destination address */
+	SEGD_SK_DENIED = 2,   /* denied (address, proto, port), remote a workload */
+	SEGD_SK_MAX    = 3,
+};
+
+/* segd_detect_config.flags */
+#define SEGD_DCF_ON           (1u << 0)   /* count at all */
+#define SEGD_DCF_MINER        (1u << 1)   /* alert on miner lists and Stratum */
+#define SEGD_DCF_C2           (1u << 2)   /* alert on C2 lists */
+
+struct segd_detect_config {
+	__u64 epoch_ns;             /* half the window */
+	__u16 limit[SEGD_SK_MAX];   /* bits that raise the alert; 0 = never */
+	__u16 flags;                /* SEGD_DCF_* */
+};
+_Static_assert(sizeof(struct segd_detect_config) == 16, "detect config size");
+
+struct segd_detect_target {
+	struct segd_addr addr;
+	__u16 port;                 /* host order; ICMP: type << 8 | code */
+	__u8  proto;
+	__u8  denied;               /* 1: the flow was dropped */
+};
+_Static_assert(sizeof(struct segd_detect_target) == 20, "detect target size");
+
+struct segd_detect_state {
+	__u64 epoch;                /* the current epoch (now / epoch_ns) */
+	__u64 first_ns;             /* first new flow counted in the window */
+	__u32 fired;                /* bit per alert kind raised this epoch */
+	__u32 flows;                /* new flows counted in the window */
+	__u32 denied;               /* of them, dropped */
+	__u32 next_sample;          /* samples[next_sample % SAMPLES] is next */
+	__u16 cur_bits[SEGD_SK_MAX];   /* bits set in cur */
+	__u16 union_bits[SEGD_SK_MAX]; /* bits set in cur | prev: the count */
+	__u32 pad;
+	__u64 cur[SEGD_SK_MAX][SEGD_DETECT_WORDS];
+	__u64 prev[SEGD_SK_MAX][SEGD_DETECT_WORDS];
+	struct segd_detect_target sample[SEGD_DETECT_SAMPLES];
+};
+_Static_assert(sizeof(struct segd_detect_state) ==
+	       32 + 2 * 2 * SEGD_SK_MAX + 4 +
+	       2 * 8 * SEGD_SK_MAX * SEGD_DETECT_WORDS +
+	       SEGD_DETECT_SAMPLES * sizeof(struct segd_detect_target),
+	       "detect state: header, sketches, samples");
+
+struct segd_alert {
+	__u64 ts_ns;                /* the packet that raised it (CLOCK_MONOTONIC) */
+	__u64 first_ns;             /* first new flow of the window */
+	struct segd_addr laddr;     /* the local endpoint's address */
+	struct segd_detect_target target; /* the flow that raised it */
+	__u32 endpoint_id;
+	__u8  kind;                 /* enum segd_alert_kind */
+	__u8  sketch;               /* SCAN: SEGD_SK_PORTS or _HOSTS that crossed */
+	__u16 list_id;              /* MINER, C2 from a list: the list; 0 = Stratum */
+	__u32 flows;                /* new flows in the window */
+	__u32 denied;
+	__u16 bits[SEGD_SK_MAX];    /* union counts */
+	__u16 n_sample;
+	__u32 pad;
+	struct segd_detect_target sample[SEGD_DETECT_SAMPLES];
+};
+_Static_assert(sizeof(struct segd_alert) == 80 +
+	       SEGD_DETECT_SAMPLES * sizeof(struct segd_detect_target),
+	       "alert size");
+
 /* ---- size relations ------------------------------------------------------ */
 /* What the layouts above rely on, checked by the compiler on both sides. */
 _Static_assert(SEGD_POLICY_SLOTS == 2, "slot = generation & 1");

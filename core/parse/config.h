@@ -31,6 +31,7 @@
 #include "log.h"
 #include "model.h"
 #include "wire.h"
+#include "detect.h"
 
 /* Where an uplink's early drop runs (config `uplink_hook`). XDP is the
  * design's hook and the right one on a NIC (native, before any skb). On a
@@ -73,6 +74,8 @@ struct segd_settings {
 	bool learn_off;                   /* `learn: false` */
 	unsigned int learn_max_edges;
 	unsigned int learn_save_interval; /* seconds */
+	/* detection of compromised workloads (core/detect/detect.h) */
+	struct seg_detect_settings detect;
 };
 
 #define SEGD_DEFAULT_BPFFS     "/sys/fs/bpf/segd"

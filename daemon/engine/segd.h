@@ -14,6 +14,7 @@
 #include "flow_record.h"
 #include "quarantine.h"
 #include "domains.h"
+#include "detect.h"
 
 struct segd_list;
 struct seg_bl_compiled;
@@ -54,6 +55,8 @@ struct segd {
 	bool quar_written_known;
 	uint64_t quar_audit_records;
 	uint64_t quar_actions[2];         /* [0] quarantine, [1] release */
+	/* detection (engine/detect.c): the recent alerts, `segctl alerts` */
+	struct seg_alerts alerts;
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */
