@@ -562,6 +562,7 @@ enum segd_ev_stat {
 	SEGD_EVS_SENT = 0,          /* reached the ring */
 	SEGD_EVS_RATE_LIMITED = 1,  /* suppressed by the per-endpoint limit */
 	SEGD_EVS_RING_FULL = 2,     /* the ring had no room */
+	SEGD_EVS_ALERT_LOST = 3,    /* segd_alerts had no room for an alert */
 	SEGD_EVS_MAX = 4,
 };
 
@@ -658,8 +659,9 @@ _Static_assert(sizeof(struct segd_quar_value) == 328, "quar value size");
  * count into the bits it sets on average, segd_detect_config.limit).
  * When a count reaches its limit, or a blocklisted (miner, C2) or Stratum
  * flow is seen, one segd_alert goes to the segd_alerts ring: at most one
- * per kind, endpoint and epoch, so the ring cannot be flooded. Counts race
- * between CPUs by design (atomic adds, no lock): an estimate. */
+ * per kind, endpoint and epoch, so the ring cannot be flooded. No lock:
+ * CPUs racing on one endpoint may lose a bit or raise a kind twice, which
+ * moves an alert by a target or repeats it (user space merges repeats). */
 #define SEGD_MAP_DETECT      SEGD_MAP_NAME(segd_detect)     /* lru_hash: __u32 endpoint id -> segd_detect_state */
 #define SEGD_MAP_DETECT_CFG  SEGD_MAP_NAME(segd_detect_cfg) /* array[1] of segd_detect_config */
 #define SEGD_MAP_DETECT_ZERO SEGD_MAP_NAME(segd_detect_zero) /* percpu_array[1]: a blank state to insert */
@@ -713,10 +715,16 @@ enum segd_detect_sketch {
 
 struct segd_detect_config {
 	__u64 epoch_ns;             /* half the window */
-	__u16 limit[SEGD_SK_MAX];   /* bits that raise the alert; 0 = never */
-	__u16 flags;                /* SEGD_DCF_* */
+	union {
+		struct {
+			__u16 limit[SEGD_SK_MAX]; /* bits that raise the alert; 0 = never */
+			__u16 flags;              /* SEGD_DCF_* */
+		};
+		__u64 word;         /* all of it in one load (bpf/lib/detect.h) */
+	};
 };
 _Static_assert(sizeof(struct segd_detect_config) == 16, "detect config size");
+_Static_assert(SEGD_SK_MAX == 3, "segd_detect_config.word: three limits and the flags");
 
 struct segd_detect_target {
 	struct segd_addr addr;
@@ -726,22 +734,22 @@ struct segd_detect_target {
 };
 _Static_assert(sizeof(struct segd_detect_target) == 20, "detect target size");
 
+/* Per endpoint. [0] is the current epoch, [1] the one before. */
 struct segd_detect_state {
 	__u64 epoch;                /* the current epoch (now / epoch_ns) */
-	__u64 first_ns;             /* first new flow counted in the window */
+	__u64 first_ns[2];          /* first new flow counted in the epoch */
+	__u32 flows[2];             /* new flows counted in the epoch */
+	__u32 denied[2];            /* of them, dropped */
 	__u32 fired;                /* bit per alert kind raised this epoch */
-	__u32 flows;                /* new flows counted in the window */
-	__u32 denied;               /* of them, dropped */
-	__u32 next_sample;          /* samples[next_sample % SAMPLES] is next */
-	__u16 cur_bits[SEGD_SK_MAX];   /* bits set in cur */
-	__u16 union_bits[SEGD_SK_MAX]; /* bits set in cur | prev: the count */
-	__u32 pad;
+	__u32 next_sample;          /* sample[next_sample % SAMPLES] is next */
+	__u32 cur_bits[SEGD_SK_MAX];   /* bits set in cur */
+	__u32 union_bits[SEGD_SK_MAX]; /* bits set in cur | prev: the count */
 	__u64 cur[SEGD_SK_MAX][SEGD_DETECT_WORDS];
 	__u64 prev[SEGD_SK_MAX][SEGD_DETECT_WORDS];
 	struct segd_detect_target sample[SEGD_DETECT_SAMPLES];
 };
 _Static_assert(sizeof(struct segd_detect_state) ==
-	       32 + 2 * 2 * SEGD_SK_MAX + 4 +
+	       48 + 2 * 4 * SEGD_SK_MAX +
 	       2 * 8 * SEGD_SK_MAX * SEGD_DETECT_WORDS +
 	       SEGD_DETECT_SAMPLES * sizeof(struct segd_detect_target),
 	       "detect state: header, sketches, samples");
@@ -790,7 +798,7 @@ _Static_assert(SEGD_BL_GATE_WORDS * 64 == SEGD_BL_GATE_BITS &&
 	       "prefix gate: IPv4 /16 bits, then 65536 hashed bits");
 _Static_assert(SEGD_BL_NET16_SLOTS == 65536, "segd_bl_net16 has one slot per /16");
 _Static_assert(SEGD_CFG_BL_NET24 < SEGD_CFG_QUARANTINE, "SEGD_CFG_* bits overlap");
-_Static_assert(SEGD_EVS_RING_FULL < SEGD_EVS_MAX, "segd_ev_stats too small");
+_Static_assert(SEGD_EVS_ALERT_LOST < SEGD_EVS_MAX, "segd_ev_stats too small");
 _Static_assert((SEGD_EVENTS_RING_BYTES & (SEGD_EVENTS_RING_BYTES - 1)) == 0,
 	       "a ring buffer is a power of two bytes");
 _Static_assert((SEGD_EV_BUCKETS & (SEGD_EV_BUCKETS - 1)) == 0,

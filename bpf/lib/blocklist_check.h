@@ -43,11 +43,12 @@ static __always_inline int bl_gate_open(const struct segd_view *v,
 
 /* 1: drop the flow (SEGD_REASON_BLOCKLISTED). 0: not listed, excepted, or
  * on an audit list (counted when count_audit; the XDP hook leaves that to
- * tc, which sees the same packet next). Drops are counted per list here. */
+ * tc, which sees the same packet next). Drops are counted per list here.
+ * A listed, not excepted remote leaves its list's category and id in p
+ * (detection: a miner or C2 alert, even from an audit list). */
 static __always_inline int bl_check(const struct segd_view *v,
 				    const struct segd_addr *raddr,
-				    __u32 packets, __u32 bytes,
-				    int count_audit)
+				    struct segd_pkt *p, int count_audit)
 {
 	struct segd_bl_value *bv = NULL;
 	struct segd_counter *c;
@@ -84,14 +85,16 @@ static __always_inline int bl_check(const struct segd_view *v,
 		if (bpf_map_lookup_elem(&segd_bl_except, &k))
 			return 0;
 	}
+	p->bl_category = bv->category;
+	p->bl_list = bv->list_id;
 	drop = bv->action != SEGD_BL_AUDIT;  /* unknown action: fail closed */
 	if (!drop && !count_audit)
 		return 0;
 	id = bv->list_id;
 	c = bpf_map_lookup_elem(&segd_bl_stats, &id);
 	if (c) {
-		c->packets += packets;
-		c->bytes += bytes;
+		c->packets += p->segs;
+		c->bytes += p->wire_len;
 	}
 	return drop;
 }

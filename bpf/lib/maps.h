@@ -229,4 +229,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_QUARANTINE SEC(".maps");
 
+/* ---- detection (segd_abi.h, "detection"; bpf/lib/detect.h) ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SEGD_MAX_DETECT_EPS);
+	__type(key, __u32);
+	__type(value, struct segd_detect_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} SEGD_MAP_DETECT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_detect_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} SEGD_MAP_DETECT_CFG SEC(".maps");
+
+/* a blank state to insert from (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_detect_state);
+} SEGD_MAP_DETECT_ZERO SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SEGD_ALERTS_RING_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} SEGD_MAP_ALERTS SEC(".maps");
+
 #endif /* SEGD_BPF_MAPS_H */

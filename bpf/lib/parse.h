@@ -102,7 +102,11 @@ struct segd_pkt {
 	__u8  scan;               /* out of the pipeline: SEGD_SCAN_* */
 	/* out of the pipeline, for events (events.h): what it knew */
 	__u8  audit;              /* new flow let through by an audit entry */
-	__u8  pad[3];
+	__u8  new_flow;           /* decided afresh: no conntrack entry */
+	__u8  bl_category;        /* remote on a blocklist: its category */
+	__u8  pad;
+	__u16 bl_list;            /* and its list id */
+	__u16 pad16;
 	__u32 ev_endpoint;        /* local endpoint id, 0 = not known */
 	__u32 ev_rule;            /* rule that decided, 0 = default */
 	__u32 ev_remote;          /* remote identity, 0 = not looked up */

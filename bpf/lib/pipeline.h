@@ -35,6 +35,9 @@
  * Stratum (stratum.h): the first egress payload of a flow the endpoint
  * opened is flagged in p->scan for the tc hook, which has the skb to read
  * it; the CT entry remembers that it was looked at (SEGD_CTF_PAYLOAD_SEEN).
+ * Detection (detect.h): a packet decided afresh is marked p->new_flow, with
+ * the blocklist's category when the remote is listed, for the tc hook to
+ * count; the established path is not touched.
  */
 #ifndef SEGD_BPF_PIPELINE_H
 #define SEGD_BPF_PIPELINE_H
@@ -146,7 +149,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 			if (view_full(&v))
 				return SEGD_REASON_NO_STATE;
-			if (bl_check(&v, raddr, p->segs, p->wire_len, 1)) {
+			if (bl_check(&v, raddr, p, 1)) {
 				bpf_map_delete_elem(&segd_ct, &k);
 				return SEGD_REASON_BLOCKLISTED;
 			}
@@ -188,7 +191,8 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	if (view_full(&v))
 		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_NO_STATE;
-	if (bl_check(&v, raddr, p->segs, p->wire_len, hook == SEGD_HOOK_TC))
+	p->new_flow = 1;
+	if (bl_check(&v, raddr, p, hook == SEGD_HOOK_TC))
 		return SEGD_REASON_BLOCKLISTED;
 	remote_id = identity_of(&v, raddr);
 	policy_decide(&v, local_id, lflags, remote_id,

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include "pipeline.h"
 #include "stratum.h"
+#include "detect.h"
 #include "events.h"
 #include "uplink.h"
 
@@ -53,6 +54,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	/* first payload of a flow the endpoint opened (egress only) */
 	if (p.scan != SEGD_SCAN_NONE && reason == SEGD_REASON_FORWARDED &&
 	    stratum_match(skb, p.pl_off, p.ip_end - p.pl_off)) {
+		detect_stratum(&p, p.scan != SEGD_SCAN_AUDIT);
 		if (p.scan == SEGD_SCAN_AUDIT) {
 			count_reason(SEGD_REASON_STRATUM_AUDIT, p.segs, bytes);
 			ev_report(&p, SEGD_EV_AUDIT, SEGD_REASON_STRATUM_AUDIT,
@@ -66,6 +68,13 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		}
 	}
 	count_reason(reason, p.segs, bytes);
+	/* what the endpoint's new flows reach (detect.h) */
+	if (p.new_flow && dir == SEGD_DIR_EGRESS) {
+		int what = detect_count(&p, reason);
+
+		if (what)
+			detect_alert(&p, reason, what);
+	}
 	if (reason != SEGD_REASON_FORWARDED) {
 		ev_report(&p, SEGD_EV_DROP, reason, dir, SEGD_HOOK_TC,
 			  skb->ifindex);

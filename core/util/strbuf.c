@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json_escape.h"
 #include "strbuf.h"
 
 void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
@@ -33,6 +34,24 @@ void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
 		b->p = p;
 		b->cap = cap;
 	}
+}
+
+void seg_strbuf_json_str(struct seg_strbuf *b, const char *s)
+{
+	char esc[7];
+
+	seg_strbuf_printf(b, "\"");
+	for (const char *p = s; *p; p++) {
+		size_t k = seg_json_escape((unsigned char)*p, esc);
+
+		if (k) {
+			esc[k] = 0;
+			seg_strbuf_printf(b, "%s", esc);
+		} else {
+			seg_strbuf_printf(b, "%c", *p);
+		}
+	}
+	seg_strbuf_printf(b, "\"");
 }
 
 int seg_strbuf_take(struct seg_strbuf *b, char **text, size_t *len)

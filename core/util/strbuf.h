@@ -14,6 +14,8 @@ struct seg_strbuf {
 
 void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* s as a quoted JSON string (escaped as every segd JSON writer does). */
+void seg_strbuf_json_str(struct seg_strbuf *b, const char *s);
 /* The text (malloc'd, "" when empty) and its length; b is empty after.
  * Returns b->err (the text is freed then). */
 int seg_strbuf_take(struct seg_strbuf *b, char **text, size_t *len);
