@@ -28,6 +28,7 @@ struct seg_edges {
 	struct strtab strings;
 	uint64_t refused;
 	uint64_t midflow;       /* TCP flows picked up without their SYN */
+	uint64_t reply_first;   /* UDP/SCTP flows first seen as a reply */
 	bool dirty;
 	seg_edge_namer_fn namer;
 	void *namer_ctx;
@@ -211,6 +212,7 @@ const char *seg_edges_string(const struct seg_edges *e, uint32_t id)
 }
 uint64_t seg_edges_refused(const struct seg_edges *e) { return e->refused; }
 uint64_t seg_edges_midflow(const struct seg_edges *e) { return e->midflow; }
+uint64_t seg_edges_reply_first(const struct seg_edges *e) { return e->reply_first; }
 bool seg_edges_dirty(const struct seg_edges *e) { return e->dirty; }
 
 size_t seg_edges_memory(const struct seg_edges *e)
@@ -343,11 +345,20 @@ static int edge_key_of(const struct seg_edges *e, const struct seg_flow_record *
 	return 0;
 }
 
+/* Where clients' ports start: Linux's ip_local_port_range (32768-60999);
+ * Windows and macOS use 49152-65535 */
+#define EPHEMERAL_PORT_MIN 32768
+
 /* What a record cannot teach: a drop; a TCP flow whose SYN segd never
  * saw (picked up mid-flow, when segd starts beside live connections or
  * after an idle expiry: who opened it is unknown, and the orientation
- * may be the server's); a port-0 flow of a protocol with ports (a port
- * rule of 0 would mean every port). */
+ * may be the server's); a UDP or SCTP flow whose first packet seen went
+ * from a service port to a client's (ephemeral) port: the server's reply
+ * of a flow picked up mid-way (segd attached beside a running stream, or
+ * the server spoke first after an idle expiry), which oriented by that
+ * packet would make the client's port an edge, the wrong way round;
+ * a port-0 flow of a protocol with ports (a port rule of 0 would mean
+ * every port). */
 static bool teaches(struct seg_edges *e, const struct seg_flow_record *r)
 {
 	bool ported = r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP ||
@@ -357,6 +368,11 @@ static bool teaches(struct seg_edges *e, const struct seg_flow_record *r)
 		return false;
 	if (r->proto == IPPROTO_TCP && !(r->tcp_flags & 0x02)) {     /* SYN */
 		e->midflow++;
+		return false;
+	}
+	if ((r->proto == IPPROTO_UDP || r->proto == IPPROTO_SCTP) &&
+	    r->sport < EPHEMERAL_PORT_MIN && r->dport >= EPHEMERAL_PORT_MIN) {
+		e->reply_first++;
 		return false;
 	}
 	return true;

@@ -66,8 +66,10 @@ void seg_edges_set_namer(struct seg_edges *e, seg_edge_namer_fn fn, void *ctx);
 
 /* One flow record (a flow table sink: seg_flow_sink_fn). Dropped flows,
  * flows whose local side is not a known endpoint, TCP flows whose SYN was
- * not seen (picked up mid-flow: who opened them is unknown) and port-0
- * flows of TCP, UDP or SCTP teach nothing. */
+ * not seen (picked up mid-flow: who opened them is unknown), UDP and SCTP
+ * flows first seen going from a port below 32768 to one at or above it
+ * (a server's reply picked up mid-flow: the client's port is no edge)
+ * and port-0 flows of TCP, UDP or SCTP teach nothing. */
 void seg_edges_sink(void *ctx, const struct seg_flow_record *r);
 /* The same, with the outcome: 0 (kept or nothing to learn), -ENOSPC (a
  * new edge past max_edges: counted), -ENOMEM. */
@@ -81,6 +83,9 @@ const char *seg_edges_string(const struct seg_edges *e, uint32_t id);
 uint64_t seg_edges_refused(const struct seg_edges *e);
 /* TCP records skipped because the flow's SYN was never seen. */
 uint64_t seg_edges_midflow(const struct seg_edges *e);
+/* UDP/SCTP records skipped because the flow's first packet seen went
+ * from a service port to a client's ephemeral port (a reply). */
+uint64_t seg_edges_reply_first(const struct seg_edges *e);
 /* Bytes the store holds on the heap (arrays, index, strings). */
 size_t seg_edges_memory(const struct seg_edges *e);
 /* Changed since the last seg_edges_save (or load). */

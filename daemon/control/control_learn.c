@@ -148,5 +148,6 @@ void segd_status_learn(struct segd *d, yaml_document_t *out, int res)
 	yu_set_uint(out, m, "max_edges", d->cfg.learn_max_edges);
 	yu_set_uint(out, m, "refused", seg_edges_refused(d->edges));
 	yu_set_uint(out, m, "tcp_midflow_skipped", seg_edges_midflow(d->edges));
+	yu_set_uint(out, m, "reply_first_skipped", seg_edges_reply_first(d->edges));
 	yu_set_uint(out, m, "memory_bytes", seg_edges_memory(d->edges));
 }

@@ -131,6 +131,27 @@ dns_server() {
 	wait_listen ext "" 53 udp
 }
 
+# every veth end of the topology, "WHERE WHO DEV": the uplink pair, then
+# each pod's pair (for MTU and offload changes along every path)
+veth_ends() {
+	local p
+	echo "node - up0"
+	echo "ext - eth0"
+	for p in "${TOPO_PODS[@]}"; do
+		echo "node - $(pod_if "$p")"
+		echo "pod $p eth0"
+	done
+}
+# on_veths CMD ARGS...: CMD DEV ARGS... on every veth end, in its netns
+on_veths() {
+	local where who dev cmd=$1
+	shift
+	while read -r where who dev; do
+		[ "$who" = - ] && who=""
+		_run_in "$where" "$who" $cmd "$dev" "$@" >/dev/null || return 1
+	done < <(veth_ends)
+}
+
 e2e_finish() {
 	echo "# $(basename "$0"): $E2E_PASS passed, $E2E_FAIL failed"
 	[ "$E2E_FAIL" -eq 0 ]

@@ -100,25 +100,6 @@ http_put() {
 	check "HTTP PUT 4 MB $1: sha256 matches" [ "$sum" = "$BLOB_SHA" ]
 }
 
-# every veth end of the path, "WHERE WHO DEV": uplink pair, pods' pairs
-veth_ends() {
-	echo "node - up0"
-	echo "ext - eth0"
-	for p in web api; do
-		echo "node - $(pod_if "$p")"
-		echo "pod $p eth0"
-	done
-}
-# on_veths CMD ARGS...: CMD DEV ARGS... on every veth end, in its netns
-on_veths() {
-	local where who dev cmd=$1
-	shift
-	while read -r where who dev; do
-		[ "$who" = - ] && who=""
-		_run_in "$where" "$who" $cmd "$dev" "$@" >/dev/null || return 1
-	done < <(veth_ends)
-}
-
 # TCP segments (first sends and retransmissions) the stacks of ext and web sent
 tcp_segs_sent() {
 	{ in_ext nstat -asz TcpOutSegs TcpRetransSegs

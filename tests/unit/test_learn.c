@@ -199,6 +199,52 @@ Test(learn_edges, one_edge_per_workload_direction_peer_and_server_port)
 	seg_edges_free(e);
 }
 
+/* Seen by iperf3 (`iperf3 -c web -u -R`, tests/e2e/test_learn_programs.sh):
+ * segd attached beside the running stream first sees web's datagrams to
+ * the client's port, and oriented by them the flow reads "web -> client
+ * udp/40789". Without a handshake, the ports tell: a datagram from a
+ * service port to an ephemeral one is a reply. */
+Test(learn_edges, udp_reply_picked_up_mid_flow_teaches_nothing)
+{
+	static const struct flow skipped[] = {
+		/* web's iperf3 server streams to the outside client's port */
+		{ WEB("10.200.0.2"), OUT("203.0.113.10"), SEGD_DIR_EGRESS, IPPROTO_UDP, 5201, 40789, 9, 9, 0, 1000, false },
+		/* DNS answers a pod's query */
+		{ DNS, WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_UDP, 53, 53001, 1, 1, 0, 1001, false },
+		/* SCTP: its INIT is not tracked either */
+		{ API("10.200.0.3"), OUT("198.51.100.7"), SEGD_DIR_EGRESS, IPPROTO_SCTP, 3868, 49152, 2, 2, 0, 1002, false },
+	};
+	static const struct flow learned[] = {
+		/* the same stream's next run, from its start: the client's hello */
+		{ OUT("203.0.113.10"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_UDP, 40790, 5201, 1, 1, 0, 1003, false },
+		/* NTP: service port to service port */
+		{ API("10.200.0.3"), OUT("198.51.100.7"), SEGD_DIR_EGRESS, IPPROTO_UDP, 123, 123, 1, 1, 0, 1004, false },
+		/* WireGuard-like: both ports high */
+		{ WEB("10.200.0.2"), OUT("198.51.100.8"), SEGD_DIR_EGRESS, IPPROTO_UDP, 51820, 51820, 1, 1, 0, 1005, false },
+		/* a client's port to a server on a high port */
+		{ API("10.200.0.3"), OUT("198.51.100.9"), SEGD_DIR_EGRESS, IPPROTO_UDP, 40000, 45000, 1, 1, 0, 1006, false },
+	};
+	struct seg_edges *e;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	for (size_t i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++)
+		cr_expect_eq(observe(e, &skipped[i]), 0, "flow %zu", i);
+	cr_expect_eq(seg_edges_count(e), 0, "a reply teaches nothing");
+	cr_expect_eq(seg_edges_reply_first(e), 3);
+	cr_expect_eq(seg_edges_midflow(e), 0, "counted apart from TCP's");
+	for (size_t i = 0; i < sizeof(learned) / sizeof(learned[0]); i++)
+		cr_expect_eq(observe(e, &learned[i]), 0, "flow %zu", i);
+	cr_expect_eq(seg_edges_count(e), 4);
+	cr_expect_not_null(find(e, "shop app=web", SEGD_DIR_INGRESS, IPPROTO_UDP, 5201),
+			   "the client -> server edge, once the client opens a flow");
+	cr_expect_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_UDP, 40789));
+	cr_expect_not_null(find(e, "shop app=api", SEGD_DIR_EGRESS, IPPROTO_UDP, 123));
+	cr_expect_not_null(find(e, "shop app=web", SEGD_DIR_EGRESS, IPPROTO_UDP, 51820));
+	cr_expect_not_null(find(e, "shop app=api", SEGD_DIR_EGRESS, IPPROTO_UDP, 45000));
+	cr_expect_eq(seg_edges_reply_first(e), 3);
+	seg_edges_free(e);
+}
+
 Test(learn_edges, full_store_refuses_and_counts)
 {
 	struct seg_edges *e;
