@@ -397,6 +397,7 @@ int segctl_parse(int argc, char **argv, struct segctl_cmd *cmd, FILE *out, FILE 
 static const char *const option_values[][3] = {
 	{ "apply", "mode", "audit" },
 	{ "namespace set", "mode", "enforce audit" },
+	{ "namespace set", "on-detect", "alert quarantine off default" },
 	{ NULL, "verdict", "allow deny audit" },
 	{ NULL, "role", "uplink" },
 	{ NULL, "fail-on", "warning error" },

@@ -8,6 +8,7 @@ const char segctl_top_help[] =
 	"\n"
 	"commands:\n"
 	"  namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]\n"
+	"                [--on-detect alert|quarantine|off|default]\n"
 	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
 	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
 	"  endpoint del NAME [--namespace NS]\n"
@@ -25,6 +26,7 @@ const char segctl_top_help[] =
 	"  release NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
 		"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
 	"        [-o table|json|yaml]\n"
+	"  alerts [--follow] [--namespace NS] [-o table|json|yaml]\n"
 	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
 	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
 	"  blocklist list | show NAME | del NAME | test IP\n"
@@ -40,7 +42,7 @@ const char segctl_top_help[] =
 
 
 static const char *const opt_none[] = { NULL };
-static const char *const opt_labels[] = { "labels", "mode", "stratum", NULL };
+static const char *const opt_labels[] = { "labels", "mode", "stratum", "on-detect", NULL };
 static const char *const opt_ns[] = { "namespace", NULL };
 static const char *const opt_apply[] = { "namespace", "mode", NULL };
 static const char *const opt_audit_report[] = { "namespace", "since", NULL };
@@ -74,14 +76,21 @@ static const char *const pos_address[] = { "address", NULL };
 
 const struct segctl_command segctl_commands[] = {
 	{ "namespace set", "namespace.set",
-	  "namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off]",
+	  "namespace set NS [--labels k=v,...] [--mode enforce|audit] [--stratum drop|audit|off] "
+	  "[--on-detect alert|quarantine|off|default]",
 	  "Create namespace NS or replace its labels. The label\n"
 	  "kubernetes.io/metadata.name=NS is always set. --mode audit puts every\n"
 	  "policy of NS in audit mode: nothing it would drop is dropped, such flows\n"
 	  "pass and are reported as audit; --mode enforce (the default) enforces\n"
 	  "them again. --stratum says what happens\n"
 	  "when a flow of its endpoints opens with a Stratum (crypto-mining) login:\n"
-	  "drop it (the default), audit it (count, pass) or off (do not look).\n", pos_name, opt_labels, opt_none },
+	  "drop it (the default), audit it (count, pass) or off (do not look).\n"
+	  "--on-detect says what a detection (scan, lateral, new-destination,\n"
+	  "miner, c2; see `segctl alerts`) of its endpoints does, whatever its\n"
+	  "kind: alert (report only), quarantine (report and cut the endpoint\n"
+	  "off, as `segctl quarantine` does, until `segctl release`) or off\n"
+	  "(report nothing); default goes back to the config's `detect: actions`.\n",
+	  pos_name, opt_labels, opt_none },
 	{ "endpoint add", "endpoint.add",
 	  "endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...] "
 	  "[--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote",
@@ -175,6 +184,17 @@ const struct segctl_command segctl_commands[] = {
 	  "counters are deltas since the flow's previous record) until interrupted;\n"
 	  "with -o json one JSON object per line, as in the flow log.\n",
 	  pos_none, opt_flows, flag_follow },
+	{ "alerts", "alerts", "alerts [--follow] [--namespace NS] [-o table|json|yaml]",
+	  "Detections of compromised workloads segd raised (the config's `detect:`\n"
+	  "section), oldest first, up to the last 1024: kind (scan, lateral,\n"
+	  "new-destination, miner, c2) and shape, MITRE ATT&CK technique, the\n"
+	  "workload (namespace, name, labels, address), first and last packet,\n"
+	  "counts (new flows, dropped, distinct ports, hosts and denied targets),\n"
+	  "a sample of targets and the action taken (alert, quarantine with its\n"
+	  "id, exempt). --namespace keeps the alerts of NS's workloads. --follow\n"
+	  "then prints new alerts as segd raises them (it asks every 200 ms) until\n"
+	  "interrupted. -o json: one JSON object per alert and line.\n",
+	  pos_none, opt_ns, flag_follow },
 	{ "blocklist load", "blocklist.load",
 	  "blocklist load NAME FILE --category miner|c2|custom|exception [--format FORMAT] "
 	  "[--action drop|audit] [--expires DURATION] [--allow CIDR]...",

@@ -105,8 +105,9 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 	char a[1024], b[1024], c[64];
 
 	if (!strcmp(kind, "namespaces")) {
-		t.ncols = 4;
-		table_row(&t, (const char *[]){ "NAME", "STRATUM", "MODE", "LABELS" });
+		t.ncols = 5;
+		table_row(&t, (const char *[]){ "NAME", "STRATUM", "MODE", "ON-DETECT",
+						"LABELS" });
 	} else if (!strcmp(kind, "endpoints")) {
 		t.ncols = 7;
 		table_row(&t, (const char *[]){ "NAMESPACE", "NAME", "IPS", "INTERFACE",
@@ -130,7 +131,8 @@ static void print_get(yaml_document_t *d, yaml_node_t *res, FILE *f)
 		if (!strcmp(kind, "namespaces")) {
 			join(d, yu_map_get(d, it, "labels"), a, sizeof(a));
 			table_row(&t, (const char *[]){ str(d, it, "name"), str(d, it, "stratum"),
-							str(d, it, "mode"), a });
+							str(d, it, "mode"),
+							str(d, it, "on_detect"), a });
 		} else if (!strcmp(kind, "nodes")) {
 			join(d, yu_map_get(d, it, "ips"), a, sizeof(a));
 			join(d, yu_map_get(d, it, "labels"), b, sizeof(b));
@@ -604,9 +606,10 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	const char *c = cmd->command;
 
 	if (!strcmp(c, "namespace.set"))
-		fprintf(f, "namespace/%s %s (mode: %s, stratum: %s)\n",
+		fprintf(f, "namespace/%s %s (mode: %s, stratum: %s, on-detect: %s)\n",
 			str(d, res, "namespace"), str(d, res, "action"),
-			str(d, res, "mode"), str(d, res, "stratum"));
+			str(d, res, "mode"), str(d, res, "stratum"),
+			str(d, res, "on_detect"));
 	else if (!strcmp(c, "endpoint.add"))
 		fprintf(f, "endpoint/%s/%s registered (id %s, identity %s, %s%s%s)\n",
 			str(d, res, "namespace"), str(d, res, "endpoint"), str(d, res, "id"),
@@ -678,13 +681,11 @@ void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, si
 	yaml_document_delete(&d);
 }
 
-int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
-		 FILE *err)
+int segctl_answer(yaml_document_t *resp, yaml_node_t **res, FILE *err)
 {
-	yaml_node_t *root = yu_root(resp), *res;
-	bool ok = false;
+	yaml_node_t *root = yu_root(resp);
 	int64_t code = SEGCTL_FAILED;
-	yaml_document_t sub;
+	bool ok = false;
 
 	yu_bool(yu_map_get(resp, root, "ok"), &ok);
 	if (!ok) {
@@ -692,7 +693,19 @@ int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		fprintf(err, "segctl: error: %s\n", str(resp, root, "error"));
 		return (int)code;
 	}
-	res = yu_map_get(resp, root, "result");
+	*res = yu_map_get(resp, root, "result");
+	return SEGCTL_OK;
+}
+
+int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
+		 FILE *err)
+{
+	yaml_node_t *res = NULL;
+	yaml_document_t sub;
+	int code = segctl_answer(resp, &res, err);
+
+	if (code != SEGCTL_OK)
+		return code;
 	if (!strcmp(cmd->command, "recommend"))
 		return segctl_print_recommend(cmd, resp, res, out, err);
 	if (!strcmp(cmd->command, "graph") &&

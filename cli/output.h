@@ -10,6 +10,10 @@
 int segctl_print(const struct segctl_cmd *cmd, yaml_document_t *resp, FILE *out,
 		 FILE *err);
 
+/* SEGCTL_OK with *res the answer's result, or the answer's exit code with
+ * its error printed on err (segd refused). */
+int segctl_answer(yaml_document_t *resp, yaml_node_t **res, FILE *err);
+
 /* A record streamed by `flows --follow` (one JSON line). */
 void segctl_print_flow_record(const struct segctl_cmd *cmd, const char *line, size_t len,
 			      FILE *out);

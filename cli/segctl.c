@@ -1,6 +1,7 @@
 /* segctl - command-line client of segd's control socket. */
 #include <stdio.h>
 #include <string.h>
+#include "alerts_cli.h"
 #include "args.h"
 #include "client.h"
 #include "lint_cli.h"
@@ -58,6 +59,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd.command, "lint")) {   /* files: no segd needed */
 		ret = segctl_lint(&cmd, stdout, stderr);
+		segctl_cmd_free(&cmd);
+		return ret;
+	}
+	if (!strcmp(cmd.command, "alerts")) {   /* polls when following */
+		ret = segctl_alerts(&cmd, stdout, stderr);
 		segctl_cmd_free(&cmd);
 		return ret;
 	}

@@ -277,6 +277,7 @@ static void name_restart_only(const struct segd_settings *f,
 		{ "learn", f->learn_off != c->learn_off },
 		{ "learn_max_edges", f->learn_max_edges != c->learn_max_edges },
 		{ "learn_save_interval", f->learn_save_interval != c->learn_save_interval },
+		{ "detect", segd_detect_settings_differ(&f->detect, &c->detect) },
 	};
 	size_t n = 0;
 

@@ -197,6 +197,12 @@ struct seg_namespace {
 	struct seg_labels labels; /* includes kubernetes.io/metadata.name */
 	enum seg_stratum_mode stratum;
 	enum seg_policy_mode mode;
+	/* `namespace set --on-detect`: what every detection of its endpoints
+	 * does, over the config's per-kind actions. An enum seg_detect_action
+	 * (detect.h), which cannot be named here: detect.h includes this file
+	 * (through quarantine.h). */
+	uint8_t on_detect;
+	bool on_detect_set;       /* false: the config's `detect: actions` */
 };
 
 #define SEG_MAX_EP_IPS 8

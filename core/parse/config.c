@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "config_detect.h"
 #include "state.h"
 #include "yaml_util.h"
 
@@ -167,6 +168,16 @@ static int parse_uint(yaml_node_t *v, const char *key, int64_t min, int64_t max,
 	return 0;
 }
 
+/* cfg->detect from seg_detect_defaults(), once: its window is never 0
+ * after that (2.. s), so 0 says it was not filled yet. The file's section
+ * and segd_config_defaults() both start from here, so the keys a file
+ * leaves out keep their defaults. */
+static void detect_defaulted(struct segd_settings *cfg)
+{
+	if (!cfg->detect.window_s)
+		seg_detect_defaults(&cfg->detect);
+}
+
 struct config_ctx {
 	const char *file;
 	struct segd_settings *cfg;
@@ -279,6 +290,9 @@ static int config_doc(yaml_document_t *doc, void *p)
 
 			ret = parse_uint(v, key, 1, 100, "a file count", file, err, &g);
 			cfg->flow_log_keep = (unsigned int)g;
+		} else if (!strcmp(key, "detect")) {
+			detect_defaulted(cfg);
+			ret = segd_config_parse_detect(&d, v, &cfg->detect, file, err);
 		} else if (strcmp(key, "socket") && strcmp(key, "bpffs") &&
 			   strcmp(key, "state_dir") && strcmp(key, "feeds_dir") &&
 			   strcmp(key, "policy_dir") && strcmp(key, "flow_log") && strcmp(key, "metrics_addr")) {
@@ -290,7 +304,7 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
 					 "flow_interval, policy_cidr_match, "
 					 "uplink_hook, learn, learn_max_edges, "
-					 "learn_save_interval", key);
+					 "learn_save_interval, detect", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs %s", key,
@@ -357,6 +371,7 @@ int segd_config_defaults(struct segd_settings *cfg)
 		cfg->flow_log_max_bytes = SEGD_DEFAULT_FLOW_LOG_MAX_BYTES;
 	if (!cfg->flow_log_keep)
 		cfg->flow_log_keep = SEGD_DEFAULT_FLOW_LOG_KEEP;
+	detect_defaulted(cfg);
 	if (!cfg->metrics_addr && set_string(&cfg->metrics_addr, SEGD_DEFAULT_METRICS_ADDR))
 		return -ENOMEM;
 	if (!cfg->socket_path && set_string(&cfg->socket_path, SEGD_DEFAULT_SOCKET))
@@ -382,5 +397,6 @@ void segd_config_free(struct segd_settings *cfg)
 	free(cfg->feeds_dir);
 	free(cfg->policy_dir);
 	segd_config_free_patterns(cfg);
+	seg_detect_settings_free(&cfg->detect);
 	memset(cfg, 0, sizeof(*cfg));
 }

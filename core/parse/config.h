@@ -20,6 +20,7 @@
  *   learn: true                         # keep what flows were seen (edges)
  *   learn_max_edges: 200000             # at most this many edges
  *   learn_save_interval: 60             # seconds between saves to state_dir
+ *   detect: { window: 10s, actions: { scan: quarantine } }  # detect.h
  * Command-line flags override the file.
  */
 #ifndef SEGD_CONFIG_H
@@ -104,5 +105,9 @@ int segd_config_load(const char *file, struct segd_settings *cfg,
 int segd_config_defaults(struct segd_settings *cfg);
 void segd_config_free(struct segd_settings *cfg);
 void segd_config_free_patterns(struct segd_settings *cfg);
+/* Do two `detect:` sections say different things (the reload warning)?
+ * (config_detect.c) */
+bool segd_detect_settings_differ(const struct seg_detect_settings *a,
+				 const struct seg_detect_settings *b);
 
 #endif /* SEGD_CONFIG_H */

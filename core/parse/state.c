@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "detect.h"
 #include "policy_parse.h"
 #include "fileio.h"
 #include "state.h"
@@ -77,6 +78,8 @@ int seg_state_set_ns(struct seg_state *s, const char *name,
 	ns->labels = fresh;
 	ns->stratum = SEG_STRATUM_DROP;
 	ns->mode = SEG_MODE_ENFORCE;
+	ns->on_detect = SEG_DETECT_ALERT;
+	ns->on_detect_set = false;
 	w->n_namespaces++;
 	return 0;
 err:
@@ -248,7 +251,10 @@ static int state_doc(const struct seg_state *s, yaml_document_t *d)
 		    yu_set_str(d, m, "name", w->namespaces[i].name) ||
 		    yu_set(d, m, "labels", labels_node(d, &w->namespaces[i].labels)) ||
 		    yu_set_str(d, m, "stratum", seg_stratum_mode_name(w->namespaces[i].stratum)) ||
-		    yu_set_str(d, m, "mode", seg_policy_mode_name(w->namespaces[i].mode)))
+		    yu_set_str(d, m, "mode", seg_policy_mode_name(w->namespaces[i].mode)) ||
+		    (w->namespaces[i].on_detect_set &&
+		     yu_set_str(d, m, "on_detect",
+				seg_detect_action_name(w->namespaces[i].on_detect))))
 			return -ENOMEM;
 	}
 	if ((seq = yu_add_seq(d)) < 0 || yu_set(d, root, "endpoints", seq))
@@ -467,6 +473,21 @@ struct load_ctx {
 	struct seg_error *err;
 };
 
+/* a namespace's `on_detect` (absent: the config's detect actions) */
+static int on_detect_from(yaml_document_t *d, yaml_node_t *n, struct seg_namespace *ns,
+			  struct load_ctx *c)
+{
+	yaml_node_t *v = yu_map_get(d, n, "on_detect");
+	enum seg_detect_action a;
+
+	if (seg_detect_action_parse(yu_scalar(v), true, &a))
+		return seg_errorf(c->err, c->file, yu_line(v), yu_col(v), -EINVAL,
+				  "on_detect must be alert, quarantine or off");
+	ns->on_detect = (uint8_t)a;
+	ns->on_detect_set = true;
+	return 0;
+}
+
 static int state_from_doc(yaml_document_t *d, void *p)
 {
 	struct load_ctx *c = p;
@@ -504,6 +525,8 @@ static int state_from_doc(yaml_document_t *d, void *p)
 					  &seg_state_find_ns(c->s, name)->mode))
 			ret = seg_errorf(c->err, c->file, yu_line(n), yu_col(n), -EINVAL,
 					 "mode must be enforce or audit");
+		if (!ret && yu_map_get(d, n, "on_detect"))
+			ret = on_detect_from(d, n, seg_state_find_ns(c->s, name), c);
 	}
 	seq = yu_map_get(d, root, "endpoints");
 	for (size_t i = 0; !ret && i < yu_seq_len(seq); i++)

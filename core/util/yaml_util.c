@@ -496,18 +496,27 @@ static bool json_bare(const yaml_node_t *n)
 	return false;
 }
 
+/* depth < 0: one line, no indentation */
 static void indent(FILE *f, int depth)
 {
+	if (depth < 0)
+		return;
 	fputc('\n', f);
 	for (int i = 0; i < depth; i++)
 		fputs("  ", f);
+}
+
+/* the depth of a child: one line stays negative, counting down */
+static int deeper(int depth)
+{
+	return depth < 0 ? depth - 1 : depth + 1;
 }
 
 static int write_json_node(FILE *f, yaml_document_t *d, yaml_node_t *n, int depth)
 {
 	int ret;
 
-	if (!n || depth > 64)
+	if (!n || depth > 64 || depth < -64)
 		return -EINVAL;
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -524,8 +533,8 @@ static int write_json_node(FILE *f, yaml_document_t *d, yaml_node_t *n, int dept
 		fputc('[', f);
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     it < n->data.sequence.items.top; it++) {
-			indent(f, depth + 1);
-			ret = write_json_node(f, d, yu_node(d, *it), depth + 1);
+			indent(f, deeper(depth));
+			ret = write_json_node(f, d, yu_node(d, *it), deeper(depth));
 			if (ret)
 				return ret;
 			if (it + 1 < n->data.sequence.items.top)
@@ -546,10 +555,10 @@ static int write_json_node(FILE *f, yaml_document_t *d, yaml_node_t *n, int dept
 
 			if (!k)
 				return -EINVAL;
-			indent(f, depth + 1);
+			indent(f, deeper(depth));
 			yu_json_string(f, k);
-			fputs(": ", f);
-			ret = write_json_node(f, d, yu_node(d, p->value), depth + 1);
+			fputs(depth < 0 ? ":" : ": ", f);
+			ret = write_json_node(f, d, yu_node(d, p->value), deeper(depth));
 			if (ret)
 				return ret;
 			if (p + 1 < n->data.mapping.pairs.top)
@@ -573,6 +582,15 @@ int yu_write_json(FILE *f, yaml_document_t *doc)
 		return 0;
 	}
 	ret = write_json_node(f, doc, root, 0);
+	fputc('\n', f);
+	return ret;
+}
+
+int yu_write_json_line(FILE *f, yaml_document_t *doc, yaml_node_t *n)
+{
+	/* -1: one line; each level below counts down, so the limit holds */
+	int ret = write_json_node(f, doc, n, -1);
+
 	fputc('\n', f);
 	return ret;
 }

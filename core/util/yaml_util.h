@@ -75,6 +75,8 @@ int yu_dump(yaml_document_t *doc, char **out, size_t *len);
 int yu_write_yaml(FILE *f, yaml_document_t *doc);
 /* Valid JSON, 2-space indented, tags decide number/bool/null. */
 int yu_write_json(FILE *f, yaml_document_t *doc);
+/* Node n of doc as JSON on one line (a JSON Lines record), newline ended. */
+int yu_write_json_line(FILE *f, yaml_document_t *doc, yaml_node_t *n);
 /* JSON string literal (quotes included) for s. */
 void yu_json_string(FILE *f, const char *s);
 

@@ -37,6 +37,7 @@ static const struct {
 	{ "get", segd_h_get },
 	{ "status", segd_h_status },
 	{ "flows", segd_h_flows },
+	{ "alerts", segd_h_alerts },
 	{ "blocklist.load", segd_h_blocklist_load },
 	{ "blocklist.list", segd_h_blocklist_list },
 	{ "blocklist.show", segd_h_blocklist_show },

@@ -9,11 +9,18 @@
 #include "log.h"
 #include "yaml_util.h"
 
+const char *segd_ns_on_detect_name(const struct seg_namespace *ns)
+{
+	return ns->on_detect_set ? seg_detect_action_name(ns->on_detect) : "default";
+}
+
 int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
 	const char *name, *text = segd_arg_str(r, "labels");
 	const char *stratum = segd_arg_str(r, "stratum");
 	const char *pmode = segd_arg_str(r, "mode");
+	const char *on_detect = segd_arg_str(r, "on-detect");
+	enum seg_detect_action detect_action = SEG_DETECT_ALERT;
 	enum seg_stratum_mode mode = SEG_STRATUM_DROP;
 	enum seg_policy_mode policy_mode = SEG_MODE_ENFORCE;
 	struct seg_labels labels = { 0 };
@@ -33,6 +40,11 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	if (pmode && seg_policy_mode_parse(pmode, &policy_mode))
 		return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
 				  "--mode takes enforce or audit, not '%s'", pmode);
+	/* "default": back to the config's per-kind actions */
+	if (on_detect && strcmp(on_detect, "default") &&
+	    seg_detect_action_parse(on_detect, true, &detect_action))
+		return seg_errorf(r->err, NULL, 0, 0, -EINVAL, "--on-detect takes alert, "
+				  "quarantine, off or default, not '%s'", on_detect);
 	/* keep the old settings to restore if the new ones do not compile */
 	ns = seg_state_find_ns(&d->state, name);
 	existed = ns != NULL;
@@ -40,6 +52,8 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 		goto out;
 	saved.stratum = existed ? ns->stratum : SEG_STRATUM_DROP;
 	saved.mode = existed ? ns->mode : SEG_MODE_ENFORCE;
+	saved.on_detect = existed ? ns->on_detect : SEG_DETECT_ALERT;
+	saved.on_detect_set = existed && ns->on_detect_set;
 	if ((ret = seg_state_set_ns(&d->state, name, text ? &labels : NULL)))
 		goto out;
 	ns = seg_state_find_ns(&d->state, name);
@@ -47,6 +61,10 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 		ns->stratum = mode;
 	if (pmode)
 		ns->mode = policy_mode;
+	if (on_detect) {
+		ns->on_detect = (uint8_t)detect_action;
+		ns->on_detect_set = strcmp(on_detect, "default") != 0;
+	}
 	w = segd_candidate_of(d);
 	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
 	if (ret) {
@@ -55,6 +73,8 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 			ns = seg_state_find_ns(&d->state, name);
 			ns->stratum = saved.stratum;
 			ns->mode = saved.mode;
+			ns->on_detect = saved.on_detect;
+			ns->on_detect_set = saved.on_detect_set;
 		}
 		/* a namespace that did not exist has no endpoints or policies
 		 * yet, so leaving it registered cannot change enforcement */
@@ -66,6 +86,7 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	yu_set_str(out, res, "action", existed ? "configured" : "created");
 	yu_set_str(out, res, "stratum", seg_stratum_mode_name(ns->stratum));
 	yu_set_str(out, res, "mode", seg_policy_mode_name(ns->mode));
+	yu_set_str(out, res, "on_detect", segd_ns_on_detect_name(ns));
 out:
 	seg_labels_free(&labels);
 	seg_labels_free(&saved.labels);

@@ -17,6 +17,9 @@ int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out
 int segd_h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out,
 			int res);
 int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+/* a namespace's --on-detect: "alert", "quarantine", "off", or "default"
+ * (the config's per-kind actions) */
+const char *segd_ns_on_detect_name(const struct seg_namespace *ns);
 
 /* control_nodes.c: the cluster's nodes; `get nodes` rows */
 int segd_h_node_set(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
@@ -42,6 +45,9 @@ int segd_h_release(struct segd *d, struct segd_req *r, yaml_document_t *out, int
 /* `get quarantines` rows; `status` fields */
 int segd_get_quarantines(struct segd *d, yaml_document_t *out, int items);
 void segd_status_quarantines(struct segd *d, yaml_document_t *out, int res);
+
+/* control_alerts.c: `segctl alerts`, the recent alerts (d->alerts) */
+int segd_h_alerts(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 
 /* control_lint.c: findings over the applied state (core/query/lint.h) */
 int segd_h_lint(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);

@@ -32,6 +32,7 @@ static int get_namespaces(struct segd *d, yaml_document_t *out, int items)
 		yu_set(out, m, "labels", labels_map(out, &ns->labels));
 		yu_set_str(out, m, "stratum", seg_stratum_mode_name(ns->stratum));
 		yu_set_str(out, m, "mode", seg_policy_mode_name(ns->mode));
+		yu_set_str(out, m, "on_detect", segd_ns_on_detect_name(ns));
 	}
 	return 0;
 }

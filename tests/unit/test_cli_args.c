@@ -114,6 +114,22 @@ static const struct args_case cases[] = {
 	{ { "segctl", "graph", "extra" }, 2, "", "", "", "takes no arguments" },
 	{ { "segctl", "blocklist", "list", "extra" }, 2, "", "", "", "takes no arguments" },
 	{ { "segctl", "flows", "--endpoint", "web" }, 0, "flows", "endpoint", "web", "" },
+	{ { "segctl", "namespace", "set", "shop", "--on-detect", "quarantine" }, 0,
+	  "namespace.set", "on-detect", "quarantine", "" },
+	{ { "segctl", "namespace", "set", "shop", "--on-detect=off" }, 0,
+	  "namespace.set", "on-detect", "off", "" },
+	{ { "segctl", "namespace", "set", "shop", "--on-detect" }, 2, "", "", "",
+	  "--on-detect needs a value" },
+	{ { "segctl", "alerts" }, 0, "alerts", "", "", "" },
+	{ { "segctl", "alerts", "-n", "shop", "-o", "json" }, 0, "alerts", "namespace",
+	  "shop", "" },
+	{ { "segctl", "alerts", "--namespace=shop", "--follow" }, 0, "alerts", "follow",
+	  "true", "" },
+	{ { "segctl", "alerts", "shop" }, 2, "", "", "", "alerts takes no arguments" },
+	{ { "segctl", "alerts", "--verdict", "deny" }, 2, "", "", "",
+	  "alerts does not take --verdict" },
+	{ { "segctl", "alerts", "-o", "dot" }, 2, "", "", "", "-o dot is for graph only" },
+	{ { "segctl", "alerts", "--help" }, 0, "", "", "", "" },
 };
 
 ParameterizedTestParameters(cli, args)
@@ -228,7 +244,8 @@ struct complete_case {
 
 static const struct complete_case complete_cases[] = {
 	{ 1, { "" }, "namespace endpoint node attach apply delete promote audit-report get "
-		     "quarantine release status flows blocklist explain graph recommend learn lint" },
+		     "quarantine release status flows alerts blocklist explain graph recommend "
+		     "learn lint" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
@@ -263,6 +280,11 @@ static const struct complete_case complete_cases[] = {
 	{ 3, { "lint", "a.yaml", "" }, "__files" },
 	{ 3, { "lint", "--fail-on", "" }, "warning error" },
 	{ 2, { "lint", "-" }, "--fail-on --namespace -o --help" },
+	{ 2, { "alerts", "-" }, "--namespace --follow -o --help" },
+	{ 3, { "alerts", "-o", "" }, "table json yaml" },
+	{ 5, { "namespace", "set", "shop", "--on-detect", "" }, "alert quarantine off default" },
+	{ 4, { "namespace", "set", "shop", "--" },
+	  "--labels --mode --stratum --on-detect -o --help" },
 };
 
 ParameterizedTestParameters(cli_args, complete)

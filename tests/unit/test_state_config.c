@@ -46,6 +46,42 @@ static const struct config_case config_cases[] = {
 	{ "uplink_hook: xdp\n", 0, 0, 0, "" },
 	{ "uplink_hook: ebpf\n", -EINVAL, 1, 14, "uplink_hook 'ebpf': use xdp" },
 	{ "uplink_hook:\n", -EINVAL, 1, 13, "uplink_hook '': use xdp" },
+	/* detect: (config_detect.c) */
+	{ "detect:\n", 0, 0, 0, "" },
+	{ "detect:\n  enabled: false\n  window: 20s\n  scan_ports: 50\n  scan_hosts: 200\n"
+	  "  lateral_targets: 1\n", 0, 0, 0, "" },
+	{ "detect:\n  window: 3600\n  new_destination_after: 0\n"
+	  "  actions: { scan: quarantine, new-destination: alert, c2: quarantine }\n",
+	  0, 0, 0, "" },
+	{ "detect:\n  new_destination_after: 7d\n  quarantine_allow: [\"10.0.0.5/32:22/tcp\", "
+	  "\"[fd00::/64]:icmpv6\"]\n  exempt: [\"app=prometheus\", \"k8s-app=kube-dns,a=b\"]\n",
+	  0, 0, 0, "" },
+	{ "detect:\n  quarantine_allow: []\n  exempt: []\n", 0, 0, 0, "" },
+	{ "detect: 5\n", -EINVAL, 1, 9, "detect is a mapping of settings" },
+	{ "detect:\n  windw: 10s\n", -EINVAL, 2, 3, "unknown detect setting 'windw'" },
+	{ "detect:\n  enabled: maybe\n", -EINVAL, 2, 12, "enabled is true or false" },
+	{ "detect:\n  window: 1s\n", -EINVAL, 2, 11, "window is a duration" },
+	{ "detect:\n  window: 2h\n", -EINVAL, 2, 11, "from 2s to 3600s" },
+	{ "detect:\n  window: ten\n", -EINVAL, 2, 11, "window is a duration" },
+	{ "detect:\n  scan_ports: 0\n", -EINVAL, 2, 15, "scan_ports is a count" },
+	{ "detect:\n  scan_hosts: 201\n", -EINVAL, 2, 15, "scan_hosts is a count" },
+	{ "detect:\n  lateral_targets: -1\n", -EINVAL, 2, 20, "1 to 200" },
+	{ "detect:\n  new_destination_after: 0s\n", -EINVAL, 2, 26, "or 0 for no" },
+	{ "detect:\n  new_destination_after: 400d\n", -EINVAL, 2, 26, "up to 365d" },
+	{ "detect:\n  actions: { scan: block }\n", -EINVAL, 2, 20,
+	  "scan takes alert or quarantine" },
+	{ "detect:\n  actions: { miner: off }\n", -EINVAL, 2, 21,
+	  "miner takes alert or quarantine" },
+	{ "detect:\n  actions: { portscan: alert }\n", -EINVAL, 2, 14,
+	  "unknown kind 'portscan'" },
+	{ "detect:\n  actions: [scan]\n", -EINVAL, 2, 12, "actions is a mapping" },
+	{ "detect:\n  quarantine_allow: [\"10.0.0.0/33\"]\n", -EINVAL, 2, 22,
+	  "detect quarantine_allow: " },
+	{ "detect:\n  quarantine_allow: 10.0.0.1\n", -EINVAL, 2, 21, "at most 8 forensic" },
+	{ "detect:\n  exempt: [\"=x\"]\n", -EINVAL, 2, 12, "'=x' is not a label selector" },
+	{ "detect:\n  exempt: [\"\"]\n", -EINVAL, 2, 12, "'' is not a label selector" },
+	{ "detect:\n  exempt: [a=1, a=1, a=1, a=1, a=1, a=1, a=1, a=1, a=1, a=1, a=1, a=1, "
+	  "a=1, a=1, a=1, a=1, a=1]\n", -EINVAL, 2, 11, "at most 16 label selectors" },
 };
 
 ParameterizedTestParameters(config, parse)
@@ -124,6 +160,55 @@ Test(config, defaults_fill_only_what_is_unset)
 	segd_config_free(&cfg);
 }
 
+Test(config, detect_keys_left_out_keep_their_defaults)
+{
+	struct segd_settings cfg = { 0 };
+	struct seg_error err = { 0 };
+	const char *t = "detect:\n  window: 20s\n  actions: { scan: quarantine }\n"
+			"  exempt: [\"app=prometheus\"]\n";
+
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(segd_config_defaults(&cfg), 0);
+	cr_assert_eq(cfg.detect.window_s, 20);
+	cr_assert_eq(cfg.detect.scan_ports, SEG_DETECT_DEFAULT_SCAN_PORTS);
+	cr_assert_eq(cfg.detect.scan_hosts, SEG_DETECT_DEFAULT_SCAN_HOSTS);
+	cr_assert_eq(cfg.detect.lateral_targets, SEG_DETECT_DEFAULT_LATERAL);
+	cr_assert_eq(cfg.detect.new_dest_after_s, SEG_DETECT_DEFAULT_NEW_DEST_AFTER);
+	cr_assert_eq(cfg.detect.action[SEGD_ALERT_SCAN], SEG_DETECT_QUARANTINE);
+	cr_assert_eq(cfg.detect.action[SEGD_ALERT_MINER], SEG_DETECT_ALERT);
+	cr_assert_eq(cfg.detect.n_exempt, 1);
+	cr_assert_str_eq(cfg.detect.exempt[0], "app=prometheus");
+	cr_assert_not(cfg.detect.off);
+	segd_config_free(&cfg);
+
+	cr_assert_eq(segd_config_defaults(&cfg), 0);   /* no file: all defaults */
+	cr_assert_eq(cfg.detect.window_s, SEG_DETECT_DEFAULT_WINDOW_S);
+	cr_assert_eq(cfg.detect.n_exempt, 0);
+	t = "detect:\n  new_destination_after: 0\n  enabled: no\n";
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(cfg.detect.new_dest_after_s, 0);
+	cr_assert(cfg.detect.off);
+	cr_assert_eq(cfg.detect.window_s, SEG_DETECT_DEFAULT_WINDOW_S);
+	segd_config_free(&cfg);
+}
+
+Test(config, detect_sections_differ)
+{
+	struct segd_settings a = { 0 }, b = { 0 };
+	struct seg_error err = { 0 };
+	const char *t = "detect:\n  exempt: [\"app=x\"]\n  quarantine_allow: [10.0.0.5]\n";
+	const char *u = "detect:\n  exempt: [\"app=y\"]\n  quarantine_allow: [10.0.0.5]\n";
+
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &a, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &b, NULL, &err), 0, "%s", err.msg);
+	cr_assert_not(segd_detect_settings_differ(&a.detect, &b.detect));
+	segd_config_free(&b);
+	cr_assert_eq(segd_config_parse(u, strlen(u), "x", &b, NULL, &err), 0, "%s", err.msg);
+	cr_assert(segd_detect_settings_differ(&a.detect, &b.detect));
+	segd_config_free(&a);
+	segd_config_free(&b);
+}
+
 /* A removed policy's file goes, and a reload no longer sees it; then s
  * and the state dir go. */
 static void remove_and_reload(struct seg_state *s, const char *dir,
@@ -166,6 +251,9 @@ Test(state, round_trip_through_the_state_dir)
 	seg_state_find_ns(&s, "shop")->stratum = SEG_STRATUM_AUDIT;
 	cr_assert_eq(seg_state_find_ns(&s, "shop")->mode, SEG_MODE_ENFORCE);
 	seg_state_find_ns(&s, "shop")->mode = SEG_MODE_AUDIT;
+	cr_assert_not(seg_state_find_ns(&s, "shop")->on_detect_set);
+	seg_state_find_ns(&s, "shop")->on_detect = SEG_DETECT_QUARANTINE;
+	seg_state_find_ns(&s, "shop")->on_detect_set = true;
 	ep.name = strdup("web");
 	ep.ns = strdup("shop");
 	strcpy(ep.ifname, "veth-web");
@@ -190,6 +278,9 @@ Test(state, round_trip_through_the_state_dir)
 	cr_assert_eq(seg_state_find_ns(&t, "default")->stratum, SEG_STRATUM_DROP);
 	cr_assert_eq(seg_state_find_ns(&t, "shop")->mode, SEG_MODE_AUDIT);
 	cr_assert_eq(seg_state_find_ns(&t, "default")->mode, SEG_MODE_ENFORCE);
+	cr_assert(seg_state_find_ns(&t, "shop")->on_detect_set);
+	cr_assert_eq(seg_state_find_ns(&t, "shop")->on_detect, SEG_DETECT_QUARANTINE);
+	cr_assert_not(seg_state_find_ns(&t, "default")->on_detect_set);
 	cr_assert_eq(t.world.n_endpoints, 1);
 	cr_assert_eq(t.world.endpoints[0].n_ips, 2);
 	cr_assert_eq(t.world.endpoints[0].endpoint_id, 1);
@@ -309,21 +400,42 @@ Test(state, missing_dir_is_a_fresh_state)
 	seg_state_free(&s);
 }
 
-Test(state, corrupt_state_file_is_reported_with_position)
+/* Load a state dir holding one state.yaml of text; the error in *err. */
+static int load_state_text(const char *text, struct seg_error *err)
 {
 	char dir[] = "/tmp/segd-state-test-XXXXXX", path[64], cmd[128];
 	struct seg_state s;
-	struct seg_error err = { 0 };
 	FILE *f;
+	int ret;
 
 	cr_assert(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/state.yaml", dir);
 	f = fopen(path, "w");
-	fputs("version: 1\nendpoints:\n  - name: x\n", f);
+	cr_assert_not_null(f);
+	fputs(text, f);
 	fclose(f);
-	cr_assert_neq(seg_state_load(&s, dir, &err), 0);
-	cr_assert_eq(err.line, 3, "line %d: %s", err.line, err.msg);
+	ret = seg_state_load(&s, dir, err);
 	seg_state_free(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
+	return ret;
+}
+
+Test(state, corrupt_state_file_is_reported_with_position)
+{
+	struct seg_error err = { 0 };
+
+	cr_assert_neq(load_state_text("version: 1\nendpoints:\n  - name: x\n", &err), 0);
+	cr_assert_eq(err.line, 3, "line %d: %s", err.line, err.msg);
+}
+
+Test(state, bad_on_detect_is_reported_with_position)
+{
+	struct seg_error err = { 0 };
+
+	cr_assert_neq(load_state_text("version: 1\nnamespaces:\n  - name: shop\n"
+				      "    on_detect: nuke\n", &err), 0);
+	cr_assert_eq(err.line, 4, "line %d: %s", err.line, err.msg);
+	cr_assert_eq(err.col, 16, "col %d: %s", err.col, err.msg);
+	cr_assert(strstr(err.msg, "on_detect must be alert, quarantine or off"), "%s", err.msg);
 }
