@@ -357,6 +357,7 @@ static int run(struct segd *d, const struct options *o)
 	struct segd_policy_dir *policy_dir = NULL;
 	struct seg_flow_export *flows = NULL;
 	struct segd_learn *learn = NULL;
+	struct segd_detect *detect = NULL;
 	struct seg_metrics *metrics = NULL;
 	struct seg_ipfix *ipfix = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_expire = NULL;
@@ -462,6 +463,11 @@ static int run(struct segd *d, const struct options *o)
 		if (ret)
 			seg_log(SEG_LOG_WARN, "learning off: %s", strerror(-ret));
 	}
+	ret = seg_alerts_init(&d->alerts);
+	if (!ret)
+		ret = segd_detect_start(l.base, d, l.flowlog, &detect);
+	if (ret)
+		seg_log(SEG_LOG_WARN, "detection off: %s", strerror(-ret));
 	if (seg_metrics_start(l.base, d->cfg.metrics_addr, d, &metrics, &err))
 		report("/metrics off", &err);
 	seg_metrics_set_flowlog(metrics, l.flowlog);
@@ -469,6 +475,7 @@ static int run(struct segd *d, const struct options *o)
 	seg_log(SEG_LOG_INFO, "listening on %s", d->cfg.socket_path);
 	ret = event_base_dispatch(l.base) < 0 ? -EIO : 0;
 out:
+	segd_detect_stop(detect);
 	seg_flow_export_stop(flows);
 	segd_learn_stop(learn);     /* after the flows' last records */
 	seg_ipfix_close(ipfix);
@@ -522,6 +529,7 @@ int main(int argc, char **argv)
 	segd_domains_free(&d.domains);
 	seg_state_free(&d.state);
 	seg_quarantines_free(&d.quarantines);
+	seg_alerts_free(&d.alerts);
 	free(d.quar_written);
 	segd_config_free(&d.cfg);
 	return ret;

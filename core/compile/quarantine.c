@@ -86,16 +86,6 @@ void seg_quar_allow_format(const struct seg_quar_allow *a, char *buf, size_t len
 
 /* ---- targets ------------------------------------------------------------------ */
 
-static void labels_text(const struct seg_labels *l, char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < l->n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? "," : "",
-					l->v[i].key, l->v[i].value);
-}
-
 void seg_quar_target_format(const struct seg_quarantine *q, char *buf, size_t len)
 {
 	char t[1024];
@@ -109,7 +99,7 @@ void seg_quar_target_format(const struct seg_quarantine *q, char *buf, size_t le
 		snprintf(buf, len, "ip %s", t);
 		break;
 	case SEG_QUAR_SELECTOR:
-		labels_text(&q->selector, t, sizeof(t));
+		seg_labels_format(&q->selector, t, sizeof(t));
 		snprintf(buf, len, "selector %s/%s", q->ns, t);
 		break;
 	}
@@ -371,7 +361,7 @@ int seg_quar_record_node(yaml_document_t *d, int seq, const struct seg_quarantin
 	if (q->kind == SEG_QUAR_ENDPOINT)
 		yu_set_str(d, m, "name", q->name);
 	if (q->kind == SEG_QUAR_SELECTOR) {
-		labels_text(&q->selector, buf, sizeof(buf));
+		seg_labels_format(&q->selector, buf, sizeof(buf));
 		yu_set_str(d, m, "selector", buf);
 	}
 	yu_set(d, m, "allow", allow);
@@ -520,7 +510,7 @@ int seg_quarantines_from_yaml(const char *buf, size_t len, const char *file,
 /* ---- audit ---------------------------------------------------------------------- */
 
 int seg_quar_audit_line(const char *action, const struct seg_quarantine *q,
-			int64_t now, uint32_t uid, uint32_t pid,
+			int64_t now, const char *actor, uint32_t uid, uint32_t pid,
 			const char *const *endpoints, size_t n_endpoints, char **out)
 {
 	char *text = NULL, buf[1024];
@@ -552,7 +542,9 @@ int seg_quar_audit_line(const char *action, const struct seg_quarantine *q,
 			fputc(',', f);
 		yu_json_string(f, endpoints[i]);
 	}
-	fprintf(f, "],\"uid\":%u,\"pid\":%u}\n", uid, pid);
+	fputs("],\"actor\":", f);
+	yu_json_string(f, actor);
+	fprintf(f, ",\"uid\":%u,\"pid\":%u}\n", uid, pid);
 	if (fclose(f) || !text) {
 		free(text);
 		return -ENOMEM;

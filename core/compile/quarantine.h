@@ -111,9 +111,10 @@ int seg_quarantines_from_yaml(const char *buf, size_t len, const char *file,
 
 /* One line of the audit log (JSON, '\n'-terminated, malloc'd): time,
  * action, id, target, reason, allow rules, the endpoints covered now and
- * who asked. */
+ * who asked: actor ("operator" over the control socket, "segd:detect"),
+ * uid and pid. */
 int seg_quar_audit_line(const char *action, const struct seg_quarantine *q,
-			int64_t now, uint32_t uid, uint32_t pid,
+			int64_t now, const char *actor, uint32_t uid, uint32_t pid,
 			const char *const *endpoints, size_t n_endpoints,
 			char **out);
 

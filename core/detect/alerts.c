@@ -50,18 +50,19 @@ void seg_alert_from_kernel(struct seg_alert *a, const struct segd_alert *ev,
 			 ev->list_id ? "list" : "stratum");
 }
 
-static void target_text(const struct segd_detect_target *t, char *buf, size_t len)
+void seg_detect_target_format(const struct segd_detect_target *t, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN], proto[16];
+	const char *p = seg_proto_name(t->proto, proto, sizeof(proto));
 	struct in6_addr a;
 
 	memcpy(&a, t->addr.b, sizeof(a));
 	seg_addr_format(&a, addr, sizeof(addr));
-	seg_proto_name(t->proto, proto, sizeof(proto));
-	if (strchr(addr, ':'))
-		snprintf(buf, len, "[%s]:%u/%s", addr, t->port, proto);
+	if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6)
+		snprintf(buf, len, "%s/%s", addr, p);
 	else
-		snprintf(buf, len, "%s:%u/%s", addr, t->port, proto);
+		snprintf(buf, len, strchr(addr, ':') ? "[%s]:%u/%s" : "%s:%u/%s", addr,
+			 t->port, p);
 }
 
 void seg_alert_summary(const struct seg_alert *a, char *buf, size_t len)
@@ -69,7 +70,7 @@ void seg_alert_summary(const struct seg_alert *a, char *buf, size_t len)
 	char target[80] = "";
 
 	if (a->n_sample)
-		target_text(&a->sample[a->n_sample - 1], target, sizeof(target));
+		seg_detect_target_format(&a->sample[a->n_sample - 1], target, sizeof(target));
 	snprintf(buf, len, "%s (%s %s%s%s) by %s/%s: %u new flows (%u dropped), "
 		 "%u ports, %u hosts, %u denied targets; e.g. %s%s%s; action %s",
 		 segd_alert_kind_name(a->kind), seg_detect_technique(a->kind),
@@ -146,7 +147,7 @@ int seg_alert_json(const struct seg_alert *a, char **out, size_t *len)
 			  "\"targets\":[", first, last, a->flows, a->denied, a->ports,
 			  a->hosts, a->denied_targets);
 	for (size_t i = 0; i < a->n_sample; i++) {
-		target_text(&a->sample[i], target, sizeof(target));
+		seg_detect_target_format(&a->sample[i], target, sizeof(target));
 		seg_strbuf_printf(&b, "%s{\"target\":\"%s\",\"denied\":%s}",
 				  i ? "," : "", target,
 				  a->sample[i].denied ? "true" : "false");

@@ -114,6 +114,10 @@ void seg_alert_from_kernel(struct seg_alert *a, const struct segd_alert *ev,
 			   const struct seg_detect_settings *s,
 			   int64_t mono_to_unix_ms);
 
+/* "10.0.0.2:22/tcp", "[fd00::2]:53/udp"; ICMP "10.0.0.2/icmp" (its port
+ * field holds type << 8 | code, not a port). */
+void seg_detect_target_format(const struct segd_detect_target *t, char *buf, size_t len);
+
 /* One line for segd's log: "scan (T1046 vertical) by shop/web ...". */
 void seg_alert_summary(const struct seg_alert *a, char *buf, size_t len);
 

@@ -165,46 +165,50 @@ void seg_flowlog_sink(void *ctx, const struct seg_flow_record *r)
 	seg_flowlog_write(ctx, r);   /* errors are counted in the log's stats */
 }
 
+int seg_flowlog_write_line(struct seg_flowlog *fl, const char *line, size_t n)
+{
+	int ret = 0;
+
+	if (fl->path && fl->max_bytes && fl->size && fl->size + n > fl->max_bytes) {
+		seg_flowlog_flush(fl);   /* its lines belong to this file */
+		ret = rotate(fl);
+	}
+	if (!ret && fl->buf && fl->used + n > FLOWLOG_BUF)
+		seg_flowlog_flush(fl);
+	if (!ret && fl->buf && n <= FLOWLOG_BUF) {
+		memcpy(fl->buf + fl->used, line, n);
+		fl->used += n;
+		fl->buf_lines++;
+	} else if (!ret) {
+		if (fl->fd < 0 && fl->path)     /* a failed rotation or reopen */
+			ret = open_file(fl);
+		if (!ret)
+			ret = seg_write_all(fl->fd, line, n);
+	}
+	if (!ret) {
+		fl->size += n;
+		fl->st.lines++;
+		fl->st.bytes += n;
+	} else {
+		count_error(fl, ret, 1);
+	}
+	return ret;
+}
+
 int seg_flowlog_write(struct seg_flowlog *fl, const struct seg_flow_record *r)
 {
 	char stack[LINE_STACK], *line = stack, *big = NULL;
 	int n = seg_flow_record_json(r, stack, sizeof(stack));
-	int ret = 0;
+	int ret;
 
 	if (n == -ENOSPC) {
 		big = malloc(LINE_MAX_BYTES);
 		n = big ? seg_flow_record_json(r, big, LINE_MAX_BYTES) : -ENOMEM;
 		line = big;
 	}
-	if (n < 0) {
-		ret = n;
-		goto out;
-	}
-	if (fl->path && fl->max_bytes && fl->size &&
-	    fl->size + (uint64_t)n > fl->max_bytes) {
-		seg_flowlog_flush(fl);   /* its lines belong to this file */
-		ret = rotate(fl);
-	}
-	if (!ret && fl->buf && fl->used + (size_t)n > FLOWLOG_BUF)
-		seg_flowlog_flush(fl);
-	if (!ret && fl->buf && (size_t)n <= FLOWLOG_BUF) {
-		memcpy(fl->buf + fl->used, line, (size_t)n);
-		fl->used += (size_t)n;
-		fl->buf_lines++;
-	} else if (!ret) {
-		if (fl->fd < 0 && fl->path)     /* a failed rotation or reopen */
-			ret = open_file(fl);
-		if (!ret)
-			ret = seg_write_all(fl->fd, line, (size_t)n);
-	}
-	if (!ret) {
-		fl->size += (uint64_t)n;
-		fl->st.lines++;
-		fl->st.bytes += (uint64_t)n;
-	}
-out:
-	if (ret)
-		count_error(fl, ret, 1);
+	if (n < 0)
+		count_error(fl, n, 1);
+	ret = n < 0 ? n : seg_flowlog_write_line(fl, line, (size_t)n);
 	free(big);
 	return ret;
 }

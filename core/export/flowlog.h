@@ -71,6 +71,9 @@ void seg_flowlog_on_pass(void *ctx, uint64_t now_ns);
 /* seg_flow_sink_fn (flowtab.h) over seg_flowlog_write: ctx is the log */
 void seg_flowlog_sink(void *ctx, const struct seg_flow_record *r);
 int seg_flowlog_write(struct seg_flowlog *fl, const struct seg_flow_record *r);
+/* Append one line of another kind ('\n'-terminated, n bytes), e.g. an
+ * alert record: rotated, buffered and counted as records are. */
+int seg_flowlog_write_line(struct seg_flowlog *fl, const char *line, size_t n);
 /* Close and open the path again (after an outside logrotate moved it;
  * segd calls it on SIGHUP). No-op for stdout. */
 int seg_flowlog_reopen(struct seg_flowlog *fl);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "segd_abi.h"
 #include "metrics_render.h"
+#include "detect.h"
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -260,6 +261,14 @@ static void write_all(FILE *f, const struct seg_metrics_snapshot *s)
 		(unsigned long long)s->quarantine_actions[0]);
 	fprintf(f, "segd_quarantine_actions_total{action=\"release\"} %llu\n",
 		(unsigned long long)s->quarantine_actions[1]);
+	family(f, "segd_alerts_total", "counter", "Detections raised since segd "
+	       "started, by kind and MITRE ATT&CK technique (segctl alerts).");
+	for (int k = 1; k < SEGD_ALERT_KIND_MAX; k++)
+		if (segd_alert_kind_name((__u32)k))
+			fprintf(f, "segd_alerts_total{kind=\"%s\",technique=\"%s\"} %llu\n",
+				segd_alert_kind_name((__u32)k),
+				seg_detect_technique((enum segd_alert_kind)k),
+				(unsigned long long)s->alerts[k]);
 }
 
 int seg_metrics_render(const struct seg_metrics_snapshot *s, char **out, size_t *len)

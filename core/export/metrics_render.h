@@ -52,6 +52,8 @@ struct seg_metrics_snapshot {
 	size_t n_endpoints, n_policies, n_namespaces;
 	size_t n_quarantines;
 	uint64_t quarantine_actions[2];   /* quarantine, release (since start) */
+	/* alerts raised since start per enum segd_alert_kind (detect.h) */
+	uint64_t alerts[SEGD_ALERT_KIND_MAX];
 	/* learned edges (core/learn/edges.h); all 0 when learning is off */
 	uint64_t learn_edges, learn_refused, learn_memory_bytes;
 };

@@ -93,6 +93,18 @@ const char *seg_labels_get(const struct seg_labels *l, const char *key)
 	return pos >= 0 ? l->v[pos].value : NULL;
 }
 
+void seg_labels_format(const struct seg_labels *l, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? "," : "",
+					l->v[i].key, l->v[i].value);
+}
+
 int seg_labels_copy(struct seg_labels *dst, const struct seg_labels *src)
 {
 	struct seg_labels out = { 0 };

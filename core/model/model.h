@@ -350,6 +350,8 @@ const char *seg_labels_get(const struct seg_labels *l, const char *key);
 int seg_labels_parse(const char *text, struct seg_labels *out,
 		     struct seg_error *err);
 int seg_labels_copy(struct seg_labels *dst, const struct seg_labels *src);
+/* "k=v,k2=v2" (sorted by key, as kept) into buf, cut at len. */
+void seg_labels_format(const struct seg_labels *l, char *buf, size_t len);
 /* Why key/value is not valid Kubernetes label syntax, or NULL when it is.
  * *bad_off (may be NULL) gets the offset of the offending part of a key. */
 const char *seg_label_key_problem(const char *key, size_t len, size_t *bad_off);

@@ -28,23 +28,6 @@ static int labels_node(yaml_document_t *out, const char *text)
 	return m;
 }
 
-/* "10.0.0.2:22/tcp", "[fd00::2]:53/udp"; ICMP "10.0.0.2/icmp" (its port
- * field holds type << 8 | code, not a port) */
-static void target_text(const struct segd_detect_target *t, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN], proto[8];
-	const char *p = seg_proto_name(t->proto, proto, sizeof(proto));
-	struct in6_addr a;
-
-	memcpy(&a, t->addr.b, sizeof(a));
-	seg_addr_format(&a, addr, sizeof(addr));
-	if (t->proto == IPPROTO_ICMP || t->proto == IPPROTO_ICMPV6)
-		snprintf(buf, len, "%s/%s", addr, p);
-	else
-		snprintf(buf, len, strchr(addr, ':') ? "[%s]:%u/%s" : "%s:%u/%s", addr,
-			 t->port, p);
-}
-
 static uint64_t ms_to_ns(int64_t ms)
 {
 	return ms > 0 ? (uint64_t)ms * 1000000u : 0;
@@ -82,7 +65,7 @@ static void add_alert(yaml_document_t *out, int seq, const struct seg_alert *a)
 	for (size_t i = 0; i < a->n_sample && i < SEGD_DETECT_SAMPLES; i++) {
 		int s = yu_add_map(out);
 
-		target_text(&a->sample[i], t, sizeof(t));
+		seg_detect_target_format(&a->sample[i], t, sizeof(t));
 		yu_append(out, targets, s);
 		yu_set_str(out, s, "target", t);
 		yu_set_bool(out, s, "denied", a->sample[i].denied);

@@ -86,28 +86,6 @@ static int parse_request(struct segd_req *r, struct seg_quarantine *q)
 	return q->reason ? 0 : -ENOMEM;
 }
 
-/* "ns/name" of every endpoint q covers (an array of malloc'd strings). */
-static size_t covered(struct segd *d, const struct seg_quarantine *q, char ***out)
-{
-	size_t n = 0;
-
-	*out = calloc(d->state.world.n_endpoints + 1, sizeof(char *));
-	for (size_t i = 0; *out && i < d->state.world.n_endpoints; i++) {
-		const struct seg_endpoint *e = &d->state.world.endpoints[i];
-
-		if (seg_quar_matches(q, e) && asprintf(&(*out)[n], "%s/%s", e->ns, e->name) > 0)
-			n++;
-	}
-	return n;
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* target and covered endpoints of q into map m */
 static void describe(yaml_document_t *out, int m, const struct seg_quarantine *q,
 		     char **eps, size_t n_eps)
@@ -127,37 +105,24 @@ static int record_action(struct segd *d, struct segd_req *r, int action,
 			 const struct seg_quarantine *q, const char *verb,
 			 yaml_document_t *out, int res)
 {
-	static const char *const names[] = { "quarantine", "release" };
 	uint32_t uid = r->peer ? (uint32_t)r->peer->uid : 0;
 	uint32_t pid = r->peer ? (uint32_t)r->peer->pid : 0;
-	char **eps = NULL, target[1200], *line = NULL;
-	size_t n_eps = covered(d, q, &eps);
-	int ret;
+	char **eps = NULL;
+	size_t n_eps = segd_quarantine_covered(d, q, &eps);
 
-	seg_quar_target_format(q, target, sizeof(target));
 	yu_set_uint(out, res, "id", q->id);
 	yu_set_str(out, res, "action", verb);
 	describe(out, res, q, eps, n_eps);
 	yu_set(out, res, "allow", seg_quar_allow_node(out, q));
-	d->quar_actions[action]++;
-	seg_log(SEG_LOG_INFO, "quarantine: %s %s (id %u) by uid %u pid %u: %zu "
-		"endpoints, %zu allow rules, reason \"%s\"", names[action], target,
-		q->id, uid, pid, n_eps, q->n_allow, q->reason ? q->reason : "");
-	ret = seg_quar_audit_line(names[action], q, (int64_t)time(NULL), uid, pid,
-				  (const char *const *)eps, n_eps, &line);
-	if (!ret)
-		ret = segd_quarantine_audit(d, line, r->err);
-	free(line);
-	free_names(eps, n_eps);
-	return ret;
+	segd_quarantine_names_free(eps, n_eps);
+	return segd_quarantine_record(d, action == ACT_RELEASE, q, "operator", uid, pid,
+				      r->err);
 }
 
 int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	struct seg_quarantine q = { 0 }, *cur;
-	struct seg_quarantines cand = d->quarantines;
-	bool replaced;
-	uint32_t id;
+	struct seg_quarantine q = { 0 }, *cur = NULL;
+	bool replaced = false;
 	int ret;
 
 	if ((ret = parse_request(r, &q)))
@@ -165,28 +130,8 @@ int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, 
 	q.since = (int64_t)time(NULL);
 	q.uid = r->peer ? (uint32_t)r->peer->uid : 0;
 	q.pid = r->peer ? (uint32_t)r->peer->pid : 0;
-	/* candidate list: the current one with q replacing its target's
-	 * record or appended; committed only once the kernel holds it */
-	cand.v = calloc(d->quarantines.n + 1, sizeof(*cand.v));
-	if (!cand.v) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(cand.v, d->quarantines.v, d->quarantines.n * sizeof(*cand.v));
-	cur = seg_quarantines_find(&d->quarantines, &q);
-	q.id = cur ? cur->id : (d->quarantines.next_id ? d->quarantines.next_id : 1);
-	cand.v[cur ? (size_t)(cur - d->quarantines.v) : cand.n++] = q;
-	ret = segd_quarantine_write(d, &cand, &d->state.world, false, r->err);
-	free(cand.v);
-	if (ret)
-		goto out;
-	if ((ret = seg_quarantines_put(&d->quarantines, &q, &id, &replaced)))
-		goto out;
-	for (size_t i = 0; i < d->quarantines.n; i++)
-		if (d->quarantines.v[i].id == id)
-			cur = &d->quarantines.v[i];
-	ret = segd_quarantine_persist(d, r->err);
-	{
+	ret = segd_quarantine_put(d, &q, &cur, &replaced, r->err);
+	if (cur) {   /* in force, even when saving it failed: say so */
 		int ra = record_action(d, r, ACT_QUARANTINE, cur,
 				       replaced ? "updated" : "quarantined", out, res);
 
@@ -257,9 +202,9 @@ int segd_get_quarantines(struct segd *d, yaml_document_t *out, int items)
 
 		if (m < 0)
 			return m;
-		n = covered(d, q, &names);
+		n = segd_quarantine_covered(d, q, &names);
 		describe(out, m, q, names, n);
-		free_names(names, n);
+		segd_quarantine_names_free(names, n);
 	}
 	return 0;
 }

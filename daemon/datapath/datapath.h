@@ -100,16 +100,20 @@ typedef int (*seg_dp_ct_fn)(void *ctx, const struct segd_ct_key *k,
 			    const struct segd_ct_value *v);
 int seg_dp_ct_foreach(struct seg_datapath *dp, seg_dp_ct_fn fn, void *ctx);
 
-/* The event ring (segd_events): fn for each whole event, from
- * seg_dp_events_consume(); seg_dp_events_fd() becomes readable when some
- * wait. */
+/* A ring buffer map (segd_events, segd_alerts): fn for each record of at
+ * least rec_size bytes, from seg_dp_events_consume(); seg_dp_events_fd()
+ * becomes readable when some wait. */
 struct seg_dp_events;
-typedef void (*seg_dp_event_fn)(void *ctx, const struct segd_event *ev);
-int seg_dp_events_open(struct seg_datapath *dp, seg_dp_event_fn fn, void *ctx,
-		       struct seg_dp_events **out);
+typedef void (*seg_dp_event_fn)(void *ctx, const void *rec);
+int seg_dp_events_open(struct seg_datapath *dp, const char *map, size_t rec_size,
+		       seg_dp_event_fn fn, void *ctx, struct seg_dp_events **out);
 int seg_dp_events_fd(struct seg_dp_events *e);
 void seg_dp_events_consume(struct seg_dp_events *e);
 void seg_dp_events_close(struct seg_dp_events *e);
+
+/* Detection (segd_abi.h "detection"): the config the hooks count with. */
+int seg_dp_detect_configure(struct seg_datapath *dp,
+			    const struct segd_detect_config *cfg);
 
 /* For tests and benchmarks: program fds (for BPF_PROG_TEST_RUN) and map fds
  * by SEGD_MAP_* name. */

@@ -1,6 +1,7 @@
 /* datapath_ct.c - what the kernel reports back: the one conntrack walker
- * (segd_ct, in batches) and the event ring (segd_events). Flow export and
- * the flows/graph requests read the kernel through these only.
+ * (segd_ct, in batches) and the rings (segd_events, segd_alerts). Flow
+ * export, detection and the flows/graph requests read the kernel through
+ * these only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ out:
 
 struct seg_dp_events {
 	struct ring_buffer *ring;
+	size_t rec_size;
 	seg_dp_event_fn fn;
 	void *ctx;
 };
@@ -79,15 +81,15 @@ static int on_ring_event(void *ctx, void *data, size_t len)
 {
 	struct seg_dp_events *e = ctx;
 
-	if (len >= sizeof(struct segd_event))
+	if (len >= e->rec_size)
 		e->fn(e->ctx, data);
 	return 0;
 }
 
-int seg_dp_events_open(struct seg_datapath *dp, seg_dp_event_fn fn, void *ctx,
-		       struct seg_dp_events **out)
+int seg_dp_events_open(struct seg_datapath *dp, const char *map, size_t rec_size,
+		       seg_dp_event_fn fn, void *ctx, struct seg_dp_events **out)
 {
-	int fd = seg_dp_map_fd(dp, SEGD_MAP_EVENTS);
+	int fd = seg_dp_map_fd(dp, map);
 	struct seg_dp_events *e;
 
 	if (fd < 0)
@@ -95,6 +97,7 @@ int seg_dp_events_open(struct seg_datapath *dp, seg_dp_event_fn fn, void *ctx,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->rec_size = rec_size;
 	e->fn = fn;
 	e->ctx = ctx;
 	e->ring = ring_buffer__new(fd, on_ring_event, e, NULL);

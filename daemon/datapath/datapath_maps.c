@@ -1,5 +1,6 @@
 /* datapath_maps.c - the bottom of the datapath module: map and program fds
- * of the loaded object, segd_config and the generation, key counts, and
+ * of the loaded object, segd_config and the generation, segd_detect_cfg,
+ * key counts, and
  * writing or deleting n records at once. Calls no other datapath_*.c file;
  * every other one may call it (datapath_int.h gives the order).
  */
@@ -183,4 +184,15 @@ int dp_map_delete_n(int fd, const void *keys, size_t ks, size_t n)
 			return -errno;
 	}
 	return 0;
+}
+
+int seg_dp_detect_configure(struct seg_datapath *dp,
+			    const struct segd_detect_config *cfg)
+{
+	int fd = seg_dp_map_fd(dp, SEGD_MAP_DETECT_CFG);
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
 }

@@ -50,6 +50,20 @@ int segd_quarantine_write(struct segd *d, const struct seg_quarantines *qs,
 			  struct seg_error *err);
 int segd_quarantine_persist(struct segd *d, struct seg_error *err);
 int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err);
+/* Put q in force (kernel, state dir): it replaces the record of its
+ * target or is added (*stored, *replaced). Once the kernel holds it, q's
+ * contents move into the list; free q after the call either way. */
+int segd_quarantine_put(struct segd *d, struct seg_quarantine *q,
+			struct seg_quarantine **stored, bool *replaced,
+			struct seg_error *err);
+/* Log, count and audit one action on q by actor ("operator", "segd:detect"). */
+int segd_quarantine_record(struct segd *d, bool release, const struct seg_quarantine *q,
+			   const char *actor, uint32_t uid, uint32_t pid,
+			   struct seg_error *err);
+/* "ns/name" of every endpoint q covers now (malloc'd; free with
+ * segd_quarantine_names_free). */
+size_t segd_quarantine_covered(struct segd *d, const struct seg_quarantine *q, char ***out);
+void segd_quarantine_names_free(char **v, size_t n);
 
 /* Audit logs (audit_log.c): append one '\n'-terminated line to
  * <state-dir>/file in one write(2), synced (nothing without a state dir). */

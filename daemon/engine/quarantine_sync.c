@@ -1,6 +1,9 @@
-/* quarantine_sync.c - the quarantine file and audit log, and keeping
+/* quarantine_sync.c - the quarantine file and audit log, putting a
+ * quarantine in force (kernel, then state dir, then audit log: the time
+ * to the first dropped packet is a few map writes), and keeping
  * segd_quarantine in step with the endpoints (segd_quarantine_sync). The
- * requests that change quarantines are control/control_quarantine.c.
+ * operator's requests are control/control_quarantine.c; detection's are
+ * engine/detect.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -166,5 +169,81 @@ int segd_quarantine_load(struct segd *d, struct seg_error *err)
 				  strerror(-ret));
 	ret = seg_quarantines_from_yaml(text, len, path, &d->quarantines, err);
 	free(text);
+	return ret;
+}
+
+/* ---- putting one in force ------------------------------------------------------ */
+
+size_t segd_quarantine_covered(struct segd *d, const struct seg_quarantine *q, char ***out)
+{
+	size_t n = 0;
+
+	*out = calloc(d->state.world.n_endpoints + 1, sizeof(char *));
+	for (size_t i = 0; *out && i < d->state.world.n_endpoints; i++) {
+		const struct seg_endpoint *e = &d->state.world.endpoints[i];
+
+		if (seg_quar_matches(q, e) && asprintf(&(*out)[n], "%s/%s", e->ns, e->name) > 0)
+			n++;
+	}
+	return n;
+}
+
+void segd_quarantine_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int segd_quarantine_put(struct segd *d, struct seg_quarantine *q,
+			struct seg_quarantine **stored, bool *replaced,
+			struct seg_error *err)
+{
+	struct seg_quarantines cand = d->quarantines;
+	struct seg_quarantine *cur;
+	uint32_t id;
+	int ret;
+
+	/* candidate list: the current one with q replacing its target's
+	 * record or appended; committed only once the kernel holds it */
+	cand.v = calloc(d->quarantines.n + 1, sizeof(*cand.v));
+	if (!cand.v)
+		return -ENOMEM;
+	memcpy(cand.v, d->quarantines.v, d->quarantines.n * sizeof(*cand.v));
+	cur = seg_quarantines_find(&d->quarantines, q);
+	q->id = cur ? cur->id : (d->quarantines.next_id ? d->quarantines.next_id : 1);
+	cand.v[cur ? (size_t)(cur - d->quarantines.v) : cand.n++] = *q;
+	ret = segd_quarantine_write(d, &cand, &d->state.world, false, err);
+	free(cand.v);
+	if (ret)
+		return ret;
+	if ((ret = seg_quarantines_put(&d->quarantines, q, &id, replaced)))
+		return ret;
+	for (size_t i = 0; i < d->quarantines.n; i++)
+		if (d->quarantines.v[i].id == id)
+			*stored = &d->quarantines.v[i];
+	return segd_quarantine_persist(d, err);
+}
+
+int segd_quarantine_record(struct segd *d, bool release, const struct seg_quarantine *q,
+			   const char *actor, uint32_t uid, uint32_t pid,
+			   struct seg_error *err)
+{
+	const char *action = release ? "release" : "quarantine";
+	char **eps = NULL, target[1200], *line = NULL;
+	size_t n_eps = segd_quarantine_covered(d, q, &eps);
+	int ret;
+
+	seg_quar_target_format(q, target, sizeof(target));
+	d->quar_actions[release]++;
+	seg_log(SEG_LOG_INFO, "quarantine: %s %s (id %u) by %s uid %u pid %u: %zu "
+		"endpoints, %zu allow rules, reason \"%s\"", action, target, q->id,
+		actor, uid, pid, n_eps, q->n_allow, q->reason ? q->reason : "");
+	ret = seg_quar_audit_line(action, q, (int64_t)time(NULL), actor, uid, pid,
+				  (const char *const *)eps, n_eps, &line);
+	if (!ret)
+		ret = segd_quarantine_audit(d, line, err);
+	free(line);
+	segd_quarantine_names_free(eps, n_eps);
 	return ret;
 }

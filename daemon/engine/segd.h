@@ -57,6 +57,10 @@ struct segd {
 	uint64_t quar_actions[2];         /* [0] quarantine, [1] release */
 	/* detection (engine/detect.c): the recent alerts, `segctl alerts` */
 	struct seg_alerts alerts;
+	struct {
+		uint64_t exempt;          /* alerts of exempt endpoints, dropped */
+		uint64_t not_endpoint;    /* alerts of no local endpoint, dropped */
+	} detect_stats;
 };
 
 /* Who asked (SO_PEERCRED), for the audit trail. */
@@ -89,6 +93,16 @@ int segd_quarantine_load(struct segd *d, struct seg_error *err);
  * unquarantined, not even for a moment. */
 int segd_quarantine_sync(struct segd *d, const struct seg_world *w, bool add_only,
 			 struct seg_error *err);
+
+/* Detection (detect.c): write the config's counting limits to the kernel
+ * and, unless detection is off (*out NULL then), handle segd_alerts on
+ * base's loop: alerts are reported to log (may be NULL) as JSON lines. */
+struct event_base;
+struct seg_flowlog;
+struct segd_detect;
+int segd_detect_start(struct event_base *base, struct segd *d, struct seg_flowlog *log,
+		      struct segd_detect **out);
+void segd_detect_stop(struct segd_detect *x);
 
 /* Compile the current state and make the kernel enforce it, attaching
  * programs to every known interface (used at start and on SIGHUP). */

@@ -53,9 +53,10 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void on_ring_event(void *ctx, const struct segd_event *ev)
+static void on_ring_event(void *ctx, const void *rec)
 {
 	struct seg_flow_export *x = ctx;
+	const struct segd_event *ev = rec;
 
 	x->d->flow_stats.events_read++;
 	/* out of memory: the event is lost like a rate-limited one */
@@ -219,7 +220,8 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 		ret = -ENOENT;
 		goto fail;
 	}
-	ret = seg_dp_events_open(d->dp, on_ring_event, x, &x->ring);
+	ret = seg_dp_events_open(d->dp, SEGD_MAP_EVENTS, sizeof(struct segd_event),
+				 on_ring_event, x, &x->ring);
 	if (ret)
 		goto fail;
 	ret = -ENOMEM;

@@ -126,6 +126,7 @@ static int gather(struct seg_metrics *m, struct gathered *g)
 	g->s.n_quarantines = d->quarantines.n;
 	g->s.quarantine_actions[0] = d->quar_actions[0];
 	g->s.quarantine_actions[1] = d->quar_actions[1];
+	memcpy(g->s.alerts, d->alerts.total, sizeof(g->s.alerts));
 	if (d->edges) {
 		g->s.learn_edges = seg_edges_count(d->edges);
 		g->s.learn_refused = seg_edges_refused(d->edges);

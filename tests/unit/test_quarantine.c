@@ -347,13 +347,13 @@ Test(quarantine, audit_line_is_one_json_record)
 	char *line = NULL;
 
 	put(&qs, SEG_QUAR_SELECTOR, "shop", "app=web", a, 1, "say \"why\"\nplease");
-	cr_assert_eq(seg_quar_audit_line("quarantine", &qs.v[0], 1795305600, 0, 4242,
+	cr_assert_eq(seg_quar_audit_line("quarantine", &qs.v[0], 1795305600, "operator", 0, 4242,
 					 eps, 2, &line), 0);
 	cr_expect_str_eq(line,
 		"{\"time\":\"2026-11-22T00:00:00Z\",\"action\":\"quarantine\",\"id\":1,"
 		"\"target\":\"selector shop/app=web\",\"reason\":\"say \\\"why\\\"\\nplease\","
 		"\"allow\":[\"198.51.100.7/32:22/tcp\"],\"endpoints\":[\"shop/web\","
-		"\"shop/web2\"],\"uid\":0,\"pid\":4242}\n");
+		"\"shop/web2\"],\"actor\":\"operator\",\"uid\":0,\"pid\":4242}\n");
 	cr_expect_eq(strchr(line, '\n'), line + strlen(line) - 1, "one line");
 	free(line);
 	seg_quarantines_free(&qs);
