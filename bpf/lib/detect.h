@@ -162,7 +162,7 @@ static __always_inline struct segd_detect_state *detect_state(__u32 ep_id)
  * first flow timed), or NULL when detection is off or the endpoint is not
  * known; *cfgw: the config's limits and flags (segd_detect_config.word). */
 static __always_inline struct segd_detect_state *
-detect_begin(const struct segd_pkt *p, __u64 *cfgw)
+detect_begin(__u32 ep_id, __u64 *cfgw)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	const struct segd_detect_config *cfg;
@@ -170,17 +170,23 @@ detect_begin(const struct segd_pkt *p, __u64 *cfgw)
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&segd_detect_cfg, &zero);
-	if (!cfg || !(cfg->flags & SEGD_DCF_ON) || !cfg->epoch_ns ||
-	    !p->ev_endpoint)
+	if (!cfg || !(cfg->flags & SEGD_DCF_ON) || !cfg->epoch_ns || !ep_id)
 		return NULL;
 	*cfgw = cfg->word;
-	st = detect_state(p->ev_endpoint);
+	st = detect_state(ep_id);
 	if (!st)
 		return NULL;
 	detect_rotate(st, now / cfg->epoch_ns);
 	if (!st->first_ns[0])
 		st->first_ns[0] = now;
 	return st;
+}
+
+/* a verdict of policy, not of the state of segd or of a list */
+static __always_inline int detect_refused(__u32 reason)
+{
+	return reason == SEGD_REASON_POLICY_DENIED ||
+	       reason == SEGD_REASON_DEFAULT_DENIED;
 }
 
 /* what detect_count returns: kind << 8 | sketch, with DETECT_FRESH while
@@ -220,7 +226,7 @@ __noinline int detect_count(const struct segd_pkt *p, __u32 reason)
 
 	if (!p)   /* a global function's pointer may be NULL to the verifier */
 		return 0;
-	st = detect_begin(p, &cfgw);
+	st = detect_begin(p->ev_endpoint, &cfgw);
 	if (!st)
 		return 0;
 	__sync_fetch_and_add(&st->flows[0], 1);
@@ -229,8 +235,7 @@ __noinline int detect_count(const struct segd_pkt *p, __u32 reason)
 	hp = detect_mix((__u32)p->proto << 16 | detect_port(p));
 	hh = detect_addr_hash(&p->daddr);
 	/* refused by policy, and the remote is a workload: lateral */
-	hd = denied && reason != SEGD_REASON_BLOCKLISTED &&
-	     p->ev_remote >= SEGD_ID_FIRST_ENDPOINT &&
+	hd = detect_refused(reason) && p->ev_remote >= SEGD_ID_FIRST_ENDPOINT &&
 	     p->ev_remote <= SEGD_ID_LAST_ENDPOINT ? detect_mix(hh ^ hp) : 0;
 	what = detect_sketch(st, SEGD_SK_PORTS, hp, cfgw, what, SEGD_ALERT_SCAN);
 	what = detect_sketch(st, SEGD_SK_HOSTS, hh, cfgw, what, SEGD_ALERT_SCAN);
@@ -256,19 +261,75 @@ __noinline int detect_count(const struct segd_pkt *p, __u32 reason)
 	return (int)what;
 }
 
-/* Raise what detect_count returned (kind << 8 | sketch). */
-__noinline int detect_alert(const struct segd_pkt *p, __u32 reason, int what)
+/* Raise what detect_count or detect_refused_in returned (kind << 8 |
+ * sketch) for the endpoint ep_id that sent p. */
+__noinline int detect_alert(const struct segd_pkt *p, __u32 ep_id, __u32 reason,
+			    int what)
 {
 	struct segd_detect_state *st;
-	__u32 ep = p ? p->ev_endpoint : 0;
 
-	if (!ep)
+	if (!p || !ep_id)
 		return 0;
-	st = bpf_map_lookup_elem(&segd_detect, &ep);
+	st = bpf_map_lookup_elem(&segd_detect, &ep_id);
 	if (st)
 		detect_fire(st, p, reason != SEGD_REASON_FORWARDED,
 			    ((__u32)what >> 8) & 0xff, what & 0xff);
 	return 0;
+}
+
+/* The local endpoint that sent p (its endpoint id), 0 when the source is
+ * not one: the exact ipcache of the current generation's slot. */
+static __always_inline __u32 detect_source_endpoint(const struct segd_pkt *p)
+{
+	struct segd_ipcache_value *iv;
+	struct segd_config *cfg;
+	__u32 slot = 0;
+	void *exact;
+
+	cfg = bpf_map_lookup_elem(&segd_config, &slot);
+	if (!cfg)
+		return 0;
+	slot = *(volatile __u32 *)&cfg->policy_gen & 1;
+	exact = bpf_map_lookup_elem(&segd_ipc_exact, &slot);
+	if (!exact)
+		return 0;
+	iv = bpf_map_lookup_elem(exact, &p->saddr);
+	return iv && (iv->flags & SEGD_EPF_LOCAL) ? iv->endpoint_id : 0;
+}
+
+/* A new flow into a local endpoint that its policy refused (ingress,
+ * p->new_flow): when another local endpoint sent it, a lateral attempt of
+ * that one, counted in its denied sketch (its egress hook saw the flow
+ * allowed: only the target's ingress policy refuses it). Returns the
+ * sender's endpoint id << 16 | what to raise (detect_alert), 0 for none. */
+__noinline int detect_refused_in(const struct segd_pkt *p, __u32 reason)
+{
+	struct segd_detect_state *st;
+	__u64 cfgw = 0;
+	__u32 ep, what;
+
+	if (!p || !detect_refused(reason))
+		return 0;
+	ep = detect_source_endpoint(p);
+	st = detect_begin(ep, &cfgw);
+	if (!st || ep > 0x7fff)   /* the return value holds 15 bits of it */
+		return 0;
+	__sync_fetch_and_add(&st->denied[0], 1);
+	what = detect_sketch(st, SEGD_SK_DENIED,
+			     detect_mix(detect_addr_hash(&p->daddr) ^
+					detect_mix((__u32)p->proto << 16 |
+						   detect_port(p))),
+			     cfgw, 0, SEGD_ALERT_LATERAL);
+	if (what & DETECT_FRESH) {
+		__u32 i = st->next_sample;
+
+		__sync_fetch_and_add(&st->next_sample, 1);
+		detect_target(p, 1, &st->sample[i & (SEGD_DETECT_SAMPLES - 1)]);
+	}
+	what &= 0xffff;
+	if (!what || (st->fired & (1u << (what >> 8))))
+		return 0;
+	return (int)(ep << 16 | what);
 }
 
 /* The endpoint's flow opened with a Stratum login (dropped or, in audit
@@ -280,7 +341,7 @@ __noinline int detect_stratum(const struct segd_pkt *p, int dropped)
 
 	if (!p)
 		return 0;
-	st = detect_begin(p, &cfgw);
+	st = detect_begin(p->ev_endpoint, &cfgw);
 	if (!st || !(cfgw >> 48 & SEGD_DCF_MINER))
 		return 0;
 	detect_fire(st, p, dropped, SEGD_ALERT_MINER, 0);

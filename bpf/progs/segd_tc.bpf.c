@@ -73,7 +73,12 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		int what = detect_count(&p, reason);
 
 		if (what)
-			detect_alert(&p, reason, what);
+			detect_alert(&p, p.ev_endpoint, reason, what);
+	} else if (p.new_flow) {   /* ingress: a refused local sender */
+		int what = detect_refused_in(&p, reason);
+
+		if (what)
+			detect_alert(&p, (__u32)what >> 16, reason, what & 0xffff);
 	}
 	if (reason != SEGD_REASON_FORWARDED) {
 		ev_report(&p, SEGD_EV_DROP, reason, dir, SEGD_HOOK_TC,

@@ -193,7 +193,13 @@ static void on_alert(void *ctx, const void *rec)
 	if (seg_alerts_add(&d->alerts, a, (int64_t)d->cfg.detect.window_s * 1000,
 			   &stored, &merged))
 		goto out;
-	/* a scan goes on for epochs: one record per episode, not per epoch */
+	/* a scan goes on for epochs: one record per episode, not per epoch;
+	 * but a containment that came with a later epoch is news */
+	if (merged && a->quarantine_id && !stored->quarantine_id) {
+		stored->quarantine_id = a->quarantine_id;
+		snprintf(stored->action, sizeof(stored->action), "%s", a->action);
+		merged = false;
+	}
 	if (!merged)
 		report(x, stored);
 out:

@@ -160,12 +160,14 @@ rc_out=$(segctl flows --verdict maybe 2>&1); rc=$?
 check "segctl flows --verdict maybe is refused (exit $rc)" rc_and_match "$rc" 1 "allow, deny or audit" "$rc_out"
 
 # /metrics counts what was exported: every record went to the log and to
-# IPFIX, and the events segd read are the events the kernel sent
+# IPFIX (the log's other lines are alerts), and the events segd read are
+# the events the kernel sent
 m=$(in_node python3 -c '
 import urllib.request
 t = urllib.request.urlopen("http://127.0.0.1:9470/metrics", timeout=3).read().decode()
 v = {l.split()[0]: float(l.split()[1]) for l in t.splitlines() if l and l[0] != "#"}
-print(int(v["segd_flow_records_total"]), int(v["segd_flow_log_lines_total"]),
+alerts = sum(n for k, n in v.items() if k.startswith("segd_alerts_total"))
+print(int(v["segd_flow_records_total"]), int(v["segd_flow_log_lines_total"] - alerts),
       int(v["segd_ipfix_records_total"]), int(v["segd_events_sent_total"]),
       int(v["segd_events_read_total"]))')
 read -r m_rec m_lines m_ipfix m_sent m_read <<<"$m"
