@@ -125,7 +125,7 @@ static __always_inline void detect_fire(struct segd_detect_state *st,
 	a->kind = kind;
 	a->sketch = sketch;
 	detect_target(p, denied, &a->target);
-	a->ts_ns = bpf_ktime_get_coarse_ns();
+	a->ts_ns = bpf_ktime_get_ns();   /* precise: containment is timed from it */
 	a->first_ns = st->first_ns[1] ? st->first_ns[1] : st->first_ns[0];
 	a->laddr = p->saddr;
 	a->endpoint_id = p->ev_endpoint;

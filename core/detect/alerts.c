@@ -154,7 +154,8 @@ int seg_alert_json(const struct seg_alert *a, char **out, size_t *len)
 	}
 	seg_strbuf_printf(&b, "],\"raised\":%u,\"action\":", a->raised);
 	seg_strbuf_json_str(&b, a->action);
-	seg_strbuf_printf(&b, ",\"quarantine_id\":%u}", a->quarantine_id);
+	seg_strbuf_printf(&b, ",\"quarantine_id\":%u,\"containment_us\":%u}",
+			  a->quarantine_id, a->contain_us);
 	return seg_strbuf_take(&b, out, len);
 }
 

@@ -105,6 +105,9 @@ struct seg_alert {
 	char action[32];                     /* "alert", "quarantine", "exempt",
 					      * "quarantine-failed" */
 	uint32_t quarantine_id;              /* when quarantined */
+	uint32_t contain_us;                 /* the crossing packet (kernel
+					      * clock) to the quarantine in the
+					      * kernel; 0 when none was put */
 };
 
 /* Fill the kernel-derived fields of a (kind, shape, counts, samples) from

@@ -73,6 +73,7 @@ static void add_alert(yaml_document_t *out, int seq, const struct seg_alert *a)
 	yu_set_uint(out, m, "raised", a->raised);
 	yu_set_str(out, m, "action", a->action);
 	yu_set_uint(out, m, "quarantine_id", a->quarantine_id);
+	yu_set_uint(out, m, "containment_us", a->contain_us);
 }
 
 int segd_h_alerts(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)

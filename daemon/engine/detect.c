@@ -34,12 +34,12 @@ struct segd_detect {
 	struct event *ring_ev;
 };
 
-static int64_t clock_ms(clockid_t id)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static const struct seg_namespace *namespace_of(const struct segd *d, const char *ns)
@@ -94,9 +94,10 @@ static const struct seg_quarantine *quarantine_covering(struct segd *d,
 	return NULL;
 }
 
-/* Quarantine endpoint e for alert a: 0 and the quarantine's id, or -errno. */
-static int contain(struct segd *d, const struct seg_endpoint *e, const struct seg_alert *a,
-		   uint32_t *id)
+/* Quarantine endpoint e for alert a raised by the packet of kernel time
+ * raised_ns: 0 with a->quarantine_id and a->contain_us set, or -errno. */
+static int contain(struct segd *d, const struct seg_endpoint *e, struct seg_alert *a,
+		   uint64_t raised_ns)
 {
 	const struct seg_detect_settings *s = &d->cfg.detect;
 	struct seg_quarantine q = { .kind = SEG_QUAR_ENDPOINT }, *cur = NULL;
@@ -114,8 +115,11 @@ static int contain(struct segd *d, const struct seg_endpoint *e, const struct se
 	memcpy(q.allow, s->quarantine_allow, q.n_allow * sizeof(q.allow[0]));
 	ret = !q.ns || !q.name || !q.reason ? -ENOMEM :
 	      segd_quarantine_put(d, &q, &cur, &replaced, &err);
-	if (cur) {
-		*id = cur->id;
+	if (cur) {   /* in force in the kernel now */
+		uint64_t took = clock_ns(CLOCK_MONOTONIC) - raised_ns;
+
+		a->quarantine_id = cur->id;
+		a->contain_us = took / 1000 ? (uint32_t)(took / 1000) : 1;
 		segd_quarantine_record(d, false, cur, ACTOR, 0, (uint32_t)getpid(), &err);
 	}
 	if (ret)
@@ -176,7 +180,8 @@ static void on_alert(void *ctx, const void *rec)
 		goto out;
 	}
 	seg_alert_from_kernel(a, ev, &d->cfg.detect,
-			      clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_MONOTONIC));
+			      (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000) -
+			      (int64_t)(clock_ns(CLOCK_MONOTONIC) / 1000000));
 	snprintf(a->ns, sizeof(a->ns), "%s", e->ns);
 	snprintf(a->name, sizeof(a->name), "%s", e->name);
 	seg_labels_format(&e->labels, a->labels, sizeof(a->labels));
@@ -187,7 +192,7 @@ static void on_alert(void *ctx, const void *rec)
 
 		if (q)
 			a->quarantine_id = q->id;   /* already contained */
-		else if (contain(d, e, a, &a->quarantine_id))
+		else if (contain(d, e, a, ev->ts_ns))
 			snprintf(a->action, sizeof(a->action), "quarantine-failed");
 	}
 	if (seg_alerts_add(&d->alerts, a, (int64_t)d->cfg.detect.window_s * 1000,
@@ -197,6 +202,7 @@ static void on_alert(void *ctx, const void *rec)
 	 * but a containment that came with a later epoch is news */
 	if (merged && a->quarantine_id && !stored->quarantine_id) {
 		stored->quarantine_id = a->quarantine_id;
+		stored->contain_us = a->contain_us;
 		snprintf(stored->action, sizeof(stored->action), "%s", a->action);
 		merged = false;
 	}

@@ -113,6 +113,10 @@ check "streams of s2 and its neighbour flow" wait_until 10 both_streaming
 in_pod s2 "${NMAP[@]}" -Pn -sS -p 1-100 10.200.1.20 >/dev/null 2>&1
 quarantined() { segctl get quarantines -o json | grep -q 'endpoint lab/s2'; }
 check "the scanning pod is quarantined by segd:detect" wait_until 5 quarantined
+contained_us() { alerts_of s2 | json '[a for a in d if a["quarantine_id"]][0]["containment_us"]'; }
+us=$(contained_us 2>/dev/null)
+check "the alert says how long containment took (${us:-?} us, < 50 ms)" \
+	[ -n "$us" ] && [ "$us" -gt 0 ] && [ "$us" -lt 50000 ]
 nt=$(wc -l <"$tlog") nn=$(wc -l <"$nlog")
 sleep 1.5
 check "its established connection is cut" stream_cut "$tlog" "$nt"
