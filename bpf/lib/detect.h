@@ -194,7 +194,9 @@ static __always_inline int detect_refused(__u32 reason)
 #define DETECT_FRESH (1u << 16)
 
 /* Count hash h in sketch sk; what (above) with the alert it raises when
- * the count reaches the limit in cfgw. An earlier sketch's alert wins. */
+ * the count reaches the limit in cfgw. An earlier sketch's alert wins,
+ * unless its kind fired this epoch: a scan going on must not hide a
+ * lateral count that reaches its own limit. */
 static __always_inline __u32 detect_sketch(struct segd_detect_state *st,
 					   int sk, __u32 h, __u64 cfgw,
 					   __u32 what, __u32 kind)
@@ -205,7 +207,8 @@ static __always_inline __u32 detect_sketch(struct segd_detect_state *st,
 	if (!n)
 		return what;
 	what |= DETECT_FRESH;
-	if (limit && n >= limit && !(what & 0xff00))
+	if (limit && n >= limit && !(what & 0xff00) &&
+	    !(st->fired & (1u << kind)))
 		what |= kind << 8 | (__u32)sk;
 	return what;
 }
