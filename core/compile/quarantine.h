@@ -24,13 +24,7 @@ enum seg_quar_kind {
 	SEG_QUAR_SELECTOR,   /* every endpoint in ns carrying all these labels */
 };
 
-/* A forensic peer: remote address in cidr; port (0 = any) is the local or
- * the remote port; proto 0 = any. */
-struct seg_quar_allow {
-	struct seg_cidr cidr;
-	uint16_t port;
-	uint8_t proto;
-};
+/* forensic peers: struct seg_quar_allow (model.h) */
 
 struct seg_quarantine {
 	uint32_t id;                 /* 1.., never reused while segd's state lives */
@@ -61,13 +55,6 @@ struct seg_quar_entry {
 void seg_quarantine_free(struct seg_quarantine *q);
 void seg_quarantines_free(struct seg_quarantines *qs);
 
-/* "CIDR", "CIDR:PORT/PROTO", "CIDR:PROTO"; IPv6 with a port or protocol
- * in brackets: "[fd00::/64]:22/tcp". A bare address is a /32 (/128).
- * 0, or -EINVAL with why filled. */
-int seg_quar_allow_parse(const char *text, struct seg_quar_allow *out,
-			 char *why, size_t why_len);
-/* The canonical text of a rule (what parse reads back). */
-void seg_quar_allow_format(const struct seg_quar_allow *a, char *buf, size_t len);
 
 /* "endpoint", "ip", "selector" */
 const char *seg_quar_kind_name(enum seg_quar_kind k);

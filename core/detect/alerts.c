@@ -76,7 +76,8 @@ void seg_alert_summary(const struct seg_alert *a, char *buf, size_t len)
 		 segd_alert_kind_name(a->kind), seg_detect_technique(a->kind),
 		 seg_detect_technique_name(a->kind), a->shape[0] ? ", " : "",
 		 a->shape, a->ns, a->name, a->flows, a->denied, a->ports, a->hosts,
-		 a->denied_targets, target, a->list[0] ? "; list " : "", a->list,
+		 a->denied_targets, target, a->list[0] ? "; list " : a->domain[0] ?
+		 "; domain " : "", a->list[0] ? a->list : a->domain,
 		 a->action);
 }
 
@@ -142,6 +143,8 @@ int seg_alert_json(const struct seg_alert *a, char **out, size_t *len)
 	labels_json(&b, a->labels);
 	seg_strbuf_printf(&b, ",\"address\":\"%s\",\"list\":", addr);
 	seg_strbuf_json_str(&b, a->list);
+	seg_strbuf_printf(&b, ",\"domain\":");
+	seg_strbuf_json_str(&b, a->domain);
 	seg_strbuf_printf(&b, ",\"first\":\"%s\",\"last\":\"%s\",\"flows\":%u,"
 			  "\"denied\":%u,\"ports\":%u,\"hosts\":%u,\"denied_targets\":%u,"
 			  "\"targets\":[", first, last, a->flows, a->denied, a->ports,

@@ -96,6 +96,8 @@ struct seg_alert {
 	char labels[SEG_ALERT_LABELS_MAX];   /* "k=v,..." sorted */
 	struct in6_addr addr;                /* its address that sent it */
 	char list[SEG_ALERT_NAME_MAX];       /* miner/c2 from a list: its name */
+	char domain[SEG_ALERT_NAME_MAX];     /* new-destination: the name the
+					      * resolver knew for it, or "" */
 	int64_t first_ms, last_ms;           /* unix ms: first and last packet */
 	uint32_t flows, denied;              /* new flows in the window, dropped */
 	uint32_t ports, hosts, denied_targets; /* distinct, estimated */

@@ -32,6 +32,9 @@ struct seg_edges {
 	bool dirty;
 	seg_edge_namer_fn namer;
 	void *namer_ctx;
+	int64_t novel_after;    /* seg_edges_set_novelty: 0 = off */
+	seg_edge_novel_fn novel;
+	void *novel_ctx;
 };
 
 /* labels that change with every rollout, pod or run: never identity */
@@ -199,6 +202,37 @@ void seg_edges_set_namer(struct seg_edges *e, seg_edge_namer_fn fn, void *ctx)
 {
 	e->namer = fn;
 	e->namer_ctx = ctx;
+}
+
+void seg_edges_set_novelty(struct seg_edges *e, int64_t after_s, seg_edge_novel_fn fn,
+			   void *ctx)
+{
+	e->novel_after = fn ? after_s : 0;
+	e->novel = fn;
+	e->novel_ctx = ctx;
+}
+
+/* x, an outside egress edge just made: had its workload, learning for
+ * novel_after seconds by now, never reached that address (nor the domain
+ * name x got) before? One pass over the edges: new outside edges are rare
+ * once a workload has been learned. */
+static bool novel(const struct seg_edges *e, const struct seg_edge *x, int64_t now)
+{
+	int64_t since = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		const struct seg_edge *y = &e->v[i];
+
+		if (y == x || y->local != x->local)
+			continue;
+		if (y->first_seen && (!since || y->first_seen < since))
+			since = y->first_seen;
+		if (y->remote_kind == SEG_EDGE_OUTSIDE && y->dir == x->dir &&
+		    (!memcmp(&y->addr, &x->addr, sizeof(x->addr)) ||
+		     (x->name && y->name == x->name)))
+			return false;
+	}
+	return since && now - since >= e->novel_after;
 }
 
 size_t seg_edges_count(const struct seg_edges *e) { return e->n; }
@@ -416,6 +450,9 @@ int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 	    e->namer(e->namer_ctx, &k.addr, name, sizeof(name)) &&
 	    !(x->name = strtab_id(&e->strings, name)))
 		return -ENOMEM;
+	if (!x->flows && !x->packets && e->novel && k.remote_kind == SEG_EDGE_OUTSIDE &&
+	    k.dir == SEGD_DIR_EGRESS && novel(e, x, first))
+		e->novel(e->novel_ctx, r, x->name ? seg_edges_string(e, x->name) : NULL);
 	/* a flow's first record carries all it has counted so far */
 	if (r->packets == r->total_packets && r->reply_packets == r->total_reply_packets)
 		x->flows++;

@@ -75,6 +75,16 @@ void seg_edges_sink(void *ctx, const struct seg_flow_record *r);
  * new edge past max_edges: counted), -ENOMEM. */
 int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r);
 
+/* Novelty (detection's new-destination): fn is called when a record
+ * makes an egress edge to an outside address that its workload never
+ * reached before, by address or by the domain name the namer gave, once
+ * the workload's first edge is after_s seconds older than the record.
+ * name: that domain name, or NULL. fn NULL: off. */
+typedef void (*seg_edge_novel_fn)(void *ctx, const struct seg_flow_record *r,
+				  const char *name);
+void seg_edges_set_novelty(struct seg_edges *e, int64_t after_s, seg_edge_novel_fn fn,
+			   void *ctx);
+
 size_t seg_edges_count(const struct seg_edges *e);
 const struct seg_edge *seg_edges_at(const struct seg_edges *e, size_t i);
 const char *seg_edges_string(const struct seg_edges *e, uint32_t id);

@@ -388,6 +388,22 @@ void seg_cidr_mask(struct seg_cidr *c);
 const char *seg_proto_name(uint8_t proto, char *buf, size_t len);
 /* "80/tcp", "53/udp", "icmp", "0/icmpv6", "tcp" (port 0). Returns 0 or
  * -EINVAL with a message for the user in why (may be NULL). */
+/* ---- forensic peers of a quarantine (quar_allow.c) ---- */
+/* A forensic peer: remote address in cidr; port (0 = any) is the local or
+ * the remote port; proto 0 = any. */
+struct seg_quar_allow {
+	struct seg_cidr cidr;
+	uint16_t port;
+	uint8_t proto;
+};
+/* "CIDR", "CIDR:PORT/PROTO", "CIDR:PROTO"; IPv6 with a port or protocol
+ * in brackets: "[fd00::/64]:22/tcp". A bare address is a /32 (/128).
+ * 0, or -EINVAL with why filled. */
+int seg_quar_allow_parse(const char *text, struct seg_quar_allow *out,
+			 char *why, size_t why_len);
+/* The canonical text of a rule (what parse reads back). */
+void seg_quar_allow_format(const struct seg_quar_allow *a, char *buf, size_t len);
+
 int seg_explain_port_parse(const char *text, uint8_t *proto, uint16_t *port,
 			   char *why, size_t why_len);
 

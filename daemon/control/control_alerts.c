@@ -51,6 +51,7 @@ static void add_alert(yaml_document_t *out, int seq, const struct seg_alert *a)
 	seg_addr_format(&a->addr, addr, sizeof(addr));
 	yu_set_str(out, m, "address", addr);
 	yu_set_str(out, m, "list", a->list);
+	yu_set_str(out, m, "domain", a->domain);
 	/* RFC 3339 with ms, as the flow log's times */
 	seg_rfc3339_ms(ms_to_ns(a->first_ms), t, sizeof(t));
 	yu_set_str(out, m, "first", t);

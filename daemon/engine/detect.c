@@ -22,6 +22,7 @@
 #include "datapath.h"
 #include "flowlog.h"
 #include "flow_names.h"
+#include "edges.h"
 #include "lists.h"
 #include "log.h"
 
@@ -157,47 +158,36 @@ static void report(struct segd_detect *x, const struct seg_alert *a)
 	free(json);
 }
 
-static void on_alert(void *ctx, const void *rec)
+/* Act on alert a (kernel fields filled) of endpoint e, raised by the
+ * packet of kernel time raised_ns: name the workload, contain per the
+ * action, keep and report it. */
+static void handle(struct segd_detect *x, const struct seg_endpoint *e,
+		   struct seg_alert *a, uint64_t raised_ns)
 {
-	struct segd_detect *x = ctx;
 	struct segd *d = x->d;
-	const struct segd_alert *ev = rec;
-	const struct seg_view view = { &d->state.world, &d->compiled, NULL };
-	const struct seg_endpoint *e = seg_endpoint_by_addr(&view, &ev->laddr);
-	struct seg_alert *a = calloc(1, sizeof(*a)), *stored = NULL;
-	enum seg_detect_action act;
+	enum seg_detect_action act = action_for(d, e, a->kind);
+	struct seg_alert *stored = NULL;
 	bool merged = false;
 
-	if (!a)
-		return;
-	if (!e || e->remote) {
-		d->detect_stats.not_endpoint++;
-		goto out;
-	}
-	act = action_for(d, e, (enum segd_alert_kind)ev->kind);
 	if (act == SEG_DETECT_OFF) {
 		d->detect_stats.exempt++;
-		goto out;
+		return;
 	}
-	seg_alert_from_kernel(a, ev, &d->cfg.detect,
-			      (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000) -
-			      (int64_t)(clock_ns(CLOCK_MONOTONIC) / 1000000));
 	snprintf(a->ns, sizeof(a->ns), "%s", e->ns);
 	snprintf(a->name, sizeof(a->name), "%s", e->name);
 	seg_labels_format(&e->labels, a->labels, sizeof(a->labels));
-	name_list(d, ev->list_id, a);
 	snprintf(a->action, sizeof(a->action), "%s", seg_detect_action_name(act));
 	if (act == SEG_DETECT_QUARANTINE) {
 		const struct seg_quarantine *q = quarantine_covering(d, e);
 
 		if (q)
 			a->quarantine_id = q->id;   /* already contained */
-		else if (contain(d, e, a, ev->ts_ns))
+		else if (contain(d, e, a, raised_ns))
 			snprintf(a->action, sizeof(a->action), "quarantine-failed");
 	}
 	if (seg_alerts_add(&d->alerts, a, (int64_t)d->cfg.detect.window_s * 1000,
 			   &stored, &merged))
-		goto out;
+		return;
 	/* a scan goes on for epochs: one record per episode, not per epoch;
 	 * but a containment that came with a later epoch is news */
 	if (merged && a->quarantine_id && !stored->quarantine_id) {
@@ -208,7 +198,64 @@ static void on_alert(void *ctx, const void *rec)
 	}
 	if (!merged)
 		report(x, stored);
-out:
+}
+
+/* The local endpoint with address addr, or NULL (never the node, never a
+ * pod of another node). */
+static const struct seg_endpoint *local_endpoint(struct segd *d, const void *addr)
+{
+	const struct seg_view view = { &d->state.world, &d->compiled, NULL };
+	const struct seg_endpoint *e = seg_endpoint_by_addr(&view, addr);
+
+	if (!e || e->remote) {
+		d->detect_stats.not_endpoint++;
+		return NULL;
+	}
+	return e;
+}
+
+static void on_alert(void *ctx, const void *rec)
+{
+	struct segd_detect *x = ctx;
+	const struct segd_alert *ev = rec;
+	const struct seg_endpoint *e = local_endpoint(x->d, &ev->laddr);
+	struct seg_alert *a;
+
+	if (!e || !(a = calloc(1, sizeof(*a))))
+		return;
+	seg_alert_from_kernel(a, ev, &x->d->cfg.detect,
+			      (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000) -
+			      (int64_t)(clock_ns(CLOCK_MONOTONIC) / 1000000));
+	name_list(x->d, ev->list_id, a);
+	handle(x, e, a, ev->ts_ns);
+	free(a);
+}
+
+/* A flow record made an edge to an outside peer its workload never had,
+ * past the learning period (core/learn/edges.h): new-destination. */
+static void on_novel(void *ctx, const struct seg_flow_record *r, const char *name)
+{
+	struct segd_detect *x = ctx;
+	const struct seg_endpoint *e = local_endpoint(x->d, &r->src);
+	struct seg_alert *a;
+
+	if (!e || !(a = calloc(1, sizeof(*a))))
+		return;
+	a->kind = SEGD_ALERT_NEW_DEST;
+	a->addr = r->src;
+	a->first_ms = (int64_t)(r->start_ns / 1000000);
+	a->last_ms = (int64_t)(r->end_ns / 1000000);
+	a->flows = 1;
+	a->hosts = 1;
+	a->ports = 1;
+	memcpy(a->sample[0].addr.b, &r->dst, sizeof(a->sample[0].addr.b));
+	a->sample[0].port = r->dport;
+	a->sample[0].proto = r->proto;
+	a->n_sample = 1;
+	a->raised = 1;
+	snprintf(a->domain, sizeof(a->domain), "%s", name ? name : "");
+	/* seen at a flow pass, not in the packet's path: timed from here */
+	handle(x, e, a, clock_ns(CLOCK_MONOTONIC));
 	free(a);
 }
 
@@ -237,6 +284,8 @@ int segd_detect_start(struct event_base *base, struct segd *d, struct seg_flowlo
 		return -ENOMEM;
 	x->d = d;
 	x->log = log;
+	if (d->edges && d->cfg.detect.new_dest_after_s)
+		seg_edges_set_novelty(d->edges, d->cfg.detect.new_dest_after_s, on_novel, x);
 	ret = seg_dp_events_open(d->dp, SEGD_MAP_ALERTS, sizeof(struct segd_alert),
 				 on_alert, x, &x->ring);
 	if (ret)
@@ -257,6 +306,8 @@ void segd_detect_stop(struct segd_detect *x)
 {
 	if (!x)
 		return;
+	if (x->d->edges)
+		seg_edges_set_novelty(x->d->edges, 0, NULL, NULL);
 	if (x->ring_ev)
 		event_free(x->ring_ev);
 	seg_dp_events_close(x->ring);

@@ -617,3 +617,92 @@ ParameterizedTest(struct agg_case *t, recommend, outside_addresses_aggregate_by_
 	free(a);
 	seg_edges_free(e);
 }
+
+/* ---- novelty (detection's new-destination) ------------------------------ */
+
+static int novel_calls;
+static char novel_name[64];
+
+static void on_novel(void *ctx, const struct seg_flow_record *r, const char *name)
+{
+	(void)ctx, (void)r;
+	novel_calls++;
+	snprintf(novel_name, sizeof(novel_name), "%s", name ? name : "");
+}
+
+/* the outside API answers at two addresses under one name */
+static bool api_names(void *ctx, const struct in6_addr *a, char *buf, size_t len)
+{
+	struct in6_addr one = addr("198.51.100.7"), two = addr("198.51.100.8");
+
+	(void)ctx;
+	if (memcmp(a, &one, sizeof(*a)) && memcmp(a, &two, sizeof(*a)))
+		return false;
+	snprintf(buf, len, "api.example.com");
+	return true;
+}
+
+#define NEW_OUT(src, ip, port, t, verdict) \
+	{ src, OUT(ip), SEGD_DIR_EGRESS, IPPROTO_TCP, 51000, port, 1, 1, verdict, t, false }
+
+Test(learn_edges, novelty_is_a_new_outside_peer_of_a_learned_identity)
+{
+	static const struct {
+		const char *what;
+		struct flow f;
+		bool novel;
+	} rows[] = {
+		{ "in the learning period (50 s of 100)",
+		  NEW_OUT(API("10.200.0.3"), "198.51.100.99", 443, 1050, 0), false },
+		{ "a known address on a new port",
+		  NEW_OUT(API("10.200.0.3"), "198.51.100.7", 8443, 2000, 0), false },
+		{ "another address of a known name",
+		  NEW_OUT(API("10.200.0.3"), "198.51.100.8", 443, 2000, 0), false },
+		{ "dropped by policy: never an edge",
+		  NEW_OUT(API("10.200.0.3"), "192.0.2.1", 443, 2000, SEG_FLOW_DROPPED), false },
+		{ "an identity with no edge before",
+		  NEW_OUT(((struct side){ "shop", "app=new", NULL, "10.200.0.9" }),
+			  "192.0.2.2", 443, 2000, 0), false },
+		{ "an outside client coming in",
+		  { OUT("192.0.2.3"), WEB("10.200.0.2"), SEGD_DIR_INGRESS, IPPROTO_TCP,
+		    40000, 80, 1, 1, 0, 2000, false }, false },
+		{ "api, learned, to an address it never reached",
+		  NEW_OUT(API("10.200.0.3"), "192.0.2.10", 443, 2000, 0), true },
+		{ "the same again: known now",
+		  NEW_OUT(API("10.200.0.3"), "192.0.2.10", 443, 2001, 0), false },
+		{ "a replica of web (same identity), new address",
+		  NEW_OUT(WEB("10.200.0.12"), "192.0.2.11", 80, 2000, 0), true },
+	};
+	struct seg_edges *e;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	seg_edges_set_namer(e, api_names, NULL);
+	for (size_t i = 0; i < sizeof(shop) / sizeof(shop[0]); i++)
+		cr_assert_eq(observe(e, &shop[i]), 0, "flow %zu", i);
+	seg_edges_set_novelty(e, 100, on_novel, NULL);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int before = novel_calls;
+
+		observe(e, &rows[i].f);
+		cr_expect_eq(novel_calls - before, rows[i].novel ? 1 : 0, "%s", rows[i].what);
+	}
+	seg_edges_set_novelty(e, 0, NULL, NULL);
+	observe(e, &(struct flow)NEW_OUT(API("10.200.0.3"), "192.0.2.12", 443, 3000, 0));
+	cr_expect_eq(novel_calls, 2, "off: no call");
+	seg_edges_free(e);
+}
+
+Test(learn_edges, novelty_names_the_domain)
+{
+	struct seg_edges *e;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	seg_edges_set_namer(e, api_names, NULL);
+	cr_assert_eq(observe(e, &shop[2]), 0);   /* web's first edge, t = 1002 */
+	seg_edges_set_novelty(e, 10, on_novel, NULL);
+	novel_calls = 0;
+	observe(e, &(struct flow)NEW_OUT(WEB("10.200.0.2"), "198.51.100.8", 443, 2000, 0));
+	cr_expect_eq(novel_calls, 1);
+	cr_expect_str_eq(novel_name, "api.example.com");
+	seg_edges_free(e);
+}
