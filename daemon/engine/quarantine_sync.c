@@ -230,15 +230,20 @@ int segd_quarantine_record(struct segd *d, bool release, const struct seg_quaran
 			   struct seg_error *err)
 {
 	const char *action = release ? "release" : "quarantine";
-	char **eps = NULL, target[1200], *line = NULL;
+	char **eps = NULL, target[1200], *line = NULL, who[64];
 	size_t n_eps = segd_quarantine_covered(d, q, &eps);
 	int ret;
 
 	seg_quar_target_format(q, target, sizeof(target));
 	d->quar_actions[release]++;
-	seg_log(SEG_LOG_INFO, "quarantine: %s %s (id %u) by %s uid %u pid %u: %zu "
-		"endpoints, %zu allow rules, reason \"%s\"", action, target, q->id,
-		actor, uid, pid, n_eps, q->n_allow, q->reason ? q->reason : "");
+	/* an operator is who the control socket says; segd names itself */
+	if (!strcmp(actor, "operator"))
+		snprintf(who, sizeof(who), "uid %u pid %u", uid, pid);
+	else
+		snprintf(who, sizeof(who), "%s", actor);
+	seg_log(SEG_LOG_INFO, "quarantine: %s %s (id %u) by %s: %zu endpoints, %zu "
+		"allow rules, reason \"%s\"", action, target, q->id, who, n_eps,
+		q->n_allow, q->reason ? q->reason : "");
 	ret = seg_quar_audit_line(action, q, (int64_t)time(NULL), actor, uid, pid,
 				  (const char *const *)eps, n_eps, &line);
 	if (!ret)

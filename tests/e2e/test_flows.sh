@@ -75,7 +75,12 @@ wait_until 30 finals
 
 python3 - "$flowlog" <<'EOF' >"$TOPO_DIR/flowcheck.txt" 2>&1
 import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+lines = [json.loads(l) for l in open(sys.argv[1])]
+# the log's records of their own kind (detection alerts) say so
+alerts = [r for r in lines if r.get("type") == "alert"]
+recs = [r for r in lines if "type" not in r]
+print("other records", len(lines) - len(recs) - len(alerts),
+      "alerts", sorted({(a["kind"], a["name"]) for a in alerts}))
 need = ["time", "verdict", "src_ip", "dst_ip", "proto", "packets", "bytes",
         "reply_packets", "reply_bytes", "source", "destination", "observer"]
 bad = [r for r in recs if any(k not in r for k in need)]
@@ -109,6 +114,7 @@ EOF
 res=$(cat "$TOPO_DIR/flowcheck.txt")
 echo "$res" | sed 's/^/# /'
 check "every flow-log record has the required fields" grep -q "missing-fields 0$" <<<"$res"
+check "the log holds flow records and alert records only" grep -q "^other records 0 " <<<"$res"
 check "flow log: ping web -> api is 5/420 each way, forwarded under shop/shop-web" \
 	grep -qF "icmp-web (5, 420, 5, 420) {'forwarded'} {'shop/shop-web'} {'web'} {'api'}" <<<"$res"
 check "flow log: api's hook reports the same ping as ingress, 5/420 each way" \
