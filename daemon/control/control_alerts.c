@@ -108,3 +108,17 @@ int segd_h_alerts(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_uint(out, res, "total", shown);
 	return 0;
 }
+
+void segd_status_detect(struct segd *d, yaml_document_t *out, int res)
+{
+	uint64_t total = 0;
+
+	for (size_t k = 0; k < SEGD_ALERT_KIND_MAX; k++)
+		total += d->alerts.total[k];
+	yu_set_bool(out, res, "detection", !d->cfg.detect.off);
+	yu_set_uint(out, res, "alerts", total);
+	/* dropped before they were alerts: exempt workloads, and alerts of
+	 * addresses that are no local endpoint (never contained) */
+	yu_set_uint(out, res, "alerts_exempt", d->detect_stats.exempt);
+	yu_set_uint(out, res, "alerts_not_endpoint", d->detect_stats.not_endpoint);
+}

@@ -48,6 +48,7 @@ void segd_status_quarantines(struct segd *d, yaml_document_t *out, int res);
 
 /* control_alerts.c: `segctl alerts`, the recent alerts (d->alerts) */
 int segd_h_alerts(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+void segd_status_detect(struct segd *d, yaml_document_t *out, int res);
 
 /* control_lint.c: findings over the applied state (core/query/lint.h) */
 int segd_h_lint(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);

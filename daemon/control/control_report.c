@@ -218,6 +218,7 @@ int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	segd_status_quarantines(d, out, res);
 	status_domain_names(d, out, res);
 	segd_status_learn(d, out, res);
+	segd_status_detect(d, out, res);
 
 	seq = yu_add_seq(out);
 	yu_set(out, res, "interfaces", seq);

@@ -182,6 +182,15 @@ for i in range(500):   # a resolver-heavy pod: a socket per query
     s.close()'
 sleep 0.5
 check "500 DNS queries from 500 source ports: no alert" quiet_pod nb
+segctl namespace set lab --on-detect off >/dev/null
+in_pod nb "${NMAP[@]}" -Pn -sT -p 80 10.200.1.0/26 >/dev/null 2>&1
+sleep 0.5
+check "a namespace set --on-detect off (a monitoring namespace) probing 64 addresses: no alert" \
+	quiet_pod nb
+segctl namespace set lab --on-detect default >/dev/null
+st=$(segctl status -o json)
+check "status counts the alerts and the exempt ones ($(json 'str(d["alerts"]) + "/" + str(d["alerts_exempt"])' <<<"$st"))" \
+	[ "$(json 'd["detection"] and d["alerts"] >= 7 and d["alerts_exempt"] >= 2' <<<"$st")" = True ]
 
 # ---- a detection's quarantine persists; an operator releases it ---------------
 topo_stop_segd
