@@ -73,6 +73,21 @@ EOF_MATRIX
 matrix
 flowlog_lines=$(lines "$TOPO_DIR/flows.json")
 
+say "that traffic raised no alert: detection counts every new flow (docs/detection.md)"
+segctl_show alerts
+
+say "a compromised pod: api scans db with nmap, segd detects and contains it"
+segctl_show namespace set shop --on-detect quarantine
+printf '$ ip netns exec %s nmap -sS -p 1-100 10.200.1.30\n' "$(pod_ns api)"
+in_pod api nmap -n -Pn -T5 --max-retries 0 -sS -p 1-100 10.200.1.30 2>&1 | tail -n 2
+sleep 0.5
+segctl_show alerts
+segctl_show get quarantines
+probe_tcp pod api 10.200.1.30 5432 && echo "api -> db tcp/5432: allowed  <-- unexpected" ||
+	echo "api -> db tcp/5432: denied now (quarantined; the policy allows it)"
+segctl_show release api -n shop
+segctl_show namespace set shop --on-detect default
+
 say "why was web -> db denied? (explain walks the compiled policy, sends nothing)"
 segctl_show explain --from shop/web --to shop/db --port 5432/tcp -n shop || true
 
