@@ -9,6 +9,7 @@
 #include "detect.h"
 #include "model.h"
 #include "strbuf.h"
+#include "timetext.h"
 
 /* A scan is vertical when it stays on a few hosts, horizontal when it
  * stays on a few ports, and a block scan otherwise. */
@@ -83,17 +84,7 @@ void seg_alert_summary(const struct seg_alert *a, char *buf, size_t len)
 
 static void time_ms(int64_t ms, char *buf, size_t len)
 {
-	time_t t = (time_t)(ms / 1000);
-	int msec = (int)(ms % 1000);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, len, "%lld", (long long)ms);
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 msec);
+	seg_rfc3339_ms(ms > 0 ? (uint64_t)ms * 1000000u : 0, buf, len);
 }
 
 /* "k=v,k2=v2" as a JSON object */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "flow_record.h"
+#include "timetext.h"
 #include "model.h"
 
 /* One record as one JSON line ('\n' included) into buf. Returns the bytes
@@ -39,8 +40,6 @@
  */
 int seg_flow_record_json(const struct seg_flow_record *r, char *buf, size_t len);
 
-/* "2026-11-21T23:59:01.123Z" for ns since the epoch; buf >= 25 bytes. */
-void seg_rfc3339_ms(uint64_t ns, char *buf, size_t len);
 
 struct seg_flowlog;
 
