@@ -18,12 +18,7 @@
 #include "segd_abi.h"
 #include "quarantine.h"
 
-/* What segd does when a kind fires. */
-enum seg_detect_action {
-	SEG_DETECT_ALERT = 0,       /* report only */
-	SEG_DETECT_QUARANTINE,      /* report and quarantine the endpoint */
-	SEG_DETECT_OFF,             /* namespace setting only: never report */
-};
+/* What segd does when a kind fires: enum seg_detect_action (model.h). */
 const char *seg_detect_action_name(enum seg_detect_action a);
 /* "alert", "quarantine" (and "off" when allow_off) */
 int seg_detect_action_parse(const char *s, bool allow_off,

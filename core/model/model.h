@@ -192,16 +192,21 @@ enum seg_policy_mode {
 const char *seg_policy_mode_name(enum seg_policy_mode m);
 int seg_policy_mode_parse(const char *s, enum seg_policy_mode *out);
 
+/* What segd does when a detection fires (core/detect/detect.h). */
+enum seg_detect_action {
+	SEG_DETECT_ALERT = 0,       /* report only */
+	SEG_DETECT_QUARANTINE,      /* report and quarantine the endpoint */
+	SEG_DETECT_OFF,             /* namespace setting only: never report */
+};
+
 struct seg_namespace {
 	char *name;
 	struct seg_labels labels; /* includes kubernetes.io/metadata.name */
 	enum seg_stratum_mode stratum;
 	enum seg_policy_mode mode;
 	/* `namespace set --on-detect`: what every detection of its endpoints
-	 * does, over the config's per-kind actions. An enum seg_detect_action
-	 * (detect.h), which cannot be named here: detect.h includes this file
-	 * (through quarantine.h). */
-	uint8_t on_detect;
+	 * does, over the config's per-kind actions */
+	enum seg_detect_action on_detect;
 	bool on_detect_set;       /* false: the config's `detect: actions` */
 };
 

@@ -483,7 +483,7 @@ static int on_detect_from(yaml_document_t *d, yaml_node_t *n, struct seg_namespa
 	if (seg_detect_action_parse(yu_scalar(v), true, &a))
 		return seg_errorf(c->err, c->file, yu_line(v), yu_col(v), -EINVAL,
 				  "on_detect must be alert, quarantine or off");
-	ns->on_detect = (uint8_t)a;
+	ns->on_detect = a;
 	ns->on_detect_set = true;
 	return 0;
 }

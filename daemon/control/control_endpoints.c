@@ -62,7 +62,7 @@ int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *ou
 	if (pmode)
 		ns->mode = policy_mode;
 	if (on_detect) {
-		ns->on_detect = (uint8_t)detect_action;
+		ns->on_detect = detect_action;
 		ns->on_detect_set = strcmp(on_detect, "default") != 0;
 	}
 	w = segd_candidate_of(d);

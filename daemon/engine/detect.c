@@ -82,7 +82,7 @@ static enum seg_detect_action action_for(const struct segd *d, const struct seg_
 		if (exempt_matches(s->exempt[i], &e->labels))
 			return SEG_DETECT_OFF;
 	if (ns && ns->on_detect_set)
-		return (enum seg_detect_action)ns->on_detect;
+		return ns->on_detect;
 	return kind < SEGD_ALERT_KIND_MAX ? s->action[kind] : SEG_DETECT_ALERT;
 }
 
