@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "bench_util.h"
+#include "bench_tc.h"
 #include "datapath.h"
 #include "quarantine.h"
 /* the hand-built compiled state and the packet builder of the BPF tests */
@@ -38,20 +39,6 @@ enum { S_NONE, S_OTHER, S_SELF, S_COUNT };
 static const char *const state_names[S_COUNT] = {
 	"none (flag clear)", "other endpoint quarantined", "self quarantined (drop)",
 };
-
-static int run(int fd, const uint8_t *pkt, int len, uint32_t repeat,
-	       uint32_t *ns, uint32_t *rv)
-{
-	struct __sk_buff skb = { .ifindex = EP_IF };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
-		    .ctx_in = &skb, .ctx_size_in = sizeof(skb), .repeat = repeat);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		return -errno;
-	*ns = o.duration;
-	*rv = o.retval;
-	return 0;
-}
 
 /* map content for state s: nothing, B's entry, or A's entry */
 static int set_state(struct seg_datapath *dp, int s, struct seg_quar_entry *cur,
@@ -110,7 +97,7 @@ int main(void)
 	fd = seg_dp_prog_fd(dp, SEG_PROG_TC_FROM_EP);
 	/* open the flow: the SYN creates the CT entry every later ACK hits */
 	len = pkt_build(&syn, pkt, sizeof(pkt));
-	if (len < 0 || run(fd, pkt, len, 1, &ns, &rv) || rv != TC_ACT_OK) {
+	if (len < 0 || tc_test_run(fd, EP_IF, pkt, len, 1, &ns, &rv) || rv != TC_ACT_OK) {
 		fprintf(stderr, "bench: the flow did not open\n");
 		return 1;
 	}
@@ -121,7 +108,7 @@ int main(void)
 			uint32_t want = s == S_SELF ? TC_ACT_SHOT : TC_ACT_OK;
 
 			if (set_state(dp, s, &cur, &n_cur) ||
-			    run(fd, pkt, len, REPEAT, &ns, &rv) || rv != want) {
+			    tc_test_run(fd, EP_IF, pkt, len, REPEAT, &ns, &rv) || rv != want) {
 				fprintf(stderr, "bench: %s: verdict %u, want %u\n",
 					state_names[s], rv, want);
 				return 1;

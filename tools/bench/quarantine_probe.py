@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""quarantine_probe.py - timed UDP traffic for tools/bench/quarantine.sh.
+"""quarantine_probe.py - timed UDP traffic and a scan for tools/bench/quarantine.sh
+and detect.sh.
 
-  quarantine_probe.py send ADDR PORT SECONDS
+  quarantine_probe.py send ADDR PORT SECONDS [SENTLOG]
       one UDP datagram about every 100 us for SECONDS, each carrying the
-      CLOCK_REALTIME nanoseconds at which it was sent
+      CLOCK_REALTIME nanoseconds at which it was sent; with SENTLOG, the
+      send time of every datagram the socket took is written there (native
+      8-byte integers) when it ends, which is early once SENTLOG.stop exists
+      (looked for every ~0.2 s)
   quarantine_probe.py recv PORT LOG SECONDS
       receives them; LOG gets "flowing" when traffic (re)starts and
       "cut T I" when none arrived for 300 ms, T = the send time of the last
       datagram that got through (the cut came after it, before the next),
       I = the mean interval in ns between the datagrams since "flowing"
+  quarantine_probe.py scan ADDR FIRST N OUTFILE
+      a port scan as a compromised pod runs it: non-blocking TCP connects
+      (one SYN each) to ports FIRST..FIRST+N-1 of ADDR, in order, as fast
+      as they go; OUTFILE gets "START END", the CLOCK_REALTIME ns before
+      the first connect and after the last, and on a second line the ns
+      before each connect
   quarantine_probe.py exec T0FILE CMD...
       write CLOCK_REALTIME ns to T0FILE, then execvp CMD (no fork in
       between, so T0 is the moment the command is invoked)
@@ -16,6 +26,7 @@
 Both ends run in namespaces of one host, so their clocks are the same.
 Every loop is bounded by SECONDS.
 """
+import array
 import os
 import socket
 import struct
@@ -23,16 +34,26 @@ import sys
 import time
 
 
-def send(addr, port, seconds):
+def send(addr, port, seconds, sentlog=None):
     end = time.monotonic() + seconds
+    sent, n = array.array("q"), 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.connect((addr, port))
         while time.monotonic() < end:
+            t = time.time_ns()
             try:
-                s.send(struct.pack("!Q", time.time_ns()))
+                s.send(struct.pack("!Q", t))
+                sent.append(t)
             except OSError:
                 pass
             time.sleep(0.0001)
+            n += 1
+            if sentlog and n % 1000 == 0 and os.path.exists(sentlog + ".stop"):
+                break
+    if sentlog:
+        with open(sentlog + ".tmp", "wb") as f:
+            sent.tofile(f)
+        os.rename(sentlog + ".tmp", sentlog)
 
 
 def recv(port, log, seconds):
@@ -59,11 +80,30 @@ def recv(port, log, seconds):
                 out.write("cut %d %d\n" % (last_ts, (last_ts - first) // max(n - 1, 1)))
 
 
+def scan(addr, first, n, out):
+    socks, sent = [], []
+    start = time.time_ns()
+    for port in range(first, first + n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        sent.append(time.time_ns())
+        s.connect_ex((addr, port))
+        socks.append(s)
+    end = time.time_ns()
+    with open(out, "w") as f:
+        f.write("%d %d\n%s\n" % (start, end, " ".join(map(str, sent))))
+    time.sleep(0.2)   # the answers come back before the sockets go
+    for s in socks:
+        s.close()
+
+
 def main(argv):
     if len(argv) > 4 and argv[1] == "send":
-        send(argv[2], int(argv[3]), float(argv[4]))
+        send(argv[2], int(argv[3]), float(argv[4]), argv[5] if len(argv) > 5 else None)
     elif len(argv) > 4 and argv[1] == "recv":
         recv(int(argv[2]), argv[3], float(argv[4]))
+    elif len(argv) > 5 and argv[1] == "scan":
+        scan(argv[2], int(argv[3]), int(argv[4]), argv[5])
     elif len(argv) > 3 and argv[1] == "exec":
         with open(argv[2], "w") as f:
             f.write("%d\n" % time.time_ns())

@@ -19,4 +19,6 @@ echo; echo "== segctl apply end to end (segd in a namespace)"; bash tools/bench/
 echo; echo "== interface appears -> segd's programs on it (netlink)"; bash tools/bench/attach.sh
 echo; echo "== quarantine check per packet (BPF_PROG_TEST_RUN)"; "$B/bench_quarantine_dp"
 echo; echo "== segctl quarantine end to end: time to cut an ongoing flow"; bash tools/bench/quarantine.sh 20
+echo; echo "== detection per packet, off vs on (BPF_PROG_TEST_RUN)"; "$B/bench_detect_dp"
+echo; echo "== detection -> quarantine of a scanning pod vs segctl quarantine"; bash tools/bench/detect.sh 20
 echo; echo "== established TCP throughput with and without segd (iperf3)"; bash tools/bench/throughput.sh
