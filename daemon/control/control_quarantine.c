@@ -130,7 +130,7 @@ int segd_h_quarantine(struct segd *d, struct segd_req *r, yaml_document_t *out, 
 	q.since = (int64_t)time(NULL);
 	q.uid = r->peer ? (uint32_t)r->peer->uid : 0;
 	q.pid = r->peer ? (uint32_t)r->peer->pid : 0;
-	ret = segd_quarantine_put(d, &q, &cur, &replaced, r->err);
+	ret = segd_quarantine_put(d, &q, &cur, &replaced, NULL, r->err);
 	if (cur) {   /* in force, even when saving it failed: say so */
 		int ra = record_action(d, r, ACT_QUARANTINE, cur,
 				       replaced ? "updated" : "quarantined", out, res);

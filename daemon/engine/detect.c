@@ -103,6 +103,7 @@ static int contain(struct segd *d, const struct seg_endpoint *e, struct seg_aler
 	const struct seg_detect_settings *s = &d->cfg.detect;
 	struct seg_quarantine q = { .kind = SEG_QUAR_ENDPOINT }, *cur = NULL;
 	struct seg_error err = { 0 };
+	uint64_t in_force = 0;
 	char reason[1024];
 	bool replaced;
 	int ret;
@@ -115,9 +116,9 @@ static int contain(struct segd *d, const struct seg_endpoint *e, struct seg_aler
 	q.n_allow = s->n_quarantine_allow;
 	memcpy(q.allow, s->quarantine_allow, q.n_allow * sizeof(q.allow[0]));
 	ret = !q.ns || !q.name || !q.reason ? -ENOMEM :
-	      segd_quarantine_put(d, &q, &cur, &replaced, &err);
-	if (cur) {   /* in force in the kernel now */
-		uint64_t took = clock_ns(CLOCK_MONOTONIC) - raised_ns;
+	      segd_quarantine_put(d, &q, &cur, &replaced, &in_force, &err);
+	if (cur) {   /* in force in the kernel since in_force */
+		uint64_t took = in_force > raised_ns ? in_force - raised_ns : 0;
 
 		a->quarantine_id = cur->id;
 		a->contain_us = took / 1000 ? (uint32_t)(took / 1000) : 1;

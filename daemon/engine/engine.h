@@ -52,10 +52,12 @@ int segd_quarantine_persist(struct segd *d, struct seg_error *err);
 int segd_quarantine_audit(struct segd *d, const char *line, struct seg_error *err);
 /* Put q in force (kernel, state dir): it replaces the record of its
  * target or is added (*stored, *replaced). Once the kernel holds it, q's
- * contents move into the list; free q after the call either way. */
+ * contents move into the list; free q after the call either way.
+ * in_force_ns (may be NULL): CLOCK_MONOTONIC when the kernel held it,
+ * before it was saved. */
 int segd_quarantine_put(struct segd *d, struct seg_quarantine *q,
 			struct seg_quarantine **stored, bool *replaced,
-			struct seg_error *err);
+			uint64_t *in_force_ns, struct seg_error *err);
 /* Log, count and audit one action on q by actor ("operator", "segd:detect"). */
 int segd_quarantine_record(struct segd *d, bool release, const struct seg_quarantine *q,
 			   const char *actor, uint32_t uid, uint32_t pid,

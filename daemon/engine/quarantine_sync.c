@@ -197,7 +197,7 @@ void segd_quarantine_names_free(char **v, size_t n)
 
 int segd_quarantine_put(struct segd *d, struct seg_quarantine *q,
 			struct seg_quarantine **stored, bool *replaced,
-			struct seg_error *err)
+			uint64_t *in_force_ns, struct seg_error *err)
 {
 	struct seg_quarantines cand = d->quarantines;
 	struct seg_quarantine *cur;
@@ -217,6 +217,12 @@ int segd_quarantine_put(struct segd *d, struct seg_quarantine *q,
 	free(cand.v);
 	if (ret)
 		return ret;
+	if (in_force_ns) {   /* the kernel drops the next packet: time it here */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		*in_force_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
 	if ((ret = seg_quarantines_put(&d->quarantines, q, &id, replaced)))
 		return ret;
 	for (size_t i = 0; i < d->quarantines.n; i++)

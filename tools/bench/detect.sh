@@ -112,7 +112,7 @@ def lost(t):   # the first datagram sent after the last one through
 ms = lambda a, b: (b - a) / 1e6
 rows = [
     ("detection", None),
-    ("  segd's containment_us: crossing -> map written, saved", [d[0] / 1e3 for d in det]),
+    ("  segd's containment_us: crossing -> in the kernel map ", [d[0] / 1e3 for d in det]),
     ("  crossing SYN sent -> last datagram through", [ms(d[1], d[4]) for d in det]),
     ("  crossing SYN sent -> first datagram lost", [ms(d[1], lost(d[4])) for d in det]),
     ("  scan start -> first datagram lost", [ms(d[2], lost(d[4])) for d in det]),
