@@ -37,7 +37,8 @@
  * it; the CT entry remembers that it was looked at (SEGD_CTF_PAYLOAD_SEEN).
  * Detection (detect.h): a packet decided afresh is marked p->new_flow, with
  * the blocklist's category when the remote is listed, for the tc hook to
- * count; the established path is not touched.
+ * count, and so is every packet a quarantine drops; the established path
+ * is not touched.
  */
 #ifndef SEGD_BPF_PIPELINE_H
 #define SEGD_BPF_PIPELINE_H
@@ -113,6 +114,10 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 	switch (quar_check(&v, laddr, raddr, p)) {
 	case QUAR_DROP:
+		/* counted as a new flow whatever conntrack holds: a contained
+		 * workload that keeps probing still shows as a scan (the
+		 * sketches count a target once, so its old flows add little) */
+		p->new_flow = 1;
 		return SEGD_REASON_QUARANTINED;
 	case QUAR_PASS:
 		return early ? SEGD_R_UNCOUNTED :

@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "blocklist.h"
-#include "dp_harness.h"
+#include "detect_harness.h"
 #include "quarantine.h"
 
 /* the test world of dp_harness.h (variant 0): A enforced both ways, policy
@@ -173,5 +173,41 @@ Test(quarantine, rewrite_from_unknown_deletes_stale_keys)
 	cr_assert_eq(seg_dp_quarantine_write(dp, NULL, 0, false, NULL, 0), 0);
 	cr_expect_eq(seg_dp_quarantine_lookup(dp, &e[1].addr, &v), -ENOENT);
 	cr_expect_eq(dp_cfg_flags() & SEGD_CFG_QUARANTINE, 0);
+	free(e);
+}
+
+/* A quarantined endpoint that keeps probing is still counted (its dropped
+ * packets are new flows to detection): a scan that goes on after a
+ * containment, whatever raised it, is reported as a scan. */
+Test(quarantine, contained_scanner_still_counted)
+{
+	struct seg_quar_entry *e = NULL;
+	struct segd_detect_state st;
+	struct det_alerts al;
+	size_t n;
+
+	det_world(0);
+	det_config(LONG_EPOCH, 4, 0, 0, SEGD_DCF_ON);
+	quarantine_a(&e, &n);
+	cr_assert_eq(seg_dp_quarantine_write(dp, NULL, 0, false, e, n), 0);
+	det_alerts_open(&al);
+	for (int i = 0; i < 12; i++) {
+		struct pkt_spec p = PKT(A4, R4, TCP, 40000, (uint16_t)(1000 + i), SYN);
+		char name[32];
+
+		snprintf(name, sizeof(name), "SYN to port %d", 1000 + i);
+		det_send("contained scanner", name, FROM, &p, TC_ACT_SHOT, QRN);
+	}
+	det_alerts_take(&al);
+	cr_assert_eq(det_state(EP_A, &st), 0, "the quarantined endpoint has state");
+	cr_expect_eq(st.flows[0], 12, "12 probes counted, not %u", st.flows[0]);
+	cr_expect_eq(st.denied[0], 12, "all of them dropped");
+	cr_expect_eq(st.union_bits[SEGD_SK_DENIED], 0,
+		     "a quarantine's drop is no policy refusal: not lateral");
+	cr_assert_geq(al.n, 1, "a scan alert");
+	cr_expect_eq(al.got[0].kind, SEGD_ALERT_SCAN);
+	cr_expect_eq(al.got[0].sketch, SEGD_SK_PORTS);
+	det_alerts_close(&al);
+	cr_assert_eq(seg_dp_quarantine_write(dp, e, n, true, NULL, 0), 0);
 	free(e);
 }
