@@ -7,7 +7,8 @@ PKGS=(clang llvm libbpf-dev libxdp-dev libmnl-dev libyaml-dev libevent-dev
       libcriterion-dev libelf-dev zlib1g-dev bpftool xdp-tools iproute2
       netcat-openbsd pkg-config make gcc libclang-rt-14-dev iputils-ping
       python3 socat dnsmasq-base nfdump prometheus tshark graphviz
-      containernetworking-plugins iperf3 ethtool curl nmap)
+      containernetworking-plugins iperf3 ethtool curl nmap iptables nftables
+      conntrack)
 
 missing=()
 for p in "${PKGS[@]}"; do

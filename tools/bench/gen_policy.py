@@ -6,6 +6,14 @@
                                      one multi-document SegmentPolicy file with
                                      RULES rules (100 per document); --change K
                                      alters rule K's port (a one-rule change)
+  gen_policy.py peers FORMAT N       tools/bench/peers.sh's N rules, none of
+                                     which matches its flood (from
+                                     203.0.113.0/24 to 10.200.1.10 UDP 5201),
+                                     before the one that allows it; FORMAT:
+                                     iptables (iptables-restore), nft-rules
+                                     (one rule per line), nft-set (one
+                                     concatenated set), networkpolicy (N
+                                     ipBlock rules for the pod web)
 
 Endpoints: 10 namespaces, 20 apps per namespace (200 label sets), IPv4 in
 10.200.0.0/16 (inside the test's namespaces only).
@@ -53,9 +61,62 @@ def policy(rules, seed, change):
     sys.stdout.write("".join(out))
 
 
+# peers.sh's path: the flood's sources, its pod and port
+PEER_SRC, PEER_DST, PEER_PORT = "203.0.113.0/24", "10.200.1.10", 5201
+PEER_MAX = 131070   # distinct /32s in 198.18.0.0/15 (RFC 2544 benchmarking)
+
+
+def peer_addr(i):
+    i += 1
+    return "198.%d.%d.%d" % (18 + (i >> 16), (i >> 8) & 255, i & 255)
+
+
+def peers(fmt, n):
+    if n > PEER_MAX:
+        raise SystemExit("peers: at most %d rules" % PEER_MAX)
+    srcs = [peer_addr(i) + "/32" for i in range(n)] + [PEER_SRC]
+    out = []
+    if fmt == "iptables":
+        out.append("*filter\n:FORWARD DROP [0:0]\n"
+                   "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")
+        out += ["-A FORWARD -s %s -d %s/32 -p udp -m udp --dport %d -j ACCEPT\n"
+                % (s, PEER_DST, PEER_PORT) for s in srcs]
+        out.append("COMMIT\n")
+    elif fmt in ("nft-rules", "nft-set"):
+        out.append("table ip peers {\n")
+        if fmt == "nft-set":
+            out.append("  set allowed {\n    type ipv4_addr . ipv4_addr . inet_service\n"
+                       "    flags interval\n    elements = {\n")
+            out += ["      %s . %s . %d,\n" % (s, PEER_DST, PEER_PORT) for s in srcs]
+            out.append("    }\n  }\n")
+        out.append("  chain forward {\n"
+                   "    type filter hook forward priority filter; policy drop;\n"
+                   "    ct state established,related accept\n")
+        if fmt == "nft-set":
+            out.append("    ip saddr . ip daddr . udp dport @allowed accept\n")
+        else:
+            out += ["    ip saddr %s ip daddr %s udp dport %d accept\n"
+                    % (s, PEER_DST, PEER_PORT) for s in srcs]
+        out.append("  }\n}\n")
+    elif fmt == "networkpolicy":
+        # the flood's own allow is tests/fixtures/e2e/traffic.yaml's
+        out.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   "metadata: {name: peers, namespace: shop}\nspec:\n"
+                   "  podSelector: {matchLabels: {app: web}}\n"
+                   "  policyTypes: [Ingress]\n  ingress:\n")
+        out += ["    - from: [{ipBlock: {cidr: %s}}]\n"
+                "      ports: [{protocol: UDP, port: %d}]\n" % (s, PEER_PORT)
+                for s in srcs[:-1]]
+    else:
+        raise SystemExit("peers: unknown format %s" % fmt)
+    sys.stdout.write("".join(out))
+
+
 def main(argv):
     if len(argv) >= 3 and argv[1] == "endpoints":
         endpoints(int(argv[2]))
+    elif len(argv) >= 4 and argv[1] == "peers":
+        peers(argv[2], int(argv[3]))
     elif len(argv) >= 3 and argv[1] == "policy":
         change = -1
         if "--change" in argv:
