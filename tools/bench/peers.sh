@@ -24,6 +24,7 @@
 #
 #   bash tools/bench/peers.sh [ROUNDS] [SECONDS] [N...]
 #                             (root; default 5 3 10 1000 10000)
+#   PEERS_RAW=FILE keeps the raw lines (kind N contender round value).
 # Caveat: iptables-legacy's filter table stays registered in the node's
 # namespace once used (flushed, policy ACCEPT, but its hooks stay until
 # the namespace goes), so every contender after its first run pays an
@@ -124,6 +125,8 @@ for n in "${NS[@]}"; do
 	done
 done
 path_configure tc+xdp
+# the raw lines too, when asked: PEERS_RAW=FILE
+[ -n "${PEERS_RAW:-}" ] && cp "$RES" "$PEERS_RAW"
 
 python3 - "$RES" "${CONTENDERS[*]}" "${NS[*]}" <<'PY'
 import statistics, sys
@@ -157,8 +160,9 @@ def table(title, kind, scale, fmt):
         if any(vals.get((kind, n, c)) or (n, c) in refused for n in ns):
             print("| %s | %s |" % (c, " | ".join(cell(kind, n, c, scale, fmt) for n in ns)))
 
-table("received, k packets/s: median (min-max)", "pps", 1e3, "%.0f (%.0f-%.0f)")
-table("sent by the flood, k packets/s: median (min-max)", "sent", 1e3, "%.0f (%.0f-%.0f)")
+KPPS = "%.1f (%.1f-%.1f)"   # rule lists fall to ~1 k packets/s at 100,000
+table("received, k packets/s: median (min-max)", "pps", 1e3, KPPS)
+table("sent by the flood, k packets/s: median (min-max)", "sent", 1e3, KPPS)
 print("\nratios of medians (received)")
 print("| ratio | " + " | ".join("N = %s" % n for n in ns) + " |")
 print("|---|" + "---|" * len(ns))
