@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "recommend_int.h"
 #include "segd_abi.h"
 #include "strbuf.h"
@@ -51,20 +52,42 @@ static bool port_usable(const struct out *w, const struct rec_port *p)
 	return proto_name(p->proto) != NULL;
 }
 
+/* A label key as YAML reads it back as the same string: plain unless a
+ * YAML reader would take it for something else (null, a boolean of YAML
+ * 1.1 as kubectl reads it, a number). Keys are label syntax: nothing in
+ * them needs escaping inside quotes. */
+static const char *key_quote(const char *k)
+{
+	static const char *const words[] = { "null", "true", "false", "yes", "no",
+					     "on", "off", "y", "n" };
+
+	if (!*k || strchr("0123456789+-.~", k[0]))
+		return "\"";
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcasecmp(k, words[i]))
+			return "\"";
+	return "";
+}
+
 /* {matchLabels: {k: "v", ...}, matchExpressions: [...]}: values quoted,
- * so "true" or "1" stay strings */
+ * so "true" or "1" stay strings; keys when they would not */
 static void match_labels(struct out *w, const struct rec_sel *sel)
 {
 	seg_strbuf_printf(&w->b, "{matchLabels: {");
-	for (size_t i = 0; i < sel->labels.n; i++)
-		seg_strbuf_printf(&w->b, "%s%s: \"%s\"", i ? ", " : "",
-				  sel->labels.v[i].key, sel->labels.v[i].value);
+	for (size_t i = 0; i < sel->labels.n; i++) {
+		const char *k = sel->labels.v[i].key, *q = key_quote(k);
+
+		seg_strbuf_printf(&w->b, "%s%s%s%s: \"%s\"", i ? ", " : "", q, k, q,
+				  sel->labels.v[i].value);
+	}
 	seg_strbuf_printf(&w->b, "}");
 	if (sel->absent.n) {
 		seg_strbuf_printf(&w->b, ", matchExpressions: [");
 		for (size_t i = 0; i < sel->absent.n; i++)
-			seg_strbuf_printf(&w->b, "%s{key: %s, operator: DoesNotExist}",
-					  i ? ", " : "", sel->absent.v[i].key);
+			seg_strbuf_printf(&w->b, "%s{key: %s%s%s, operator: DoesNotExist}",
+					  i ? ", " : "", key_quote(sel->absent.v[i].key),
+					  sel->absent.v[i].key,
+					  key_quote(sel->absent.v[i].key));
 		seg_strbuf_printf(&w->b, "]");
 	}
 	seg_strbuf_printf(&w->b, "}");

@@ -706,3 +706,32 @@ Test(learn_edges, novelty_names_the_domain)
 	cr_expect_str_eq(novel_name, "api.example.com");
 	seg_edges_free(e);
 }
+
+/* Label keys YAML would read as something else (null, a YAML 1.1
+ * boolean, a number) are quoted, so the recommendation parses back with
+ * the same selector (the fuzzer found "NULL": tests/fixtures/learn). */
+Test(recommend, label_keys_yaml_would_misread_are_quoted)
+{
+	static const struct flow odd[] = {
+		{ { "shop", "NULL=api,on=x,1tier=a,plain=b", NULL, "10.200.0.7" },
+		  { "shop", "yes=db", NULL, "10.200.0.8" }, SEGD_DIR_EGRESS, IPPROTO_TCP,
+		  50000, 5432, 1, 1, 0, 1000, false },
+	};
+	struct seg_rec_summary sum;
+	struct seg_edges *e;
+	char *a, *k;
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	cr_assert_eq(observe(e, &odd[0]), 0);
+	a = recommend(e, SEG_REC_SEGMENTPOLICY, 0, &sum);
+	k = recommend(e, SEG_REC_NETWORKPOLICY, 0, &sum);
+	cr_expect_eq(parse_all(a), 2, "%s", a);
+	cr_expect_eq(parse_all(k), 2, "%s", k);
+	cr_expect_not_null(strstr(a, "\"yes\": \"db\""), "%s", a);
+	cr_expect_not_null(strstr(a, "\"1tier\": \"a\""), "%s", a);
+	cr_expect_not_null(strstr(a, "\"NULL\": \"api\""), "%s", a);
+	cr_expect_not_null(strstr(a, "plain: \"b\""), "%s", a);
+	free(a);
+	free(k);
+	seg_edges_free(e);
+}
