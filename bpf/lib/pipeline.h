@@ -19,8 +19,10 @@
  * that cannot change the outcome is skipped: by the ipcache flags, and for
  * the remote-specific probes by the local endpoint's segd_lhints entry
  * (lhint_kinds: an inlined array lookup, no hash).
- * xdp: same lookups, but read-only: a CT hit or an allowed new flow passes
- *      untouched (the tc hook creates CT and counts), a deny drops early.
+ * xdp: read-only: a CT hit or an allowed new flow passes untouched (the tc
+ *      hook creates CT and counts), a deny drops early. Conntrack is asked
+ *      first, before the ipcache (unless somebody is quarantined): an
+ *      established packet costs one hash probe here.
  *      SEGD_HOOK_TC_UPLINK is the same early drop run at the uplink's tc
  *      ingress (uplink.h); "early" below stands for both.
  *
@@ -70,13 +72,13 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 {
 	struct segd_ipcache_value *lv, lval;
 	struct segd_decision d;
-	struct segd_ct_value *ct;
+	struct segd_ct_value *ct = NULL;
 	struct segd_addr *laddr, *raddr;
 	struct segd_ct_key k;
 	struct segd_view v;
 	__u32 local_id, lflags, remote_id;
 	/* the uplink's early drop (XDP or its tc twin): read-only */
-	int early = hook != SEGD_HOOK_TC;
+	int early = hook != SEGD_HOOK_TC, ct_looked = 0;
 	__u64 now;
 
 	if (view_load(&v))
@@ -85,6 +87,19 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 	laddr = dir == SEGD_DIR_EGRESS ? &p->saddr : &p->daddr;
 	raddr = dir == SEGD_DIR_EGRESS ? &p->daddr : &p->saddr;
+	if (early && p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
+	    !(v.cfg_flags & SEGD_CFG_QUARANTINE)) {
+		/* conntrack first: a live entry is only ever made for a local
+		 * endpoint by its tc hook, which counts and re-checks it, so
+		 * an established packet needs no ipcache probe here. The
+		 * lookup pulls the entry into the cache for that hook. */
+		ct_key_build(&k, p, dir);
+		ct = bpf_map_lookup_elem(&segd_ct, &k);
+		if (ct && !ct_expired(ct, p->proto,
+				      bpf_ktime_get_coarse_ns()))
+			return SEGD_R_UNCOUNTED;
+		ct_looked = 1;
+	}
 	if (early) {
 		if (view_exact(&v))
 			return SEGD_R_UNCOUNTED;
@@ -133,8 +148,10 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		return early ? SEGD_R_UNCOUNTED :
 					       SEGD_REASON_FORWARDED;
 
-	ct_key_build(&k, p, dir);
-	ct = bpf_map_lookup_elem(&segd_ct, &k);
+	if (!ct_looked) {
+		ct_key_build(&k, p, dir);
+		ct = bpf_map_lookup_elem(&segd_ct, &k);
+	}
 	if (ct && (ct->flags & SEGD_CTF_REVOKED) && hook == SEGD_HOOK_TC &&
 	    p->proto == IPPROTO_TCP_ &&
 	    (p->tcp_flags & (TCPF_SYN_ | TCPF_ACK_)) == TCPF_SYN_) {

@@ -274,16 +274,19 @@ static int config_doc(yaml_document_t *doc, void *p)
 						 "addresses of no endpoint or "
 						 "node)", val ? val : "");
 		} else if (!strcmp(key, "uplink_hook")) {
-			if (val && !strcmp(val, "xdp"))
+			if (val && !strcmp(val, "auto"))
+				cfg->uplink_hook = SEGD_UPLINK_AUTO;
+			else if (val && !strcmp(val, "xdp"))
 				cfg->uplink_hook = SEGD_UPLINK_XDP;
 			else if (val && !strcmp(val, "tc"))
 				cfg->uplink_hook = SEGD_UPLINK_TC;
 			else
 				ret = seg_errorf(err, file, yu_line(v), yu_col(v),
 						 -EINVAL, "uplink_hook '%s': use "
-						 "xdp (native on a NIC, generic "
-						 "on a veth) or tc (tc ingress, "
-						 "no copy on a virtual uplink)",
+						 "auto (native XDP on a NIC, tc "
+						 "ingress elsewhere), xdp (native "
+						 "on a NIC, generic on a veth) or "
+						 "tc (tc ingress)",
 						 val ? val : "");
 		} else if (!strcmp(key, "flow_log_keep")) {
 			int64_t g = 0;

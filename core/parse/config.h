@@ -37,10 +37,14 @@
 /* Where an uplink's early drop runs (config `uplink_hook`). XDP is the
  * design's hook and the right one on a NIC (native, before any skb). On a
  * virtual uplink XDP runs on the skb and the kernel copies every non-linear
- * packet first; tc ingress runs the same program on the skb as it is. */
+ * packet first; tc ingress runs the same program on the skb as it is.
+ * auto (the default): native XDP where the driver runs it on its own
+ * buffers, tc ingress elsewhere (a veth, a driver without XDP) - never
+ * generic XDP, which only `xdp` asks for. */
 enum segd_uplink_hook {
-	SEGD_UPLINK_XDP = 0,
-	SEGD_UPLINK_TC = 1,
+	SEGD_UPLINK_AUTO = 0,
+	SEGD_UPLINK_XDP = 1,
+	SEGD_UPLINK_TC = 2,
 };
 
 struct segd_settings {

@@ -35,11 +35,17 @@ uint32_t seg_dp_generation(struct seg_datapath *dp);
  * replaces whatever segd attached before, without a gap. */
 int seg_dp_attach_endpoint(struct seg_datapath *dp, uint32_t ifindex);
 int seg_dp_detach_endpoint(struct seg_datapath *dp, uint32_t ifindex);
-/* The uplink's early drop: XDP (libxdp; native on a NIC, generic on a
- * veth), or at tc ingress when at_tc. Takes the other one off first, so an
- * uplink has exactly one. Detach removes either. */
+/* Where the uplink's early drop goes (config uplink_hook). */
+enum seg_dp_uplink_hook {
+	SEG_DP_UPLINK_AUTO,   /* native XDP if the driver runs it, else tc */
+	SEG_DP_UPLINK_XDP,    /* XDP: native on a NIC, generic on a veth */
+	SEG_DP_UPLINK_TC,     /* tc ingress */
+};
+/* The uplink's early drop at the hook asked for (libxdp for XDP). Takes
+ * the other one off first, so an uplink has exactly one. Detach removes
+ * either. */
 int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex,
-			 bool at_tc);
+			 enum seg_dp_uplink_hook hook);
 int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex);
 
 struct seg_dp_attachment {

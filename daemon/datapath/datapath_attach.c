@@ -128,8 +128,9 @@ static struct xdp_program *xdp_find_ours(struct seg_datapath *dp,
  * copies every skb whose head is not private (a GSO packet from a local
  * veth peer) into fresh pages before the program runs (measured with
  * tools/bench/path_profile.sh: ~7% of all CPU outside -> pod, the program
- * itself <1%). `uplink_hook: tc` runs the same checks at tc ingress on
- * the skb as it is, without that copy. */
+ * itself <1%). tc ingress runs the same checks on the skb as it is,
+ * without that copy: `uplink_hook: auto` (the default) goes there
+ * wherever native XDP is not to be had. */
 static enum xdp_attach_mode uplink_xdp_mode(uint32_t ifindex)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
@@ -149,7 +150,9 @@ static enum xdp_attach_mode uplink_xdp_mode(uint32_t ifindex)
 	return mode;
 }
 
-static int xdp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
+/* native_only: no generic fallback, -EOPNOTSUPP instead (auto) */
+static int xdp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex,
+			     bool native_only)
 {
 	enum xdp_attach_mode want = uplink_xdp_mode(ifindex);
 	int fd = seg_dp_prog_fd(dp, SEG_PROG_XDP_UPLINK);
@@ -157,6 +160,8 @@ static int xdp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 	struct xdp_program *old, *prog = NULL;
 	int err, old_fd = -1;
 
+	if (native_only && want != XDP_MODE_NATIVE)
+		return -EOPNOTSUPP;
 	old = xdp_find_ours(dp, ifindex, &mp);
 	if (old && xdp_multiprog__is_legacy(mp) &&
 	    xdp_multiprog__attach_mode(mp) == want) {
@@ -189,10 +194,12 @@ static int xdp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 		goto cleanup;
 	}
 	err = xdp_program__attach(prog, ifindex, want, 0);
-	if (err && want == XDP_MODE_NATIVE)  /* no driver support */
+	if (err && want == XDP_MODE_NATIVE && native_only)
+		err = -EOPNOTSUPP;   /* no driver support: the caller goes to tc */
+	else if (err && want == XDP_MODE_NATIVE)
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
 cleanup:
-	if (err)
+	if (err && err != -EOPNOTSUPP)
 		seg_log(SEG_LOG_ERROR, "xdp attach on ifindex %u: %s",
 			ifindex, strerror(-err));
 	if (old_fd >= 0)
@@ -248,22 +255,30 @@ static int tc_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)
 }
 
 int seg_dp_attach_uplink(struct seg_datapath *dp, uint32_t ifindex,
-			 bool at_tc)
+			 enum seg_dp_uplink_hook hook)
 {
+	bool at_tc = hook == SEG_DP_UPLINK_TC ||
+		     (hook == SEG_DP_UPLINK_AUTO &&
+		      uplink_xdp_mode(ifindex) != XDP_MODE_NATIVE);
 	int err;
 
-	if (at_tc) {
-		err = xdp_detach_uplink(dp, ifindex);
+	if (!at_tc) {
+		err = tc_detach_uplink(dp, ifindex);
 		if (!err)
-			err = tc_attach_one(ifindex, BPF_TC_INGRESS,
-					    seg_dp_prog_fd(dp, SEG_PROG_TC_UPLINK));
-		if (err)
-			seg_log(SEG_LOG_ERROR, "tc attach on uplink ifindex %u: %s",
-				ifindex, strerror(-err));
-		return err;
+			err = xdp_attach_uplink(dp, ifindex,
+						hook == SEG_DP_UPLINK_AUTO);
+		if (err != -EOPNOTSUPP)
+			return err;
+		/* auto, and the driver has no native XDP: tc ingress */
 	}
-	err = tc_detach_uplink(dp, ifindex);
-	return err ? err : xdp_attach_uplink(dp, ifindex);
+	err = xdp_detach_uplink(dp, ifindex);
+	if (!err)
+		err = tc_attach_one(ifindex, BPF_TC_INGRESS,
+				    seg_dp_prog_fd(dp, SEG_PROG_TC_UPLINK));
+	if (err)
+		seg_log(SEG_LOG_ERROR, "tc attach on uplink ifindex %u: %s",
+			ifindex, strerror(-err));
+	return err;
 }
 
 int seg_dp_detach_uplink(struct seg_datapath *dp, uint32_t ifindex)

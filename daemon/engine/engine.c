@@ -133,16 +133,24 @@ int segd_attach_endpoint(struct segd *d, struct seg_endpoint *e,
 int segd_attach_uplink(struct segd *d, const char *ifname, unsigned int idx,
 		       struct seg_error *err)
 {
-	bool at_tc = d->cfg.uplink_hook == SEGD_UPLINK_TC;
+	static const enum seg_dp_uplink_hook hooks[] = {
+		[SEGD_UPLINK_AUTO] = SEG_DP_UPLINK_AUTO,
+		[SEGD_UPLINK_XDP] = SEG_DP_UPLINK_XDP,
+		[SEGD_UPLINK_TC] = SEG_DP_UPLINK_TC,
+	};
+	static const char *const names[] = {
+		[SEGD_UPLINK_AUTO] = "the early drop (auto: XDP or tc ingress)",
+		[SEGD_UPLINK_XDP] = "XDP", [SEGD_UPLINK_TC] = "tc ingress",
+	};
 	int ret;
 
 	if (!d->dp)
 		return 0;
-	ret = seg_dp_attach_uplink(d->dp, idx, at_tc);
+	ret = seg_dp_attach_uplink(d->dp, idx, hooks[d->cfg.uplink_hook]);
 	if (ret)
 		return seg_errorf(err, NULL, 0, 0, ret,
 				  "attaching %s to uplink %s failed: %s",
-				  at_tc ? "tc ingress" : "XDP", ifname,
+				  names[d->cfg.uplink_hook], ifname,
 				  strerror(-ret));
 	return 0;
 }

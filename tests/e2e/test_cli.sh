@@ -52,7 +52,7 @@ import json, sys
 d = json.load(sys.stdin)
 assert isinstance(d["generation"], int) and d["generation"] > 0
 assert any(m["capacity"] > 0 for m in d["maps"])
-assert any(p["hook"].startswith("xdp") for i in d["interfaces"] for p in i["programs"])
+assert any("uplink" in p["hook"] for i in d["interfaces"] for p in i["programs"])
 '
 check "status -o json: generation, map usage, attached programs" [ $? -eq 0 ]
 out=$(segctl get endpoints)

@@ -68,6 +68,7 @@ denied_pkts=$(reason_packets default-denied)
 check "default-denied counter counts drops ($denied_pkts)" [ "$denied_pkts" -gt 0 ]
 st=$(segctl status)
 check "status lists tc programs on web's interface" grep -q "$(pod_if web).*tc-ingress" <<<"$st"
-check "status lists xdp on the uplink" grep -q "up0.*xdp(uplink)" <<<"$st"
+# uplink_hook: auto puts the early drop at tc ingress on a veth uplink
+check "status lists the uplink's early drop" grep -q "up0.*tc-ingress(uplink)" <<<"$st"
 
 e2e_finish

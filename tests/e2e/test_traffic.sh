@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real programs' traffic passes whole, in every direction, under a policy
 # that allows exactly these flows (tests/fixtures/e2e/traffic.yaml), with
-# the uplink's XDP program attached:
+# the uplink's early drop where segd puts it (uplink_hook: auto, on this
+# veth uplink tc ingress), then as generic and as native XDP:
 #   iperf3 TCP both ways, pod <-> outside and pod <-> pod, IPv4 and IPv6;
 #   HTTP bodies of 4 MB, GET and PUT, checked by sha256 (curl);
 #   UDP, 1400-byte datagrams at 200 Mbit/s, < 1 % loss;
@@ -151,17 +152,25 @@ http_put "web -> api (v6)" pod web fd00:200::20
 http_get "outside -> web (web fetches)" pod web 203.0.113.10
 
 # ---- MTU 9000 on every link ------------------------------------------------
-# Twice: with the uplink's program in the mode segd picks on a veth
-# (generic), and in native (driver) mode as on a NIC, where only an
-# xdp.frags program lets the driver take an MTU above a page.
-xdp_mode() { in_node ip -d link show up0 | grep -o 'xdp[a-z]*' | head -1; }
-for mode in segd native; do
-	if [ $mode = native ]; then
+# Three times: with the uplink's program where segd puts it on a veth (tc
+# ingress), as generic XDP, and in native (driver) mode as on a NIC, where
+# only an xdp.frags program lets the driver take an MTU above a page.
+uplink_mode() {
+	local x
+	x=$(in_node ip -d link show up0 | grep -o 'xdp[a-z]*' | head -1)
+	echo "${x:-$(in_node tc filter show dev up0 ingress | grep -q 'uplink_ingress' && echo tc)}"
+}
+for mode in segd generic native; do
+	if [ $mode = generic ]; then
+		in_node tc filter del dev up0 ingress pref 24221
+		check "uplink program attached as generic XDP" in_node ip link set up0 \
+			xdpgeneric pinned "$TOPO_BPFFS/segd/progs/uplink"
+	elif [ $mode = native ]; then
 		in_node ip link set up0 xdpgeneric off
 		check "uplink program attached in native mode" in_node ip link set up0 \
 			xdpdrv pinned "$TOPO_BPFFS/segd/progs/uplink"
 	fi
-	check "MTU 9000 on every link (uplink XDP: $(xdp_mode))" \
+	check "MTU 9000 on every link (uplink: $(uplink_mode))" \
 		on_veths "ip link set mtu 9000 dev"
 	check "jumbo ping outside -> web, DF, 9000-byte packets ($mode)" \
 		quiet in_ext ping -4 -c 2 -W 2 -M do -s 8972 10.200.1.10
@@ -211,33 +220,43 @@ check "no packet of it dropped, malformed-* included (${drops:-none})" \
 fwd=$(reason_packets forwarded)
 check "forwarded counts the segments ($fwd packets)" [ "$fwd" -gt 100000 ]
 
-# ---- the uplink's early drop at tc ingress (config uplink_hook: tc) ---------
-# The same program on the skb as it is: no copy of non-linear packets (XDP
-# on a veth makes one), jumbo frames and GSO packets pass whole.
-printf 'uplink_hook: tc\n' >"$TOPO_DIR/segd-tc.yaml"
-topo_stop_segd
-check "segd restarts with uplink_hook: tc" topo_start_segd -c "$TOPO_DIR/segd-tc.yaml"
-st=$(segctl status)
-check "status lists tc-ingress(uplink) on up0" grep -q "up0.*tc-ingress(uplink)" <<<"$st"
-refute "no XDP left on up0" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
-check "MTU 9000 on every link (uplink at tc)" on_veths "ip link set mtu 9000 dev"
-tcp_bulk "outside -> web, uplink at tc, MTU 9000" ext "" 10.200.1.10
-tcp_bulk "web -> outside, uplink at tc, MTU 9000 (v6)" ext "" fd00:200::10 -R
-http_get "web -> outside, uplink at tc" ext "" 10.200.1.10
-check "back to MTU 1500 (uplink at tc)" on_veths "ip link set mtu 1500 dev"
-# web's own hook taken off (segd puts it back when it restarts below), so
-# only the uplink can drop this
-in_node tc filter del dev "$(pod_if web)" egress pref 24221
-dd_before=$(reason_packets default-denied)
-denied "outside -> web tcp/80 (not in the policy), dropped at the uplink" \
-	probe_tcp ext "" 10.200.1.10 80
-dd_after=$(reason_packets default-denied)
-check "the uplink counted it as default-denied ($dd_before -> $dd_after)" \
-	[ "$dd_after" -gt "$dd_before" ]
+# ---- where the uplink's early drop runs (config uplink_hook) ----------------
+# tc: the program on the skb as it is, no copy of non-linear packets (XDP
+# on a veth makes one), jumbo frames and GSO packets pass whole; xdp: XDP
+# wherever it is, generic on this veth. Each drops a denied new flow itself.
+for hook in tc xdp; do
+	printf 'uplink_hook: %s\n' $hook >"$TOPO_DIR/segd-$hook.yaml"
+	topo_stop_segd
+	check "segd restarts with uplink_hook: $hook" \
+		topo_start_segd -c "$TOPO_DIR/segd-$hook.yaml"
+	st=$(segctl status)
+	if [ $hook = tc ]; then
+		check "status lists tc-ingress(uplink) on up0" grep -q "up0.*tc-ingress(uplink)" <<<"$st"
+		refute "no XDP left on up0" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
+	else
+		check "generic XDP on up0 (a veth)" grep -q "xdpgeneric" <<<"$(in_node ip -d link show up0)"
+		check "status lists xdp(uplink) on up0" grep -q "up0.*xdp(uplink)" <<<"$st"
+		refute "the uplink's tc program is gone" grep -q "tc-ingress(uplink)" <<<"$st"
+	fi
+	check "MTU 9000 on every link (uplink_hook: $hook)" on_veths "ip link set mtu 9000 dev"
+	tcp_bulk "outside -> web, uplink_hook: $hook, MTU 9000" ext "" 10.200.1.10
+	tcp_bulk "web -> outside, uplink_hook: $hook, MTU 9000 (v6)" ext "" fd00:200::10 -R
+	http_get "web -> outside, uplink_hook: $hook" ext "" 10.200.1.10
+	check "back to MTU 1500 (uplink_hook: $hook)" on_veths "ip link set mtu 1500 dev"
+	# web's own hook taken off (segd puts it back when it restarts), so
+	# only the uplink can drop this
+	in_node tc filter del dev "$(pod_if web)" egress pref 24221
+	dd_before=$(reason_packets default-denied)
+	denied "outside -> web tcp/80 (not in the policy), dropped at the uplink ($hook)" \
+		probe_tcp ext "" 10.200.1.10 80
+	dd_after=$(reason_packets default-denied)
+	check "the uplink ($hook) counted it as default-denied ($dd_before -> $dd_after)" \
+		[ "$dd_after" -gt "$dd_before" ]
+done
 topo_stop_segd
 check "segd restarts with the default uplink hook" topo_start_segd
-check "XDP back on up0" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
-refute "the uplink's tc program is gone" grep -q "tc-ingress(uplink)" <<<"$(segctl status)"
-tcp_bulk "outside -> web, uplink XDP again" ext "" 10.200.1.10
+check "auto on a veth uplink: tc ingress" grep -q "up0.*tc-ingress(uplink)" <<<"$(segctl status)"
+refute "auto on a veth uplink: no generic XDP" grep -q "xdp" <<<"$(in_node ip -d link show up0)"
+tcp_bulk "outside -> web, uplink_hook: auto" ext "" 10.200.1.10
 
 e2e_finish

@@ -44,8 +44,9 @@ static const struct config_case config_cases[] = {
 	{ "policy_dir:\n", -EINVAL, 1, 12, "needs a path" },
 	{ "uplink_hook: tc\n", 0, 0, 0, "" },
 	{ "uplink_hook: xdp\n", 0, 0, 0, "" },
-	{ "uplink_hook: ebpf\n", -EINVAL, 1, 14, "uplink_hook 'ebpf': use xdp" },
-	{ "uplink_hook:\n", -EINVAL, 1, 13, "uplink_hook '': use xdp" },
+	{ "uplink_hook: auto\n", 0, 0, 0, "" },
+	{ "uplink_hook: ebpf\n", -EINVAL, 1, 14, "uplink_hook 'ebpf': use auto" },
+	{ "uplink_hook:\n", -EINVAL, 1, 13, "uplink_hook '': use auto" },
 	/* detect: (config_detect.c) */
 	{ "detect:\n", 0, 0, 0, "" },
 	{ "detect:\n  enabled: false\n  window: 20s\n  scan_ports: 50\n  scan_hosts: 200\n"
@@ -106,16 +107,18 @@ ParameterizedTest(struct config_case *c, config, parse)
 	segd_config_free(&cfg);
 }
 
-Test(config, uplink_hook_defaults_to_xdp)
+Test(config, uplink_hook_defaults_to_auto)
 {
 	struct segd_settings cfg = { 0 };
 	struct seg_error err = { 0 };
-	const char *t = "uplink_hook: tc\n";
+	const char *t = "uplink_hook: tc\n", *x = "uplink_hook: xdp\n";
 
 	cr_assert_eq(segd_config_defaults(&cfg), 0);
-	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_XDP);
+	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_AUTO);
 	cr_assert_eq(segd_config_parse(t, strlen(t), "x", &cfg, NULL, &err), 0);
 	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_TC);
+	cr_assert_eq(segd_config_parse(x, strlen(x), "x", &cfg, NULL, &err), 0);
+	cr_assert_eq(cfg.uplink_hook, SEGD_UPLINK_XDP);
 	segd_config_free(&cfg);
 }
 
