@@ -473,6 +473,9 @@ void segc_ctx_free(struct ctx *x)
 	free(x->ids);
 	free(x->ep_ident);
 	free(x->pfx);
+	free(x->cidr_ord);
+	free(x->ep_addrs);
+	free(x->ident_mark);
 	free(x->rank_ident);
 	free(x->ns_members);
 	for (size_t i = 0; i < x->n_cidrs; i++)

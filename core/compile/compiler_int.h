@@ -244,6 +244,15 @@ struct ctx {
 	struct seg_cidr *pfx;         /* prefixes CIDR peers name, when they
 				       * select endpoints; sorted, unique */
 	size_t n_pfx;
+	uint8_t pfx_lens[129];        /* the distinct lengths in pfx, ascending */
+	size_t n_pfx_lens;
+	/* by address (compiler_prefix.c), built at the first CIDR peer */
+	bool indexed;
+	uint32_t *cidr_ord;           /* cidrs indices by (address, length) */
+	struct addr_ident *ep_addrs;  /* identities' addresses, sorted */
+	size_t n_ep_addrs;
+	uint32_t *ident_mark;         /* per ident: the last CIDR peer taking it */
+	uint32_t mark;
 };
 
 static inline const char *ep_ns(const struct seg_endpoint *e)
@@ -258,8 +267,6 @@ static inline const char *pol_ns(const struct seg_policy *p)
 
 /* ---- identities and selectors (compiler_select.c) ------------------------ */
 bool segc_id_claim(uint32_t *set, size_t cap, uint32_t id);
-/* does one of e's addresses lie in c (masked)? */
-bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c);
 int segc_build_identities(struct ctx *x);
 int segc_build_cidrs(struct ctx *x);
 int segc_build_ranks(struct ctx *x);
@@ -271,6 +278,18 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set);
+
+/* ---- CIDR peers by address order (compiler_prefix.c) ---------------------- */
+/* The remote ranks CIDR peer p selects (prefixes, and endpoint identities
+ * when x->n_pfx), each passed to push once */
+int segc_cidr_ranks(struct ctx *x, const struct seg_peer *p,
+		    int (*push)(struct ctx *, uint32_t));
+/* x->pfx_lens from x->pfx */
+void segc_pfx_lengths(struct ctx *x);
+/* "@cidr <prefix>\n" for each of x->pfx holding one of e's addresses, in
+ * x->pfx's order, into sb */
+void segc_pfx_key(const struct ctx *x, struct sbuf *sb,
+		  const struct seg_endpoint *e);
 /* a `nodes` or `domainNames` peer (SEG_PEER_NODES, SEG_PEER_DOMAIN) */
 int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set);
 
