@@ -735,6 +735,13 @@ static int cmp_identity_id(const void *key, const void *elem)
 	return x < y ? -1 : x > y;
 }
 
+const struct seg_identity *seg_compiled_identity(const struct seg_compiled *c,
+						 uint32_t id)
+{
+	return segc_find(&id, c->identities, c->n_identities,
+			 sizeof(*c->identities), cmp_identity_id);
+}
+
 enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
 				      uint32_t local_id, uint32_t remote_id,
 				      int dir, uint8_t proto, uint16_t port,
@@ -756,8 +763,7 @@ enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
 	uint8_t pf = 0;
 	enum segd_verdict v = SEGD_VERDICT_DENY;
 
-	id = segc_find(&local_id, c->identities, c->n_identities,
-		     sizeof(*c->identities), cmp_identity_id);
+	id = seg_compiled_identity(c, local_id);
 	if (id)
 		flags = id->flags;
 	if (dir < 0 || dir > 1 || !(flags & SEGD_EPF_ENFORCE(dir))) {
