@@ -277,6 +277,7 @@ static void name_restart_only(const struct segd_settings *f,
 		{ "learn", f->learn_off != c->learn_off },
 		{ "learn_max_edges", f->learn_max_edges != c->learn_max_edges },
 		{ "learn_save_interval", f->learn_save_interval != c->learn_save_interval },
+		{ "max_rules", f->max_rules != c->max_rules },
 		{ "detect", segd_detect_settings_differ(&f->detect, &c->detect) },
 	};
 	size_t n = 0;
@@ -376,7 +377,7 @@ static int run(struct segd *d, const struct options *o)
 		seg_log(SEG_LOG_WARN, "no memory for the compile cache; compiling in full");
 	if (!caps_ok())
 		return 1;
-	ret = seg_dp_open(d->cfg.bpffs, &d->dp);
+	ret = seg_dp_open_sized(d->cfg.bpffs, d->cfg.max_rules, &d->dp);
 	if (ret) {
 		seg_log(SEG_LOG_ERROR, "cannot load BPF programs with maps under %s: %s; "
 			"is %s on a bpffs (mount -t bpf bpf DIR) and are you root?",

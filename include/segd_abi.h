@@ -50,11 +50,16 @@
 /* ---- capacities ------------------------------------------------------- */
 #define SEGD_POLICY_SLOTS        2       /* slot = generation & 1 */
 #define SEGD_MAX_POLICY_ENTRIES  524288
-#define SEGD_MAX_IPC_EXACT       65536
-#define SEGD_MAX_IPC_PREFIXES    65536
+#define SEGD_MAX_IPC_EXACT       131072  /* hash, no prealloc */
+#define SEGD_MAX_IPC_PREFIXES    524288  /* LPM trie, no prealloc */
 #define SEGD_MAX_CT_ENTRIES      262144
 #define SEGD_MAX_FRAG_ENTRIES    8192
-#define SEGD_MAX_RULES           65536   /* rule ids 0..65535; 0 = default */
+/* Rule ids are 1..SEGD_MAX_RULES - 1 (0 = the default verdict): the
+ * compiler's entry codes hold 20 bits of them. segd_rules, indexed by rule
+ * id, is per-CPU: user space sizes it at load time (segd's `max_rules`
+ * setting, plus one slot for id 0); the BPF side declares the default. */
+#define SEGD_MAX_RULES           1048576
+#define SEGD_DEFAULT_MAX_RULES   262144
 
 /* ---- identities -------------------------------------------------------- */
 #define SEGD_ID_ANY              0u  /* policy key wildcard; never an address */
@@ -779,7 +784,8 @@ _Static_assert(sizeof(struct segd_alert) == 80 +
 _Static_assert(SEGD_POLICY_SLOTS == 2, "slot = generation & 1");
 _Static_assert(SEGD_ID_LAST_ENDPOINT < SEGD_ID_FIRST_CIDR &&
 	       SEGD_ID_FIRST_ENDPOINT > SEGD_ID_WORLD_V6, "identity ranges overlap");
-_Static_assert(SEGD_MAX_RULES <= 65536, "rule ids are 0..65535");
+_Static_assert(SEGD_DEFAULT_MAX_RULES < SEGD_MAX_RULES,
+	       "segd_rules' default size (max rules + 1) holds valid rule ids only");
 _Static_assert(SEGD_LHINT_BUCKETS <= 8 && SEGD_PROBE_ALLPROTO < 4,
 	       "SEGD_LH_PROBE: 8 bits per probe kind, 4 kinds per direction");
 _Static_assert((SEGD_IFC_BUCKETS & (SEGD_IFC_BUCKETS - 1)) == 0,

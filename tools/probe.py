@@ -15,8 +15,8 @@
                                       serves DIR's files, PUT answers with
                                       the sha256 of the body it received
 
-PROBE_SOURCE=ADDR in the environment makes tcp connect from that local
-address (a host holding several addresses plays several peers).
+PROBE_SOURCE=ADDR in the environment makes tcp and udp send from that
+local address (a host holding several addresses plays several peers).
 
 Every wait is bounded; nothing here talks to addresses it was not given.
 """
@@ -90,7 +90,10 @@ def tcp_once(addr, port, payload=b"ping\n"):
 
 
 def udp_once(addr, port):
+    src = os.environ.get("PROBE_SOURCE")
     with socket.socket(family(addr), socket.SOCK_DGRAM) as s:
+        if src:
+            s.bind((src, 0))
         s.settimeout(1.0)
         s.sendto(b"ping", (addr, port))
         data, _ = s.recvfrom(64)

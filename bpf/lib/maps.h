@@ -99,7 +99,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SEGD_MAX_RULES);
+	__uint(max_entries, SEGD_DEFAULT_MAX_RULES + 1);
 	__type(key, __u32);
 	__type(value, struct segd_rule_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

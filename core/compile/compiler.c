@@ -265,6 +265,79 @@ static int tier_tables(struct ctx *x, size_t total_rules)
 	return 0;
 }
 
+/* Rule ids must fit the entry codes and the datapath's rule counters
+ * (world.max_rules, segd's setting): -E2BIG past either, naming the
+ * largest policy, where merging rules helps most. */
+static int check_rule_count(struct ctx *x, size_t total)
+{
+	const struct seg_world *w = x->w;
+	const struct seg_policy *big = NULL;
+	size_t limit = SEGD_MAX_RULES - 1;
+	char name[300] = "";
+
+	if (w->max_rules && w->max_rules < limit)
+		limit = w->max_rules;
+	if (total <= limit)
+		return 0;
+	for (size_t i = 0; i < w->n_policies; i++)
+		if (!big || w->policies[i].n_rules > big->n_rules)
+			big = &w->policies[i];
+	seg_policy_name_of(big, name, sizeof(name));
+	if (limit < SEGD_MAX_RULES - 1)
+		return seg_errorf(x->err, NULL, 0, 0, E2BIG,
+				  "%zu policy rules exceed max_rules %zu (segd's "
+				  "config; the largest policy is %s with %zu "
+				  "rules); raise max_rules (at most %d; the rule "
+				  "counters take 24 bytes per rule and CPU) and "
+				  "restart segd, or merge rules (several peers and "
+				  "ports per rule)", total, limit, name,
+				  big->n_rules, SEGD_MAX_RULES - 1);
+	return seg_errorf(x->err, NULL, 0, 0, E2BIG,
+			  "%zu policy rules exceed the limit of %zu (the largest "
+			  "policy is %s with %zu rules); merge rules (several "
+			  "peers and ports per rule) or delete unused policies",
+			  total, limit, name, big->n_rules);
+}
+
+/* Entry codes hold a protocol index (SEGC_PROTOS): every protocol the
+ * parsers accept has one; a world built otherwise is refused here. */
+static int check_protocols(struct ctx *x)
+{
+	const struct seg_world *w = x->w;
+	char name[300];
+
+	for (size_t i = 0; i < w->n_policies; i++) {
+		const struct seg_policy *p = &w->policies[i];
+
+		for (size_t ri = 0; ri < p->n_rules; ri++)
+			for (size_t k = 0; k < p->rules[ri].n_ports; k++) {
+				uint8_t pr = p->rules[ri].ports[k].proto;
+
+				if (segc_proto_index(pr) != SEGC_PROTO_NONE)
+					continue;
+				seg_policy_name_of(p, name, sizeof(name));
+				return seg_errorf(x->err, NULL, 0, 0, EINVAL,
+						  "policy %s rule %zu: protocol %u "
+						  "cannot be compiled; use TCP, UDP, "
+						  "SCTP, ICMP, ICMPv6 or any", name,
+						  ri + 1, pr);
+			}
+	}
+	for (size_t i = 0; i < w->n_endpoints; i++)
+		for (size_t k = 0; k < w->endpoints[i].n_ports; k++)
+			if (segc_proto_index(w->endpoints[i].ports[k].proto) ==
+			    SEGC_PROTO_NONE)
+				return seg_errorf(x->err, NULL, 0, 0, EINVAL,
+						  "endpoint %s/%s: port %s has "
+						  "protocol %u, which cannot be "
+						  "compiled; use TCP, UDP or SCTP",
+						  ep_ns(&w->endpoints[i]),
+						  w->endpoints[i].name,
+						  w->endpoints[i].ports[k].name,
+						  w->endpoints[i].ports[k].proto);
+	return 0;
+}
+
 /* Steps 1-4: namespaces, identities, policy order, CIDR identities. */
 int segc_prepare(struct ctx *x, const struct seg_world *world,
 		 struct seg_error *err)
@@ -293,12 +366,8 @@ int segc_prepare(struct ctx *x, const struct seg_world *world,
 		x->pol_order[i] = i;
 		total_rules += world->policies[i].n_rules;
 	}
-	if (total_rules > SEGD_MAX_RULES - 1)
-		return seg_errorf(err, NULL, 0, 0, E2BIG,
-				  "%zu policy rules exceed the limit of %d; merge "
-				  "rules (several peers and ports per rule) or "
-				  "delete unused policies", total_rules,
-				  SEGD_MAX_RULES - 1);
+	if ((rc = check_rule_count(x, total_rules)) || (rc = check_protocols(x)))
+		return rc;
 	qsort_r(x->pol_order, world->n_policies, sizeof(*x->pol_order),
 		cmp_policy_order, world->policies);
 	policy_modes(x);
@@ -473,6 +542,9 @@ void segc_ctx_free(struct ctx *x)
 	free(x->ids);
 	free(x->ep_ident);
 	free(x->pfx);
+	free(x->cidr_ord);
+	free(x->ep_addrs);
+	free(x->ident_mark);
 	free(x->rank_ident);
 	free(x->ns_members);
 	for (size_t i = 0; i < x->n_cidrs; i++)
@@ -663,6 +735,13 @@ static int cmp_identity_id(const void *key, const void *elem)
 	return x < y ? -1 : x > y;
 }
 
+const struct seg_identity *seg_compiled_identity(const struct seg_compiled *c,
+						 uint32_t id)
+{
+	return segc_find(&id, c->identities, c->n_identities,
+			 sizeof(*c->identities), cmp_identity_id);
+}
+
 enum segd_verdict seg_compiled_decide(const struct seg_compiled *c,
 				      uint32_t local_id, uint32_t remote_id,
 				      int dir, uint8_t proto, uint16_t port,
@@ -684,8 +763,7 @@ enum segd_verdict seg_compiled_decide_flags(const struct seg_compiled *c,
 	uint8_t pf = 0;
 	enum segd_verdict v = SEGD_VERDICT_DENY;
 
-	id = segc_find(&local_id, c->identities, c->n_identities,
-		     sizeof(*c->identities), cmp_identity_id);
+	id = seg_compiled_identity(c, local_id);
 	if (id)
 		flags = id->flags;
 	if (dir < 0 || dir > 1 || !(flags & SEGD_EPF_ENFORCE(dir))) {

@@ -119,6 +119,10 @@ struct seg_compile_cache_stats {
 void seg_compile_cache_stats(const struct seg_compile_cache *cache,
 			     struct seg_compile_cache_stats *st);
 
+/* The identity of id (c->identities is sorted by id), or NULL. */
+const struct seg_identity *seg_compiled_identity(const struct seg_compiled *c,
+						 uint32_t id);
+
 /* Identity of an address per the compiled ipcache (exact, then longest
  * prefix, then WORLD). Used by `explain` and tests. */
 uint32_t seg_compiled_identity_of(const struct seg_compiled *c,

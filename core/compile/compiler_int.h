@@ -5,6 +5,7 @@
 
 #include "compiler.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #define NS_NAME_LABEL "kubernetes.io/metadata.name"
@@ -54,34 +55,73 @@ struct seg_cidr segc_cidr_masked(const struct seg_cidr *c);
 /* While compiling, a policy entry of local identity L is one uint64_t in
  * L's bucket (L is implied by the bucket):
  *
- *   63..45 rank of remote_id   28..21 proto    19..18 port_kind
- *   44..29 port, key byte order   20 dir       17..16 verdict (below)
- *                                              15..0  rule id
+ *   63..45 rank of remote_id   28..25 protocol index   23..22 port_kind
+ *   44..29 port, key byte order   24 dir               21..20 verdict (below)
+ *                                                       19..0  rule id
  *
  * Ranks number the remote identities in the order of their key bytes
- * (remote ANY = rank 0), so key order (code >> 18) == memcmp order of the
- * keys, and the least code of a key is the merged value: DENY beats AUDIT
- * beats ALLOW beats the default AUDIT of an audit-only direction; same
- * verdict: lowest rule id. Rule ids fit 16 bits (SEGD_MAX_RULES), so
- * rebasing a policy's rule ids is an addition. Policies emit DENY and
- * ALLOW only; the AUDIT verdicts come from combining the audit-mode
- * policies' codes with the enforced ones (compiler_entries.c). */
-#define SEGC_RULE_MASK    0xffffull
-#define SEGC_AUDIT_BIT    (1ull << 16)
-#define SEGC_ALLOW_BIT    (1ull << 17)
+ * (remote ANY = rank 0) and protocol indices number the protocols a
+ * policy can name in ascending order (SEGC_PROTOS), so key order
+ * (code >> 22) == memcmp order of the keys, and the least code of a key
+ * is the merged value: DENY beats AUDIT beats ALLOW beats the default
+ * AUDIT of an audit-only direction; same verdict: lowest rule id. The
+ * index is fixed, not per compile, so a code means the same in every
+ * compile (compiler_cache.c keeps codes across compiles). Rule ids fit
+ * SEGC_RULE_BITS (SEGD_MAX_RULES), so rebasing a policy's rule ids is an
+ * addition. Policies emit DENY and ALLOW only; the AUDIT verdicts come
+ * from combining the audit-mode policies' codes with the enforced ones
+ * (compiler_entries.c). */
+#define SEGC_RULE_BITS    20
+#define SEGC_RULE_MASK    ((1ull << SEGC_RULE_BITS) - 1)
+#define SEGC_AUDIT_BIT    (1ull << SEGC_RULE_BITS)
+#define SEGC_ALLOW_BIT    (1ull << (SEGC_RULE_BITS + 1))
 #define SEGC_VERDICT_MASK (SEGC_AUDIT_BIT | SEGC_ALLOW_BIT)
 #define SEGC_V_DENY       0ull
 #define SEGC_V_AUDIT      SEGC_AUDIT_BIT               /* a rule would deny */
 #define SEGC_V_ALLOW      SEGC_ALLOW_BIT
 #define SEGC_V_AUDIT_DFL  (SEGC_ALLOW_BIT | SEGC_AUDIT_BIT) /* no rule allows */
-#define SEGC_KIND_SHIFT   18
-#define SEGC_DIR_SHIFT    20
-#define SEGC_PROTO_SHIFT  21
-#define SEGC_PORT_SHIFT   29
-#define SEGC_RANK_SHIFT   45
-#define SEGC_RANK_BITS    19
+#define SEGC_KIND_SHIFT   (SEGC_RULE_BITS + 2)
+#define SEGC_DIR_SHIFT    (SEGC_KIND_SHIFT + 2)
+#define SEGC_PROTO_SHIFT  (SEGC_DIR_SHIFT + 1)
+#define SEGC_PROTO_BITS   4
+#define SEGC_PORT_SHIFT   (SEGC_PROTO_SHIFT + SEGC_PROTO_BITS)
+#define SEGC_RANK_SHIFT   (SEGC_PORT_SHIFT + 16)
+#define SEGC_RANK_BITS    (64 - SEGC_RANK_SHIFT)
 #define SEGC_MAX_RANKS    (1u << SEGC_RANK_BITS)
 #define SEGC_KEY(c)       ((c) >> SEGC_KIND_SHIFT)
+_Static_assert(SEGC_RANK_SHIFT == 45 && SEGC_RANK_BITS == 19,
+	       "entry code: 19 rank bits, as SEGC_MAX_RANKS promises");
+_Static_assert(SEGD_MAX_RULES == 1u << SEGC_RULE_BITS,
+	       "a rule id of segd_abi.h fits the entry code");
+
+/* X(index, protocol): every protocol a policy can name (ports, named
+ * ports), in ascending order of the protocol number; its index is what a
+ * code holds. A protocol not listed cannot be compiled (segc_prepare says
+ * so). Up to 1 << SEGC_PROTO_BITS of them. */
+#define SEGC_PROTOS(X) \
+	X(0, SEGD_PROTO_ANY) X(1, IPPROTO_ICMP) X(2, IPPROTO_TCP) \
+	X(3, IPPROTO_UDP) X(4, IPPROTO_ICMPV6) X(5, IPPROTO_SCTP)
+#define SEGC_PROTO_NONE   ((1u << SEGC_PROTO_BITS) - 1) /* not listed */
+
+static inline uint8_t segc_proto_index(uint8_t proto)
+{
+#define SEGC_PROTO_CASE_(i, p) case p: return i;
+	switch (proto) {
+	SEGC_PROTOS(SEGC_PROTO_CASE_)
+	}
+#undef SEGC_PROTO_CASE_
+	return SEGC_PROTO_NONE;
+}
+
+static inline uint8_t segc_proto_number(unsigned index)
+{
+#define SEGC_PROTO_NUM_(i, p) [i] = p,
+	static const uint8_t num[1u << SEGC_PROTO_BITS] = {
+		SEGC_PROTOS(SEGC_PROTO_NUM_)
+	};
+#undef SEGC_PROTO_NUM_
+	return num[index & SEGC_PROTO_NONE];
+}
 
 static inline bool segc_is_deny(uint64_t c)
 {
@@ -110,7 +150,7 @@ static inline uint64_t segc_code_port(uint8_t proto, uint8_t kind,
 				      uint16_t port)
 {
 	return (uint64_t)segc_port_ord(port) << SEGC_PORT_SHIFT |
-	       (uint64_t)proto << SEGC_PROTO_SHIFT |
+	       (uint64_t)segc_proto_index(proto) << SEGC_PROTO_SHIFT |
 	       (uint64_t)kind << SEGC_KIND_SHIFT;
 }
 
@@ -125,7 +165,7 @@ static inline struct dkey segc_decode(uint64_t c)
 	return (struct dkey){
 		.rank = (uint32_t)(c >> SEGC_RANK_SHIFT),
 		.port = segc_port_host((uint16_t)(c >> SEGC_PORT_SHIFT)),
-		.proto = (uint8_t)(c >> SEGC_PROTO_SHIFT),
+		.proto = segc_proto_number((unsigned)(c >> SEGC_PROTO_SHIFT)),
 		.dir = (uint8_t)((c >> SEGC_DIR_SHIFT) & 1),
 		.kind = (uint8_t)((c >> SEGC_KIND_SHIFT) & 3),
 	};
@@ -244,6 +284,15 @@ struct ctx {
 	struct seg_cidr *pfx;         /* prefixes CIDR peers name, when they
 				       * select endpoints; sorted, unique */
 	size_t n_pfx;
+	uint8_t pfx_lens[129];        /* the distinct lengths in pfx, ascending */
+	size_t n_pfx_lens;
+	/* by address (compiler_prefix.c), built at the first CIDR peer */
+	bool indexed;
+	uint32_t *cidr_ord;           /* cidrs indices by (address, length) */
+	struct addr_ident *ep_addrs;  /* identities' addresses, sorted */
+	size_t n_ep_addrs;
+	uint32_t *ident_mark;         /* per ident: the last CIDR peer taking it */
+	uint32_t mark;
 };
 
 static inline const char *ep_ns(const struct seg_endpoint *e)
@@ -258,8 +307,6 @@ static inline const char *pol_ns(const struct seg_policy *p)
 
 /* ---- identities and selectors (compiler_select.c) ------------------------ */
 bool segc_id_claim(uint32_t *set, size_t cap, uint32_t id);
-/* does one of e's addresses lie in c (masked)? */
-bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c);
 int segc_build_identities(struct ctx *x);
 int segc_build_cidrs(struct ctx *x);
 int segc_build_ranks(struct ctx *x);
@@ -271,6 +318,18 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set);
+
+/* ---- CIDR peers by address order (compiler_prefix.c) ---------------------- */
+/* The remote ranks CIDR peer p selects (prefixes, and endpoint identities
+ * when x->n_pfx), each passed to push once */
+int segc_cidr_ranks(struct ctx *x, const struct seg_peer *p,
+		    int (*push)(struct ctx *, uint32_t));
+/* x->pfx_lens from x->pfx */
+void segc_pfx_lengths(struct ctx *x);
+/* "@cidr <prefix>\n" for each of x->pfx holding one of e's addresses, in
+ * x->pfx's order, into sb */
+void segc_pfx_key(const struct ctx *x, struct sbuf *sb,
+		  const struct seg_endpoint *e);
 /* a `nodes` or `domainNames` peer (SEG_PEER_NODES, SEG_PEER_DOMAIN) */
 int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set);
 

@@ -95,25 +95,7 @@ static void identity_key(const struct ctx *x, struct sbuf *sb,
 		segc_sb_str(sb, buf);
 		segc_sb_str(sb, "\n");
 	}
-	for (size_t k = 0; k < x->n_pfx; k++) {
-		if (!segc_ep_in_cidr(e, &x->pfx[k]))
-			continue;
-		seg_cidr_format(&x->pfx[k], buf, sizeof(buf));
-		segc_sb_str(sb, "@cidr ");
-		segc_sb_str(sb, buf);
-		segc_sb_str(sb, "\n");
-	}
-}
-
-bool segc_ep_in_cidr(const struct seg_endpoint *e, const struct seg_cidr *c)
-{
-	for (size_t i = 0; i < e->n_ips; i++) {
-		struct seg_cidr a = { .addr = e->ips[i], .plen = 128 };
-
-		if (segc_cidr_within(c, &a))
-			return true;
-	}
-	return false;
+	segc_pfx_key(x, sb, e);
 }
 
 static int cmp_cidr(const void *a, const void *b)
@@ -157,6 +139,7 @@ static int collect_prefixes(struct ctx *x)
 		if (!u || cmp_cidr(&x->pfx[u - 1], &x->pfx[i]))
 			x->pfx[u++] = x->pfx[i];
 	x->n_pfx = u;
+	segc_pfx_lengths(x);
 	return 0;
 }
 
@@ -378,55 +361,9 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 		*set = *hit;
 		return 0;
 	}
-	{
-		struct seg_cidr c = segc_cidr_masked(&p->cidr);
-		/* an IPv6 prefix shorter than /96 (::/0) holds the mapped
-		 * IPv4 space in this model, but matches IPv6 only, as in
-		 * Kubernetes */
-		bool v6 = c.plen < 96;
-
-		for (size_t i = 0; i < x->n_cidrs + 2; i++) {
-			const struct seg_cidr *pc = i == 0 ? &segc_world4 :
-						    i == 1 ? &segc_world6 :
-						    &x->cidrs[i - 2].c;
-			uint32_t rank = i == 0 ? x->rank_world :
-					i == 1 ? x->rank_world6 :
-					x->cidrs[i - 2].rank;
-			bool ok = segc_cidr_within(&c, pc) &&
-				  !(v6 && segc_cidr_within(&segc_world4, pc));
-
-			for (size_t e = 0; ok && e < p->n_except; e++) {
-				struct seg_cidr ex = segc_cidr_masked(&p->except[e]);
-
-				if (segc_cidr_within(&ex, pc))
-					ok = false;
-			}
-			if (ok && (rc = rpool_push(x, rank)))
-				return rc;
-		}
-		/* endpoints: decided on one member, as members of an
-		 * identity hold the same policy prefixes (identity_key) */
-		for (size_t i = 0; x->n_pfx && i < x->n_ids; i++) {
-			const struct seg_endpoint *e = x->ids[i].first_ep;
-			bool ok = false;
-
-			for (size_t a = 0; !ok && a < e->n_ips; a++) {
-				struct seg_cidr one = { .addr = e->ips[a],
-							.plen = 128 };
-
-				ok = segc_cidr_within(&c, &one) &&
-				     !(v6 && segc_cidr_within(&segc_world4, &one));
-				for (size_t k = 0; ok && k < p->n_except; k++) {
-					struct seg_cidr ex =
-						segc_cidr_masked(&p->except[k]);
-
-					ok = !segc_cidr_within(&ex, &one);
-				}
-			}
-			if (ok && (rc = rpool_push(x, x->ids[i].rank)))
-				return rc;
-		}
-	}
+	rc = segc_cidr_ranks(x, p, rpool_push);
+	if (rc)
+		return rc;
 	return set_new(x, sb->p, off, roff, set);
 }
 

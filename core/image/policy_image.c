@@ -244,6 +244,7 @@ struct hint_acc {
 	struct id_bits *t;
 	size_t n, cap;
 	uint64_t last;          /* signature of the last record seen */
+	uint32_t rule_slots;    /* segd_rules' size */
 };
 
 /* also validates rule ids, while the record is in cache */
@@ -264,7 +265,7 @@ static int hints_visit(void *ctx, const uint8_t *rec, size_t n)
 
 		const struct segd_policy_value *v = (const void *)(k + 1);
 
-		if (v->rule_id >= SEGD_MAX_RULES)
+		if (v->rule_id >= h->rule_slots)
 			return -EINVAL;   /* outside segd_rules */
 		if (h->n && sig == h->last)
 			continue;
@@ -369,13 +370,14 @@ static int lhints_build(const struct seg_img_table *exact, const struct id_bits 
 /* The three tables exactly as the inner maps must hold them, and the
  * per-endpoint hints of segd_lhints. */
 int seg_img_policy_build(const struct seg_compiled *c,
-			 const uint32_t max_entries[SEG_IMG_INNER_COUNT],
+			 const struct seg_img_limits *lim,
 			 struct seg_img_table spare[SEG_IMG_INNER_COUNT],
 			 struct seg_img_table out[SEG_IMG_INNER_COUNT],
 			 struct seg_img_lhints *lh)
 {
 	const size_t ers = seg_img_key_size[SEG_IMG_EXACT] + seg_img_value_size[SEG_IMG_EXACT];
-	struct hint_acc h = { 0 };
+	const uint32_t *max_entries = lim->max_entries;
+	struct hint_acc h = { .rule_slots = lim->rule_slots };
 	int err;
 
 	memset(out, 0, SEG_IMG_INNER_COUNT * sizeof(*out));

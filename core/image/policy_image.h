@@ -45,15 +45,22 @@ struct seg_img_lhints {
 };
 void seg_img_lhints_free(struct seg_img_lhints *l);
 
+/* What the maps of a slot can hold: the inner maps' max_entries and
+ * segd_rules' slots (rule ids 0 .. rule_slots - 1). */
+struct seg_img_limits {
+	uint32_t max_entries[SEG_IMG_INNER_COUNT];
+	uint32_t rule_slots;
+};
+
 /* The three tables of c exactly as the inner maps must hold them (sorted,
  * unique - the last of equal keys wins -, probe hints OR'd into the exact
  * ipcache values) and the per-endpoint hints. -E2BIG when a table holds
- * more than max_entries[i], -EINVAL for a rule id outside segd_rules or a
- * prefix longer than 128; -ENOMEM. Table buffers are taken from spare[i]
- * when it is big enough (spare may be NULL). On failure out and lh hold
- * nothing. */
+ * more than lim->max_entries[i], -EINVAL for a rule id outside segd_rules
+ * or a prefix longer than 128; -ENOMEM. Table buffers are taken from
+ * spare[i] when it is big enough (spare may be NULL). On failure out and
+ * lh hold nothing. */
 int seg_img_policy_build(const struct seg_compiled *c,
-			 const uint32_t max_entries[SEG_IMG_INNER_COUNT],
+			 const struct seg_img_limits *lim,
 			 struct seg_img_table spare[SEG_IMG_INNER_COUNT],
 			 struct seg_img_table out[SEG_IMG_INNER_COUNT],
 			 struct seg_img_lhints *lh);

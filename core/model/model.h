@@ -326,6 +326,9 @@ struct seg_world {
 	const struct seg_name_addrs *names;
 	size_t n_names;
 	enum seg_cidr_match cidr_match;  /* what a CIDR peer selects */
+	/* the most rules the datapath counts (segd's `max_rules`); 0 = the
+	 * compiler's own limit, SEGD_MAX_RULES - 1 */
+	uint32_t max_rules;
 };
 
 /* ---- names of policies and rules (policy_names.c) ------------------------------ */

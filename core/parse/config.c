@@ -254,6 +254,12 @@ static int config_doc(yaml_document_t *doc, void *p)
 
 			ret = parse_uint(v, key, 100, 10000000, "an edge count", file, err, &g);
 			cfg->learn_max_edges = (unsigned int)g;
+		} else if (!strcmp(key, "max_rules")) {
+			int64_t g = 0;
+
+			ret = parse_uint(v, key, 1, SEGD_MAX_RULES - 1, "a rule count",
+					 file, err, &g);
+			cfg->max_rules = (uint32_t)g;
 		} else if (!strcmp(key, "learn_save_interval")) {
 			int64_t g = 0;
 
@@ -307,7 +313,7 @@ static int config_doc(yaml_document_t *doc, void *p)
 					 "flow_log_keep, ipfix_collectors, metrics_addr, "
 					 "flow_interval, policy_cidr_match, "
 					 "uplink_hook, learn, learn_max_edges, "
-					 "learn_save_interval, detect", key);
+					 "learn_save_interval, max_rules, detect", key);
 		} else if (!val || !*val) {
 			ret = seg_errorf(err, file, yu_line(v), yu_col(v), -EINVAL,
 					 "'%s' needs %s", key,
@@ -370,6 +376,8 @@ int segd_config_defaults(struct segd_settings *cfg)
 		cfg->learn_max_edges = SEGD_DEFAULT_LEARN_MAX_EDGES;
 	if (!cfg->learn_save_interval)
 		cfg->learn_save_interval = SEGD_DEFAULT_LEARN_SAVE_INTERVAL;
+	if (!cfg->max_rules)
+		cfg->max_rules = SEGD_DEFAULT_MAX_RULES;
 	if (!cfg->flow_log_max_bytes)
 		cfg->flow_log_max_bytes = SEGD_DEFAULT_FLOW_LOG_MAX_BYTES;
 	if (!cfg->flow_log_keep)

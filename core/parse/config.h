@@ -20,6 +20,8 @@
  *   learn: true                         # keep what flows were seen (edges)
  *   learn_max_edges: 200000             # at most this many edges
  *   learn_save_interval: 60             # seconds between saves to state_dir
+ *   max_rules: 262144                   # policy rules accepted: sizes the
+ *                                       # per-CPU rule counters (segd_rules)
  *   detect: { window: 10s, actions: { scan: quarantine } }  # detect.h
  * Command-line flags override the file.
  */
@@ -79,6 +81,9 @@ struct segd_settings {
 	bool learn_off;                   /* `learn: false` */
 	unsigned int learn_max_edges;
 	unsigned int learn_save_interval; /* seconds */
+	/* policy rules accepted (1..SEGD_MAX_RULES - 1): segd_rules gets one
+	 * slot more, per possible CPU */
+	uint32_t max_rules;
 	/* detection of compromised workloads (core/detect/detect.h) */
 	struct seg_detect_settings detect;
 };

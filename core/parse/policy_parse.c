@@ -215,27 +215,24 @@ static int metadata(struct pp *c, yaml_node_t *root, const char *dflt,
 }
 
 /* The document as YAML, namespace filled in, plain scalars that are
- * numbers/booleans/null tagged so JSON output keeps their type. */
+ * numbers/booleans/null tagged so JSON output keeps their type. Edits
+ * c->doc in place: this is its last use, and a copy of the tree of a
+ * 100,000-rule policy costs hundreds of MB. Adding the namespace may move
+ * the nodes: root is not used after. */
 static int make_source(const struct pp *c, yaml_node_t *root,
 		       const struct kind_def *kd, struct seg_policy *p)
 {
-	yaml_document_t d;
+	yaml_document_t *d = c->doc;
+	int line = yu_line(root), col = yu_col(root);
 	yaml_node_t *md, *nsn;
-	int ret;
+	int ret = 0;
 
-	if (!yaml_document_initialize(&d, NULL, NULL, NULL, 1, 1))
-		return pp_nomem(c);
-	ret = yu_copy(&d, c->doc, 1);
-	if (ret >= 0)
-		ret = ret == 1 ? 0 : -EINVAL;
-	if (ret)
-		goto out;
-	md = yu_map_get(&d, yu_root(&d), "metadata");
-	nsn = yu_map_get(&d, md, "namespace");
+	md = yu_map_get(d, yu_root(d), "metadata");
+	nsn = yu_map_get(d, md, "namespace");
 	if (kd->cluster) {
 		/* nothing to fill in: it has no namespace */
 	} else if (md && !nsn) {
-		ret = yu_set_str(&d, (int)(md - d.nodes.start) + 1, "namespace",
+		ret = yu_set_str(d, (int)(md - d->nodes.start) + 1, "namespace",
 				 p->ns);
 		if (ret)
 			goto out;
@@ -248,7 +245,7 @@ static int make_source(const struct pp *c, yaml_node_t *root,
 		}
 		nsn->data.scalar.length = strlen(p->ns);
 	}
-	for (yaml_node_t *n = d.nodes.start; n < d.nodes.top; n++) {
+	for (yaml_node_t *n = d->nodes.start; n < d->nodes.top; n++) {
 		const char *s = yu_scalar(n), *t = NULL, *v;
 
 		if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
@@ -279,13 +276,12 @@ static int make_source(const struct pp *c, yaml_node_t *root,
 			goto out;
 		}
 	}
-	ret = yu_dump(&d, &p->source, NULL);
+	ret = yu_dump(d, &p->source, NULL);
 out:
-	yaml_document_delete(&d);
 	if (ret == -ENOMEM)
 		return pp_nomem(c);
 	if (ret)
-		return seg_errorf(c->err, c->file, yu_line(root), yu_col(root),
+		return seg_errorf(c->err, c->file, line, col,
 				  -ret, "cannot re-serialise this document (%s); "
 				  "is it nested too deeply?", strerror(-ret));
 	return 0;

@@ -42,27 +42,10 @@ static int tuple_cmp(const void *pa, const void *pb)
 	return a->lo != b->lo ? (a->lo < b->lo ? -1 : 1) : (a->hi > b->hi) - (a->hi < b->hi);
 }
 
-static const struct seg_identity *ident(const struct seg_compiled *c, uint32_t id)
-{
-	size_t lo = 0, hi = c->n_identities;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->identities[mid].id == id)
-			return &c->identities[mid];
-		if (c->identities[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* Is id an endpoint identity of namespace ns ("ep:<ns>\n...")? */
 static bool in_ns(const struct seg_compiled *c, uint32_t id, const char *ns)
 {
-	const struct seg_identity *i = ident(c, id);
+	const struct seg_identity *i = seg_compiled_identity(c, id);
 	size_t n = strlen(ns);
 
 	return i && i->key && !strncmp(i->key, "ep:", 3) &&
@@ -107,7 +90,7 @@ static void esc(FILE *f, const char *s)
 static void node_label(FILE *f, const struct seg_compiled *c, const struct seg_world *w,
 		       const uint32_t *ep_ident, uint32_t id)
 {
-	const struct seg_identity *i = ident(c, id);
+	const struct seg_identity *i = seg_compiled_identity(c, id);
 	const char *key = i && i->key ? i->key : "";
 	size_t shown = 0, members = 0;
 
@@ -203,7 +186,7 @@ static bool allows(const struct tuple *t, size_t n, uint32_t o, uint32_t a, uint
 static uint32_t eflags(const struct seg_compiled *c, uint32_t id)
 {
 	const struct seg_identity *i = id >= SEGD_ID_FIRST_ENDPOINT &&
-				       id <= SEGD_ID_LAST_ENDPOINT ? ident(c, id) : NULL;
+				       id <= SEGD_ID_LAST_ENDPOINT ? seg_compiled_identity(c, id) : NULL;
 
 	return i ? i->flags : 0;
 }

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "blocklist.h"
 #include "lint.h"
@@ -267,9 +268,13 @@ static bool cnp_before(const struct seg_policy *q, const struct seg_policy *p)
  *   audit mode too; b an allow;
  *   ClusterNetworkPolicy: an earlier rule of p, or any rule of a policy
  *   of the same tier that goes first and selects every pod p selects
- *   (the first matching rule decides, Pass included). */
-static int shadower(const struct seg_lint_input *in, const struct seg_policy *p,
-		    size_t bi, const struct seg_policy **qp)
+ *   (the first matching rule decides, Pass included).
+ * has_deny[k]: policy k has a deny rule (a NetworkPolicy tier policy
+ * without one shadows nothing: not asked rule by rule, which made a
+ * policy of N allow rules cost N^2). */
+static int shadower(const struct seg_lint_input *in, const bool *has_deny,
+		    const struct seg_policy *p, size_t bi,
+		    const struct seg_policy **qp)
 {
 	const struct seg_rule *b = &p->rules[bi];
 
@@ -277,7 +282,7 @@ static int shadower(const struct seg_lint_input *in, const struct seg_policy *p,
 		const struct seg_policy *q = &in->policies[k];
 		bool cnp = p->kind == SEG_KIND_CNP;
 
-		if ((q->kind == SEG_KIND_CNP) != cnp)
+		if ((q->kind == SEG_KIND_CNP) != cnp || (!cnp && !has_deny[k]))
 			continue;
 		if (cnp ? q != p && !cnp_before(q, p) :
 		    b->action != SEG_ACTION_ALLOW ||
@@ -301,12 +306,13 @@ static int shadower(const struct seg_lint_input *in, const struct seg_policy *p,
 	return -1;
 }
 
-static int report_shadowed(const struct seg_lint_input *in, struct seg_lint_report *r,
-			   const struct seg_policy *p, size_t bi)
+static int report_shadowed(const struct seg_lint_input *in, const bool *has_deny,
+			   struct seg_lint_report *r, const struct seg_policy *p,
+			   size_t bi)
 {
 	const struct seg_policy *q = NULL;
 	char by[320];
-	int ai = shadower(in, p, bi, &q);
+	int ai = shadower(in, has_deny, p, bi, &q);
 
 	if (ai < 0)
 		return 0;
@@ -366,8 +372,14 @@ static int rule_selectors(const struct seg_lint_input *in, struct seg_lint_repor
 
 int seg_lint_dead_rules(const struct seg_lint_input *in, struct seg_lint_report *r)
 {
+	bool *has_deny = calloc(in->n_policies + 1, sizeof(*has_deny));
 	int ret = 0;
 
+	if (!has_deny)
+		return -ENOMEM;
+	for (size_t k = 0; k < in->n_policies; k++)
+		for (size_t i = 0; i < in->policies[k].n_rules && !has_deny[k]; i++)
+			has_deny[k] = in->policies[k].rules[i].action == SEG_ACTION_DENY;
 	for (size_t k = 0; !ret && k < in->n_policies; k++) {
 		const struct seg_policy *p = &in->policies[k];
 
@@ -378,9 +390,10 @@ int seg_lint_dead_rules(const struct seg_lint_input *in, struct seg_lint_report 
 		for (size_t i = 0; !ret && i < p->n_rules; i++) {
 			ret = rule_selectors(in, r, p, i);
 			if (!ret && !p->rules[i].fail_closed)
-				ret = report_shadowed(in, r, p, i);
+				ret = report_shadowed(in, has_deny, r, p, i);
 		}
 	}
+	free(has_deny);
 	return ret;
 }
 

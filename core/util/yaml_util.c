@@ -385,53 +385,141 @@ static int strbuf_write(void *data, unsigned char *buf, size_t size)
 	return 1;
 }
 
-/* libyaml's dumper consumes the document, so dump a deep copy. `plain`
- * drops type tags (for people); otherwise they stay (for machines). */
-static int dump_copy(yaml_document_t *doc, bool plain, yaml_write_handler_t *wr,
-		     void *data)
+/* An event the emitter takes over (and frees): the strings are copies,
+ * not checked the way libyaml's event initializers check them, as its
+ * dumper does not check them either. */
+static int start_event(yaml_event_t *ev, yaml_event_type_t type, const char *tag,
+		       bool implicit, int style)
 {
-	yaml_document_t copy;
-	yaml_emitter_t em;
-	yaml_node_t *root = yu_root(doc);
-	int ret = -ENOMEM;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	if (type == YAML_SEQUENCE_START_EVENT) {
+		ev->data.sequence_start.tag = (yaml_char_t *)strdup(tag);
+		ev->data.sequence_start.implicit = implicit;
+		ev->data.sequence_start.style = (yaml_sequence_style_t)style;
+		return ev->data.sequence_start.tag ? 0 : -ENOMEM;
+	}
+	ev->data.mapping_start.tag = (yaml_char_t *)strdup(tag);
+	ev->data.mapping_start.implicit = implicit;
+	ev->data.mapping_start.style = (yaml_mapping_style_t)style;
+	return ev->data.mapping_start.tag ? 0 : -ENOMEM;
+}
 
-	if (!yaml_document_initialize(&copy, NULL, NULL, NULL, 1, 1))
-		return -ENOMEM;
-	if (root && copy_node(&copy, doc, 1, 0) < 0) {
-		yaml_document_delete(&copy);
+static int scalar_event(yaml_event_t *ev, const char *tag, const yaml_node_t *n)
+{
+	size_t len = n->data.scalar.length;
+	bool implicit = !strcmp(tag, YAML_DEFAULT_SCALAR_TAG);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = YAML_SCALAR_EVENT;
+	ev->data.scalar.tag = (yaml_char_t *)strdup(tag);
+	ev->data.scalar.value = malloc(len + 1);
+	if (!ev->data.scalar.tag || !ev->data.scalar.value) {
+		yaml_event_delete(ev);
 		return -ENOMEM;
 	}
-	if (plain) {
-		for (yaml_node_t *n = copy.nodes.start; n < copy.nodes.top; n++) {
-			if (n->type != YAML_SCALAR_NODE)
-				continue;
-			free(n->tag);
-			n->tag = (yaml_char_t *)strdup(YAML_DEFAULT_SCALAR_TAG);
-			if (!n->tag)
-				goto out_doc;
+	memcpy(ev->data.scalar.value, n->data.scalar.value, len);
+	ev->data.scalar.value[len] = 0;
+	ev->data.scalar.length = len;
+	ev->data.scalar.plain_implicit = implicit;
+	ev->data.scalar.quoted_implicit = implicit;
+	ev->data.scalar.style = n->data.scalar.style;
+	return 0;
+}
+
+static int emit(yaml_emitter_t *em, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(em, ev) ? 0 : -EIO;
+}
+
+/* Node id of doc as emitter events, the events libyaml's dumper makes
+ * (no anchors: a node referenced twice is written twice, as a copy of
+ * the document would be). The dumper consumes the document; this reads
+ * it, so dumping costs no copy of it (the tree of a 100,000-rule policy
+ * is hundreds of MB). `plain` writes every scalar untagged. */
+static int emit_node(yaml_emitter_t *em, yaml_document_t *doc, int id,
+		     bool plain, int depth)
+{
+	yaml_node_t *n = yu_node(doc, id);
+	yaml_event_t ev;
+	const char *tag;
+	int ret;
+
+	if (!n || depth > 64)
+		return -EINVAL;
+	tag = (const char *)n->tag;
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		ret = scalar_event(&ev, plain ? YAML_DEFAULT_SCALAR_TAG : tag, n);
+		return ret ? ret : emit(em, &ev);
+	case YAML_SEQUENCE_NODE:
+	case YAML_MAPPING_NODE: {
+		bool seq = n->type == YAML_SEQUENCE_NODE;
+
+		ret = start_event(&ev, seq ? YAML_SEQUENCE_START_EVENT :
+				  YAML_MAPPING_START_EVENT, tag,
+				  !strcmp(tag, seq ? YAML_DEFAULT_SEQUENCE_TAG :
+				  YAML_DEFAULT_MAPPING_TAG),
+				  seq ? (int)n->data.sequence.style :
+				  (int)n->data.mapping.style);
+		ret = ret ? ret : emit(em, &ev);
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     seq && !ret && it < n->data.sequence.items.top; it++)
+			ret = emit_node(em, doc, *it, plain, depth + 1);
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     !seq && !ret && p < n->data.mapping.pairs.top; p++) {
+			ret = emit_node(em, doc, p->key, plain, depth + 1);
+			if (!ret)
+				ret = emit_node(em, doc, p->value, plain, depth + 1);
 		}
+		if (ret)
+			return ret;
+		if (seq)
+			yaml_sequence_end_event_initialize(&ev);
+		else
+			yaml_mapping_end_event_initialize(&ev);
+		return emit(em, &ev);
 	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The document (implicit start and end, as a fresh document has them);
+ * `plain` drops type tags (for people), otherwise they stay (for
+ * machines). An empty document writes nothing. */
+static int dump_doc(yaml_document_t *doc, bool plain, yaml_write_handler_t *wr,
+		    void *data)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	int ret;
+
 	if (!yaml_emitter_initialize(&em))
-		goto out_doc;
+		return -ENOMEM;
 	yaml_emitter_set_output(&em, wr, data);
 	yaml_emitter_set_unicode(&em, 1);
 	yaml_emitter_set_width(&em, -1);
-	if (!yaml_emitter_open(&em) || !yaml_emitter_dump(&em, &copy) ||
-	    !yaml_emitter_close(&em)) {
-		yaml_emitter_delete(&em);
-		return -EIO; /* dump consumed copy */
+	ret = yaml_emitter_open(&em) ? 0 : -EIO;
+	if (!ret && yu_root(doc)) {
+		ret = yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ?
+		      emit(&em, &ev) : -ENOMEM;
+		ret = ret ? ret : emit_node(&em, doc, 1, plain, 0);
+		if (!ret) {
+			yaml_document_end_event_initialize(&ev, 1);
+			ret = emit(&em, &ev);
+		}
 	}
+	if (!ret && !yaml_emitter_close(&em))
+		ret = -EIO;
 	yaml_emitter_delete(&em);
-	return 0;
-out_doc:
-	yaml_document_delete(&copy);
 	return ret;
 }
 
 int yu_dump(yaml_document_t *doc, char **out, size_t *len)
 {
 	struct strbuf sb = { 0 };
-	int ret = dump_copy(doc, false, strbuf_write, &sb);
+	int ret = dump_doc(doc, false, strbuf_write, &sb);
 
 	if (ret) {
 		free(sb.p);
@@ -452,7 +540,7 @@ static int file_write(void *data, unsigned char *buf, size_t size)
 
 int yu_write_yaml(FILE *f, yaml_document_t *doc)
 {
-	return dump_copy(doc, true, file_write, f);
+	return dump_doc(doc, true, file_write, f);
 }
 
 void yu_json_string(FILE *f, const char *s)

@@ -39,10 +39,9 @@ static int get_namespaces(struct segd *d, yaml_document_t *out, int items)
 
 static uint32_t identity_flags(const struct seg_compiled *c, uint32_t id)
 {
-	for (size_t i = 0; i < c->n_identities; i++)
-		if (c->identities[i].id == id)
-			return c->identities[i].flags;
-	return 0;
+	const struct seg_identity *i = seg_compiled_identity(c, id);
+
+	return i ? i->flags : 0;
 }
 
 static int get_endpoints(struct segd *d, yaml_document_t *out, int items)

@@ -100,7 +100,48 @@ static int pin_progs(struct seg_datapath *dp, const char *bpffs_dir)
 	return 0;
 }
 
+/* segd_rules is sized by segd's config: a pinned one of another size
+ * cannot be adopted (libbpf refuses it), so it is unpinned and a fresh one
+ * made. Only counters are lost; programs still attached keep counting into
+ * the old one until the new programs replace them. */
+static int rules_pin_fit(const char *bpffs_dir, uint32_t slots)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char path[4096];
+	int fd, n, err = 0;
+
+	n = snprintf(path, sizeof(path), "%s/%s", bpffs_dir, SEGD_MAP_RULES);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.max_entries != slots) {
+		seg_log(SEG_LOG_INFO, "%s holds %u rule ids, max_rules asks for "
+			"%u: replacing it (rule counters start from zero)",
+			path, info.max_entries, slots);
+		if (unlink(path))
+			err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
 int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
+{
+	return seg_dp_open_sized(bpffs_dir, SEGD_DEFAULT_MAX_RULES, out);
+}
+
+uint32_t seg_dp_rule_slots(const struct seg_datapath *dp)
+{
+	return dp->rule_slots;
+}
+
+int seg_dp_open_sized(const char *bpffs_dir, uint32_t max_rules,
+		      struct seg_datapath **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = bpffs_dir);
 	struct seg_datapath *dp;
@@ -110,6 +151,8 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	libbpf_set_print(quiet_print);
 	libxdp_set_print(quiet_xdp_print);
 	*out = NULL;
+	if (!max_rules || max_rules >= SEGD_MAX_RULES)
+		return -EINVAL;
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
@@ -136,6 +179,15 @@ int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out)
 	}
 	if (!bpffs_dir)
 		unpin_all(dp->tc->obj);
+	else if ((err = rules_pin_fit(bpffs_dir, max_rules + 1))) {
+		seg_log(SEG_LOG_ERROR, "pinned %s: %s", SEGD_MAP_RULES,
+			strerror(-err));
+		goto fail;
+	}
+	dp->rule_slots = max_rules + 1;
+	err = bpf_map__set_max_entries(dp->tc->maps.segd_rules, dp->rule_slots);
+	if (err)
+		goto fail;
 	for (int i = 0; i < IN_COUNT; i++) {
 		struct bpf_map *outer, *in;
 
@@ -357,7 +409,7 @@ int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 	int fd = bpf_map__fd(dp->tc->maps.segd_rules), err = 0;
 	struct segd_rule_counter *v;
 
-	if (rule_id >= SEGD_MAX_RULES)
+	if (rule_id >= dp->rule_slots)
 		return -EINVAL;
 	v = calloc((size_t)dp->ncpus, sizeof(*v));
 	if (!v)

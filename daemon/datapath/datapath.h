@@ -21,8 +21,15 @@ enum seg_prog {
 
 /* Load the BPF objects, reusing maps pinned under bpffs_dir (created if
  * missing). An existing pinned state is adopted as is: nothing is cleared,
- * so enforcement continues across a segd restart. */
+ * so enforcement continues across a segd restart. segd_rules gets
+ * max_rules + 1 slots (rule ids 0..max_rules, 1..SEGD_MAX_RULES - 1 rules);
+ * a pinned one of another size is replaced (its counters start again). */
+int seg_dp_open_sized(const char *bpffs_dir, uint32_t max_rules,
+		      struct seg_datapath **out);
+/* the same with SEGD_DEFAULT_MAX_RULES */
 int seg_dp_open(const char *bpffs_dir, struct seg_datapath **out);
+/* the rule ids segd_rules counts: 0 .. this - 1 */
+uint32_t seg_dp_rule_slots(const struct seg_datapath *dp);
 void seg_dp_close(struct seg_datapath *dp);
 
 /* Make the kernel enforce `c`: fill fresh inner maps for the inactive slot,

@@ -342,11 +342,11 @@ static int image_build(struct seg_datapath *dp, const struct seg_compiled *c,
 		       struct seg_img_table nt[IN_COUNT],
 		       struct seg_img_lhints *lh)
 {
-	uint32_t max_entries[IN_COUNT];
+	struct seg_img_limits lim = { .rule_slots = dp->rule_slots };
 
 	for (int i = 0; i < IN_COUNT; i++)
-		max_entries[i] = dp->tmpl[i].max_entries;
-	return seg_img_policy_build(c, max_entries, dp->spare, nt, lh);
+		lim.max_entries[i] = dp->tmpl[i].max_entries;
+	return seg_img_policy_build(c, &lim, dp->spare, nt, lh);
 }
 
 int seg_dp_apply(struct seg_datapath *dp, const struct seg_compiled *c)

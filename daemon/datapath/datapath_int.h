@@ -61,6 +61,7 @@ struct seg_datapath {
 	struct segd_tc_bpf *tc;
 	struct segd_xdp_bpf *xdp;
 	struct inner_tmpl tmpl[IN_COUNT];
+	uint32_t rule_slots;       /* segd_rules' size: rule ids below it */
 	int ncpus;
 	struct seg_slot slot[SEGD_POLICY_SLOTS];
 	/* the buffers of the content an apply replaced, reused by the next

@@ -28,6 +28,8 @@ struct seg_world segd_candidate_of(struct segd *d)
 	w.host_ips = d->cfg.node_addrs;
 	w.n_host_ips = d->cfg.n_node_addrs;
 	w.cidr_match = d->cfg.cidr_match;
+	/* what segd_rules holds, which a reload of the config does not change */
+	w.max_rules = d->dp ? seg_dp_rule_slots(d->dp) - 1 : d->cfg.max_rules;
 	w.names = d->domains.table;
 	w.n_names = d->domains.n_table;
 	return w;

@@ -49,6 +49,13 @@ int dp_run_shaped(enum seg_prog prog, const uint8_t *pkt, int len,
 int dp_run_table(const char *scenario, const void *rows, size_t n,
 		 size_t size, int (*run_one)(const char *, const void *));
 
+/* A bpffs of the test's own (a restarted segd adopts what is pinned
+ * there): mounted on a fresh directory root (a "/tmp/segd-test-bpffs.XXXXXX"
+ * buffer), pin its "segd" directory (64 bytes); skips the test when no
+ * bpffs can be mounted. dp_bpffs_drop unmounts and removes it. */
+void dp_bpffs_make(char *root, char *pin);
+void dp_bpffs_drop(const char *root);
+
 /* the flags of the config map */
 uint32_t dp_cfg_flags(void);
 

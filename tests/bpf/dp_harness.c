@@ -1,8 +1,12 @@
 /* dp_harness.c - see dp_harness.h */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "dp_harness.h"
 
@@ -76,6 +80,22 @@ int dp_run_table(const char *scenario, const void *rows, size_t n,
 	for (size_t i = 0; i < n; i++)
 		failed += !run_one(scenario, (const char *)rows + i * size);
 	return failed;
+}
+
+void dp_bpffs_make(char *root, char *pin)
+{
+	cr_assert_not_null(mkdtemp(root));
+	if (mount("bpf", root, "bpf", 0, NULL)) {
+		rmdir(root);
+		cr_skip_test("cannot mount a bpffs: %s", strerror(errno));
+	}
+	snprintf(pin, 64, "%s/segd", root);
+}
+
+void dp_bpffs_drop(const char *root)
+{
+	umount2(root, MNT_DETACH);
+	rmdir(root);
 }
 
 uint32_t dp_cfg_flags(void)

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "metrics_render.h"
@@ -130,7 +129,7 @@ Test(datapath, map_usage_and_apply_limits)
 	}
 	/* a rule id outside segd_rules is refused and changes nothing */
 	world(&c, 0);
-	c.entries[0].value.rule_id = SEGD_MAX_RULES;
+	c.entries[0].value.rule_id = seg_dp_rule_slots(dp);
 	cr_expect_eq(seg_dp_apply(dp, &c), -EINVAL);
 	st_free(&c);
 	cr_expect_eq(seg_dp_generation(dp), 1);
@@ -200,12 +199,7 @@ Test(datapath, adopt_pinned_state)
 	uint32_t first[3], second[3];
 	struct segd_ct_value v;
 
-	cr_assert_not_null(mkdtemp(root));
-	if (mount("bpf", root, "bpf", 0, NULL)) {
-		rmdir(root);
-		cr_skip_test("cannot mount a bpffs: %s", strerror(errno));
-	}
-	snprintf(pin, sizeof(pin), "%s/segd", root);
+	dp_bpffs_make(root, pin);
 	seg_dp_close(dp);
 	cr_assert_eq(seg_dp_open(pin, &dp), 0);
 	expect_prog_pins(pin, "adopt/first process", first);
@@ -224,8 +218,7 @@ Test(datapath, adopt_pinned_state)
 	cr_expect_eq(ct_get(A4, R4, 42000, 80, TCP, &v), 0);
 	seg_dp_close(dp);
 	dp = NULL;
-	umount2(root, MNT_DETACH);
-	rmdir(root);
+	dp_bpffs_drop(root);
 	cr_assert_eq(seg_dp_open(NULL, &dp), 0); /* for teardown */
 }
 
@@ -421,7 +414,7 @@ Test(datapath, apply_sequence_in_place)
 	/* a refused apply changes nothing, and the next one still works */
 	gen = seg_dp_generation(dp);
 	world(&bad, 2);
-	bad.entries[1].value.rule_id = SEGD_MAX_RULES;
+	bad.entries[1].value.rule_id = seg_dp_rule_slots(dp);
 	cr_expect_eq(seg_dp_apply(dp, &bad), -EINVAL);
 	st_free(&bad);
 	cr_expect_eq(seg_dp_generation(dp), gen);
@@ -445,12 +438,7 @@ Test(datapath, apply_sequence_across_restart)
 	struct seg_compiled c;
 	uint16_t sport = 31000;
 
-	cr_assert_not_null(mkdtemp(root));
-	if (mount("bpf", root, "bpf", 0, NULL)) {
-		rmdir(root);
-		cr_skip_test("cannot mount a bpffs: %s", strerror(errno));
-	}
-	snprintf(pin, sizeof(pin), "%s/segd", root);
+	dp_bpffs_make(root, pin);
 	seg_dp_close(dp);
 	cr_assert_eq(seg_dp_open(pin, &dp), 0);
 	step(0, "restart/first process: state 0", sport++);
@@ -481,7 +469,6 @@ Test(datapath, apply_sequence_across_restart)
 	step(4, "restart 2/every policy entry removed", sport++);
 	seg_dp_close(dp);
 	dp = NULL;
-	umount2(root, MNT_DETACH);
-	rmdir(root);
+	dp_bpffs_drop(root);
 	cr_assert_eq(seg_dp_open(NULL, &dp), 0); /* for teardown */
 }

@@ -12,9 +12,9 @@
 #include "policy_image.h"
 #include "quarantine_image.h"
 
-static const uint32_t no_limit[SEG_IMG_INNER_COUNT] = {
-	UINT32_MAX, UINT32_MAX, UINT32_MAX,
-};
+static const struct seg_img_limits no_limit_ = {
+	{ UINT32_MAX, UINT32_MAX, UINT32_MAX }, UINT32_MAX,
+}, *const no_limit = &no_limit_;
 
 static struct segd_addr addr_of(const char *text)
 {
@@ -184,8 +184,10 @@ static const struct table_case tables[] = {
 	  -E2BIG, 0, { 0 }, { 0 } },
 	{ "exactly as many as the map holds", { 1, 2 }, { 0, 0 }, 2, 2, 0, 2,
 	  { 1, 2 }, { 0, 0 } },
-	{ "a rule id outside segd_rules", { 1 }, { SEGD_MAX_RULES }, 1, 16,
+	{ "a rule id outside segd_rules", { 1 }, { 16 }, 1, 16,
 	  -EINVAL, 0, { 0 }, { 0 } },
+	{ "the last rule id segd_rules holds", { 1 }, { 15 }, 1, 16,
+	  0, 1, { 1 }, { 15 } },
 };
 
 ParameterizedTestParameters(policy_image, tables)
@@ -200,7 +202,8 @@ ParameterizedTest(struct table_case *c, policy_image, tables)
 			  seg_img_value_size[SEG_IMG_POLICY];
 	struct seg_policy_entry entries[4] = { 0 };
 	struct seg_compiled cc = { .entries = entries, .n_entries = c->n };
-	uint32_t max[SEG_IMG_INNER_COUNT] = { c->max_policy, 16, 16 };
+	/* segd_rules of 16 slots: rule ids 0..15 */
+	struct seg_img_limits max = { { c->max_policy, 16, 16 }, 16 };
 	struct seg_img_table t[SEG_IMG_INNER_COUNT];
 	struct seg_img_lhints lh;
 
@@ -212,7 +215,7 @@ ParameterizedTest(struct table_case *c, policy_image, tables)
 		};
 		entries[i].value.rule_id = c->rule_ids[i];
 	}
-	cr_assert_eq(seg_img_policy_build(&cc, max, NULL, t, &lh), c->ret,
+	cr_assert_eq(seg_img_policy_build(&cc, &max, NULL, t, &lh), c->ret,
 		     "%s", c->name);
 	if (c->ret)
 		return;

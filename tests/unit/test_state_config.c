@@ -47,6 +47,10 @@ static const struct config_case config_cases[] = {
 	{ "uplink_hook: auto\n", 0, 0, 0, "" },
 	{ "uplink_hook: ebpf\n", -EINVAL, 1, 14, "uplink_hook 'ebpf': use auto" },
 	{ "uplink_hook:\n", -EINVAL, 1, 13, "uplink_hook '': use auto" },
+	{ "max_rules: 1\n", 0, 0, 0, "" },
+	{ "max_rules: 1048575\n", 0, 0, 0, "" },
+	{ "max_rules: 0\n", -EINVAL, 1, 12, "max_rules is a rule count, 1 to 1048575" },
+	{ "max_rules: 1048576\n", -EINVAL, 1, 12, "max_rules is a rule count" },
 	/* detect: (config_detect.c) */
 	{ "detect:\n", 0, 0, 0, "" },
 	{ "detect:\n  enabled: false\n  window: 20s\n  scan_ports: 50\n  scan_hosts: 200\n"
@@ -158,6 +162,7 @@ Test(config, defaults_fill_only_what_is_unset)
 	cr_assert_eq(cfg.n_node_addrs, 1);
 	cr_assert_str_eq(cfg.metrics_addr, SEGD_DEFAULT_METRICS_ADDR);
 	cr_assert_eq(cfg.flow_interval, SEGD_DEFAULT_FLOW_INTERVAL);
+	cr_assert_eq(cfg.max_rules, SEGD_DEFAULT_MAX_RULES);
 	cr_assert_null(cfg.flow_log);
 	cr_assert_eq(cfg.n_ipfix_collectors, 0);
 	segd_config_free(&cfg);

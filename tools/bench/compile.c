@@ -9,8 +9,12 @@
  * Incremental case: the large world compiled once into a cache, then one
  * rule's port changed (alternating between two values) and compiled with
  * seg_compile_cached; its output is checked against a full compile.
- * Prints best-of-5 wall clock per case, side by side. Not a pass/fail test
- * (exits 1 only when the incremental output differs).
+ * ipBlock cases: the same world with one policy of N rules, rule i
+ * allowing UDP 5201 from one /32 (tools/bench/gen_policy.py peers' shape),
+ * N = 10,000, 100,000 and 131,070: every rule a CIDR identity of its own.
+ * Prints best-of-5 wall clock per case (best of 3 for the ipBlock
+ * cases), side by side. Not a pass/fail test (exits 1 only when the
+ * incremental output differs).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -182,6 +186,36 @@ static void build_policies(struct seg_world *w, int n_rules)
 	}
 }
 
+/* one policy of n ipBlock /32 rules for app=a0 in n0, as gen_policy.py
+ * peers numbers the addresses (198.18.0.0/15) */
+static void build_peers(struct seg_world *w, int n)
+{
+	struct seg_policy *p;
+	char buf[64];
+
+	w->policies = xcalloc(1, sizeof(*w->policies));
+	p = &w->policies[w->n_policies++];
+	p->ns = xstrdup("n0");
+	p->name = xstrdup("peers");
+	sel1(&p->subject, "app", "a0");
+	p->enforce[SEGD_DIR_INGRESS] = true;
+	p->rules = xcalloc((size_t)n, sizeof(*p->rules));
+	for (int i = 1; i <= n; i++) {
+		struct seg_rule *r = &p->rules[p->n_rules++];
+
+		r->name = xstrdup("");
+		r->dir = SEGD_DIR_INGRESS;
+		r->peers = xcalloc(1, sizeof(*r->peers));
+		r->ports = xcalloc(1, sizeof(*r->ports));
+		r->peers[r->n_peers].kind = SEG_PEER_CIDR;
+		snprintf(buf, sizeof(buf), "198.%d.%d.%d/32", 18 + (i >> 16),
+			 (i >> 8) & 255, i & 255);
+		seg_cidr_parse(buf, &r->peers[r->n_peers++].cidr, NULL);
+		r->ports[r->n_ports++] = (struct seg_port){
+			.proto = IPPROTO_UDP, .port_lo = 5201, .port_hi = 5201 };
+	}
+}
+
 static void free_world(struct seg_world *w)
 {
 	for (size_t i = 0; i < w->n_namespaces; i++)
@@ -210,17 +244,21 @@ struct result {
 	struct seg_compiled c;
 };
 
-static int run(int n_rules, struct result *res)
+/* best of `rounds` full compiles of n_rules rules (ipBlock ones: peers) */
+static int run(int n_rules, bool peers, int rounds, struct result *res)
 {
 	struct seg_world w;
 	struct seg_error err = { 0 };
 	int rc = 0;
 
 	build_world(&w);
-	build_policies(&w, n_rules);
+	if (peers)
+		build_peers(&w, n_rules);
+	else
+		build_policies(&w, n_rules);
 	res->rules = n_rules;
 	res->best_ms = 1e18;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < rounds; i++) {
 		struct seg_compiled c = { 0 };
 		double t0 = now_ms(), dt;
 
@@ -309,32 +347,37 @@ static int run_incremental(int n_rules, struct result *res)
 
 int main(void)
 {
-	static const char *const what[3] = { "full", "full", "1-rule change" };
-	struct result r[3] = { 0 };
-	int rc = run(10, &r[0]);
+	static const char *const what[6] = { "full", "full", "1-rule change",
+					     "ipBlock /32", "ipBlock /32", "ipBlock /32" };
+	static const int peers[3] = { 10000, 100000, 131070 };
+	struct result r[6] = { 0 };
+	int rc = run(10, false, 5, &r[0]);
 
 	if (!rc)
-		rc = run(10000, &r[1]);
+		rc = run(10000, false, 5, &r[1]);
 	if (!rc)
 		rc = run_incremental(10000, &r[2]);
+	for (int i = 0; !rc && i < 3; i++)
+		rc = run(peers[i], true, 3, &r[3 + i]);
 	if (rc)
 		return 1;
 	printf("bench_compile: 1000 endpoints, 10 namespaces, %zu endpoint "
-	       "identities; best of 5, wall clock\n",
+	       "identities; best of 5 (ipBlock: of 3), wall clock\n",
 	       r[1].c.n_identities - 3 - (r[1].c.n_prefixes - 2));
 	printf("%-14s %8s %10s %10s %10s %8s %10s\n", "compile", "rules",
 	       "entries", "exact", "prefixes", "ids", "ms");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 6; i++)
 		printf("%-14s %8d %10zu %10zu %10zu %8zu %10.2f\n", what[i],
 		       r[i].rules, r[i].c.n_entries, r[i].c.n_exact,
 		       r[i].c.n_prefixes, r[i].c.n_identities, r[i].best_ms);
 	printf("ratio 10000/10 rules: %.1fx time, %.1fx entries; incremental "
-	       "vs full 10000: %.1fx faster\n",
+	       "vs full 10000: %.1fx faster; ipBlock 100000/10000: %.1fx time\n",
 	       r[1].best_ms / (r[0].best_ms > 0 ? r[0].best_ms : 1e-9),
 	       (double)r[1].c.n_entries /
 	       (double)(r[0].c.n_entries ? r[0].c.n_entries : 1),
-	       r[1].best_ms / (r[2].best_ms > 0 ? r[2].best_ms : 1e-9));
-	for (int i = 0; i < 3; i++)
+	       r[1].best_ms / (r[2].best_ms > 0 ? r[2].best_ms : 1e-9),
+	       r[4].best_ms / (r[3].best_ms > 0 ? r[3].best_ms : 1e-9));
+	for (int i = 0; i < 6; i++)
 		seg_compiled_free(&r[i].c);
 	return 0;
 }

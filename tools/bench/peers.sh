@@ -20,7 +20,8 @@
 # "new" to netfilter. Received: pod web's eth0 rx packets over the window.
 # Contenders are rotated each round; medians and min-max over ROUNDS.
 # Load: wall time of iptables-restore / nft -f per round, segctl apply
-# once per N. segd refuses more than 65,535 rules today: shown as refused.
+# once per N. A policy set past segd's max_rules (262,144 unless set) is
+# refused: shown as refused.
 #
 #   bash tools/bench/peers.sh [ROUNDS] [SECONDS] [N...]
 #                             (root; default 5 3 10 1000 10000)
