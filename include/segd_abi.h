@@ -59,7 +59,7 @@
  * id, is per-CPU: user space sizes it at load time (segd's `max_rules`
  * setting, plus one slot for id 0); the BPF side declares the default. */
 #define SEGD_MAX_RULES           1048576
-#define SEGD_DEFAULT_MAX_RULES   262144
+#define SEGD_DEFAULT_MAX_RULES   131072
 
 /* ---- identities -------------------------------------------------------- */
 #define SEGD_ID_ANY              0u  /* policy key wildcard; never an address */

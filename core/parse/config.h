@@ -20,7 +20,7 @@
  *   learn: true                         # keep what flows were seen (edges)
  *   learn_max_edges: 200000             # at most this many edges
  *   learn_save_interval: 60             # seconds between saves to state_dir
- *   max_rules: 262144                   # policy rules accepted: sizes the
+ *   max_rules: 131072                   # policy rules accepted: sizes the
  *                                       # per-CPU rule counters (segd_rules)
  *   detect: { window: 10s, actions: { scan: quarantine } }  # detect.h
  * Command-line flags override the file.

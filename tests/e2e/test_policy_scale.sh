@@ -41,9 +41,19 @@ segctl endpoint add web -n shop --ip 10.200.1.10 --ip fd00:200::10 \
 segctl attach up0 --role uplink >/dev/null
 serve pod web 5201
 check "segd_rules has the default max_rules + 1 slots ($(slots))" \
-	[ "$(slots)" = "max_entries 262145" ]
+	[ "$(slots)" = "max_entries 131073" ]
 
 for n in 100000 131070; do
+	if [ "$n" -gt 131072 ] || [ "$n" = 131070 ]; then
+		# past the default with the other policies' rules: a larger
+		# max_rules, the pinned counters resized, the state kept
+		echo "max_rules: 262144" >"$TOPO_DIR/segd-big.yaml"
+		topo_stop_segd
+		topo_start_segd -c "$TOPO_DIR/segd-big.yaml" ||
+			{ fail "segd restart with max_rules 262144"; e2e_finish; exit 1; }
+		check "max_rules 262144: segd_rules resized to 262145 slots ($(slots))" \
+			[ "$(slots)" = "max_entries 262145" ]
+	fi
 	last=$(peer_addr "$n")
 	in_ext ip addr add "$last/32" dev eth0
 	in_ext ip addr add "$(peer_addr 1)/32" dev eth0 2>/dev/null
