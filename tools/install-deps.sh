@@ -8,7 +8,7 @@ PKGS=(clang llvm libbpf-dev libxdp-dev libmnl-dev libyaml-dev libevent-dev
       netcat-openbsd pkg-config make gcc libclang-rt-14-dev iputils-ping
       python3 socat dnsmasq-base nfdump prometheus tshark graphviz
       containernetworking-plugins iperf3 ethtool curl nmap iptables nftables
-      conntrack)
+      conntrack gnuplot-nox)
 
 missing=()
 for p in "${PKGS[@]}"; do

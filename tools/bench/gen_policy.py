@@ -7,9 +7,10 @@
                                      RULES rules (100 per document); --change K
                                      alters rule K's port (a one-rule change)
   gen_policy.py peers FORMAT N       tools/bench/peers.sh's N rules, none of
-                                     which matches its flood (from
-                                     203.0.113.0/24 to 10.200.1.10 UDP 5201),
-                                     before the one that allows it; FORMAT:
+                                     which matches its traffic (from
+                                     203.0.113.0/24 to 10.200.1.10 UDP 5201,
+                                     TCP 5201 and 8000), before the ones that
+                                     allow it; FORMAT:
                                      iptables (iptables-restore), nft-rules
                                      (one rule per line), nft-set (one
                                      concatenated set), networkpolicy (N
@@ -61,8 +62,10 @@ def policy(rules, seed, change):
     sys.stdout.write("".join(out))
 
 
-# peers.sh's path: the flood's sources, its pod and port
+# peers.sh's path: the flood's sources, its pod and port; TCP to the same
+# pod: iperf3 (5201) and bench_tcp_crr (8000)
 PEER_SRC, PEER_DST, PEER_PORT = "203.0.113.0/24", "10.200.1.10", 5201
+PEER_TCP_PORTS = (5201, 8000)
 PEER_MAX = 131070   # distinct /32s in 198.18.0.0/15 (RFC 2544 benchmarking)
 
 
@@ -81,25 +84,34 @@ def peers(fmt, n):
                    "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n")
         out += ["-A FORWARD -s %s -d %s/32 -p udp -m udp --dport %d -j ACCEPT\n"
                 % (s, PEER_DST, PEER_PORT) for s in srcs]
+        out.append("-A FORWARD -s %s -d %s/32 -p tcp -m multiport --dports %s -j ACCEPT\n"
+                   % (PEER_SRC, PEER_DST, ",".join(map(str, PEER_TCP_PORTS))))
         out.append("COMMIT\n")
     elif fmt in ("nft-rules", "nft-set"):
         out.append("table ip peers {\n")
         if fmt == "nft-set":
-            out.append("  set allowed {\n    type ipv4_addr . ipv4_addr . inet_service\n"
+            # keyed as kube-proxy's nftables mode keys its services:
+            # protocol and port in one lookup
+            out.append("  set allowed {\n    type ipv4_addr . ipv4_addr . inet_proto . inet_service\n"
                        "    flags interval\n    elements = {\n")
-            out += ["      %s . %s . %d,\n" % (s, PEER_DST, PEER_PORT) for s in srcs]
+            out += ["      %s . %s . udp . %d,\n" % (s, PEER_DST, PEER_PORT) for s in srcs]
+            out += ["      %s . %s . tcp . %d,\n" % (PEER_SRC, PEER_DST, p)
+                    for p in PEER_TCP_PORTS]
             out.append("    }\n  }\n")
         out.append("  chain forward {\n"
                    "    type filter hook forward priority filter; policy drop;\n"
                    "    ct state established,related accept\n")
         if fmt == "nft-set":
-            out.append("    ip saddr . ip daddr . udp dport @allowed accept\n")
+            out.append("    ip saddr . ip daddr . meta l4proto . th dport @allowed accept\n")
         else:
             out += ["    ip saddr %s ip daddr %s udp dport %d accept\n"
                     % (s, PEER_DST, PEER_PORT) for s in srcs]
+            out.append("    ip saddr %s ip daddr %s tcp dport { %s } accept\n"
+                       % (PEER_SRC, PEER_DST, ", ".join(map(str, PEER_TCP_PORTS))))
         out.append("  }\n}\n")
     elif fmt == "networkpolicy":
-        # the flood's own allow is tests/fixtures/e2e/traffic.yaml's
+        # the allows of the flood and of TCP 5201 and 8000 are
+        # tests/fixtures/e2e/traffic.yaml's
         out.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                    "metadata: {name: peers, namespace: shop}\nspec:\n"
                    "  podSelector: {matchLabels: {app: web}}\n"

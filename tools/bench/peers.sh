@@ -10,22 +10,51 @@
 #   iptables-legacy  the same rules through iptables-legacy
 #   nft-rules        nftables, the same rules one per line
 #   nft-set          nftables, one lookup in a concatenated interval set
+#                    (addresses . protocol . port, as kube-proxy keys it)
 #   segd             N NetworkPolicy ipBlock rules for web (segctl apply),
-#                    its programs on the path as it attaches them (tc+xdp)
-# None of the N rules matches the flood (tools/bench/gen_policy.py
-# peers): each packet meets all of them before the rule that allows it.
+#                    its programs on the path as segd attaches them with
+#                    its default config (segctl attach up0 --role uplink)
+# None of the N rules matches the traffic (tools/bench/gen_policy.py
+# peers): each new flow meets all of them before the rules that allow it.
 #
-# Traffic (a): bench_udp_flood in the outside host, pinned to CPU 0, sends
-# UDP from 60,000 source ports for SECONDS, unreplied, so every packet is
-# "new" to netfilter. Received: pod web's eth0 rx packets over the window.
-# Contenders are rotated each round; medians and min-max over ROUNDS.
-# Load: wall time of iptables-restore / nft -f per round, segctl apply
-# once per N. A policy set past segd's max_rules (262,144 unless set) is
-# refused: shown as refused.
+# The path: the sender in the outside host is pinned to CPU 0; RPS on the
+# node's up0 moves the receive path to CPU 1, so the path, not the sender,
+# is the limit (with the flood's AF_PACKET sender, a path that cannot keep
+# up pushes back through the socket's send buffer). Pod web holds a UDP
+# sink on 5201 that never reads (its datagrams drop at the socket: no ICMP
+# port unreachable for each), iperf3 servers (path_lib.sh) and a
+# bench_tcp_crr server on TCP 8000 pinned to CPU 1.
+#
+# Traffic kinds (PEERS_KINDS, default "a b c d"), each its own table:
+#   a  bench_udp_flood: UDP from 60,000 source ports, never answered, so
+#      every packet is "new" to netfilter; received = pod's eth0 rx packets
+#   b  bench_udp_flood -n: a new 5-tuple every packet (beyond any table)
+#   c  established TCP, iperf3 one stream, outside -> pod and pod ->
+#      outside (-R), client on CPU 0, server on CPU 1
+#   d  TCP connections per second (bench_tcp_crr, PEERS_CRR_CONC at a
+#      time, default 32): connect, one request, reply, close; the outside
+#      host's ephemeral ports 1024-65535 with tcp_tw_reuse (its own
+#      namespace's sysctls)
+# Contenders are rotated each round; every kind runs while a contender's
+# rules are loaded; conntrack is emptied between kinds. Medians and
+# min-max over ROUNDS. Load: wall time of iptables-restore / nft -f per
+# round, segctl apply once per N. A policy set past segd's max_rules
+# (131,072 unless set) is refused: shown as refused.
+# Kernel memory for the N rules, before the traffic of each N: for
+# netfilter, the kernel memory the load leaves charged to a fresh memory
+# cgroup the loader ran in (nested in ours; /proc/meminfo's SUnreclaim +
+# VmallocUsed + Percpu after minus before when there is no cgroup to nest
+# in), median of PEERS_MEM_REPS (3) loads; for segd, the bytes_memlock
+# of its maps (tools/bench/peers_report.py segd-maps) after segctl apply
+# minus before, and after.
 #
 #   bash tools/bench/peers.sh [ROUNDS] [SECONDS] [N...]
-#                             (root; default 5 3 10 1000 10000)
-#   PEERS_RAW=FILE keeps the raw lines (kind N contender round value).
+#                             (root; default 5 3 10 1000 10000 100000)
+#   PEERS_KINDS="a b c d"  the traffic kinds to run
+#   PEERS_IMG=DIR          where the PNG plots go (default docs/img;
+#                          "none": no plots)
+#   PEERS_RAW=FILE         keeps the raw lines (KIND N CONTENDER ROUND VALUE;
+#                          peers_report.py report FILE draws them again)
 # Caveat: iptables-legacy's filter table stays registered in the node's
 # namespace once used (flushed, policy ACCEPT, but its hooks stay until
 # the namespace goes), so every contender after its first run pays an
@@ -35,20 +64,80 @@ cd "$(dirname "$0")/../.." || exit 1
 ROUNDS=${1:-5}
 SECS=${2:-3}
 NS=("${@:3}")
-[ ${#NS[@]} -gt 0 ] || NS=(10 1000 10000)
+[ ${#NS[@]} -gt 0 ] || NS=(10 1000 10000 100000)
+read -ra KINDS <<<"${PEERS_KINDS:-a b c d}"
+for k in "${KINDS[@]}"; do
+	case $k in a | b | c | d) ;; *) echo "peers: unknown kind $k (a b c d)" >&2; exit 2 ;; esac
+done
+IMG=${PEERS_IMG:-docs/img}
+CRR_CONC=${PEERS_CRR_CONC:-32}
+MEM_REPS=${PEERS_MEM_REPS:-3}
 FLOOD=$(readlink -f "${BUILD:-build}/bench_udp_flood")
-[ -x "$FLOOD" ] || { echo "peers: build $FLOOD first (make all bench)" >&2; exit 1; }
-for tool in iptables-nft-restore iptables-legacy-restore nft conntrack; do
+CRR=$(readlink -f "${BUILD:-build}/bench_tcp_crr")
+for b in "$FLOOD" "$CRR"; do
+	[ -x "$b" ] || { echo "peers: build $b first (make all bench)" >&2; exit 1; }
+done
+for tool in iptables-nft-restore iptables-legacy-restore nft conntrack iperf3 bpftool; do
 	command -v "$tool" >/dev/null || { echo "peers: $tool missing: tools/install-deps.sh" >&2; exit 1; }
 done
+[ "$(nproc)" -ge 2 ] || { echo "peers: needs 2 CPUs (sender on 0, path on 1)" >&2; exit 1; }
 . tools/topology.sh
 . tools/bench/path_lib.sh
 path_setup || exit 1
 CONTENDERS=(none iptables-nft iptables-legacy nft-rules nft-set segd)
+NETFILTER=(iptables-nft iptables-legacy nft-rules nft-set)
 RES=$TOPO_DIR/results
 declare -A SEGD_OK
 
+# RPS sends up0's receive work to CPU 1: the sender has CPU 0 to itself
+in_node sh -c 'echo 2 > /sys/class/net/up0/queues/rx-0/rps_cpus' || exit 1
+UP0_MAC=$(in_node cat /sys/class/net/up0/address)
+# the sink: bound, tiny buffer, never read
+topo_bg in_pod web python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+s.bind(("0.0.0.0", 5201))
+time.sleep(1e9)'
+topo_bg in_pod web taskset -c 1 "$CRR" server 8000
+wait_listen pod web 5201 udp && wait_listen pod web 8000 || exit 1
+# these sysctls are per network namespace: the outside host's only
+in_ext sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 || exit 1
+
 ms_since() { echo $(((${EPOCHREALTIME//[!0-9]/} - $1) / 1000)); }
+
+# Kernel memory that a load leaves behind (see the header). With a memory
+# cgroup of our own to nest in, the loader runs in a fresh child of it
+# and the kernel memory charged there (rules, sets, x_tables blobs: all
+# allocated with accounting) is read once the loader has exited, then the
+# child goes (its charges fall back to our cgroup, where they would have
+# been). Without one: /proc/meminfo, machine-wide, noisy on a busy machine.
+MEMCG='' MEMCG_KIND=meminfo
+memcg_find() {
+	local p
+	p=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+	if [ -n "$p" ] && [ -r "/sys/fs/cgroup/memory$p/memory.kmem.usage_in_bytes" ]; then
+		MEMCG=/sys/fs/cgroup/memory$p MEMCG_KIND=v1
+		return
+	fi
+	p=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+	if [ -n "$p" ] && grep -qw memory "/sys/fs/cgroup$p/cgroup.subtree_control" 2>/dev/null; then
+		MEMCG=/sys/fs/cgroup$p MEMCG_KIND=v2
+	fi
+}
+memcg_find
+echo "memmethod $MEMCG_KIND" >"$RES"
+MEMCG_CHILD=
+# the loader in the child is in the node's namespace: gone with it
+trap 'topo_destroy; [ -n "$MEMCG_CHILD" ] && sleep 0.2 && rmdir "$MEMCG_CHILD"' EXIT
+
+# kmem [CGROUP]: kernel memory charged to CGROUP, or the machine's
+kmem() {
+	case $MEMCG_KIND in
+	v1) cat "$1/memory.kmem.usage_in_bytes" ;;
+	v2) awk '$1 == "kernel" { print $2 }' "$1/memory.stat" ;;
+	*) awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { s += $2 } END { print s * 1024 }' /proc/meminfo ;;
+	esac
+}
 
 # rules_file N FORMAT: gen_policy.py's rules, generated once per N
 rules_file() {
@@ -57,19 +146,25 @@ rules_file() {
 	echo "$f"
 }
 
+# load_rules C N: netfilter contender C's N rules into the node
+load_rules() {
+	case $1 in
+	iptables-nft) in_node iptables-nft-restore <"$(rules_file "$2" iptables)" ;;
+	iptables-legacy) in_node iptables-legacy-restore <"$(rules_file "$2" iptables)" ;;
+	nft-rules | nft-set) in_node nft -f "$(rules_file "$2" "$1")" ;;
+	esac
+}
+
 # contender_on C N ROUND: C's rules (or programs) on the path; the load
 # time of netfilter's rules appended to $RES
 contender_on() {
-	local t0=${EPOCHREALTIME//[!0-9]/} rc=0
+	local t0=${EPOCHREALTIME//[!0-9]/}
 	case $1 in
 	none) return 0 ;;
 	segd) path_configure tc+xdp; return ;;
-	iptables-nft) in_node iptables-nft-restore <"$(rules_file "$2" iptables)" || rc=1 ;;
-	iptables-legacy) in_node iptables-legacy-restore <"$(rules_file "$2" iptables)" || rc=1 ;;
-	nft-rules | nft-set) in_node nft -f "$(rules_file "$2" "$1")" || rc=1 ;;
 	esac
-	[ $rc -eq 0 ] && echo "load $2 $1 $3 $(ms_since "$t0")" >>"$RES"
-	return $rc
+	load_rules "$1" "$2" || return 1
+	echo "load $2 $1 $3 $(ms_since "$t0")" >>"$RES"
 }
 
 contender_off() {
@@ -84,95 +179,144 @@ contender_off() {
 	return 0
 }
 
-rx_packets() { in_pod web cat /sys/class/net/eth0/statistics/rx_packets; }
-
-# measure N C ROUND: one flood; packets/s received and sent to $RES
-measure() {
-	local before after sent
-	before=$(rx_packets)
-	sent=$(in_ext taskset -c 0 "$FLOOD" 203.0.113.10 10.200.1.10 5201 "$SECS")
-	sleep 0.2   # the backlogs on the way drain in well under this
-	after=$(rx_packets)
-	echo "pps $1 $2 $3 $(((after - before) / SECS))" >>"$RES"
-	echo "sent $1 $2 $3 $((${sent:-0} / SECS))" >>"$RES"
+# mem_netfilter N: each netfilter contender's kernel memory for N rules
+mem_netfilter() {
+	local rep c m0 m1 ok f
+	# the files first, outside the window (and the cgroup)
+	for f in iptables nft-rules nft-set; do rules_file "$1" "$f" >/dev/null; done
+	for rep in $(seq 0 $((MEM_REPS - 1))); do
+		for c in "${NETFILTER[@]}"; do
+			if [ -n "$MEMCG" ]; then
+				MEMCG_CHILD=$MEMCG/segd-peers.$$
+				mkdir "$MEMCG_CHILD" || return 1
+				m0=$(kmem "$MEMCG_CHILD")
+				(echo "$BASHPID" >"$MEMCG_CHILD/cgroup.procs" && load_rules "$c" "$1")
+				ok=$?
+				sleep 0.5   # RCU callbacks of the commit
+				m1=$(kmem "$MEMCG_CHILD")
+				rmdir "$MEMCG_CHILD"
+				MEMCG_CHILD=
+			else
+				sleep 1   # what the last flush freed goes after a grace period
+				m0=$(kmem)
+				load_rules "$c" "$1"
+				ok=$?
+				sleep 1
+				m1=$(kmem)
+			fi
+			[ $ok = 0 ] && echo "mem $1 $c $rep $((m1 - m0))" >>"$RES"
+			contender_off "$c"
+		done
+	done
 }
 
-echo "# peers: UDP flood from 60,000 source ports, outside -> pod, $ROUNDS rounds x $SECS s, N = ${NS[*]}, $(nproc) CPUs, $(uname -r)"
+# segd_apply N: the N rules into segd (load time, memory); 1 if refused
+segd_apply() {
+	local t0 ms out b0 b1 maps
+	segctl delete policy peers -n shop >/dev/null 2>&1
+	sleep 1
+	read -r b0 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
+	t0=${EPOCHREALTIME//[!0-9]/}
+	if ! out=$(segctl apply "$(rules_file "$1" networkpolicy)" 2>&1); then
+		echo "# segd refuses N = $1: $(echo "$out" | tail -1)"
+		echo "refused $1 segd" >>"$RES"
+		segctl delete policy peers -n shop >/dev/null 2>&1
+		return 1
+	fi
+	ms=$(ms_since "$t0")
+	sleep 1   # the apply's grace period, old inner maps freed
+	read -r b1 maps < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
+	{
+		echo "load $1 segd 0 $ms"
+		echo "mem $1 segd-maps 0 $((b1 - b0))"
+		echo "mem $1 segd-maps-total 0 $b1"
+	} >>"$RES"
+	echo "# segd N = $1: apply $ms ms, $maps maps, $b1 bytes" >&2
+}
+
+rx_packets() { in_pod web cat /sys/class/net/eth0/statistics/rx_packets; }
+
+# flood KIND N C ROUND [-n]: one flood; packets/s received and sent
+flood() {
+	local before after sent refused
+	before=$(rx_packets)
+	read -r sent refused < <(in_ext taskset -c 0 "$FLOOD" -i eth0 -m "$UP0_MAC" \
+		${5:+"$5"} 203.0.113.10 10.200.1.10 5201 "$SECS")
+	sleep 0.2   # the backlogs on the way drain in well under this
+	after=$(rx_packets)
+	[ "${refused:-0}" = 0 ] || echo "# $1 $2 $3: the sender saw $refused refusals" >&2
+	echo "$1 $2 $3 $4 $(((after - before) / SECS))" >>"$RES"
+	echo "$1-sent $2 $3 $4 $((${sent:-0} / SECS))" >>"$RES"
+}
+
+# tcp_bulk KIND N C ROUND PATH: one iperf3 run, Gbit/s received
+tcp_bulk() {
+	local args gbit
+	read -ra args <<<"$(path_client "$5")"
+	# args[0] is in_ext, a function: the timeout goes inside it
+	gbit=$("${args[0]}" timeout $((SECS + 15)) "${args[@]:1}" -A 0,1 -p 5201 \
+		-t "$SECS" -J 2>/dev/null |
+		python3 -c 'import json, sys
+try: print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except (ValueError, KeyError): print("nan")')
+	if [ "$gbit" = nan ]; then
+		echo "# $1 N = $2 $3: iperf3 failed" >&2
+		return
+	fi
+	echo "$1 $2 $3 $4 $gbit" >>"$RES"
+}
+
+# crr N C ROUND: connections per second completed and failed
+crr() {
+	local completed failed
+	read -r completed failed < <(in_ext timeout $((SECS + 15)) taskset -c 0 "$CRR" \
+		client 10.200.1.10 8000 "$SECS" "$CRR_CONC")
+	if [ -z "${completed:-}" ]; then
+		echo "# d N = $1 $2: bench_tcp_crr failed" >&2
+		return
+	fi
+	echo "d $1 $2 $3 $((completed / SECS))" >>"$RES"
+	echo "d-failed $1 $2 $3 $((failed / SECS))" >>"$RES"
+}
+
+measure() {   # KIND N C ROUND
+	case $1 in
+	a) flood a "$2" "$3" "$4" ;;
+	b) flood b "$2" "$3" "$4" -n ;;
+	c) tcp_bulk c-in "$2" "$3" "$4" "outside->pod"
+	   tcp_bulk c-out "$2" "$3" "$4" "pod->outside" ;;
+	d) crr "$2" "$3" "$4" ;;
+	esac
+	in_node conntrack -F >/dev/null 2>&1   # each kind from an empty table
+}
+
+echo "# peers: kinds ${KINDS[*]}, outside -> pod web, $ROUNDS rounds x $SECS s, N = ${NS[*]}, sender on CPU 0, RPS to CPU 1, $(nproc) CPUs, $(uname -r), $(date -u '+%F %H:%M UTC')"
 path_configure none
 for n in "${NS[@]}"; do
+	mem_netfilter "$n"
 	SEGD_OK[$n]=1
-	t0=${EPOCHREALTIME//[!0-9]/}
-	if out=$(segctl apply "$(rules_file "$n" networkpolicy)" 2>&1); then
-		echo "load $n segd 0 $(ms_since "$t0")" >>"$RES"
-	else
-		SEGD_OK[$n]=0
-		echo "# segd refuses N = $n: $(echo "$out" | tail -1)"
-		echo "refused $n segd" >>"$RES"
-		segctl delete policy peers -n shop >/dev/null 2>&1
-	fi
+	segd_apply "$n" || SEGD_OK[$n]=0
 	nc=${#CONTENDERS[@]}
 	for r in $(seq 0 $((ROUNDS - 1))); do
 		for i in "${!CONTENDERS[@]}"; do
 			c=${CONTENDERS[$(((i + r) % nc))]}
 			[ "$c" = segd ] && [ "${SEGD_OK[$n]}" = 0 ] && continue
 			if contender_on "$c" "$n" "$r"; then
-				measure "$n" "$c" "$r"
+				for k in "${KINDS[@]}"; do
+					measure "$k" "$n" "$c" "$r"
+				done
 			else
 				echo "# $c failed to load N = $n" >&2
 			fi
 			contender_off "$c"
 		done
-		echo "# N = $n: round $((r + 1)) of $ROUNDS done" >&2
+		echo "# N = $n: round $((r + 1)) of $ROUNDS done ($(date -u +%H:%M:%S))" >&2
 	done
 done
 path_configure tc+xdp
-# the raw lines too, when asked: PEERS_RAW=FILE
 [ -n "${PEERS_RAW:-}" ] && cp "$RES" "$PEERS_RAW"
 
-python3 - "$RES" "${CONTENDERS[*]}" "${NS[*]}" <<'PY'
-import statistics, sys
-res, contenders, ns = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-vals = {}   # (kind, N, contender) -> [values]
-refused = set()
-for line in open(res):
-    f = line.split()
-    if f[0] == "refused":
-        refused.add((f[1], f[2]))
-        continue
-    vals.setdefault((f[0], f[1], f[2]), []).append(int(f[4]))
-
-def med(kind, n, c):
-    v = vals.get((kind, n, c))
-    return statistics.median(v) if v else None
-
-def cell(kind, n, c, scale, fmt):
-    if (n, c) in refused:
-        return "refused"
-    v = vals.get((kind, n, c))
-    if not v:
-        return "-"
-    return fmt % (statistics.median(v) / scale, min(v) / scale, max(v) / scale)
-
-def table(title, kind, scale, fmt):
-    print("\n" + title)
-    print("| contender | " + " | ".join("N = %s" % n for n in ns) + " |")
-    print("|---|" + "---|" * len(ns))
-    for c in contenders:
-        if any(vals.get((kind, n, c)) or (n, c) in refused for n in ns):
-            print("| %s | %s |" % (c, " | ".join(cell(kind, n, c, scale, fmt) for n in ns)))
-
-KPPS = "%.1f (%.1f-%.1f)"   # rule lists fall to ~1 k packets/s at 100,000
-table("received, k packets/s: median (min-max)", "pps", 1e3, KPPS)
-table("sent by the flood, k packets/s: median (min-max)", "sent", 1e3, KPPS)
-print("\nratios of medians (received)")
-print("| ratio | " + " | ".join("N = %s" % n for n in ns) + " |")
-print("|---|" + "---|" * len(ns))
-for other in ("nft-set", "iptables-nft", "iptables-legacy", "nft-rules", "none"):
-    row = []
-    for n in ns:
-        s, o = med("pps", n, "segd"), med("pps", n, other)
-        row.append("%.2fx" % (s / o) if s is not None and o else "-")
-    print("| segd / %s | %s |" % (other, " | ".join(row)))
-table("load time of the N rules, ms: median (min-max); segd: one segctl apply",
-      "load", 1, "%.0f (%.0f-%.0f)")
-PY
+img_args=()
+[ "$IMG" = none ] || img_args=(--img "$IMG")
+python3 tools/bench/peers_report.py report "$RES" --ns "${NS[*]}" \
+	--kinds "${KINDS[*]}" "${img_args[@]}"
