@@ -51,21 +51,21 @@ struct seg_compile_cache {
 
 /* ---- fingerprints ----------------------------------------------------------- */
 
-static void fp_u64(struct sbuf *sb, uint64_t v)
+static void fp_u64(struct seg_strbuf *sb, uint64_t v)
 {
-	segc_sb_add(sb, (const char *)&v, sizeof(v));
+	seg_strbuf_add(sb, (const char *)&v, sizeof(v));
 }
 
-static void fp_str(struct sbuf *sb, const char *s)
+static void fp_str(struct seg_strbuf *sb, const char *s)
 {
 	uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
 
-	segc_sb_add(sb, (const char *)&n, sizeof(n));
+	seg_strbuf_add(sb, (const char *)&n, sizeof(n));
 	if (s)
-		segc_sb_add(sb, s, n);
+		seg_strbuf_add(sb, s, n);
 }
 
-static void fp_sel(struct sbuf *sb, const struct seg_selector *s)
+static void fp_sel(struct seg_strbuf *sb, const struct seg_selector *s)
 {
 	fp_u64(sb, s->n_reqs);
 	for (size_t i = 0; i < s->n_reqs; i++) {
@@ -78,15 +78,15 @@ static void fp_sel(struct sbuf *sb, const struct seg_selector *s)
 	}
 }
 
-static void fp_cidr(struct sbuf *sb, const struct seg_cidr *c)
+static void fp_cidr(struct seg_strbuf *sb, const struct seg_cidr *c)
 {
-	segc_sb_add(sb, (const char *)&c->addr, 16);
-	segc_sb_add(sb, (const char *)&c->plen, 1);
+	seg_strbuf_add(sb, (const char *)&c->addr, 16);
+	seg_strbuf_add(sb, (const char *)&c->plen, 1);
 }
 
 /* everything segc_gen_policy() reads from p, and its mode (which buckets
  * its codes go to) */
-static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
+static void fp_policy(struct seg_strbuf *sb, const struct seg_policy *p, bool audit)
 {
 	sb->n = 0;
 	fp_u64(sb, audit);
@@ -125,17 +125,17 @@ static void fp_policy(struct sbuf *sb, const struct seg_policy *p, bool audit)
 	}
 }
 
-static void fp_addrs(struct sbuf *sb, const struct in6_addr *a, size_t n)
+static void fp_addrs(struct seg_strbuf *sb, const struct in6_addr *a, size_t n)
 {
 	fp_u64(sb, n);
 	if (n)
-		segc_sb_add(sb, (const char *)a, n * sizeof(*a));
+		seg_strbuf_add(sb, (const char *)a, n * sizeof(*a));
 }
 
 /* identities (key, id, namespace labels), CIDR identities (key, id), and
  * what `nodes` and `domainNames` peers select from: this node's
  * addresses, the nodes (labels, addresses), the resolved names */
-static void fp_universe(struct sbuf *sb, const struct ctx *x)
+static void fp_universe(struct seg_strbuf *sb, const struct ctx *x)
 {
 	sb->n = 0;
 	fp_u64(sb, x->w->cidr_match);
@@ -296,7 +296,7 @@ void seg_compile_cache_stats(const struct seg_compile_cache *c,
 /* p's entries, rule ids 1..n, as a new entry (via the scratch buckets tbk,
  * left empty) */
 static int compile_policy(struct ctx *x, struct bucket *tbk,
-			  const struct seg_policy *p, const struct sbuf *fp,
+			  const struct seg_policy *p, const struct seg_strbuf *fp,
 			  uint64_t h, struct pol_entry **out)
 {
 	struct pol_entry *e = calloc(1, sizeof(*e));
@@ -471,7 +471,7 @@ int seg_compile_cached(const struct seg_world *world,
 		       struct seg_error *err)
 {
 	struct run_state s = { 0 };
-	struct sbuf fp = { 0 };         /* policy fingerprints */
+	struct seg_strbuf fp = { 0 };         /* policy fingerprints */
 	uint8_t *final = NULL;
 	struct ctx x;
 	uint32_t base = 0;

@@ -4,6 +4,7 @@
 #define SEGD_COMPILER_INT_H
 
 #include "compiler.h"
+#include "strbuf.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -21,12 +22,6 @@ uint64_t segc_mix64(uint64_t h);
 int segc_cmp_u32(const void *a, const void *b);
 int segc_cmp_entry(const void *a, const void *b);   /* policy key bytes */
 
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	int err;
-};
-
 /* string -> uint32 map, open addressing; keys are copied */
 struct smap {
 	char **keys;
@@ -34,8 +29,6 @@ struct smap {
 	size_t cap, n;
 };
 
-void segc_sb_add(struct sbuf *sb, const char *s, size_t len);
-void segc_sb_str(struct sbuf *sb, const char *s);
 const uint32_t *segc_smap_get(const struct smap *m, const char *k);
 int segc_smap_put(struct smap *m, const char *k, uint32_t v);
 void segc_smap_free(struct smap *m);
@@ -258,7 +251,7 @@ struct ctx {
 	size_t n_pool, cap_pool;
 	uint32_t *rpool;              /* remote ranks, sorted per set */
 	size_t n_rpool, cap_rpool;
-	struct sbuf sb;               /* scratch for selector memo keys */
+	struct seg_strbuf sb;               /* scratch for selector memo keys */
 	uint64_t *pk;                 /* scratch: a rule's port codes */
 	size_t cap_pk;
 	uint32_t *rem;                /* scratch: a rule's remote ranks */
@@ -328,7 +321,7 @@ int segc_cidr_ranks(struct ctx *x, const struct seg_peer *p,
 void segc_pfx_lengths(struct ctx *x);
 /* "@cidr <prefix>\n" for each of x->pfx holding one of e's addresses, in
  * x->pfx's order, into sb */
-void segc_pfx_key(const struct ctx *x, struct sbuf *sb,
+void segc_pfx_key(const struct ctx *x, struct seg_strbuf *sb,
 		  const struct seg_endpoint *e);
 /* a `nodes` or `domainNames` peer (SEG_PEER_NODES, SEG_PEER_DOMAIN) */
 int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set);

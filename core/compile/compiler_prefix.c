@@ -168,7 +168,7 @@ void segc_pfx_lengths(struct ctx *x)
 			x->pfx_lens[x->n_pfx_lens++] = (uint8_t)l;
 }
 
-void segc_pfx_key(const struct ctx *x, struct sbuf *sb,
+void segc_pfx_key(const struct ctx *x, struct seg_strbuf *sb,
 		  const struct seg_endpoint *e)
 {
 	uint32_t hit[SEG_MAX_EP_IPS * 129];
@@ -207,8 +207,8 @@ void segc_pfx_key(const struct ctx *x, struct sbuf *sb,
 	n = segc_uniq_u32(hit, n);
 	for (size_t i = 0; i < n; i++) {
 		seg_cidr_format(&x->pfx[hit[i]], buf, sizeof(buf));
-		segc_sb_str(sb, "@cidr ");
-		segc_sb_str(sb, buf);
-		segc_sb_str(sb, "\n");
+		seg_strbuf_str(sb, "@cidr ");
+		seg_strbuf_str(sb, buf);
+		seg_strbuf_str(sb, "\n");
 	}
 }

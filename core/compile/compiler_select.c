@@ -74,26 +74,26 @@ static uint32_t id_assign(uint32_t *set, size_t cap, const char *key,
  * cannot tell them apart: same labels, same port names (a named port
  * resolves per identity) and, when CIDR peers select endpoints, the same
  * policy prefixes (an ipBlock selects per identity). */
-static void identity_key(const struct ctx *x, struct sbuf *sb,
+static void identity_key(const struct ctx *x, struct seg_strbuf *sb,
 			 const struct seg_endpoint *e)
 {
 	char buf[64];
 
 	sb->n = 0;
-	segc_sb_str(sb, "ep:");
-	segc_sb_str(sb, ep_ns(e));
-	segc_sb_str(sb, "\n");
+	seg_strbuf_str(sb, "ep:");
+	seg_strbuf_str(sb, ep_ns(e));
+	seg_strbuf_str(sb, "\n");
 	for (size_t j = 0; j < e->labels.n; j++) {
-		segc_sb_str(sb, e->labels.v[j].key);
-		segc_sb_str(sb, "=");
-		segc_sb_str(sb, e->labels.v[j].value);
-		segc_sb_str(sb, "\n");
+		seg_strbuf_str(sb, e->labels.v[j].key);
+		seg_strbuf_str(sb, "=");
+		seg_strbuf_str(sb, e->labels.v[j].value);
+		seg_strbuf_str(sb, "\n");
 	}
 	for (size_t j = 0; j < e->n_ports; j++) {
 		seg_named_port_format(&e->ports[j], buf, sizeof(buf));
-		segc_sb_str(sb, "@port ");
-		segc_sb_str(sb, buf);
-		segc_sb_str(sb, "\n");
+		seg_strbuf_str(sb, "@port ");
+		seg_strbuf_str(sb, buf);
+		seg_strbuf_str(sb, "\n");
 	}
 	segc_pfx_key(x, sb, e);
 }
@@ -146,7 +146,7 @@ static int collect_prefixes(struct ctx *x)
 int segc_build_identities(struct ctx *x)
 {
 	const struct seg_world *w = x->w;
-	struct sbuf sb = { 0 };
+	struct seg_strbuf sb = { 0 };
 	struct smap by_key = { 0 };
 	size_t *cnt = NULL;
 	int rc = 0;
@@ -227,19 +227,19 @@ out:
 
 /* ---- selectors (memoised) ------------------------------------------------------ */
 
-static void sel_canon(struct sbuf *sb, const struct seg_selector *s)
+static void sel_canon(struct seg_strbuf *sb, const struct seg_selector *s)
 {
 	char op[4];
 
 	for (size_t i = 0; s && i < s->n_reqs; i++) {
 		snprintf(op, sizeof(op), "\x1e%d", (int)s->reqs[i].op);
-		segc_sb_str(sb, s->reqs[i].key);
-		segc_sb_str(sb, op);
+		seg_strbuf_str(sb, s->reqs[i].key);
+		seg_strbuf_str(sb, op);
 		for (size_t j = 0; j < s->reqs[i].n_values; j++) {
-			segc_sb_str(sb, "\x1d");
-			segc_sb_str(sb, s->reqs[i].values[j]);
+			seg_strbuf_str(sb, "\x1d");
+			seg_strbuf_str(sb, s->reqs[i].values[j]);
 		}
-		segc_sb_str(sb, "\x1c");
+		seg_strbuf_str(sb, "\x1c");
 	}
 }
 
@@ -285,18 +285,18 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 			 const struct seg_selector *nss, const char *ns_name,
 			 const struct seg_selector *pods, size_t *set)
 {
-	struct sbuf *sb = &x->sb;
+	struct seg_strbuf *sb = &x->sb;
 	const uint32_t *hit;
 	size_t off = x->n_pool, roff = x->n_rpool;
 	int rc = 0;
 
 	sb->n = 0;
-	segc_sb_str(sb, "E");
+	seg_strbuf_str(sb, "E");
 	if (has_nss)
 		sel_canon(sb, nss);
 	else
-		segc_sb_str(sb, ns_name);
-	segc_sb_str(sb, "\x1f");
+		seg_strbuf_str(sb, ns_name);
+	seg_strbuf_str(sb, "\x1f");
 	sel_canon(sb, pods);
 	if (sb->err)
 		return sb->err;
@@ -339,7 +339,7 @@ int segc_select_idents(struct ctx *x, bool has_nss,
  * semantics; select them with pod selectors / the host peer). */
 int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 {
-	struct sbuf *sb = &x->sb;
+	struct seg_strbuf *sb = &x->sb;
 	char buf[64];
 	const uint32_t *hit;
 	size_t off = x->n_pool, roff = x->n_rpool;
@@ -347,12 +347,12 @@ int segc_select_cidr(struct ctx *x, const struct seg_peer *p, size_t *set)
 
 	sb->n = 0;
 	seg_cidr_format(&p->cidr, buf, sizeof(buf));
-	segc_sb_str(sb, "C");
-	segc_sb_str(sb, buf);
+	seg_strbuf_str(sb, "C");
+	seg_strbuf_str(sb, buf);
 	for (size_t i = 0; i < p->n_except; i++) {
 		seg_cidr_format(&p->except[i], buf, sizeof(buf));
-		segc_sb_str(sb, "-");
-		segc_sb_str(sb, buf);
+		seg_strbuf_str(sb, "-");
+		seg_strbuf_str(sb, buf);
 	}
 	if (sb->err)
 		return sb->err;
@@ -410,18 +410,18 @@ static int addr_rank_push(struct ctx *x, const struct in6_addr *a)
 int segc_select_addrs(struct ctx *x, const struct seg_peer *p, size_t *set)
 {
 	const struct seg_world *w = x->w;
-	struct sbuf *sb = &x->sb;
+	struct seg_strbuf *sb = &x->sb;
 	const uint32_t *hit;
 	size_t off = x->n_pool, roff = x->n_rpool;
 	int rc = 0;
 
 	sb->n = 0;
 	if (p->kind == SEG_PEER_NODES) {
-		segc_sb_str(sb, "N");
+		seg_strbuf_str(sb, "N");
 		sel_canon(sb, &p->nodes);
 	} else {
-		segc_sb_str(sb, "D");
-		segc_sb_str(sb, p->domain ? p->domain : "*");
+		seg_strbuf_str(sb, "D");
+		seg_strbuf_str(sb, p->domain ? p->domain : "*");
 	}
 	if (sb->err)
 		return sb->err;

@@ -62,24 +62,6 @@ uint64_t segc_mix64(uint64_t h)
 	return h;
 }
 
-void segc_sb_add(struct sbuf *sb, const char *s, size_t len)
-{
-	if (sb->err)
-		return;
-	if (segc_grow(&sb->p, &sb->cap, sb->n + len + 1, 1)) {
-		sb->err = -ENOMEM;
-		return;
-	}
-	memcpy(sb->p + sb->n, s, len);
-	sb->n += len;
-	sb->p[sb->n] = 0;
-}
-
-void segc_sb_str(struct sbuf *sb, const char *s)
-{
-	segc_sb_add(sb, s ? s : "", strlen(s ? s : ""));
-}
-
 static size_t smap_slot(const struct smap *m, const char *k)
 {
 	size_t i = segc_mix64(segc_fnv1a(k)) & (m->cap - 1);

@@ -7,6 +7,25 @@
 #include "json_escape.h"
 #include "strbuf.h"
 
+/* room for need more bytes and a NUL; 0 or b->err set */
+static int strbuf_reserve(struct seg_strbuf *b, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	if (b->p && b->n + need < b->cap)
+		return 0;
+	cap = (b->cap ? b->cap * 2 : 256) + need + 1;
+	p = realloc(b->p, cap);
+	if (!p)
+		return b->err = -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
 void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -24,16 +43,25 @@ void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
 			b->n += (size_t)n;
 			return;
 		}
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+		strbuf_reserve(b, (size_t)n);
 	}
+}
+
+void seg_strbuf_add(struct seg_strbuf *b, const void *s, size_t len)
+{
+	if (strbuf_reserve(b, len))
+		return;
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = 0;
+}
+
+void seg_strbuf_str(struct seg_strbuf *b, const char *s)
+{
+	if (s)
+		seg_strbuf_add(b, s, strlen(s));
+	else
+		seg_strbuf_add(b, "", 0);
 }
 
 void seg_strbuf_json_str(struct seg_strbuf *b, const char *s)

@@ -14,6 +14,11 @@ struct seg_strbuf {
 
 void seg_strbuf_printf(struct seg_strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* len bytes of s, which may hold NULs (the compiler's fingerprints); the
+ * text stays NUL-terminated after them */
+void seg_strbuf_add(struct seg_strbuf *b, const void *s, size_t len);
+/* s as it is; NULL adds nothing */
+void seg_strbuf_str(struct seg_strbuf *b, const char *s);
 /* s as a quoted JSON string (escaped as every segd JSON writer does). */
 void seg_strbuf_json_str(struct seg_strbuf *b, const char *s);
 /* The text (malloc'd, "" when empty) and its length; b is empty after.
