@@ -10,8 +10,11 @@
 # the ones CONFIG names, so every configuration shares the same path:
 #   none          no segd program on the path
 #   tc            segd's tc programs on the pods' veths (all enforcement)
-#   tc+xdp        and its XDP program on the uplink, in the mode segd
-#                 picks (generic on a veth, native on a NIC)
+#   tc+xdp        and the uplink's early drop as segd attaches it
+#                 (segctl attach; uplink_hook: auto: native XDP on a NIC,
+#                 tc ingress on this veth; generic XDP before issue 15)
+#   tc+xdp-generic the XDP program in generic (skb) mode on the veth
+#                 uplink: segd's choice there before uplink_hook: auto
 #   tc+xdp-native the same program in native (driver) mode on the veth
 #                 uplink: what segd avoids there
 #   tc+uplink-tc  the uplink's early drop at tc ingress instead of XDP
@@ -19,7 +22,7 @@
 # path_client PATH prints the iperf3 client command of a path:
 #   outside->pod, pod->outside (up0 and the pod's veth), pod->pod, pod<-pod.
 
-PATH_CONFIGS=(none tc tc+xdp tc+xdp-native tc+uplink-tc)
+PATH_CONFIGS=(none tc tc+xdp tc+xdp-generic tc+xdp-native tc+uplink-tc)
 PATH_NAMES=("outside->pod" "pod->outside" "pod->pod" "pod<-pod")
 
 path_setup() {
@@ -75,6 +78,9 @@ path_configure() {
 	none) ;;
 	tc) _path_tc_on ;;
 	tc+xdp) _path_tc_on; segctl attach up0 --role uplink >/dev/null ;;
+	tc+xdp-generic)
+		_path_tc_on
+		in_node ip link set up0 xdpgeneric pinned "$PATH_PROGS/uplink" ;;
 	tc+xdp-native)
 		_path_tc_on
 		in_node ip link set up0 xdpdrv pinned "$PATH_PROGS/uplink" ;;
