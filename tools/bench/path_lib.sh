@@ -21,6 +21,9 @@
 #                 (config uplink_hook: tc): no copy of non-linear skbs
 # path_client PATH prints the iperf3 client command of a path:
 #   outside->pod, pod->outside (up0 and the pod's veth), pod->pod, pod<-pod.
+# path_flood_setup readies the path for bench_udp_flood from the outside
+# host (peers.sh, live_cost.sh): RPS on up0 to CPU 1 and a UDP sink in web;
+# path_sink_rx prints the packets web's eth0 has received.
 
 PATH_CONFIGS=(none tc tc+xdp tc+xdp-generic tc+xdp-native tc+uplink-tc)
 PATH_NAMES=("outside->pod" "pod->outside" "pod->pod" "pod<-pod")
@@ -103,3 +106,21 @@ path_client() {
 	*) echo "path_client: unknown path $1" >&2; return 2 ;;
 	esac
 }
+
+# The sender runs on CPU 0; RPS sends up0's receive work (forwarding,
+# segd's programs, delivery to the pod) to CPU 1, so the path has CPU 1 to
+# itself. The sink in web: UDP 5201 bound, the smallest buffer, never read
+# (its datagrams drop at the socket: no ICMP port unreachable for each).
+# Sets UP0_MAC, the frames' next hop.
+path_flood_setup() {
+	in_node sh -c 'echo 2 > /sys/class/net/up0/queues/rx-0/rps_cpus' || return 1
+	UP0_MAC=$(in_node cat /sys/class/net/up0/address)
+	topo_bg in_pod web python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+s.bind(("0.0.0.0", 5201))
+time.sleep(1e9)'
+	wait_listen pod web 5201 udp
+}
+
+path_sink_rx() { in_pod web cat /sys/class/net/eth0/statistics/rx_packets; }

@@ -89,17 +89,10 @@ NETFILTER=(iptables-nft iptables-legacy nft-rules nft-set)
 RES=$TOPO_DIR/results
 declare -A SEGD_OK
 
-# RPS sends up0's receive work to CPU 1: the sender has CPU 0 to itself
-in_node sh -c 'echo 2 > /sys/class/net/up0/queues/rx-0/rps_cpus' || exit 1
-UP0_MAC=$(in_node cat /sys/class/net/up0/address)
-# the sink: bound, tiny buffer, never read
-topo_bg in_pod web python3 -c 'import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
-s.bind(("0.0.0.0", 5201))
-time.sleep(1e9)'
+# RPS to CPU 1, the UDP sink in web (path_lib.sh)
+path_flood_setup || exit 1
 topo_bg in_pod web taskset -c 1 "$CRR" server 8000
-wait_listen pod web 5201 udp && wait_listen pod web 8000 || exit 1
+wait_listen pod web 8000 || exit 1
 # these sysctls are per network namespace: the outside host's only
 in_ext sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1 || exit 1
 
@@ -234,16 +227,14 @@ segd_apply() {
 	echo "# segd N = $1: apply $ms ms, $maps maps, $b1 bytes" >&2
 }
 
-rx_packets() { in_pod web cat /sys/class/net/eth0/statistics/rx_packets; }
-
 # flood KIND N C ROUND [-n]: one flood; packets/s received and sent
 flood() {
 	local before after sent refused
-	before=$(rx_packets)
+	before=$(path_sink_rx)
 	read -r sent refused < <(in_ext taskset -c 0 "$FLOOD" -i eth0 -m "$UP0_MAC" \
 		${5:+"$5"} 203.0.113.10 10.200.1.10 5201 "$SECS")
 	sleep 0.2   # the backlogs on the way drain in well under this
-	after=$(rx_packets)
+	after=$(path_sink_rx)
 	[ "${refused:-0}" = 0 ] || echo "# $1 $2 $3: the sender saw $refused refusals" >&2
 	echo "$1 $2 $3 $4 $(((after - before) / SECS))" >>"$RES"
 	echo "$1-sent $2 $3 $4 $((${sent:-0} / SECS))" >>"$RES"

@@ -23,3 +23,4 @@ echo; echo "== detection per packet, off vs on (BPF_PROG_TEST_RUN)"; "$B/bench_d
 echo; echo "== detection -> quarantine of a scanning pod vs segctl quarantine"; bash tools/bench/detect.sh 20
 echo; echo "== established TCP throughput with and without segd (iperf3)"; bash tools/bench/throughput.sh
 echo; echo "== side by side with netfilter: UDP flood, N rules (segd, iptables, nftables)"; bash tools/bench/peers.sh
+echo; echo "== per packet on live traffic: CPU time of the path with and without segd, fixed rate"; bash tools/bench/live_cost.sh

@@ -1,7 +1,7 @@
 /* udp_flood.c - tools/bench/peers.sh's sender: UDP datagrams to one
  * address and port, never answered, for SECONDS.
  *
- *   bench_udp_flood [-i IFNAME -m DSTMAC] [-n] [-r PPS] SRC DST DPORT SECONDS [PORTS]
+ *   bench_udp_flood [-i IFNAME -m DSTMAC] [-n] [-r PPS] [-s FIRST] SRC DST DPORT SECONDS [PORTS]
  *
  *   (default)  traffic (a): from SRC and PORTS source ports in turn, so
  *              each source port is one flow that keeps sending;
@@ -13,7 +13,10 @@
  *              socket): a sender costs a fraction of the path it feeds,
  *              so the path, not the sender, is what is measured;
  *   -r PPS     offered rate, paced per batch (default: as fast as
- *              possible), for per-packet cost at a fixed load.
+ *              possible), for per-packet cost at a fixed load;
+ *   -s FIRST   start at tuple number FIRST (default 0): successive -n
+ *              runs that must not meet the last run's flows in a
+ *              conntrack table pass where the previous one stopped.
  *
  * Prints the datagrams the kernel accepted, then those it refused (a full
  * queue on the way: the path's limit). Written in batches with
@@ -54,6 +57,7 @@ struct flood {
 	unsigned char dmac[ETH_ALEN];
 	int new_tuples;
 	double pps;
+	unsigned long long first;
 	struct in_addr src, dst;
 	int dport, ports;
 	double secs;
@@ -162,7 +166,7 @@ static void next_tuples(const struct flood *f, unsigned long long *seq)
 static int run_flood(const struct flood *f)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = f->dst };
-	unsigned long long sent = 0, refused = 0, seq = 0;
+	unsigned long long sent = 0, refused = 0, seq = f->first;
 	double start, end;
 	int fd, ret = 0;
 
@@ -219,8 +223,8 @@ static int parse_mac(const char *s, unsigned char *mac)
 
 static int usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-i IFNAME -m DSTMAC] [-n] [-r PPS] SRC DST "
-		"DPORT SECONDS [PORTS<=64000]\n", prog);
+	fprintf(stderr, "usage: %s [-i IFNAME -m DSTMAC] [-n] [-r PPS] "
+		"[-s FIRST] SRC DST DPORT SECONDS [PORTS<=64000]\n", prog);
 	return 2;
 }
 
@@ -229,7 +233,7 @@ int main(int argc, char **argv)
 	struct flood f = { .ports = 60000 };
 	int opt, ret, have_mac = 0;
 
-	while ((opt = getopt(argc, argv, "i:m:nr:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:nr:s:")) != -1) {
 		switch (opt) {
 		case 'i': f.ifname = optarg; break;
 		case 'm':
@@ -239,6 +243,7 @@ int main(int argc, char **argv)
 			break;
 		case 'n': f.new_tuples = 1; break;
 		case 'r': f.pps = atof(optarg); break;
+		case 's': f.first = strtoull(optarg, NULL, 10); break;
 		default: return usage(argv[0]);
 		}
 	}
