@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "control_int.h"
-#include "control_report.h"
 #include "log.h"
 #include "yaml_util.h"
 
@@ -297,6 +296,5 @@ int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_str(out, res, "interface", ifname);
 	yu_set_str(out, res, "role", "uplink");
 	yu_set_uint(out, res, "ifindex", idx);
-	yu_set_str(out, res, "hook", segd_uplink_hook(d, idx));
 	return ret;
 }

@@ -146,18 +146,6 @@ static const char *const prog_hooks[SEG_PROG_COUNT] = {
 	[SEG_PROG_TC_UPLINK] = "tc-ingress(uplink)",
 };
 
-const char *segd_uplink_hook(struct segd *d, unsigned int ifindex)
-{
-	struct seg_dp_attachment att[4];
-	int n = d->dp ? seg_dp_query(d->dp, ifindex, att, 4) : 0;
-
-	for (int i = 0; i < n; i++)
-		if (att[i].prog == SEG_PROG_XDP_UPLINK ||
-		    att[i].prog == SEG_PROG_TC_UPLINK)
-			return prog_hooks[att[i].prog];
-	return "none";
-}
-
 static void status_iface(struct segd *d, yaml_document_t *out, int seq,
 			 const char *ifname, const char *role, const char *owner)
 {

@@ -9,10 +9,6 @@
 int segd_h_get(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 int segd_h_status(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
 
-/* The hook holding the uplink program on ifindex ("xdp(uplink)",
- * "tc-ingress(uplink)"; "none"), as status names it. */
-const char *segd_uplink_hook(struct segd *d, unsigned int ifindex);
-
 /* Describe what going from `old` to `new` changes: policy-map entries added
  * and removed, grouped by the rule that produced them, and the endpoints
  * (of world `w`) whose enforcement changes. */

@@ -191,9 +191,7 @@ for mode in segd generic native; do
 	check "back to MTU 1500 ($mode)" on_veths "ip link set mtu 1500 dev"
 done
 in_node ip link set up0 xdpdrv off
-out=$(segctl attach up0 --role uplink)
-check "segd attaches its uplink program again and names the hook: $out" \
-	grep -q "uplink/up0 attached (tc-ingress(uplink), ifindex" <<<"$out"
+check "segd attaches its uplink program again" quiet segctl attach up0 --role uplink
 
 # ---- offloads off and back on ----------------------------------------------
 for feat in "gro off gso off tso off" "tx off rx off"; do
