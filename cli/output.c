@@ -625,8 +625,8 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	else if (!strcmp(c, "node.set") || !strcmp(c, "node.del"))
 		fprintf(f, "node/%s %s\n", str(d, res, "node"), str(d, res, "action"));
 	else if (!strcmp(c, "attach"))
-		fprintf(f, "uplink/%s attached (xdp, ifindex %s)\n",
-			str(d, res, "interface"), str(d, res, "ifindex"));
+		fprintf(f, "uplink/%s attached (%s, ifindex %s)\n",
+			str(d, res, "interface"), str(d, res, "hook"), str(d, res, "ifindex"));
 	else if (!strcmp(c, "learn.reset"))
 		fprintf(f, "learned edges%s%s forgotten: %s (%s kept)\n",
 			yu_map_get(d, res, "namespace") ? " of namespace " : "",

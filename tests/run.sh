@@ -47,15 +47,24 @@ run_criterion unit "$B/test_unit"
 # a bpffs and maps of its own: one test per core at once
 run_criterion bpf "$B/test_bpf" "$(nproc)"
 run_script fuzz tests/fuzz/run.sh
-run_script e2e tests/e2e/run.sh
-run_script conformance tests/conformance/run.sh
-run_script cnp-conformance tests/conformance/run.sh cnp
+# every suite removes the namespaces it made (tools/topology.sh names them
+# sg<TOPO_ID>-...): what one leaves is its failure, named
+netns_left() { # SUITE
+	local left
+	left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sg/ { print $1 }' | tr '\n' ' ')
+	[ -z "$left" ] && return 0
+	echo "$1 left network namespaces behind: $left"
+	total_fail=$((total_fail + 1)); failed_suites+=("$1 (cleanup)")
+	for ns in $left; do ip netns del "$ns" 2>/dev/null; done
+}
 
-left=$(ip netns list 2>/dev/null | grep -c '^sg' || true)
-if [ "$left" -gt 0 ]; then
-	echo "tests left $left network namespaces behind"; total_fail=$((total_fail + 1))
-	failed_suites+=("cleanup")
-fi
+run_script e2e tests/e2e/run.sh
+netns_left e2e
+run_script conformance tests/conformance/run.sh
+netns_left conformance
+run_script cnp-conformance tests/conformance/run.sh cnp
+netns_left cnp-conformance
+
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
 echo "segd: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]

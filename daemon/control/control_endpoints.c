@@ -273,7 +273,7 @@ int segd_h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out
 
 int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
-	const char *ifname, *role;
+	const char *ifname, *role, *hook;
 	unsigned int idx;
 	int ret;
 
@@ -296,5 +296,8 @@ int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 	yu_set_str(out, res, "interface", ifname);
 	yu_set_str(out, res, "role", "uplink");
 	yu_set_uint(out, res, "ifindex", idx);
+	/* auto picks the hook per driver: say which one holds the program */
+	hook = seg_dp_uplink_hook_name(d->dp, idx);
+	yu_set_str(out, res, "hook", hook ? hook : "none");
 	return ret;
 }

@@ -139,13 +139,6 @@ int segd_h_get(struct segd *d, struct segd_req *r, yaml_document_t *out, int res
 
 /* ---- status ------------------------------------------------------------------ */
 
-static const char *const prog_hooks[SEG_PROG_COUNT] = {
-	[SEG_PROG_TC_FROM_EP] = "tc-ingress(from-endpoint)",
-	[SEG_PROG_TC_TO_EP] = "tc-egress(to-endpoint)",
-	[SEG_PROG_XDP_UPLINK] = "xdp(uplink)",
-	[SEG_PROG_TC_UPLINK] = "tc-ingress(uplink)",
-};
-
 static void status_iface(struct segd *d, yaml_document_t *out, int seq,
 			 const char *ifname, const char *role, const char *owner)
 {
@@ -165,8 +158,7 @@ static void status_iface(struct segd *d, yaml_document_t *out, int seq,
 		int p = yu_add_map(out);
 
 		yu_append(out, progs, p);
-		yu_set_str(out, p, "hook", att[i].prog < SEG_PROG_COUNT ?
-					   prog_hooks[att[i].prog] : "?");
+		yu_set_str(out, p, "hook", seg_dp_prog_hook_name(att[i].prog));
 		yu_set_uint(out, p, "prog_id", att[i].prog_id);
 	}
 	yu_set(out, m, "programs", progs);

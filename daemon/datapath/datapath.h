@@ -63,6 +63,11 @@ struct seg_dp_attachment {
 /* Which of segd's programs are attached on ifindex (up to 3). */
 int seg_dp_query(struct seg_datapath *dp, uint32_t ifindex,
 		 struct seg_dp_attachment *out, int max);
+/* "tc-ingress(from-endpoint)", "xdp(uplink)", ...: how status names a hook */
+const char *seg_dp_prog_hook_name(enum seg_prog prog);
+/* The hook holding the uplink program on ifindex ("xdp(uplink)" or
+ * "tc-ingress(uplink)"), NULL when none does. */
+const char *seg_dp_uplink_hook_name(struct seg_datapath *dp, uint32_t ifindex);
 
 struct seg_dp_map_usage;   /* metrics_render.h */
 /* Fill up to max rows; returns the number of rows or -errno. */

@@ -318,3 +318,26 @@ int seg_dp_query(struct seg_datapath *dp, uint32_t ifindex,
 	}
 	return n;
 }
+
+static const char *const prog_hook_names[SEG_PROG_COUNT] = {
+	[SEG_PROG_TC_FROM_EP] = "tc-ingress(from-endpoint)",
+	[SEG_PROG_TC_TO_EP] = "tc-egress(to-endpoint)",
+	[SEG_PROG_XDP_UPLINK] = "xdp(uplink)",
+	[SEG_PROG_TC_UPLINK] = "tc-ingress(uplink)",
+};
+
+const char *seg_dp_prog_hook_name(enum seg_prog prog)
+{
+	return (unsigned int)prog < SEG_PROG_COUNT ? prog_hook_names[prog] : "?";
+}
+
+const char *seg_dp_uplink_hook_name(struct seg_datapath *dp, uint32_t ifindex)
+{
+	struct seg_dp_attachment att[SEG_PROG_COUNT];
+	int n = seg_dp_query(dp, ifindex, att, SEG_PROG_COUNT);
+
+	for (int i = 0; i < n; i++)
+		if (att[i].prog == SEG_PROG_XDP_UPLINK || att[i].prog == SEG_PROG_TC_UPLINK)
+			return seg_dp_prog_hook_name(att[i].prog);
+	return NULL;
+}

@@ -69,6 +69,11 @@ run_one() {
 	pid=$!
 	echo "$pid" >"$out_dir/$i.pid"
 	wait "$pid"; rc=$?
+	# a namespace of this script's TOPO_ID that outlived it: named, counted
+	# as a failure of the script, then removed (the next scripts start clean)
+	ip netns list 2>/dev/null | awk -v p="sg$(topo_id "$i")-" 'index($1, p) == 1 { print $1 }' \
+		>"$out_dir/$i.left"
+	xargs -r -n1 ip netns del <"$out_dir/$i.left" 2>/dev/null
 	echo "$rc $((SECONDS - start))" >"$out_dir/$i.rc.tmp"
 	mv "$out_dir/$i.rc.tmp" "$out_dir/$i.rc"
 }
@@ -82,6 +87,9 @@ print_ready() {
 		t=${tests[$printed]}
 		read -r rc secs <"$out_dir/$printed.rc"
 		out=$(cat "$out_dir/$printed.out")
+		if [ -s "$out_dir/$printed.left" ]; then
+			out+=$'\n'"not ok - $(basename "$t") removed its network namespaces: left $(tr '\n' ' ' <"$out_dir/$printed.left")"
+		fi
 		echo "# $t"
 		echo "$out"
 		echo "# $t took $secs s"

@@ -191,7 +191,10 @@ for mode in segd generic native; do
 	check "back to MTU 1500 ($mode)" on_veths "ip link set mtu 1500 dev"
 done
 in_node ip link set up0 xdpdrv off
-check "segd attaches its uplink program again" quiet segctl attach up0 --role uplink
+out=$(segctl attach up0 --role uplink)
+# uplink_hook auto on a veth: tc ingress, and segctl says so
+check "segd attaches its uplink program again, names the hook: $out" \
+	grep -q "^uplink/up0 attached (tc-ingress(uplink), ifindex [0-9]*)$" <<<"$out"
 
 # ---- offloads off and back on ----------------------------------------------
 for feat in "gro off gso off tso off" "tx off rx off"; do
