@@ -179,11 +179,20 @@ wait_listen() {
 	return 1
 }
 
+# _topo_del_ns NETNS: its processes killed, its name removed; a removal
+# that fails is retried (a process entering it as we list them) and then
+# said on stderr, never silently left behind
 _topo_del_ns() {
-	local pids
-	pids=$(ip netns pids "$1" 2>/dev/null)
-	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-	ip netns del "$1" 2>/dev/null || true
+	local pids try err
+	for try in 1 2 3; do
+		[ -e "/run/netns/$1" ] || return 0
+		pids=$(ip netns pids "$1" 2>/dev/null)
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+		err=$(ip netns del "$1" 2>&1) && return 0
+		sleep 0.2
+	done
+	echo "topology: could not remove network namespace $1: $err" >&2
+	return 1
 }
 
 topo_destroy() {
