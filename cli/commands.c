@@ -12,6 +12,7 @@ const char segctl_top_help[] =
 	"  endpoint add NAME [--namespace NS] --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
 	"               [--port NAME=NUMBER[/PROTO]]... --ifname IFACE|--remote\n"
 	"  endpoint del NAME [--namespace NS]\n"
+	"  endpoint load FILE...\n"
 	"  node set NAME --ip ADDR [--ip ADDR]... [--labels k=v,...]\n"
 	"  node del NAME\n"
 	"  attach IFACE --role uplink\n"
@@ -103,6 +104,15 @@ const struct segctl_command segctl_commands[] = {
 	  "port it serves (its container port's name; PROTO TCP, UDP or SCTP,\n"
 	  "default TCP), so policies can say `port: NAME`.\n",
 	  pos_name, opt_ep, flag_remote },
+	{ "endpoint load", "endpoint.load", "endpoint load FILE...",
+	  "Register every endpoint the files list, in one step and all or none:\n"
+	  "one compile and one save for the lot (a node learning the pods of a\n"
+	  "large cluster). A file is a YAML list of endpoints, or a mapping whose\n"
+	  "`endpoints:` (or `items:`, as `get endpoints -o yaml` prints) is one;\n"
+	  "each: name, namespace (default \"default\"), ips: [ADDR...], labels:\n"
+	  "{k: v}, interface: IFACE or remote: true, ports: [NAME=NUMBER[/PROTO]].\n"
+	  "Listed ones already registered are replaced. Errors at file:line:col.\n",
+	  pos_files, opt_none, opt_none },
 	{ "endpoint del", "endpoint.del", "endpoint del NAME [--namespace NS]",
 	  "Forget an endpoint and detach segd's programs from its interface.\n",
 	  pos_name, opt_ns, opt_none },

@@ -619,6 +619,10 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 			!strcmp(str(d, res, "remote"), "true") ? "" :
 			!strcmp(str(d, res, "attached"), "true") ? ", programs attached" :
 			": not present yet");
+	else if (!strcmp(c, "endpoint.load"))
+		fprintf(f, "%s endpoints loaded: %s added, %s replaced, %s attached "
+			"(%s registered)\n", str(d, res, "endpoints"), str(d, res, "added"),
+			str(d, res, "replaced"), str(d, res, "attached"), str(d, res, "total"));
 	else if (!strcmp(c, "endpoint.del"))
 		fprintf(f, "endpoint/%s/%s deleted\n", str(d, res, "namespace"),
 			str(d, res, "endpoint"));

@@ -551,6 +551,7 @@ void segc_ctx_free(struct ctx *x)
 		free(x->cidrs[i].key);
 	free(x->cidrs);
 	segc_smap_free(&x->memo);
+	segc_label_index_free(&x->li);
 	free(x->sets);
 	free(x->pool);
 	free(x->rpool);

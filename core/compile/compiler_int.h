@@ -226,6 +226,21 @@ struct idset {                        /* a memoised selector result */
 	size_t roff, rn;              /* remote ranks, sorted: in ctx.rpool */
 };
 
+/* label (key, value) -> the identities holding it, in ns_members order
+ * (compiler_labels.c); built at the first selector that can use it */
+struct label_index {
+	bool built;
+	struct smap pairs;            /* "key\x1dvalue" -> pair number */
+	uint32_t *first;              /* per pair: its range in idents (+1) */
+	uint32_t *idents;             /* ident indices, pair by pair */
+	uint32_t *pos;                /* per ident: its place in ns_members */
+	uint64_t *scratch;            /* (pos, ident) of a multi-value IN */
+	uint32_t *cand;               /* the merged candidates */
+	size_t cap_scratch, cap_cand;
+	uint8_t *ns_ok;               /* per namespace: in the selector's scope */
+	struct seg_strbuf sb;         /* scratch for pair keys */
+};
+
 struct ctx {
 	const struct seg_world *w;
 	struct seg_error *err;
@@ -286,6 +301,7 @@ struct ctx {
 	size_t n_ep_addrs;
 	uint32_t *ident_mark;         /* per ident: the last CIDR peer taking it */
 	uint32_t mark;
+	struct label_index li;
 };
 
 static inline const char *ep_ns(const struct seg_endpoint *e)
@@ -307,6 +323,13 @@ int segc_build_ranks(struct ctx *x);
 uint32_t segc_rank_of(const struct ctx *x, uint32_t id);
 /* is identity index ident in the memoised set? */
 bool segc_set_has(const struct ctx *x, size_t set, size_t ident);
+/* The identities a pod selector can match, narrowed by its most selective
+ * IN requirement (matchLabels are such), in ns_members order: *out and *n,
+ * valid until the next call. -ENOENT when no requirement narrows it (look
+ * at every identity). The caller still checks the whole selector. */
+int segc_label_candidates(struct ctx *x, const struct seg_selector *s,
+			  const uint32_t **out, size_t *n);
+void segc_label_index_free(struct label_index *li);
 int segc_select_idents(struct ctx *x, bool has_nss,
 		       const struct seg_selector *nss, const char *ns_name,
 		       const struct seg_selector *pods, size_t *set);

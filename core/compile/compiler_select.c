@@ -279,6 +279,16 @@ static int rpool_push(struct ctx *x, uint32_t v)
 	return 0;
 }
 
+static int push_if_matches(struct ctx *x, const struct seg_selector *pods, size_t id)
+{
+	int rc;
+
+	if (!seg_selector_matches(pods, x->ids[id].labels))
+		return 0;
+	rc = pool_push(x, (uint32_t)id);
+	return rc ? rc : rpool_push(x, x->ids[id].rank);
+}
+
 /* Endpoint identities (indices into x->ids) matching `pods` in the scope:
  * namespace `ns_name`, or every namespace matching `nss` when has_nss. */
 int segc_select_idents(struct ctx *x, bool has_nss,
@@ -286,8 +296,8 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 			 const struct seg_selector *pods, size_t *set)
 {
 	struct seg_strbuf *sb = &x->sb;
-	const uint32_t *hit;
-	size_t off = x->n_pool, roff = x->n_rpool;
+	const uint32_t *hit, *cand;
+	size_t off = x->n_pool, roff = x->n_rpool, n_cand;
 	int rc = 0;
 
 	sb->n = 0;
@@ -305,23 +315,32 @@ int segc_select_idents(struct ctx *x, bool has_nss,
 		*set = *hit;
 		return 0;
 	}
+	rc = segc_label_candidates(x, pods, &cand, &n_cand);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (!rc) {
+		/* the identities its matchLabels name, in the order the scan
+		 * below would take them */
+		uint8_t *ns_ok = x->li.ns_ok;
+
+		for (size_t n = 0; n < x->n_ns; n++)
+			ns_ok[n] = has_nss ? seg_selector_matches(nss, &x->ns[n].labels)
+					   : !strcmp(x->ns[n].name, ns_name);
+		for (size_t k = 0; k < n_cand; k++)
+			if (ns_ok[x->ids[cand[k]].ns] &&
+			    (rc = push_if_matches(x, pods, cand[k])))
+				return rc;
+		return set_new(x, sb->p, off, roff, set);
+	}
 	for (size_t n = 0; n < x->n_ns; n++) {
 		const struct ns_info *ns = &x->ns[n];
 
 		if (has_nss ? !seg_selector_matches(nss, &ns->labels)
 			    : strcmp(ns->name, ns_name))
 			continue;
-		for (size_t k = 0; k < ns->count; k++) {
-			size_t id = x->ns_members[ns->first + k];
-
-			if (!seg_selector_matches(pods, x->ids[id].labels))
-				continue;
-			rc = pool_push(x, (uint32_t)id);
-			if (!rc)
-				rc = rpool_push(x, x->ids[id].rank);
-			if (rc)
+		for (size_t k = 0; k < ns->count; k++)
+			if ((rc = push_if_matches(x, pods, x->ns_members[ns->first + k])))
 				return rc;
-		}
 	}
 	return set_new(x, sb->p, off, roff, set);
 }

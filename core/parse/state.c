@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "detect.h"
+#include "endpoint_file.h"
 #include "policy_parse.h"
 #include "fileio.h"
 #include "state.h"
@@ -19,6 +20,7 @@
 
 void seg_state_free(struct seg_state *s)
 {
+	seg_state_index_drop(s);
 	seg_world_free(&s->world);
 	memset(s, 0, sizeof(*s));
 }
@@ -87,32 +89,16 @@ err:
 	return ret;
 }
 
-struct seg_endpoint *seg_state_find_ep(struct seg_state *s, const char *ns,
-				       const char *name)
-{
-	for (size_t i = 0; i < s->world.n_endpoints; i++) {
-		struct seg_endpoint *e = &s->world.endpoints[i];
-
-		if (!strcmp(e->ns, ns) && !strcmp(e->name, name))
-			return e;
-	}
-	return NULL;
-}
-
 uint32_t seg_state_free_endpoint_id(const struct seg_state *s)
 {
-	uint32_t id = 1;
+	uint32_t id = 0;
 
-	/* endpoints are few per node; a linear scan per add is fine */
-	for (;;) {
-		bool used = false;
-
-		for (size_t i = 0; i < s->world.n_endpoints && !used; i++)
-			used = s->world.endpoints[i].endpoint_id == id;
-		if (!used)
-			return id;
-		id++;
-	}
+	/* out of memory: past every id in use */
+	if (seg_state_free_endpoint_ids(s, &id, 1))
+		for (size_t i = 0; i < s->world.n_endpoints; i++)
+			if (s->world.endpoints[i].endpoint_id >= id)
+				id = s->world.endpoints[i].endpoint_id + 1;
+	return id ? id : 1;
 }
 
 int seg_state_put_ep(struct seg_state *s, struct seg_endpoint *ep)
@@ -136,6 +122,7 @@ int seg_state_put_ep(struct seg_state *s, struct seg_endpoint *ep)
 		ep->endpoint_id = seg_state_free_endpoint_id(s);
 	w->endpoints[w->n_endpoints++] = *ep;
 	memset(ep, 0, sizeof(*ep));
+	seg_state_index_added(s);
 	return 0;
 }
 
@@ -148,6 +135,7 @@ int seg_state_del_ep(struct seg_state *s, const char *ns, const char *name)
 		return -ENOENT;
 	seg_endpoint_free(e);
 	*e = w->endpoints[--w->n_endpoints];
+	seg_state_index_drop(s);
 	return 0;
 }
 
@@ -314,81 +302,12 @@ int seg_state_to_yaml(const struct seg_state *s, char **out)
 	return ret;
 }
 
-static int labels_from(yaml_document_t *d, yaml_node_t *n, struct seg_labels *l,
-		       const char *file, struct seg_error *err)
-{
-	if (!n || yu_is_null(n))
-		return 0;
-	if (!yu_is_map(n))
-		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
-				  "labels must be a mapping");
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		const char *k = yu_scalar(yu_node(d, p->key));
-		const char *v = yu_scalar(yu_node(d, p->value));
-
-		if (!k || !v)
-			return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
-					  "label keys and values must be strings");
-		if (seg_labels_set(l, k, v))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* a list of addresses (at most max; more are ignored) into v */
-static int addrs_from(yaml_document_t *d, yaml_node_t *ips, struct in6_addr *v,
-		      size_t max, size_t *n, const char *file, struct seg_error *err)
-{
-	for (size_t i = 0; i < yu_seq_len(ips) && i < max; i++) {
-		yaml_node_t *a = yu_seq_at(d, ips, i);
-
-		if (!yu_scalar(a) || seg_addr_parse(yu_scalar(a), &v[(*n)++]))
-			return seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
-					  "'%s' is not an address",
-					  yu_scalar(a) ? yu_scalar(a) : "?");
-	}
-	return 0;
-}
-
 static int endpoint_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s,
 			 const char *file, struct seg_error *err)
 {
-	struct seg_endpoint ep = { 0 };
-	const char *name = yu_scalar(yu_map_get(d, n, "name"));
-	const char *ns = yu_scalar(yu_map_get(d, n, "namespace"));
-	const char *ifname = yu_scalar(yu_map_get(d, n, "ifname"));
-	yaml_node_t *ips = yu_map_get(d, n, "ips");
-	yaml_node_t *ports = yu_map_get(d, n, "ports");
-	int64_t id = 0;
-	int ret;
+	struct seg_endpoint ep;
+	int ret = seg_endpoint_from_yaml(d, n, true, file, &ep, err);
 
-	yu_bool(yu_map_get(d, n, "remote"), &ep.remote);
-	if (!name || !ns || !ifname || !yu_is_seq(ips) ||
-	    yu_int(yu_map_get(d, n, "id"), 1, UINT32_MAX, &id))
-		return seg_errorf(err, file, yu_line(n), yu_col(n), -EINVAL,
-				  "endpoint needs name, namespace, id, ifname and ips");
-	ep.name = strdup(name);
-	ep.ns = strdup(ns);
-	ep.endpoint_id = (uint32_t)id;
-	snprintf(ep.ifname, sizeof(ep.ifname), "%s", ifname);
-	ret = !ep.name || !ep.ns ? -ENOMEM : 0;
-	if (!ret)
-		ret = addrs_from(d, ips, ep.ips, SEG_MAX_EP_IPS, &ep.n_ips, file, err);
-	if (!ret)
-		ret = labels_from(d, yu_map_get(d, n, "labels"), &ep.labels, file, err);
-	for (size_t i = 0; !ret && i < yu_seq_len(ports); i++) {
-		yaml_node_t *a = yu_seq_at(d, ports, i);
-		struct seg_named_port np;
-		const char *why = "not a string";
-
-		if (!yu_scalar(a) || seg_named_port_parse(yu_scalar(a), &np, &why) ||
-		    seg_endpoint_add_port(&ep, &np))
-			ret = seg_errorf(err, file, yu_line(a), yu_col(a), -EINVAL,
-					 "bad endpoint port '%s': %s",
-					 yu_scalar(a) ? yu_scalar(a) : "?",
-					 why ? why : "a repeated name, or too many");
-	}
 	if (!ret)
 		ret = seg_state_put_ep(s, &ep);
 	seg_endpoint_free(&ep);
@@ -408,9 +327,9 @@ static int node_from(yaml_document_t *d, yaml_node_t *n, struct seg_state *s,
 				  "node needs a name and 0..%d ips", SEG_MAX_NODE_IPS);
 	ret = (node.name = strdup(name)) ? 0 : -ENOMEM;
 	if (!ret)
-		ret = addrs_from(d, ips, node.ips, SEG_MAX_NODE_IPS, &node.n_ips, file, err);
+		ret = seg_addrs_from_yaml(d, ips, node.ips, SEG_MAX_NODE_IPS, &node.n_ips, file, err);
 	if (!ret)
-		ret = labels_from(d, yu_map_get(d, n, "labels"), &node.labels, file, err);
+		ret = seg_labels_from_yaml(d, yu_map_get(d, n, "labels"), &node.labels, file, err);
 	if (!ret)
 		ret = seg_state_put_node(s, &node);
 	seg_node_free(&node);
@@ -511,7 +430,7 @@ static int state_from_doc(yaml_document_t *d, void *p)
 		if (!name)
 			return seg_errorf(c->err, c->file, yu_line(n), yu_col(n),
 					  -EINVAL, "namespace without a name");
-		ret = labels_from(d, yu_map_get(d, n, "labels"), &l, c->file, c->err);
+		ret = seg_labels_from_yaml(d, yu_map_get(d, n, "labels"), &l, c->file, c->err);
 		if (!ret)
 			ret = seg_state_set_ns(c->s, name, &l);
 		seg_labels_free(&l);

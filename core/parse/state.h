@@ -9,15 +9,27 @@
 
 #define SEG_MAX_UPLINKS 16
 
+/* world.endpoints by (namespace, name) (state_index.c): open addressing
+ * over their indices + 1; built at the first lookup, kept by put, dropped
+ * by del (built again at the next lookup) */
+struct seg_ep_index {
+	uint32_t *slot;
+	size_t cap, n;
+};
+
 struct seg_state {
 	/* namespaces, endpoints, policies; world.host_ips is not owned here:
 	 * the node's addresses come from the config file */
 	struct seg_world world;
 	char uplinks[SEG_MAX_UPLINKS][16];
 	size_t n_uplinks;
+	struct seg_ep_index ep_index;
 };
 
 void seg_state_free(struct seg_state *s);
+/* state_index.c: the index after an endpoint was appended; dropped */
+void seg_state_index_added(struct seg_state *s);
+void seg_state_index_drop(struct seg_state *s);
 
 /* A new state holds namespace `default`. */
 int seg_state_init(struct seg_state *s);
@@ -34,6 +46,8 @@ struct seg_endpoint *seg_state_find_ep(struct seg_state *s, const char *ns,
 int seg_state_put_ep(struct seg_state *s, struct seg_endpoint *ep);
 /* Lowest endpoint id not in use. */
 uint32_t seg_state_free_endpoint_id(const struct seg_state *s);
+/* the m lowest free ids into out (state_index.c) */
+int seg_state_free_endpoint_ids(const struct seg_state *s, uint32_t *out, size_t m);
 int seg_state_del_ep(struct seg_state *s, const char *ns, const char *name);
 struct seg_policy *seg_state_find_policy(struct seg_state *s, const char *ns,
 					 const char *name);

@@ -27,6 +27,7 @@ static const struct {
 	{ "namespace.set", segd_h_namespace_set },
 	{ "endpoint.add", segd_h_endpoint_add },
 	{ "endpoint.del", segd_h_endpoint_del },
+	{ "endpoint.load", segd_h_endpoint_load },
 	{ "node.set", segd_h_node_set },
 	{ "node.del", segd_h_node_del },
 	{ "attach", segd_h_attach },

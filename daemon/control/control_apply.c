@@ -234,33 +234,6 @@ static int parse_files(struct segd *d, const struct segd_apply_file *files, size
 	return ret;
 }
 
-/* The request's file entries {name, size}, their bytes in the payload. */
-static int request_files(struct segd_req *r, struct segd_apply_file **out, size_t *n_out)
-{
-	yaml_node_t *files = yu_map_get(r->doc, r->args, "files");
-	size_t n = yu_seq_len(files), off = 0;
-	struct segd_apply_file *v = calloc(n + 1, sizeof(*v));
-
-	*out = v;
-	*n_out = n;
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *f = yu_seq_at(r->doc, files, i);
-		const char *name = yu_scalar(yu_map_get(r->doc, f, "name"));
-		int64_t size;
-
-		if (!name || yu_int(yu_map_get(r->doc, f, "size"), 0, INT64_MAX, &size) ||
-		    (uint64_t)size > r->payload_len - off)
-			return seg_errorf(r->err, NULL, 0, 0, -EINVAL,
-					  "file entry %zu needs a name and a size "
-					  "within the request", i);
-		v[i] = (struct segd_apply_file){ name, r->payload + off, (size_t)size };
-		off += (size_t)size;
-	}
-	return 0;
-}
-
 static const char *kind_name(const struct seg_policy *p)
 {
 	return p->kind == SEG_KIND_K8S ? "networkpolicy.networking.k8s.io" :
@@ -332,7 +305,7 @@ int segd_h_apply(struct segd *d, struct segd_req *r, yaml_document_t *out, int r
 				  "--mode takes audit, not '%s'; without --mode the "
 				  "documents apply as written", mode);
 	how.audit = mode != NULL;
-	ret = request_files(r, &files, &n);
+	ret = segd_request_files(r, &files, &n);
 	if (!ret)
 		ret = apply_files(d, files, n, segd_arg_ns(r), &how, out, res, r->err);
 	free(files);

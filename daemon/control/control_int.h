@@ -8,6 +8,9 @@
 bool segd_arg_bool(struct segd_req *r, const char *key);
 const char *segd_arg_ns(struct segd_req *r);   /* --namespace or default */
 int segd_arg_need(struct segd_req *r, const char *key, const char **out);
+/* The request's file entries {name, size}, their bytes in the payload
+ * (*out: n + 1 entries, free it). */
+int segd_request_files(struct segd_req *r, struct segd_apply_file **out, size_t *n_out);
 
 /* control_endpoints.c */
 int segd_h_namespace_set(struct segd *d, struct segd_req *r, yaml_document_t *out,
@@ -17,6 +20,9 @@ int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out
 int segd_h_endpoint_del(struct segd *d, struct segd_req *r, yaml_document_t *out,
 			int res);
 int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+/* control_endpoint_load.c: `endpoint load FILE...`, many in one step */
+int segd_h_endpoint_load(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			 int res);
 /* a namespace's --on-detect: "alert", "quarantine", "off", or "default"
  * (the config's per-kind actions) */
 const char *segd_ns_on_detect_name(const struct seg_namespace *ns);

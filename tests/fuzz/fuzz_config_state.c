@@ -1,10 +1,11 @@
 /* fuzz_config_state.c - libFuzzer target for segd's own YAML inputs: the
- * config file, state.yaml and quarantines.yaml. Never crash or leak; a failure always says
- * where. */
+ * config file, state.yaml, quarantines.yaml and `segctl endpoint load`
+ * files. Never crash or leak; a failure always says where. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "endpoint_file.h"
 #include "quarantine.h"
 #include "state.h"
 
@@ -39,6 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(text);
 		seg_quarantines_free(&qs);
+	}
+	{
+		struct seg_endpoint *eps = NULL;
+		size_t n = 0;
+
+		memset(&err, 0, sizeof(err));
+		if (seg_endpoints_parse((const char *)data, size, "eps.yaml", &eps, &n, &err) &&
+		    (!err.msg[0] || n || eps))
+			abort();   /* a failure says why and keeps nothing */
+		seg_endpoints_free(eps, n);
 	}
 	return 0;
 }

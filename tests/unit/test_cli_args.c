@@ -249,7 +249,7 @@ static const struct complete_case complete_cases[] = {
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
-	{ 2, { "endpoint", "" }, "add del" },
+	{ 2, { "endpoint", "" }, "add load del" },
 	{ 4, { "endpoint", "add", "web", "--" }, "--namespace --ip --labels --ifname --port --remote -o --help" },
 	{ 2, { "apply", "-" }, "--namespace --mode --dry-run -o --help" },
 	{ 3, { "promote", "web", "-" }, "--namespace -o --help" },

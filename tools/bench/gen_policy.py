@@ -14,7 +14,14 @@
                                      iptables (iptables-restore), nft-rules
                                      (one rule per line), nft-set (one
                                      concatenated set), networkpolicy (N
-                                     ipBlock rules for the pod web)
+                                     ipBlock rules for the pod web),
+                                     labels (N podSelector rules for web,
+                                     each naming one of the N endpoints
+                                     of peer-endpoints)
+  gen_policy.py peers peer-endpoints N
+                                     lines "name ip labels" for those N
+                                     endpoints (namespace peers, other
+                                     nodes' pods at peers' addresses)
 
 Endpoints: 10 namespaces, 20 apps per namespace (200 label sets), IPv4 in
 10.200.0.0/16 (inside the test's namespaces only).
@@ -119,6 +126,18 @@ def peers(fmt, n):
         out += ["    - from: [{ipBlock: {cidr: %s}}]\n"
                 "      ports: [{protocol: UDP, port: %d}]\n" % (s, PEER_PORT)
                 for s in srcs[:-1]]
+    elif fmt == "labels":
+        out.append("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   "metadata: {name: peers, namespace: shop}\nspec:\n"
+                   "  podSelector: {matchLabels: {app: web}}\n"
+                   "  policyTypes: [Ingress]\n  ingress:\n")
+        out += ["    - from: [{namespaceSelector: {matchLabels: "
+                "{kubernetes.io/metadata.name: peers}}, podSelector: "
+                "{matchLabels: {peer: p%d}}}]\n"
+                "      ports: [{protocol: UDP, port: %d}]\n" % (i, PEER_PORT)
+                for i in range(n)]
+    elif fmt == "peer-endpoints":
+        out += ["peer-%d %s peer=p%d,app=peer\n" % (i, peer_addr(i), i) for i in range(n)]
     else:
         raise SystemExit("peers: unknown format %s" % fmt)
     sys.stdout.write("".join(out))
