@@ -19,9 +19,10 @@
                                      each naming one of the N endpoints
                                      of peer-endpoints)
   gen_policy.py peers peer-endpoints N
-                                     lines "name ip labels" for those N
-                                     endpoints (namespace peers, other
-                                     nodes' pods at peers' addresses)
+                                     those N endpoints as a `segctl
+                                     endpoint load` file: pods of other
+                                     nodes in namespace peers, addresses
+                                     from 10.202.0.1 (10.202.0.0/15)
 
 Endpoints: 10 namespaces, 20 apps per namespace (200 label sets), IPv4 in
 10.200.0.0/16 (inside the test's namespaces only).
@@ -137,7 +138,11 @@ def peers(fmt, n):
                 "      ports: [{protocol: UDP, port: %d}]\n" % (i, PEER_PORT)
                 for i in range(n)]
     elif fmt == "peer-endpoints":
-        out += ["peer-%d %s peer=p%d,app=peer\n" % (i, peer_addr(i), i) for i in range(n)]
+        out.append("endpoints:\n")
+        out += ["- {name: peer-%d, namespace: peers, ips: [10.%d.%d.%d], "
+                "labels: {app: peer, peer: p%d}, remote: true}\n"
+                % (i, 202 + ((i + 1) >> 16), ((i + 1) >> 8) & 255, (i + 1) & 255, i)
+                for i in range(n)]
     else:
         raise SystemExit("peers: unknown format %s" % fmt)
     sys.stdout.write("".join(out))

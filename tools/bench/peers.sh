@@ -14,6 +14,11 @@
 #   segd             N NetworkPolicy ipBlock rules for web (segctl apply),
 #                    its programs on the path as segd attaches them with
 #                    its default config (segctl attach up0 --role uplink)
+#   segd-labels      the same with N label rules instead: N pods of other
+#                    nodes (segctl endpoint load, one identity each), a
+#                    podSelector rule naming each; the N endpoints stay
+#                    registered for segd too (N ascends: each N loads
+#                    the next N over the last)
 # None of the N rules matches the traffic (tools/bench/gen_policy.py
 # peers): each new flow meets all of them before the rules that allow it.
 #
@@ -51,6 +56,7 @@
 #   bash tools/bench/peers.sh [ROUNDS] [SECONDS] [N...]
 #                             (root; default 5 3 10 1000 10000 100000)
 #   PEERS_KINDS="a b c d"  the traffic kinds to run
+#   PEERS_CONTENDERS="..."  the contenders to run (default all of them)
 #   PEERS_IMG=DIR          where the PNG plots go (default docs/img;
 #                          "none": no plots)
 #   PEERS_RAW=FILE         keeps the raw lines (KIND N CONTENDER ROUND VALUE;
@@ -65,6 +71,8 @@ ROUNDS=${1:-5}
 SECS=${2:-3}
 NS=("${@:3}")
 [ ${#NS[@]} -gt 0 ] || NS=(10 1000 10000 100000)
+# ascending: segd-labels' endpoints of one N are loaded over the last N's
+mapfile -t NS < <(printf '%s\n' "${NS[@]}" | sort -n -u)
 read -ra KINDS <<<"${PEERS_KINDS:-a b c d}"
 for k in "${KINDS[@]}"; do
 	case $k in a | b | c | d) ;; *) echo "peers: unknown kind $k (a b c d)" >&2; exit 2 ;; esac
@@ -84,10 +92,17 @@ done
 . tools/topology.sh
 . tools/bench/path_lib.sh
 path_setup || exit 1
-CONTENDERS=(none iptables-nft iptables-legacy nft-rules nft-set segd)
-NETFILTER=(iptables-nft iptables-legacy nft-rules nft-set)
+ALL=(none iptables-nft iptables-legacy nft-rules nft-set segd segd-labels)
+read -ra CONTENDERS <<<"${PEERS_CONTENDERS:-${ALL[*]}}"
+for c in "${CONTENDERS[@]}"; do
+	[[ " ${ALL[*]} " == *" $c "* ]] || { echo "peers: unknown contender $c (${ALL[*]})" >&2; exit 2; }
+done
+NETFILTER=()
+for c in iptables-nft iptables-legacy nft-rules nft-set; do
+	[[ " ${CONTENDERS[*]} " == *" $c "* ]] && NETFILTER+=("$c")
+done
 RES=$TOPO_DIR/results
-declare -A SEGD_OK
+declare -A SEGD_OK SEGD_LABELS_OK
 
 # RPS to CPU 1, the UDP sink in web (path_lib.sh)
 path_flood_setup || exit 1
@@ -155,6 +170,9 @@ contender_on() {
 	case $1 in
 	none) return 0 ;;
 	segd) path_configure tc+xdp; return ;;
+	segd-labels)
+		quiet_apply "$(rules_file "$2" labels)" && path_configure tc+xdp
+		return ;;
 	esac
 	load_rules "$1" "$2" || return 1
 	echo "load $2 $1 $3 $(ms_since "$t0")" >>"$RES"
@@ -163,6 +181,9 @@ contender_on() {
 contender_off() {
 	case $1 in
 	segd) path_configure none ;;
+	segd-labels)
+		path_configure none
+		quiet_apply "$(rules_file "$2" networkpolicy)" ;;
 	iptables-legacy)
 		in_node iptables-legacy -P FORWARD ACCEPT
 		in_node iptables-legacy -F FORWARD ;;
@@ -198,7 +219,7 @@ mem_netfilter() {
 				m1=$(kmem)
 			fi
 			[ $ok = 0 ] && echo "mem $1 $c $rep $((m1 - m0))" >>"$RES"
-			contender_off "$c"
+			contender_off "$c" "$1"
 		done
 	done
 }
@@ -225,6 +246,41 @@ segd_apply() {
 		echo "mem $1 segd-maps-total 0 $b1"
 	} >>"$RES"
 	echo "# segd N = $1: apply $ms ms, $maps maps, $b1 bytes" >&2
+}
+
+quiet_apply() { segctl apply "$1" >/dev/null; }
+
+# segd_labels_prepare N: the N endpoints of other nodes loaded (one
+# segctl endpoint load), then the N label rules applied in place of the
+# ipBlock ones (load time, memory); 1 if refused. segd_apply puts the
+# ipBlock ones back after.
+segd_labels_prepare() {
+	local t0 ms out b0 b1
+	t0=${EPOCHREALTIME//[!0-9]/}
+	if ! out=$(segctl endpoint load "$(rules_file "$1" peer-endpoints)" 2>&1); then
+		echo "# segd refuses the $1 endpoints: $(echo "$out" | tail -1)"
+		echo "refused $1 segd-labels" >>"$RES"
+		return 1
+	fi
+	echo "load $1 segd-labels-endpoints 0 $(ms_since "$t0")" >>"$RES"
+	segctl delete policy peers -n shop >/dev/null 2>&1
+	sleep 1
+	read -r b0 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
+	t0=${EPOCHREALTIME//[!0-9]/}
+	if ! out=$(segctl apply "$(rules_file "$1" labels)" 2>&1); then
+		echo "# segd refuses N = $1 label rules: $(echo "$out" | tail -1)"
+		echo "refused $1 segd-labels" >>"$RES"
+		return 1
+	fi
+	ms=$(ms_since "$t0")
+	sleep 1
+	read -r b1 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
+	{
+		echo "load $1 segd-labels 0 $ms"
+		echo "mem $1 segd-labels-maps 0 $((b1 - b0))"
+		echo "mem $1 segd-labels-maps-total 0 $b1"
+	} >>"$RES"
+	echo "# segd-labels N = $1: $(echo "$out" | tail -1), apply $ms ms, $b1 bytes" >&2
 }
 
 # flood KIND N C ROUND [-n]: one flood; packets/s received and sent
@@ -285,13 +341,17 @@ echo "# peers: kinds ${KINDS[*]}, outside -> pod web, $ROUNDS rounds x $SECS s, 
 path_configure none
 for n in "${NS[@]}"; do
 	mem_netfilter "$n"
-	SEGD_OK[$n]=1
+	SEGD_OK[$n]=1 SEGD_LABELS_OK[$n]=1
+	if [[ " ${CONTENDERS[*]} " == *" segd-labels "* ]]; then
+		segd_labels_prepare "$n" || SEGD_LABELS_OK[$n]=0
+	fi
 	segd_apply "$n" || SEGD_OK[$n]=0
 	nc=${#CONTENDERS[@]}
 	for r in $(seq 0 $((ROUNDS - 1))); do
 		for i in "${!CONTENDERS[@]}"; do
 			c=${CONTENDERS[$(((i + r) % nc))]}
 			[ "$c" = segd ] && [ "${SEGD_OK[$n]}" = 0 ] && continue
+			[ "$c" = segd-labels ] && [ "${SEGD_LABELS_OK[$n]}" = 0 ] && continue
 			if contender_on "$c" "$n" "$r"; then
 				for k in "${KINDS[@]}"; do
 					measure "$k" "$n" "$c" "$r"
@@ -299,7 +359,7 @@ for n in "${NS[@]}"; do
 			else
 				echo "# $c failed to load N = $n" >&2
 			fi
-			contender_off "$c"
+			contender_off "$c" "$n"
 		done
 		echo "# N = $n: round $((r + 1)) of $ROUNDS done ($(date -u +%H:%M:%S))" >&2
 	done

@@ -22,10 +22,13 @@ import subprocess
 import sys
 import tempfile
 
-CONTENDERS = ["none", "iptables-nft", "iptables-legacy", "nft-rules", "nft-set", "segd"]
+CONTENDERS = ["none", "iptables-nft", "iptables-legacy", "nft-rules", "nft-set", "segd",
+              "segd-labels"]
+SEGDS = ["segd", "segd-labels"]
 # segd's memory rows: its maps' bytes across segctl apply, and all its
 # maps after it
-MEM_ROWS = CONTENDERS[1:5] + ["segd-maps", "segd-maps-total"]
+MEM_ROWS = CONTENDERS[1:5] + ["segd-maps", "segd-maps-total", "segd-labels-maps",
+                              "segd-labels-maps-total"]
 MEM_METHODS = {
     "v1": "kernel memory charged to a fresh memory cgroup (v1 memory.kmem."
           "usage_in_bytes) the load ran in, after it",
@@ -84,8 +87,14 @@ class Report:
         v = self.vals.get((m, n, c))
         return statistics.median(v) if v else None
 
+    def refused_for(self, n, c):
+        """c is one of segd's rows (segd-maps, segd-labels, ...) and that
+        segd contender refused N"""
+        base = [b for b in SEGDS if c == b or c.startswith(b + "-")]
+        return bool(base) and (n, max(base, key=len)) in self.refused
+
     def cell(self, m, n, c, scale, fmt):
-        if c.startswith("segd") and (n, "segd") in self.refused:
+        if self.refused_for(n, c):
             return "refused"
         v = self.vals.get((m, n, c))
         if not v:
@@ -108,25 +117,28 @@ class Report:
         print("\nratios of medians, %s" % MEASURES[m][0])
         print("| ratio | " + " | ".join("N = %s" % n for n in self.ns) + " |")
         print("|---|" + "---|" * len(self.ns))
-        for other in OTHERS:
-            row = []
-            for n in self.ns:
-                s, o = self.med(m, n, "segd"), self.med(m, n, other)
-                if (n, "segd") in self.refused:
-                    row.append("refused")
-                else:
-                    row.append("%.2fx" % (s / o) if s is not None and o else "-")
-            print("| segd / %s | %s |" % (other, " | ".join(row)))
+        mine = [c for c in SEGDS if any(self.med(m, n, c) for n in self.ns)]
+        for sc in mine:
+            for other in OTHERS:
+                row = []
+                for n in self.ns:
+                    s, o = self.med(m, n, sc), self.med(m, n, other)
+                    if (n, sc) in self.refused:
+                        row.append("refused")
+                    else:
+                        row.append("%.2fx" % (s / o) if s is not None and o else "-")
+                print("| %s / %s | %s |" % (sc, other, " | ".join(row)))
         # segd's own scaling: its largest N that ran against its smallest
-        ran = [n for n in self.ns if self.med(m, n, "segd")]
-        top = self.ns[-1]
-        note = " (segd refuses N = %s)" % top if (top, "segd") in self.refused else ""
-        if len(ran) >= 2:
-            hi, lo = ran[-1], ran[0]
-            print("\nsegd N = %s / N = %s: %.2fx%s" % (
-                hi, lo, self.med(m, hi, "segd") / self.med(m, lo, "segd"), note))
-        elif note:
-            print("\nsegd N = %s / N = %s: refused" % (top, self.ns[0]))
+        for sc in mine:
+            ran = [n for n in self.ns if self.med(m, n, sc)]
+            top = self.ns[-1]
+            note = " (%s refuses N = %s)" % (sc, top) if (top, sc) in self.refused else ""
+            if len(ran) >= 2:
+                hi, lo = ran[-1], ran[0]
+                print("\n%s N = %s / N = %s: %.2fx%s" % (
+                    sc, hi, lo, self.med(m, hi, sc) / self.med(m, lo, sc), note))
+            elif note:
+                print("\n%s N = %s / N = %s: refused" % (sc, top, self.ns[0]))
 
 
 # one style per contender, the same in every plot: segd stands out
@@ -139,6 +151,9 @@ STYLES = {
     "segd": 'lw 3 lc rgb "#1f77b4" pt 7',
     "segd-maps": 'lw 3 lc rgb "#1f77b4" pt 7',
     "segd-maps-total": 'lw 2 dt 3 lc rgb "#1f77b4" pt 7',
+    "segd-labels": 'lw 3 lc rgb "#17becf" pt 15',
+    "segd-labels-maps": 'lw 3 lc rgb "#17becf" pt 15',
+    "segd-labels-maps-total": 'lw 2 dt 3 lc rgb "#17becf" pt 15',
 }
 
 
@@ -221,11 +236,13 @@ def report(argv):
             rep.table("%s, %s: median (min-max)" % (title, unit), m, CONTENDERS, scale, fmt)
         for m in RATIO_MEASURES[k]:
             rep.ratios(m)
-    rep.table("time to load the N rules, ms: median (min-max); segd: one segctl apply",
-              "load", CONTENDERS[1:], 1, "%.0f")
+    rep.table("time to load the N rules, ms: median (min-max); segd: one segctl apply;"
+              " segd-labels-endpoints: one segctl endpoint load of its N endpoints",
+              "load", CONTENDERS[1:] + ["segd-labels-endpoints"], 1, "%.0f")
     rep.table("kernel memory held for the N rules, KiB: median (min-max); netfilter: %s;"
               " segd-maps: bytes_memlock of segd's maps after segctl apply minus"
-              " before; segd-maps-total: all of them after"
+              " before; segd-maps-total: all of them after (segd-labels: the"
+              " same for its apply, its N endpoints loaded before)"
               % MEM_METHODS.get(method, "?"),
               "mem", MEM_ROWS, 1024, "%.0f")
     if not img:
