@@ -428,3 +428,55 @@ cleanup:
 	free(v);
 	return err;
 }
+
+#define RULE_BATCH 4096u
+
+int seg_dp_rule_counters(struct seg_datapath *dp, struct segd_rule_counter *out)
+{
+	int fd = bpf_map__fd(dp->tc->maps.segd_rules), ncpus = dp->ncpus, err = 0;
+	uint32_t *keys = calloc(RULE_BATCH, sizeof(*keys)), in = 0, next = 0;
+	struct segd_rule_counter *v = calloc((size_t)RULE_BATCH * ncpus, sizeof(*v));
+	bool first = true;
+
+	memset(out, 0, dp->rule_slots * sizeof(*out));
+	if (!keys || !v) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (;;) {
+		uint32_t count = RULE_BATCH;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys, v,
+					     &count, NULL);
+
+		if (r < 0 && r != -ENOENT) {
+			err = r;
+			break;
+		}
+		for (uint32_t i = 0; i < count; i++) {
+			struct segd_rule_counter *o = &out[keys[i]];
+
+			if (keys[i] >= dp->rule_slots)
+				continue;
+			for (int c = 0; c < ncpus; c++) {
+				o->flows += v[(size_t)i * ncpus + c].flows;
+				o->packets += v[(size_t)i * ncpus + c].packets;
+				o->bytes += v[(size_t)i * ncpus + c].bytes;
+			}
+		}
+		if (r == -ENOENT)   /* past the last id */
+			break;
+		in = next;
+		first = false;
+	}
+	/* a kernel without batched reads of this map type (EINVAL; the
+	 * kernel's own ENOTSUPP, 524): one id at a time */
+	if (err == -EINVAL || err == -EOPNOTSUPP || err == -524) {
+		err = 0;
+		for (uint32_t id = 0; !err && id < dp->rule_slots; id++)
+			err = seg_dp_rule_counter(dp, id, &out[id]);
+	}
+cleanup:
+	free(keys);
+	free(v);
+	return err;
+}

@@ -80,6 +80,10 @@ int seg_dp_reason_counters(struct seg_datapath *dp, struct segd_counter *reasons
 int seg_dp_event_counters(struct seg_datapath *dp, uint64_t out[SEGD_EVS_MAX]);
 int seg_dp_rule_counter(struct seg_datapath *dp, uint32_t rule_id,
 			struct segd_rule_counter *out);
+/* Every rule id's counters at once, summed over CPUs: out has
+ * seg_dp_rule_slots() rows. Batched reads (one syscall per 4,096 ids, not
+ * one per rule: /metrics over 131,072 rules). */
+int seg_dp_rule_counters(struct seg_datapath *dp, struct segd_rule_counter *out);
 
 /* Blocklist maps (segd_bl_exact, segd_bl_lpm, segd_bl_except and the /24
  * view of the prefixes, segd_bl_net24): make them

@@ -62,12 +62,17 @@ struct gathered {
 static int gather_rules(struct segd *d, struct gathered *g)
 {
 	const struct seg_compiled *c = &d->compiled;
+	uint32_t slots = seg_dp_rule_slots(d->dp);
+	struct segd_rule_counter *all = calloc(slots + 1, sizeof(*all));
 	int ret;
 
 	g->rules = calloc(c->n_rules + 1, sizeof(*g->rules));
-	if (!g->rules)
+	if (!g->rules || !all) {
+		free(all);
 		return -ENOMEM;
-	ret = seg_dp_rule_counter(d->dp, 0, &g->rules[0].c);
+	}
+	ret = seg_dp_rule_counters(d->dp, all);
+	g->rules[0].c = all[0];
 	for (size_t i = 0; !ret && i < c->n_rules; i++) {
 		struct seg_metrics_rule *r = &g->rules[i + 1];
 
@@ -77,8 +82,10 @@ static int gather_rules(struct segd *d, struct gathered *g)
 		r->kind = c->rules[i].kind;
 		r->tier = c->rules[i].tier;
 		r->rule_name = c->rules[i].rule_name;
-		ret = seg_dp_rule_counter(d->dp, c->rules[i].rule_id, &r->c);
+		if (c->rules[i].rule_id < slots)
+			r->c = all[c->rules[i].rule_id];
 	}
+	free(all);
 	g->s.rules = g->rules;
 	g->s.n_rules = c->n_rules + 1;
 	return ret;

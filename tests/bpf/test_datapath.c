@@ -339,6 +339,25 @@ static const struct row uplink_rows[] = {
 	  NOR },
 };
 
+/* /metrics reads every rule's counters in batches: the same numbers as
+ * one read per rule id, over every id segd_rules has */
+static void expect_batched_counters_equal_single_reads(void)
+{
+	uint32_t slots = seg_dp_rule_slots(dp);
+	struct segd_rule_counter *all = calloc(slots, sizeof(*all)), one;
+	uint64_t flows = 0;
+
+	cr_assert_not_null(all);
+	cr_assert_eq(seg_dp_rule_counters(dp, all), 0);
+	for (uint32_t id = 0; id < slots; id++) {
+		cr_assert_eq(seg_dp_rule_counter(dp, id, &one), 0);
+		cr_expect(!memcmp(&one, &all[id], sizeof(one)), "rule %u differs", id);
+		flows += all[id].flows;
+	}
+	cr_expect_gt(flows, 0, "no rule counted anything: the check proves nothing");
+	free(all);
+}
+
 /* Run the uplink rows with the uplink program `prog`: its verdicts are
  * XDP's or tc's; the endpoint's rows stay as they are. */
 static void run_uplink_rows(enum seg_prog prog)
@@ -367,6 +386,7 @@ static void run_uplink_rows(enum seg_prog prog)
 	cr_assert_eq(seg_dp_rule_counter(dp, 0, &rc), 0);
 	cr_expect_eq(rc.flows, 3, "default-deny rule 0 flows %llu, want 3",
 		     (unsigned long long)rc.flows);
+	expect_batched_counters_equal_single_reads();
 }
 
 Test(datapath, xdp_uplink)
