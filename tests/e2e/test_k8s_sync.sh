@@ -248,6 +248,44 @@ check "... deletes the nodes it did not name, set by hand or not" \
 check "... keeps node-a" [ "$(node_of name node-a)" = node-a ]
 allowed "node-b pruned: web-1 -> 10.201.255.2:6443" probe_tcp pod web1 10.201.255.2 6443
 
+# ---- many pods of other nodes: one endpoint load --------------------------------
+# bulk_list N [CLASH]: a List of N pods on node-c (10.201.100.x ...), one
+# with a named port; CLASH: the last one on web-1's address
+bulk_list() {
+	python3 - "$@" <<'PY'
+import json, sys
+n, clash = int(sys.argv[1]), len(sys.argv) > 2
+pods = []
+for i in range(n):
+    ip = "10.200.4.10" if clash and i == n - 1 else "10.201.%d.%d" % (100 + i // 250, 1 + i % 250)
+    pods.append({"kind": "Pod", "metadata": {"name": "bulk-%d" % i, "namespace": "batch",
+                 "labels": {"app": "bulk", "idx": str(i)}},
+                 "spec": {"nodeName": "node-c", "containers": [{"name": "c", "ports":
+                          [{"name": "http", "containerPort": 8080}] if i == 0 else []}]},
+                 "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}})
+print(json.dumps({"kind": "List", "items": pods}))
+PY
+}
+bulk_list 200 >"$TOPO_DIR/bulk.json"
+out=$("${SYNC[@]}" "$TOPO_DIR/bulk.json"); rc=$?
+check "a List of 200 remote pods exits 0 ($rc)" [ "$rc" -eq 0 ]
+check "... sent in one endpoint load: $(head -1 <<<"$out")" \
+	grep -q "^200 remote endpoints in one load: ok (200 endpoints loaded: 200 added" <<<"$out"
+check "... with their labels" [ "$(ep labels batch/bulk-199)" = app=bulk,idx=199 ]
+check "... and named ports" [ "$(ep ports batch/bulk-0)" = http=8080/TCP ]
+check "... as remote endpoints" [ "$(ep remote batch/bulk-7)" = true ]
+out=$("${SYNC[@]}" "$TOPO_DIR/bulk.json"); rc=$?
+check "the same List again: nothing to send, exit 0 ($rc)" \
+	rc_and_match "$rc" 0 "^$" "$out"
+bulk_list 240 clash >"$TOPO_DIR/bulk-clash.json"
+out=$("${SYNC[@]}" "$TOPO_DIR/bulk-clash.json"); rc=$?
+check "a load refused for one taken address goes one at a time, exit 1 ($rc)" \
+	rc_and_match "$rc" 1 "^40 remote endpoints in one load: refused .*claimed by both.*; one at a time" "$out"
+check "... the others registered" [ "$(ep ips batch/bulk-238)" = 10.201.100.239 ]
+check "... the one on a taken address waits" \
+	grep -q "^endpoint batch/bulk-239 remote 10.200.4.10: FAILED: its address is still held" <<<"$out"
+check "... web-1 keeps its address" [ "$(ep ips shop/web-1)" = 10.200.4.10 ]
+
 # ---- bad input is an error, not a half-read -------------------------------------
 head -c 500 "$F/cluster.json" >"$TOPO_DIR/cut.json"
 "${SYNC[@]}" "$TOPO_DIR/cut.json" >/dev/null 2>"$TOPO_DIR/cut.err"; rc=$?
