@@ -224,16 +224,18 @@ mem_netfilter() {
 	done
 }
 
-# segd_apply N: the N rules into segd (load time, memory); 1 if refused
-segd_apply() {
+# segd_measure_apply N CONTENDER FORMAT: policy peers replaced by
+# gen_policy.py's FORMAT rules; the apply's time and the bytes of segd's
+# maps across it recorded as CONTENDER's; 1 (and "refused") if refused
+segd_measure_apply() {
 	local t0 ms out b0 b1 maps
 	segctl delete policy peers -n shop >/dev/null 2>&1
 	sleep 1
 	read -r b0 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
 	t0=${EPOCHREALTIME//[!0-9]/}
-	if ! out=$(segctl apply "$(rules_file "$1" networkpolicy)" 2>&1); then
-		echo "# segd refuses N = $1: $(echo "$out" | tail -1)"
-		echo "refused $1 segd" >>"$RES"
+	if ! out=$(segctl apply "$(rules_file "$1" "$3")" 2>&1); then
+		echo "# $2 refuses N = $1: $(echo "$out" | tail -1)"
+		echo "refused $1 $2" >>"$RES"
 		segctl delete policy peers -n shop >/dev/null 2>&1
 		return 1
 	fi
@@ -241,21 +243,23 @@ segd_apply() {
 	sleep 1   # the apply's grace period, old inner maps freed
 	read -r b1 maps < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
 	{
-		echo "load $1 segd 0 $ms"
-		echo "mem $1 segd-maps 0 $((b1 - b0))"
-		echo "mem $1 segd-maps-total 0 $b1"
+		echo "load $1 $2 0 $ms"
+		echo "mem $1 $2-maps 0 $((b1 - b0))"
+		echo "mem $1 $2-maps-total 0 $b1"
 	} >>"$RES"
-	echo "# segd N = $1: apply $ms ms, $maps maps, $b1 bytes" >&2
+	echo "# $2 N = $1: apply $ms ms, $maps maps, $b1 bytes" >&2
 }
+
+# segd_apply N: the N ipBlock rules (contender segd)
+segd_apply() { segd_measure_apply "$1" segd networkpolicy; }
 
 quiet_apply() { segctl apply "$1" >/dev/null; }
 
 # segd_labels_prepare N: the N endpoints of other nodes loaded (one
 # segctl endpoint load), then the N label rules applied in place of the
-# ipBlock ones (load time, memory); 1 if refused. segd_apply puts the
-# ipBlock ones back after.
+# ipBlock ones; 1 if refused. segd_apply puts the ipBlock ones back after.
 segd_labels_prepare() {
-	local t0 ms out b0 b1
+	local t0 out
 	t0=${EPOCHREALTIME//[!0-9]/}
 	if ! out=$(segctl endpoint load "$(rules_file "$1" peer-endpoints)" 2>&1); then
 		echo "# segd refuses the $1 endpoints: $(echo "$out" | tail -1)"
@@ -263,24 +267,7 @@ segd_labels_prepare() {
 		return 1
 	fi
 	echo "load $1 segd-labels-endpoints 0 $(ms_since "$t0")" >>"$RES"
-	segctl delete policy peers -n shop >/dev/null 2>&1
-	sleep 1
-	read -r b0 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
-	t0=${EPOCHREALTIME//[!0-9]/}
-	if ! out=$(segctl apply "$(rules_file "$1" labels)" 2>&1); then
-		echo "# segd refuses N = $1 label rules: $(echo "$out" | tail -1)"
-		echo "refused $1 segd-labels" >>"$RES"
-		return 1
-	fi
-	ms=$(ms_since "$t0")
-	sleep 1
-	read -r b1 _ < <(python3 tools/bench/peers_report.py segd-maps "$TOPO_SEGD_PID")
-	{
-		echo "load $1 segd-labels 0 $ms"
-		echo "mem $1 segd-labels-maps 0 $((b1 - b0))"
-		echo "mem $1 segd-labels-maps-total 0 $b1"
-	} >>"$RES"
-	echo "# segd-labels N = $1: $(echo "$out" | tail -1), apply $ms ms, $b1 bytes" >&2
+	segd_measure_apply "$1" segd-labels labels
 }
 
 # flood KIND N C ROUND [-n]: one flood; packets/s received and sent
