@@ -85,31 +85,31 @@ out:
 	return ret;
 }
 
-int segd_h_endpoint_load(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+int segd_endpoints_register(struct segd *d, struct seg_endpoint *eps, size_t m,
+			    struct segd_register_counts *counts, struct seg_error *err)
 {
-	struct seg_endpoint *eps = NULL, *arr = NULL;
-	size_t m = 0, n = 0, replaced = 0, attached = 0;
+	struct seg_endpoint *arr = NULL;
+	size_t n = 0;
 	struct seg_compiled c;
 	struct seg_world w;
 	int ret, first_err = 0;
 
-	if ((ret = parse_files(r, &eps, &m)))
-		goto out;
+	*counts = (struct segd_register_counts){ 0 };
 	for (size_t i = 0; i < m; i++) {
 		eps[i].ifindex = eps[i].remote ? 0 : if_nametoindex(eps[i].ifname);
 		if (!seg_state_find_ns(&d->state, eps[i].ns) &&
 		    (ret = seg_state_set_ns(&d->state, eps[i].ns, NULL)))
 			goto out;
 	}
-	if ((ret = candidate(d, eps, m, &arr, &n, &replaced)))
+	if ((ret = candidate(d, eps, m, &arr, &n, &counts->replaced)))
 		goto out;
 	w = segd_candidate_of(d);
 	w.endpoints = arr;
 	w.n_endpoints = n;
 	/* quarantined names, addresses or label sets are cut off before the
 	 * new registrations reach the kernel */
-	if ((ret = segd_quarantine_sync(d, &w, true, r->err)) ||
-	    (ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL)))
+	if ((ret = segd_quarantine_sync(d, &w, true, err)) ||
+	    (ret = segd_compile_and_enforce(d, &w, false, &c, err, NULL)))
 		goto out;
 	segd_install_compiled(d, &c);
 	for (size_t i = 0; i < m; i++) {
@@ -124,20 +124,35 @@ int segd_h_endpoint_load(struct segd *d, struct segd_req *r, yaml_document_t *ou
 		cur = &d->state.world.endpoints[slot];
 		if (cur->ifindex) {
 			/* one interface that fails does not undo the others */
-			ret = segd_attach_endpoint(d, cur, r->err);
+			ret = segd_attach_endpoint(d, cur, err);
 			first_err = first_err ? first_err : ret;
-			attached += !ret;
+			counts->attached += !ret;
 		}
 	}
-	ret = segd_persist_main(d, r->err);
+	/* saved even when an attach failed: the maps already hold them */
+	ret = segd_persist_main(d, err);
 	ret = first_err ? first_err : ret;
-	yu_set_uint(out, res, "endpoints", m);
-	yu_set_uint(out, res, "added", m - replaced);
-	yu_set_uint(out, res, "replaced", replaced);
-	yu_set_uint(out, res, "attached", attached);
-	yu_set_uint(out, res, "total", d->state.world.n_endpoints);
 out:
 	free(arr);
+	return ret;
+}
+
+int segd_h_endpoint_load(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
+{
+	struct segd_register_counts counts;
+	struct seg_endpoint *eps = NULL;
+	size_t m = 0;
+	int ret;
+
+	if ((ret = parse_files(r, &eps, &m)))
+		goto out;
+	ret = segd_endpoints_register(d, eps, m, &counts, r->err);
+	yu_set_uint(out, res, "endpoints", m);
+	yu_set_uint(out, res, "added", m - counts.replaced);
+	yu_set_uint(out, res, "replaced", counts.replaced);
+	yu_set_uint(out, res, "attached", counts.attached);
+	yu_set_uint(out, res, "total", d->state.world.n_endpoints);
+out:
 	seg_endpoints_free(eps, m);
 	return ret;
 }

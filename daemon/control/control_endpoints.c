@@ -163,55 +163,29 @@ static int parse_endpoint(struct segd_req *r, struct seg_endpoint *ep)
 		return ret;
 	if ((ret = parse_ports(r, ep)))
 		return ret;
-	ep->ifindex = ep->remote ? 0 : if_nametoindex(ep->ifname);
 	return 0;
 }
 
 int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out, int res)
 {
+	struct segd_register_counts counts;
 	struct seg_endpoint ep = { 0 }, *cur;
-	struct seg_endpoint *arr = NULL;
-	struct seg_compiled c;
-	struct seg_world w;
-	size_t n, slot;
+	char *ns = NULL, *name = NULL;
 	int ret;
 
 	if ((ret = parse_endpoint(r, &ep)))
 		goto out;
-	if (!seg_state_find_ns(&d->state, ep.ns) &&
-	    (ret = seg_state_set_ns(&d->state, ep.ns, NULL)))
-		goto out;
-	/* candidate endpoint list: the current one with ep added or replaced */
-	n = d->state.world.n_endpoints;
-	arr = calloc(n + 1, sizeof(*arr));
-	if (!arr) {
+	/* the state takes ep's contents */
+	ns = strdup(ep.ns);
+	name = strdup(ep.name);
+	if (!ns || !name) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	memcpy(arr, d->state.world.endpoints, n * sizeof(*arr));
-	cur = seg_state_find_ep(&d->state, ep.ns, ep.name);
-	slot = cur ? (size_t)(cur - d->state.world.endpoints) : n;
-	/* the id the state will keep for it, so the maps carry the same one */
-	ep.endpoint_id = cur ? cur->endpoint_id : seg_state_free_endpoint_id(&d->state);
-	arr[slot] = ep;
-	w = segd_candidate_of(d);
-	w.endpoints = arr;
-	w.n_endpoints = cur ? n : n + 1;
-	/* a quarantined name, address or label set is cut off before the
-	 * new registration reaches the kernel */
-	ret = segd_quarantine_sync(d, &w, true, r->err);
-	if (ret)
+	ret = segd_endpoints_register(d, &ep, 1, &counts, r->err);
+	cur = seg_state_find_ep(&d->state, ns, name);
+	if (!cur) /* refused before the state changed */
 		goto out;
-	ret = segd_compile_and_enforce(d, &w, false, &c, r->err, NULL);
-	if (ret)
-		goto out;
-	segd_install_compiled(d, &c);
-	if ((ret = seg_state_put_ep(&d->state, &ep)))
-		goto out;
-	cur = seg_state_find_ep(&d->state, arr[slot].ns, arr[slot].name);
-	ret = segd_attach_endpoint(d, cur, r->err);
-	if (!ret)
-		ret = segd_persist_main(d, r->err);
 	yu_set_str(out, res, "endpoint", cur->name);
 	yu_set_str(out, res, "namespace", cur->ns);
 	yu_set_uint(out, res, "id", cur->endpoint_id);
@@ -221,7 +195,8 @@ int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out
 	yu_set_bool(out, res, "attached", cur->ifindex != 0);
 	yu_set_bool(out, res, "remote", cur->remote);
 out:
-	free(arr);
+	free(ns);
+	free(name);
 	seg_endpoint_free(&ep);
 	return ret;
 }

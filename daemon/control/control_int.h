@@ -23,6 +23,19 @@ int segd_h_attach(struct segd *d, struct segd_req *r, yaml_document_t *out, int 
 /* control_endpoint_load.c: `endpoint load FILE...`, many in one step */
 int segd_h_endpoint_load(struct segd *d, struct segd_req *r, yaml_document_t *out,
 			 int res);
+struct segd_register_counts {
+	size_t replaced; /* names already registered, their ids kept */
+	size_t attached; /* local interfaces the programs now hold */
+};
+/* Registers eps[0..m) (names unique) in one step, for `endpoint add` (m = 1)
+ * and `endpoint load`: one candidate world, quarantine sync, one compile
+ * and write of the maps, the state updated, local interfaces attached, one
+ * save. Nothing changes unless the compile passes; an attach that fails
+ * does not undo the others and is the error returned. The state takes
+ * the contents of the eps it keeps (they are left zeroed); the caller
+ * frees eps. */
+int segd_endpoints_register(struct segd *d, struct seg_endpoint *eps, size_t m,
+			    struct segd_register_counts *counts, struct seg_error *err);
 /* a namespace's --on-detect: "alert", "quarantine", "off", or "default"
  * (the config's per-kind actions) */
 const char *segd_ns_on_detect_name(const struct seg_namespace *ns);
