@@ -34,6 +34,11 @@ check() {
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# holds 'TEST && TEST...': several conditions as one command, for check
+# and refute. `check "what" [ A ] && [ B ]` would check A alone and run B
+# outside the check, where its failure is lost.
+holds() { eval "$1"; }
+
 # refute "what" command...       (command must fail)
 refute() {
 	local what=$1; shift

@@ -122,7 +122,7 @@ check "the scan is reported too: scan T1046, action quarantine" wait_until 3 sca
 contained_us() { alerts_of s2 | json '[a for a in d if a["quarantine_id"]][0]["containment_us"]'; }
 us=$(contained_us 2>/dev/null)
 check "the alert says how long containment took (${us:-?} us, < 50 ms)" \
-	[ -n "$us" ] && [ "$us" -gt 0 ] && [ "$us" -lt 50000 ]
+	holds '[ -n "$us" ] && [ "$us" -gt 0 ] && [ "$us" -lt 50000 ]'
 nt=$(wc -l <"$tlog") nn=$(wc -l <"$nlog")
 sleep 1.5
 check "its established connection is cut" stream_cut "$tlog" "$nt"

@@ -178,9 +178,9 @@ print(int(v["segd_flow_records_total"]), int(v["segd_flow_log_lines_total"] - al
       int(v["segd_events_read_total"]))')
 read -r m_rec m_lines m_ipfix m_sent m_read <<<"$m"
 check "metrics: flow records = flow-log lines = IPFIX records ($m_rec/$m_lines/$m_ipfix)" \
-	[ "$m_rec" -gt 0 ] && [ "$m_rec" = "$m_lines" ] && [ "$m_rec" = "$m_ipfix" ]
+	holds '[ "$m_rec" -gt 0 ] && [ "$m_rec" = "$m_lines" ] && [ "$m_rec" = "$m_ipfix" ]'
 check "metrics: segd read every event the kernel sent ($m_read of $m_sent)" \
-	[ "$m_sent" -ge 9 ] && [ "$m_read" = "$m_sent" ]
+	holds '[ "$m_sent" -ge 9 ] && [ "$m_read" = "$m_sent" ]'
 
 # IPFIX: what nfcapd collected, read back by nfdump; SIGTERM makes it write
 # its file, once it has read every datagram

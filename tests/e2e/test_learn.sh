@@ -146,7 +146,8 @@ promoted=0 promote_failed=0
 while read -r name ns; do
 	if segctl promote "$name" -n "$ns" >/dev/null; then promoted=$((promoted + 1)); else promote_failed=1; fi
 done < <(awk '/^  name: /{n=$2} /^  namespace: /{print n, $2}' "$TOPO_DIR/rec.yaml")
-check "promote enforces every staged policy ($promoted)" [ "$promote_failed" -eq 0 ] && [ "$promoted" -eq "$POLS" ]
+check "promote enforces every staged policy ($promoted)" \
+	holds '[ "$promote_failed" -eq 0 ] && [ "$promoted" -eq "$POLS" ]'
 run_mix 3
 check "the held-out mix replays without a drop ($MIX_OK/$MIX_N)" [ "$MIX_OK" -eq "$MIX_N" ]
 REPLAY="$MIX_OK/$MIX_N"

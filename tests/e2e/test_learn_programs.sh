@@ -224,7 +224,7 @@ check "segctl status counts the same $(wc -l <<<"$WANT_EDGES") edges ($n)" \
 	[ "$n" -eq "$(wc -l <<<"$WANT_EDGES")" ]
 mid=$(learn_stat tcp_midflow_skipped) rep=$(learn_stat reply_first_skipped)
 check "no record of the runs skipped (tcp_midflow_skipped $mid, reply_first_skipped $rep)" \
-	[ "$mid" -eq 0 ] && [ "$rep" -eq 0 ]
+	holds '[ "$mid" -eq 0 ] && [ "$rep" -eq 0 ]'
 
 # ---- picked up mid-way ---------------------------------------------------------
 # cache becomes an endpoint while its iperf3 server streams UDP to the
@@ -243,7 +243,8 @@ check "the stream's datagrams, first seen from cache's 5201, are skipped as repl
 	wait_until 5 reply_skipped
 wait "$midway"; rc=$?
 read -r got _ < <(iperf_result <"$TOPO_DIR/midway.json")
-check "the mid-way stream completes (exit $rc, $got bytes)" [ "$rc" -eq 0 ] && [ "$got" -gt 0 ]
+check "the mid-way stream completes (exit $rc, $got bytes)" \
+	holds '[ "$rc" -eq 0 ] && [ "$got" -gt 0 ]'
 got=$(learned_edges)
 refute "no edge of cache: not its client's port, not the reply's direction" \
 	grep -q "app=cache" <<<"$got"

@@ -51,7 +51,7 @@ d = json.load(sys.stdin)
 print("%d/%d/%d" % (d["endpoints"], d["policies"], d["namespaces"]))')
 got="$(sample "$out" segd_endpoints)/$(sample "$out" segd_policies)/$(sample "$out" segd_namespaces)"
 check "endpoints/policies/namespaces as segctl status says ($got, $counts)" \
-	[ "$got" = "$counts" ] && [ "${got%%/*}" = 3 ]
+	holds '[ "$got" = "$counts" ] && [ "${got%%/*}" = 3 ]'
 check "map capacity of segd_ct is the ABI's" [ "$(sample "$out" 'segd_map_capacity{map="segd_ct"}')" -eq 262144 ]
 code=$(in_node python3 -c '
 import urllib.request, urllib.error

@@ -119,7 +119,7 @@ counted_as_on_the_wire() {
 	f1=$(reason_packets forwarded); s1=$(tcp_segs_sent)
 	df=$((f1 - f0)) ds=$((s1 - s0))
 	check "$what: segd counted $df packets, the stacks sent $ds segments" \
-		[ "$ds" -gt 1000 ] && [ $((df > ds ? df - ds : ds - df)) -le $((ds / 100 + 50)) ]
+		holds '[ "$ds" -gt 1000 ] && [ $((df > ds ? df - ds : ds - df)) -le $((ds / 100 + 50)) ]'
 }
 
 drops_before=$(segctl status -o json | python3 -c '
