@@ -39,6 +39,7 @@
 #define SEGD_MAP_RULES      SEGD_MAP_NAME(segd_rules)     /* percpu_array per rule id */
 #define SEGD_MAP_LHINTS     SEGD_MAP_NAME(segd_lhints)    /* array[2 * eps] of segd_lhint */
 #define SEGD_MAP_IFC        SEGD_MAP_NAME(segd_ifc)       /* array[2 * buckets] of segd_ifc */
+#define SEGD_MAP_HANDOFF    SEGD_MAP_NAME(segd_handoff)   /* percpu_array[1] of segd_handoff */
 
 /* ---- program pins ------------------------------------------------------- */
 /* The loaded programs are pinned as <bpffs>/progs/<program name>
@@ -385,6 +386,20 @@ struct segd_ct_value {
  * that direction is not enforced. */
 #define SEGD_CTF_REVOKED       (1u << 2)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
+
+/* The tc uplink's handoff to the endpoint hook, one per CPU (BPF only; no
+ * user space reads it). An established packet the uplink found in
+ * conntrack (live, current generation, not revoked) is accounted there;
+ * its skb->tc_index carries `tag` (random, never 0) to the endpoint's tc
+ * egress on the same CPU, which then lets it pass without a second
+ * lookup when the tag and the receiving interface match, and clears
+ * both. The uplink disarms the slot for every packet it does not hand
+ * off, so a tc_index set anywhere else cannot match. */
+struct segd_handoff {
+	__u32 tag;       /* armed tag, 0 = none (16 bits used) */
+	__u32 ifindex;   /* the uplink that armed it (skb->ingress_ifindex) */
+};
+_Static_assert(sizeof(struct segd_handoff) == 8, "handoff size");
 
 /* Lifetimes in seconds since last packet. */
 #define SEGD_CT_TCP_LIFETIME      21600

@@ -8,6 +8,10 @@
 /* Pseudo reason: the packet is not ours to judge (XDP: destination is not
  * a local endpoint, or the tc hook will count it). Never stored. */
 #define SEGD_R_UNCOUNTED 0xff
+/* Pseudo reason, the tc uplink only: an established packet accounted in
+ * its conntrack entry, to be handed to the endpoint's hook (handoff.h).
+ * Counted as FORWARDED there. Never stored. */
+#define SEGD_R_HANDOFF   0xfe
 
 /* packets: what the wire carries (a GSO packet counts its segments) */
 static __always_inline void count_reason(__u32 reason, __u32 packets,

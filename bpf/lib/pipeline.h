@@ -19,12 +19,16 @@
  * that cannot change the outcome is skipped: by the ipcache flags, and for
  * the remote-specific probes by the local endpoint's segd_lhints entry
  * (lhint_kinds: an inlined array lookup, no hash).
- * xdp: read-only: a CT hit or an allowed new flow passes untouched (the tc
- *      hook creates CT and counts), a deny drops early. Conntrack is asked
+ * xdp: a CT hit or an allowed new flow passes untouched (the tc hook
+ *      creates CT and counts), a deny drops early. Conntrack is asked
  *      first, before the ipcache (unless somebody is quarantined): an
  *      established packet costs one hash probe here.
  *      SEGD_HOOK_TC_UPLINK is the same early drop run at the uplink's tc
- *      ingress (uplink.h); "early" below stands for both.
+ *      ingress (uplink.h); "early" below stands for both. The one
+ *      difference: on tc, an established packet of a live entry of the
+ *      current generation is accounted in it here (SEGD_R_HANDOFF) and
+ *      handed to the endpoint's hook, which then skips it (handoff.h).
+ *      Neither creates, revokes nor deletes an entry.
  *
  * Quarantine (quarantine_check.h) comes first of all once the local address is
  * known, at every hook: a quarantined endpoint's packet is dropped unless
@@ -95,9 +99,18 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		 * lookup pulls the entry into the cache for that hook. */
 		ct_key_build(&k, p, dir);
 		ct = bpf_map_lookup_elem(&segd_ct, &k);
-		if (ct && !ct_expired(ct, p->proto,
-				      bpf_ktime_get_coarse_ns()))
+		now = bpf_ktime_get_coarse_ns();
+		if (ct && !ct_expired(ct, p->proto, now)) {
+			/* on tc the skb goes on to the endpoint's hook: what
+			 * that hook would do with a current, live entry is
+			 * done here, and the hook is told (handoff.h) */
+			if (hook == SEGD_HOOK_TC_UPLINK && ct->policy_gen == v.gen &&
+			    !(ct->flags & SEGD_CTF_REVOKED)) {
+				ct_account(ct, dir, p, now);
+				return SEGD_R_HANDOFF;
+			}
 			return SEGD_R_UNCOUNTED;
+		}
 		ct_looked = 1;
 	}
 	if (early) {

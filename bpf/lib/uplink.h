@@ -6,7 +6,9 @@
  *
  * Only packets towards a local endpoint are judged: a live CT entry or an
  * allowed new flow passes untouched (the endpoint's tc hook creates the CT
- * entry and does all accounting, so nothing is counted twice); a denied
+ * entry and does all accounting, so nothing is counted twice; on tc an
+ * established packet is accounted here instead and handed to that hook,
+ * handoff.h); a denied
  * new flow is dropped here, counted by reason and rule. Everything else
  * (host traffic, non-IP) passes. Malformed IP is dropped.
  */
@@ -16,9 +18,14 @@
 #include "pipeline.h"
 #include "events.h"
 
-/* 1: pass the packet on, 0: drop it (counted and reported here) */
-static __always_inline int uplink_pass(const struct segd_buf *b,
-				       __u32 ifindex)
+enum uplink_verdict {
+	UPLINK_DROP,     /* counted and reported here */
+	UPLINK_PASS,
+	UPLINK_HANDOFF,  /* tc only: pass, accounted and counted here (handoff.h) */
+};
+
+static __always_inline enum uplink_verdict uplink_pass(const struct segd_buf *b,
+						       __u32 ifindex)
 {
 	struct segd_pkt p = {};
 	__u32 reason;
@@ -26,21 +33,26 @@ static __always_inline int uplink_pass(const struct segd_buf *b,
 
 	rc = parse_packet(b, &p);
 	if (rc == PARSE_PASS)
-		return 1;
+		return UPLINK_PASS;
 	if (rc == PARSE_DROP) {
 		if (p.reason == SEGD_REASON_UNSUPPORTED_L3)
-			return 1;   /* LLDP & co. belong to the host */
+			return UPLINK_PASS;   /* LLDP & co. belong to the host */
 		reason = p.reason;
 	} else {
 		reason = segd_pipeline(b, &p, SEGD_DIR_INGRESS, ifindex,
 				       b->hook);
 	}
+	if (reason == SEGD_R_HANDOFF) {
+		count_reason(SEGD_REASON_FORWARDED, p.segs,
+			     pkt_wire_frame(&p, b->len));
+		return UPLINK_HANDOFF;
+	}
 	if (reason == SEGD_R_UNCOUNTED || reason == SEGD_REASON_FORWARDED)
-		return 1;
+		return UPLINK_PASS;
 	count_reason(reason, p.segs, pkt_wire_frame(&p, b->len));
 	ev_report(&p, SEGD_EV_DROP, reason, SEGD_DIR_INGRESS, b->hook,
 		  ifindex);
-	return 0;
+	return UPLINK_DROP;
 }
 
 #endif /* SEGD_BPF_UPLINK_H */

@@ -7,7 +7,8 @@
  *                dir INGRESS, local = destination (must be the pod).
  * uplink_ingress: tc ingress of an uplink, the uplink's early drop
  *                (bpf/lib/uplink.h) where the config asks for tc instead
- *                of XDP (uplink_hook: tc).
+ *                of XDP (uplink_hook: tc, or auto on a veth); it hands
+ *                established packets to to_endpoint (bpf/lib/handoff.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +17,7 @@
 #include "detect.h"
 #include "events.h"
 #include "uplink.h"
+#include "handoff.h"
 
 #define TC_ACT_OK_   0
 #define TC_ACT_SHOT_ 2
@@ -102,16 +104,21 @@ int from_endpoint(struct __sk_buff *skb)
 SEC("tc")
 int to_endpoint(struct __sk_buff *skb)
 {
+	if (handoff_take(skb))   /* the uplink has judged and counted it */
+		return TC_ACT_OK_;
 	return tc_handle(skb, SEGD_DIR_INGRESS);
 }
 
 SEC("tc")
 int uplink_ingress(struct __sk_buff *skb)
 {
+	enum uplink_verdict verdict;
 	struct segd_buf b;
 
 	tc_buf(skb, &b, SEGD_HOOK_TC_UPLINK);
-	return uplink_pass(&b, skb->ifindex) ? TC_ACT_OK_ : TC_ACT_SHOT_;
+	verdict = uplink_pass(&b, skb->ifindex);
+	handoff_arm(skb, verdict == UPLINK_HANDOFF);
+	return verdict == UPLINK_DROP ? TC_ACT_SHOT_ : TC_ACT_OK_;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -22,7 +22,7 @@ int uplink(struct xdp_md *ctx)
 		.hook = SEGD_HOOK_XDP,
 	};
 
-	return uplink_pass(&b, ctx->ingress_ifindex) ? XDP_PASS : XDP_DROP;
+	return uplink_pass(&b, ctx->ingress_ifindex) == UPLINK_DROP ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

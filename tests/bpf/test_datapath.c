@@ -7,6 +7,8 @@
  * test_datapath_hints.c.
  */
 #include "dp_harness.h"
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 /* ------------------------------------------------------------------------ */
 
@@ -306,6 +308,10 @@ Test(datapath, icmp_errors)
 
 /* The uplink's early drop, written for XDP; tc_uplink runs the same rows
  * through its tc ingress twin (uplink_hook: tc). */
+/* an established packet at the uplink: not counted by XDP, counted as
+ * forwarded by the tc uplink, which accounts it and hands it off */
+#define CT_HIT (-2)
+
 static const struct row uplink_rows[] = {
 	{ "new allowed flow passes, untouched", XDP,
 	  { .src = R4, .dst = A4, .proto = TCP, .sport = 5555, .dport = 22,
@@ -321,7 +327,7 @@ static const struct row uplink_rows[] = {
 	    .tcp_flags = SYN }, TC_ACT_OK, FWD },
 	{ "reply passes XDP (CT)", XDP,
 	  { .src = R4, .dst = A4, .proto = TCP, .sport = 80, .dport = 40000,
-	    .tcp_flags = SYNACK }, XDP_PASS, NOR },
+	    .tcp_flags = SYNACK }, XDP_PASS, CT_HIT },
 	{ "same ports, no flow: dropped", XDP,
 	  { .src = R4, .dst = A4, .proto = TCP, .sport = 80, .dport = 40002,
 	    .tcp_flags = SYNACK }, XDP_DROP, SEGD_REASON_DEFAULT_DENIED },
@@ -375,6 +381,8 @@ static void run_uplink_rows(enum seg_prog prog)
 		if (prog == SEG_PROG_TC_UPLINK)
 			rows[i].verdict = rows[i].verdict == XDP_PASS ?
 					  TC_ACT_OK : TC_ACT_SHOT;
+		if (rows[i].reason == CT_HIT)
+			rows[i].reason = prog == SEG_PROG_TC_UPLINK ? FWD : NOR;
 	}
 	apply_world(0);
 	run_rows(prog == XDP ? "xdp" : "tc uplink", rows, N);
@@ -397,6 +405,72 @@ Test(datapath, xdp_uplink)
 Test(datapath, tc_uplink)
 {
 	run_uplink_rows(SEG_PROG_TC_UPLINK);
+}
+
+/* the armed tags of segd_handoff, one per CPU; *armed: how many CPUs */
+static void handoff_slots(unsigned int *armed)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = seg_dp_map_fd(dp, SEGD_MAP_HANDOFF);
+	struct segd_handoff h[ncpu > 0 ? ncpu : 1];
+	uint32_t zero = 0;
+
+	cr_assert_geq(fd, 0, "no %s map", SEGD_MAP_HANDOFF);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &zero, h), 0);
+	*armed = 0;
+	for (int c = 0; c < ncpu; c++)
+		*armed += h[c].tag != 0;
+}
+
+/* The tc uplink accounts an established packet in its CT entry and arms
+ * the handoff; XDP never does; a new flow, or an entry of an older
+ * generation, is left to the endpoint's hook with the slot disarmed. */
+Test(datapath, tc_uplink_handoff)
+{
+	const struct pkt_spec syn = { .src = A4, .dst = R4, .proto = TCP,
+		.sport = 40100, .dport = 80, .tcp_flags = SYN };
+	const struct pkt_spec reply = { .src = R4, .dst = A4, .proto = TCP,
+		.sport = 80, .dport = 40100, .tcp_flags = ACK, .payload = 200 };
+	const struct pkt_spec fresh = { .src = R4, .dst = A4, .proto = TCP,
+		.sport = 5600, .dport = 22, .tcp_flags = SYN };
+	const struct row open[] = { { "open", FROM, syn, TC_ACT_OK, FWD } };
+	const struct row xdp[] = { { "xdp: CT hit, untouched", XDP, reply,
+				     XDP_PASS, NOR } };
+	const struct row tc[] = { { "tc uplink: CT hit, handed off",
+				    SEG_PROG_TC_UPLINK, reply, TC_ACT_OK, FWD } };
+	const struct row tc_new[] = { { "tc uplink: new flow, left to the endpoint",
+					SEG_PROG_TC_UPLINK, fresh, TC_ACT_OK, NOR } };
+	const struct row tc_old[] = { { "tc uplink: older generation, left to the endpoint",
+					SEG_PROG_TC_UPLINK, reply, TC_ACT_OK, NOR } };
+	struct segd_ct_value v;
+	unsigned int armed;
+
+	apply_world(0);
+	RUN("open", open);
+	RUN("xdp", xdp);
+	cr_assert_eq(ct_get(A4, R4, 40100, 80, TCP, &v), 0);
+	cr_expect_eq(v.packets[SEGD_CT_REPLY], 0, "XDP accounted the reply");
+	handoff_slots(&armed);
+	cr_expect_eq(armed, 0, "XDP armed the handoff");
+
+	RUN("tc", tc);
+	cr_assert_eq(ct_get(A4, R4, 40100, 80, TCP, &v), 0);
+	cr_expect_eq(v.packets[SEGD_CT_REPLY], 1, "reply packets %llu, want 1",
+		     (unsigned long long)v.packets[SEGD_CT_REPLY]);
+	cr_expect_eq(v.bytes[SEGD_CT_REPLY], (uint64_t)pkt_ip_len(&reply));
+	cr_expect_eq(v.tcp_flags[SEGD_CT_REPLY], ACK);
+	handoff_slots(&armed);
+	cr_expect_eq(armed, 1, "CPUs armed %u, want 1", armed);
+
+	RUN("tc new", tc_new);
+	handoff_slots(&armed);
+	cr_expect_eq(armed, 0, "a packet not handed off left the slot armed");
+
+	apply_world(1);   /* a new generation: the entry is re-decided */
+	RUN("tc old", tc_old);
+	cr_assert_eq(ct_get(A4, R4, 40100, 80, TCP, &v), 0);
+	cr_expect_eq(v.packets[SEGD_CT_REPLY], 1, "an old entry was accounted");
+	handoff_slots(&armed);
+	cr_expect_eq(armed, 0);
 }
 
 Test(datapath, no_state_fails_closed)

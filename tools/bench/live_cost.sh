@@ -49,6 +49,10 @@
 #   LIVE_RAW=FILE      keeps the raw lines (tools/bench/live_cost_report.py
 #                      FILE --secs SECONDS [--ports N] prints the
 #                      tables again)
+#   LIVE_PROFILE=DIR   in the first round, one more pass per kind with segd
+#                      on: a cycles profile of CPU 1 (perf record), where
+#                      the path's time goes by symbol (segd's programs are
+#                      bpf_prog_<tag>_<name>), into DIR/profile-KIND-CONFIG.txt
 set -u
 export LC_ALL=C   # sort and join agree
 cd "$(dirname "$0")/../.." || exit 1
@@ -184,6 +188,19 @@ stats_pass() {
 		printf "%s %s %.0f %.0f %s %s\n", pre, $1, $4 - $2, $5 - $3, rx, sent }' >>"$RES"
 }
 
+# profile_pass KIND CONFIG: CPU 1's cycles by symbol over a pass
+profile_pass() {
+	local data=$TOPO_DIR/cycles.data out=$LIVE_PROFILE/profile-$1-$2.txt
+	mkdir -p "$LIVE_PROFILE" || return 1
+	flood "$1" "$STATS_SECS" perf record -q -C 1 -e cycles -F 10000 -o "$data" --
+	{
+		echo "# live_cost profile: kind $1, config $2, $RATE packets/s, CPU 1, $(uname -r), $(date -u '+%F %H:%M UTC')"
+		perf report -i "$data" --stdio --sort sym --percent-limit 0.5 2>/dev/null |
+			grep -v '^$'
+	} >"$out"
+	echo "# profile of $1 / $2: $out" >&2
+}
+
 # measure KIND CONFIG ROUND: warm-up, the window, the programs' pass
 measure() {
 	local warm
@@ -195,6 +212,9 @@ measure() {
 	sleep 0.2
 	window "$@"
 	[ "$2" = none ] || stats_pass "$@"
+	if [ -n "${LIVE_PROFILE:-}" ] && [ "$3" = 0 ]; then
+		profile_pass "$1" "$2"
+	fi
 }
 
 # what `segctl attach up0 --role uplink` puts on a veth with this build
