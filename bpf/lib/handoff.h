@@ -16,8 +16,10 @@
  * a packet never survives the uplink's own pass. A packet that waits on
  * its way (neighbour resolution, a qdisc on the pod's veth) finds the slot
  * re-armed for another one and is decided again by the endpoint's hook:
- * the same verdict, counted twice. Only packets with tc_index 0 are
- * handed off: a value set by another program (a CNI's) is left alone.
+ * the same verdict, counted twice. The tag takes tc_index over for the
+ * packet's way from the uplink to the pod, whatever it held (a cls_bpf
+ * classifier's verdict sets it from the class id anyway), and the pod's
+ * hook leaves it 0.
  */
 #ifndef SEGD_BPF_HANDOFF_H
 #define SEGD_BPF_HANDOFF_H
@@ -33,7 +35,7 @@ static __always_inline void handoff_arm(struct __sk_buff *skb, int handed)
 
 	if (!h)
 		return;
-	if (!handed || skb->tc_index) {
+	if (!handed) {
 		h->tag = 0;
 		return;
 	}
