@@ -387,14 +387,8 @@ struct segd_ct_value {
 #define SEGD_CTF_REVOKED       (1u << 2)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 
-/* The tc uplink's handoff to the endpoint hook, one per CPU (BPF only; no
- * user space reads it). An established packet the uplink found in
- * conntrack (live, current generation, not revoked) is accounted there;
- * its skb->tc_index carries `tag` (random, never 0) to the endpoint's tc
- * egress on the same CPU, which then lets it pass without a second
- * lookup when the tag and the receiving interface match, and clears
- * both. The uplink disarms the slot for every packet it does not hand
- * off, so a tc_index set anywhere else cannot match. */
+/* The tc uplink's handoff of an established packet to the endpoint hook
+ * on the same CPU, one slot per CPU (BPF only; bpf/lib/handoff.h). */
 struct segd_handoff {
 	__u32 tag;       /* armed tag, 0 = none (16 bits used) */
 	__u32 ifindex;   /* the uplink that armed it (skb->ingress_ifindex) */

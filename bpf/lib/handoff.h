@@ -36,7 +36,8 @@ static __always_inline void handoff_arm(struct __sk_buff *skb, int handed)
 	if (!h)
 		return;
 	if (!handed) {
-		h->tag = 0;
+		if (h->tag)   /* the line stays clean when nothing is armed */
+			h->tag = 0;
 		return;
 	}
 	h->tag = (bpf_get_prandom_u32() & 0xffff) | 1;

@@ -83,7 +83,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	__u32 local_id, lflags, remote_id;
 	/* the uplink's early drop (XDP or its tc twin): read-only */
 	int early = hook != SEGD_HOOK_TC, ct_looked = 0;
-	__u64 now;
+	__u64 now = 0;
 
 	if (view_load(&v))
 		return early ? SEGD_R_UNCOUNTED :
@@ -155,7 +155,8 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	if (p->frag != SEGD_FRAG_NONE && frag_track(p))
 		return SEGD_REASON_FRAG_UNTRACKED;
 
-	now = bpf_ktime_get_coarse_ns();
+	if (!ct_looked)   /* else read with the early conntrack lookup */
+		now = bpf_ktime_get_coarse_ns();
 	if (p->icmp_err &&
 	    ct_icmp_related(b, p, dir, laddr, now))
 		return early ? SEGD_R_UNCOUNTED :

@@ -184,7 +184,7 @@ int segd_h_endpoint_add(struct segd *d, struct segd_req *r, yaml_document_t *out
 	}
 	ret = segd_endpoints_register(d, &ep, 1, &counts, r->err);
 	cur = seg_state_find_ep(&d->state, ns, name);
-	if (!cur) /* refused before the state changed */
+	if (!cur) /* refused: nothing registered under the name */
 		goto out;
 	yu_set_str(out, res, "endpoint", cur->name);
 	yu_set_str(out, res, "namespace", cur->ns);
