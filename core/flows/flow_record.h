@@ -68,6 +68,11 @@ struct seg_flow_record {
 	const char *drop_reason; /* segd reason name ("policy-denied", ...) for
 				  * drops and audits, else NULL */
 	const char *blocklist;  /* list that matched, else NULL */
+	/* Records of one nonzero epoch were named from one unchanged world:
+	 * there, equal borrowed pointers (labels, ns) are the same endpoint,
+	 * so a sink may keep what it made of them until the epoch moves.
+	 * 0: unknown (records made elsewhere), nothing to share. */
+	uint64_t names_epoch;
 };
 
 /* Counters the flow table keeps for /metrics and `segctl status`. */

@@ -8,9 +8,17 @@
 #include "flow_names.h"
 #include "flowtab.h"
 #include "name_index.h"
+#include "text_memo.h"
 
 #define NS_PER_SEC 1000000000ull
 #define MAX_SINKS 8
+/* flows freed by a pass are kept for the next one's new flows, up to
+ * this many beyond the live ones (a flood replaces the whole table) */
+#define SPARE_SLACK 4096
+
+/* What the memo names (text_memo.h): the pass's world names thousands of
+ * records after the same endpoints, identities and rules. */
+enum memo_kind { MEMO_ENDPOINT = 1, MEMO_IDENTITY, MEMO_RULE, MEMO_IFINDEX };
 
 enum flow_kind { FLOW_CT = 0, FLOW_DROP = 1 };
 
@@ -24,7 +32,8 @@ struct flow_key {
 };
 
 struct flow {
-	struct flow *next;          /* hash chain */
+	struct flow *next;          /* hash chain, or the spare list */
+	uint64_t hash;              /* key_hash(&key) */
 	struct flow_key key;
 	uint64_t sent_packets[2];   /* what records have reported so far */
 	uint64_t sent_bytes[2];
@@ -50,6 +59,10 @@ struct seg_flowtab {
 	struct seg_view v;
 	struct flow **buckets;
 	size_t n_buckets, n;
+	struct flow *spare;          /* freed flows, for reuse */
+	size_t n_spare;
+	struct seg_text_memo memo;   /* names made since the last change */
+	uint64_t names_epoch;        /* counts the changes, from 1 */
 	struct sink sinks[MAX_SINKS];
 	size_t n_sinks;
 	seg_flow_list_fn list_namer;
@@ -84,7 +97,7 @@ static int grow(struct seg_flowtab *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n_buckets; i++)
 		for (struct flow *f = t->buckets[i], *next; f; f = next) {
-			size_t h = key_hash(&f->key) & (nb - 1);
+			size_t h = f->hash & (nb - 1);
 
 			next = f->next;
 			f->next = b[h];
@@ -96,49 +109,64 @@ static int grow(struct seg_flowtab *t)
 	return 0;
 }
 
-static struct flow *find(struct seg_flowtab *t, const struct flow_key *k)
+/* The flow with key k, whose key_hash is h, or NULL. */
+static struct flow *find(struct seg_flowtab *t, const struct flow_key *k, uint64_t h)
 {
-	size_t h;
-
 	if (!t->n_buckets)
 		return NULL;
-	h = key_hash(k) & (t->n_buckets - 1);
-	for (struct flow *f = t->buckets[h]; f; f = f->next)
-		if (!memcmp(&f->key, k, sizeof(*k)))
+	for (struct flow *f = t->buckets[h & (t->n_buckets - 1)]; f; f = f->next)
+		if (f->hash == h && !memcmp(&f->key, k, sizeof(*k)))
 			return f;
 	return NULL;
 }
 
-static struct flow *insert(struct seg_flowtab *t, const struct flow_key *k)
+static struct flow *insert(struct seg_flowtab *t, const struct flow_key *k, uint64_t h)
 {
-	struct flow *f;
-	size_t h;
+	struct flow *f = t->spare;
 
 	if (t->n >= t->n_buckets && grow(t))
 		return NULL;
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (f) {
+		t->spare = f->next;
+		t->n_spare--;
+		memset(f, 0, sizeof(*f));
+	} else if (!(f = calloc(1, sizeof(*f)))) {
 		return NULL;
+	}
 	f->key = *k;
-	h = key_hash(k) & (t->n_buckets - 1);
-	f->next = t->buckets[h];
-	t->buckets[h] = f;
+	f->hash = h;
+	f->next = t->buckets[h & (t->n_buckets - 1)];
+	t->buckets[h & (t->n_buckets - 1)] = f;
 	t->n++;
 	return f;
 }
 
 static void unlink_free(struct seg_flowtab *t, struct flow *f)
 {
-	size_t h = key_hash(&f->key) & (t->n_buckets - 1);
-
-	for (struct flow **pp = &t->buckets[h]; *pp; pp = &(*pp)->next)
+	for (struct flow **pp = &t->buckets[f->hash & (t->n_buckets - 1)]; *pp;
+	     pp = &(*pp)->next)
 		if (*pp == f) {
 			*pp = f->next;
 			t->n--;
 			free(f->blocklist);
-			free(f);
+			f->blocklist = NULL;
+			f->next = t->spare;
+			t->spare = f;
+			t->n_spare++;
 			return;
 		}
+}
+
+/* Spares beyond what the next pass can use go back to the allocator. */
+static void trim_spares(struct seg_flowtab *t)
+{
+	while (t->n_spare > t->n + SPARE_SLACK) {
+		struct flow *f = t->spare;
+
+		t->spare = f->next;
+		t->n_spare--;
+		free(f);
+	}
 }
 
 int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out)
@@ -148,6 +176,8 @@ int seg_flowtab_new(const struct seg_view *v, struct seg_flowtab **out)
 	if (!t)
 		return -ENOMEM;
 	t->v = *v;
+	seg_text_memo_init(&t->memo);
+	t->names_epoch = 1;
 	*out = t;
 	return 0;
 }
@@ -162,12 +192,21 @@ void seg_flowtab_free(struct seg_flowtab *t)
 			free(f->blocklist);
 			free(f);
 		}
+	while (t->spare) {
+		struct flow *f = t->spare;
+
+		t->spare = f->next;
+		free(f);
+	}
 	free(t->buckets);
+	seg_text_memo_free(&t->memo);
 	free(t);
 }
 
 void seg_flowtab_names_changed(struct seg_flowtab *t)
 {
+	seg_text_memo_clear(&t->memo);
+	t->names_epoch++;
 	if (t->v.index)
 		seg_name_index_invalidate(t->v.index);
 }
@@ -197,8 +236,43 @@ static uint64_t to_real(const struct seg_flowtab *t, uint64_t mono)
 				t->real - (t->mono - mono);
 }
 
+/* The name of (kind, key): kept in the memo the first time it is made
+ * (into buf) since the names last changed. NULL for an unknown rule. */
+static const char *name_of(struct seg_flowtab *t, enum memo_kind kind, uint64_t key,
+			   const struct seg_endpoint *ep, char *buf, size_t len)
+{
+	const char *s = seg_text_memo_get(&t->memo, kind, key);
+
+	if (s)
+		return s;
+	switch (kind) {
+	case MEMO_ENDPOINT:
+		snprintf(buf, len, "%s/%s", ep->ns, ep->name);
+		break;
+	case MEMO_IDENTITY:
+		seg_identity_name(&t->v, (uint32_t)key, buf, len);
+		break;
+	case MEMO_RULE:
+		if (!seg_rule_name(t->v.compiled, (uint32_t)key, buf, len))
+			return NULL;
+		break;
+	case MEMO_IFINDEX:
+		snprintf(buf, len, "ifindex:%u", (unsigned)key);
+		break;
+	}
+	/* out of memory: this record still has its name, in buf */
+	s = seg_text_memo_put(&t->memo, kind, key, buf);
+	return s ? s : buf;
+}
+
+static const char *endpoint_name(struct seg_flowtab *t, const struct seg_endpoint *ep,
+				 char *buf, size_t len)
+{
+	return name_of(t, MEMO_ENDPOINT, (uint64_t)(uintptr_t)ep, ep, buf, len);
+}
+
 /* One side of the flow: the local endpoint, or what the address is. */
-static void peer_of(const struct seg_flowtab *t, const struct segd_addr *a,
+static void peer_of(struct seg_flowtab *t, const struct segd_addr *a,
 		    uint32_t remote_id, struct seg_flow_peer *p, char *idbuf,
 		    size_t len)
 {
@@ -209,11 +283,10 @@ static void peer_of(const struct seg_flowtab *t, const struct segd_addr *a,
 		p->ns = ep->ns;
 		p->name = ep->name;
 		p->labels = &ep->labels;
-		snprintf(idbuf, len, "%s/%s", ep->ns, ep->name);
+		p->identity = endpoint_name(t, ep, idbuf, len);
 	} else {
-		seg_identity_name(&t->v, remote_id, idbuf, len);
+		p->identity = name_of(t, MEMO_IDENTITY, remote_id, NULL, idbuf, len);
 	}
-	p->identity = idbuf;
 }
 
 /* Make the record for f with counters pk/by (since the flow started) and
@@ -235,6 +308,7 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 		obs = f->endpoint_id ? seg_endpoint_by_id(&t->v, f->endpoint_id) :
 				       seg_endpoint_by_ifindex(&t->v, f->ifindex);
 	r.time_ns = t->real;
+	r.names_epoch = t->names_epoch;
 	r.start_ns = to_real(t, f->start_mono);
 	r.end_ns = to_real(t, f->last_mono);
 	r.final = final;
@@ -263,14 +337,12 @@ static void make_record(struct seg_flowtab *t, struct flow *f, const uint64_t pk
 	r.total_reply_bytes = by[SEGD_CT_REPLY];
 	peer_of(t, src, f->remote_id, &r.source, srcid, sizeof(srcid));
 	peer_of(t, dst, f->remote_id, &r.destination, dstid, sizeof(dstid));
-	if (obs)
-		snprintf(observer, sizeof(observer), "%s/%s", obs->ns, obs->name);
-	else
-		snprintf(observer, sizeof(observer), "ifindex:%u", f->ifindex);
-	r.observer = observer;
+	r.observer = obs ? endpoint_name(t, obs, observer, sizeof(observer)) :
+		     name_of(t, MEMO_IFINDEX, f->ifindex, NULL, observer, sizeof(observer));
 	r.ifindex = obs && obs->ifindex ? obs->ifindex : f->ifindex;
 	r.rule_id = f->rule_id;
-	r.policy = seg_rule_name(t->v.compiled, f->rule_id, rule, sizeof(rule)) ? rule : NULL;
+	r.policy = f->rule_id ? name_of(t, MEMO_RULE, f->rule_id, NULL, rule, sizeof(rule)) :
+		   NULL;
 	ref = seg_rule_ref_of(t->v.compiled, f->rule_id);
 	r.rule_name = ref && ref->rule_name && *ref->rule_name ? ref->rule_name : NULL;
 	r.blocklist = f->blocklist;
@@ -339,14 +411,16 @@ void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t re
 	t->real = real_ns;
 }
 
-int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
-		   const struct segd_ct_value *v)
+/* One conntrack entry; end: it ends now, whatever its age (a flush). */
+static int ct_entry(struct seg_flowtab *t, const struct segd_ct_key *k,
+		    const struct segd_ct_value *v, bool end)
 {
 	struct flow_key key = { .ct = *k, .kind = FLOW_CT };
-	struct flow *f = find(t, &key);
+	uint64_t h = key_hash(&key);
+	struct flow *f = find(t, &key, h);
 	uint64_t life = (uint64_t)segd_ct_lifetime_s(k->proto, v->tcp_flags[0] |
 						    v->tcp_flags[1]) * NS_PER_SEC;
-	bool expired = t->mono > v->last_seen_ns && t->mono - v->last_seen_ns > life;
+	bool expired = end || (t->mono > v->last_seen_ns && t->mono - v->last_seen_ns > life);
 	bool fresh = !f;
 
 	if (f && v->created_ns != f->start_mono) {
@@ -357,7 +431,7 @@ int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
 		fresh = true;
 	}
 	if (!f) {
-		if (!(f = insert(t, &key)))
+		if (!(f = insert(t, &key, h)))
 			return -ENOMEM;
 		f->start_mono = v->created_ns;
 		f->origin_dir = v->origin_dir;
@@ -377,6 +451,18 @@ int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
 		return 0;
 	unlink_free(t, f);
 	return 1;
+}
+
+int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
+		   const struct segd_ct_value *v)
+{
+	return ct_entry(t, k, v, false);
+}
+
+int seg_flowtab_ct_end(struct seg_flowtab *t, const struct segd_ct_key *k,
+		       const struct segd_ct_value *v)
+{
+	return ct_entry(t, k, v, true);
 }
 
 int seg_flowtab_pass_end(struct seg_flowtab *t)
@@ -403,6 +489,7 @@ int seg_flowtab_pass_end(struct seg_flowtab *t)
 			}
 		}
 	}
+	trim_spares(t);
 	return 0;
 }
 
@@ -411,6 +498,7 @@ int seg_flowtab_event(struct seg_flowtab *t, const struct segd_event *e)
 	bool egress = e->dir == SEGD_DIR_EGRESS;
 	struct flow_key key = { .kind = FLOW_DROP };
 	struct flow *f;
+	uint64_t h;
 	int idx;
 
 	if (e->type != SEGD_EV_DROP)
@@ -420,9 +508,10 @@ int seg_flowtab_event(struct seg_flowtab *t, const struct segd_event *e)
 	key.ct.lport = egress ? e->sport : e->dport;
 	key.ct.rport = egress ? e->dport : e->sport;
 	key.ct.proto = e->proto;
-	f = find(t, &key);
+	h = key_hash(&key);
+	f = find(t, &key, h);
 	if (!f) {
-		if (!(f = insert(t, &key)))
+		if (!(f = insert(t, &key, h)))
 			return -ENOMEM;
 		f->start_mono = e->ts_ns;
 		f->origin_dir = e->dir;

@@ -9,6 +9,7 @@
  * A pass:
  *   seg_flowtab_pass_begin(t, now)
  *   seg_flowtab_ct(t, key, value) for every conntrack entry
+ *     (seg_flowtab_ct_end for one that a flush ends)
  *   seg_flowtab_pass_end(t)
  * Conntrack flows (forwarded, audit) get a record when their counters
  * moved since the last one; one that expired (the datapath's own lifetime,
@@ -57,6 +58,10 @@ void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t re
  * map (its final record has been made), else 0, or -ENOMEM. */
 int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
 		   const struct segd_ct_value *v);
+/* The same for an entry that ends now, at any age (a conntrack flush):
+ * its final record; returns 1 (delete it), or -ENOMEM. */
+int seg_flowtab_ct_end(struct seg_flowtab *t, const struct segd_ct_key *k,
+		       const struct segd_ct_value *v);
 int seg_flowtab_pass_end(struct seg_flowtab *t);
 
 /* One event from the ring buffer (any time between passes). */

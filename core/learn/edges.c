@@ -9,6 +9,7 @@
 #include "edges.h"
 #include "model.h"
 #include "strbuf.h"
+#include "text_memo.h"
 
 #define EDGES_FILE_HEADER "# segd learned edges v1"
 
@@ -35,6 +36,10 @@ struct seg_edges {
 	int64_t novel_after;    /* seg_edges_set_novelty: 0 = off */
 	seg_edge_novel_fn novel;
 	void *novel_ctx;
+	/* workloads' texts by labels, for the records of one names_epoch
+	 * (flow_record.h): a pass names thousands of flows after a few */
+	struct seg_text_memo workloads;
+	uint64_t workloads_epoch;
 };
 
 /* labels that change with every rollout, pod or run: never identity */
@@ -195,6 +200,7 @@ void seg_edges_free(struct seg_edges *e)
 	free(e->v);
 	free(e->index);
 	strtab_free(&e->strings);
+	seg_text_memo_free(&e->workloads);
 	free(e);
 }
 
@@ -338,14 +344,39 @@ static int workload_text(const struct seg_flow_peer *p, char *buf, size_t len)
 	return 0;
 }
 
+/* The same, made once per workload while the records share their names
+ * epoch (within it, one labels pointer is one workload): the text, in the
+ * memo or in buf, or NULL with *ret 1 or -ENAMETOOLONG. */
+static const char *workload_of(struct seg_edges *e, const struct seg_flow_record *r,
+			       const struct seg_flow_peer *p, char *buf, size_t len,
+			       int *ret)
+{
+	uint64_t key = (uint64_t)(uintptr_t)p->labels;
+	const char *s;
+
+	if (r->names_epoch != e->workloads_epoch) {
+		seg_text_memo_clear(&e->workloads);
+		e->workloads_epoch = r->names_epoch;
+	}
+	if (r->names_epoch && p->labels && (s = seg_text_memo_get(&e->workloads, 1, key)))
+		return *ret = 0, s;
+	if ((*ret = workload_text(p, buf, len)))
+		return NULL;
+	/* out of memory: this record still has its text, in buf */
+	s = r->names_epoch ? seg_text_memo_put(&e->workloads, 1, key, buf) : NULL;
+	return s ? s : buf;
+}
+
 #define TEXT_MAX 2048
 
-/* The key of r's edge; its strings (local, remote) in text. The ids are
- * those of strings already held, 0 for one not held yet (the edge is new
- * then: it is interned only once the edge is accepted). 1 when r teaches
- * nothing (its local side is no workload), 0, or -ENAMETOOLONG. */
-static int edge_key_of(const struct seg_edges *e, const struct seg_flow_record *r,
-		       struct seg_edge *k, char text[2][TEXT_MAX])
+/* The key of r's edge; its strings (local, remote) in text, made in
+ * scratch when not memoised. The ids are those of strings already held, 0
+ * for one not held yet (the edge is new then: it is interned only once the
+ * edge is accepted). 1 when r teaches nothing (its local side is no
+ * workload), 0, or -ENAMETOOLONG. */
+static int edge_key_of(struct seg_edges *e, const struct seg_flow_record *r,
+		       struct seg_edge *k, const char *text[2],
+		       char scratch[2][TEXT_MAX])
 {
 	bool egress = r->direction == SEGD_DIR_EGRESS;
 	const struct seg_flow_peer *local = egress ? &r->source : &r->destination;
@@ -354,7 +385,7 @@ static int edge_key_of(const struct seg_edges *e, const struct seg_flow_record *
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	ret = workload_text(local, text[0], TEXT_MAX);
+	text[0] = workload_of(e, r, local, scratch[0], TEXT_MAX, &ret);
 	if (ret)
 		return ret;
 	k->local = strtab_find(&e->strings, text[0]);
@@ -363,8 +394,7 @@ static int edge_key_of(const struct seg_edges *e, const struct seg_flow_record *
 	/* ports only where there are ports: ICMP's type is not kept */
 	k->port = r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP ||
 		  r->proto == IPPROTO_SCTP ? r->dport : 0;
-	text[1][0] = '\0';
-	ret = workload_text(remote, text[1], TEXT_MAX);
+	text[1] = workload_of(e, r, remote, scratch[1], TEXT_MAX, &ret);
 	if (!ret) {
 		k->remote_kind = SEG_EDGE_WORKLOAD;
 		k->remote = strtab_find(&e->strings, text[1]);
@@ -414,7 +444,8 @@ static bool teaches(struct seg_edges *e, const struct seg_flow_record *r)
 
 int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 {
-	char text[2][TEXT_MAX];
+	char scratch[2][TEXT_MAX];
+	const char *text[2];
 	struct seg_edge k, *x;
 	char name[256];
 	int64_t first = (int64_t)(r->start_ns / 1000000000ull);
@@ -423,7 +454,7 @@ int seg_edges_observe(struct seg_edges *e, const struct seg_flow_record *r)
 
 	if (!teaches(e, r))
 		return 0;
-	ret = edge_key_of(e, r, &k, text);
+	ret = edge_key_of(e, r, &k, text, scratch);
 	if (ret == -ENAMETOOLONG) {
 		e->refused++;   /* labels beyond any real workload's */
 		return ret;

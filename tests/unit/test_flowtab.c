@@ -177,6 +177,58 @@ Test(flowtab, vanished_entry_gets_a_final_record_and_replaced_one_a_new_flow)
 	seg_flowtab_free(t);
 }
 
+/* A flush ends a flow at any age: a final record with what moved since
+ * the flow's last record (all it counted when it had none), and 1 to
+ * delete its entry; the table forgets it. */
+struct flush_case {
+	const char *name;
+	bool seen;               /* a pass recorded it before the flush */
+	uint64_t pkts, bytes;    /* the entry's counters at the flush */
+	uint64_t want_pkts, want_bytes;
+};
+
+static const struct flush_case flush_cases[] = {
+	{ "moved since its last record", true, 9, 900, 4, 400 },
+	{ "idle since its last record", true, 5, 500, 0, 0 },
+	{ "never recorded", false, 3, 300, 3, 300 },
+};
+
+ParameterizedTestParameters(flowtab, flush_ends_a_flow)
+{
+	return cr_make_param_array(struct flush_case, flush_cases,
+				   sizeof(flush_cases) / sizeof(flush_cases[0]));
+}
+
+ParameterizedTest(struct flush_case *fc, flowtab, flush_ends_a_flow, .init = setup)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+	size_t before;
+
+	ct_entry(&k, &v);
+	if (fc->seen) {
+		v.packets[0] = 5, v.bytes[0] = 500;
+		pass(t, 2 * SEC, &k, &v, 0);
+	}
+	before = c.n;
+	v.packets[0] = fc->pkts, v.bytes[0] = fc->bytes;
+	seg_flowtab_pass_begin(t, 3 * SEC, 1003 * SEC);
+	cr_assert_eq(seg_flowtab_ct_end(t, &k, &v), 1, "%s", fc->name);
+	cr_assert_eq(seg_flowtab_pass_end(t), 0);
+	cr_assert_eq(c.n, before + 1, "%s: one final record", fc->name);
+	cr_assert(c.r[before].final, "%s", fc->name);
+	cr_assert_eq(c.r[before].packets, fc->want_pkts, "%s", fc->name);
+	cr_assert_eq(c.r[before].bytes, fc->want_bytes, "%s", fc->name);
+	cr_assert_str_eq(c.policy[before], "shop/allow-web#2");
+	cr_assert_eq(seg_flowtab_size(t), 0, "%s: forgotten", fc->name);
+	/* the next pass does not end it a second time */
+	pass(t, 4 * SEC, NULL, NULL, 0);
+	cr_assert_eq(c.n, before + 1, "%s", fc->name);
+	seg_flowtab_free(t);
+}
+
 struct orient_case {
 	uint8_t origin_dir;
 	uint8_t ct_flags;
@@ -336,5 +388,49 @@ Test(flowtab, cluster_policy_rule_named_by_tier)
 	cr_assert_not_null(c.r[0].rule_name);
 	snprintf(rule_name, sizeof(rule_name), "%s", c.r[0].rule_name);
 	cr_assert_str_eq(rule_name, "no-db");
+	seg_flowtab_free(t);
+}
+
+/* Names are made once per pass and kept (text_memo.h): a rename in place
+ * (same endpoint and rule arrays) shows at the next pass and listing, and
+ * each pass's records share one names epoch that the next one moves. */
+Test(flowtab, names_follow_renames_between_passes)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k, k2;
+	struct segd_ct_value v, v2;
+
+	ct_entry(&k, &v);
+	k2 = k, v2 = v;
+	k2.lport = 40001;
+	v.packets[0] = v2.packets[0] = 1;
+	seg_flowtab_pass_begin(t, 2 * SEC, 1002 * SEC);
+	cr_assert_eq(seg_flowtab_ct(t, &k, &v), 0);
+	cr_assert_eq(seg_flowtab_ct(t, &k2, &v2), 0);
+	cr_assert_eq(seg_flowtab_pass_end(t), 0);
+	cr_assert_eq(c.n, 2);
+	cr_assert_str_eq(c.observer[1], "shop/web");
+	cr_assert_str_eq(c.policy[1], "shop/allow-web#2");
+	cr_assert_neq(c.r[0].names_epoch, 0);
+	cr_assert_eq(c.r[0].names_epoch, c.r[1].names_epoch);
+
+	ep.name = "web-v2";
+	rules[0].policy_name = "allow-web-v2";
+	v.packets[0] = 2;
+	pass(t, 3 * SEC, &k, &v, 0);   /* k moved, k2 is gone (final) */
+	cr_assert_eq(c.n, 4);
+	for (size_t i = 2; i < 4; i++) {
+		cr_assert_str_eq(c.src[i], "shop/web-v2");
+		cr_assert_str_eq(c.observer[i], "shop/web-v2");
+		cr_assert_str_eq(c.policy[i], "shop/allow-web-v2#2");
+		cr_assert_gt(c.r[i].names_epoch, c.r[1].names_epoch);
+	}
+
+	ep.name = "web-v3";
+	seg_flowtab_names_changed(t);
+	seg_flowtab_ct_record(t, &k, &v, capture, &c);
+	cr_assert_str_eq(c.observer[4], "shop/web-v3");
+	ep.name = "web";
 	seg_flowtab_free(t);
 }

@@ -735,3 +735,47 @@ Test(recommend, label_keys_yaml_would_misread_are_quoted)
 	free(k);
 	seg_edges_free(e);
 }
+
+/* A pass names thousands of records after a few workloads: the store
+ * keeps a workload's text while the records share a names epoch, and
+ * makes it again once the epoch moves (the world may have changed in
+ * place) or when the record has none (0). */
+Test(learn_edges, workload_texts_follow_the_names_epoch)
+{
+	struct seg_labels web = parsed("app=web");
+	struct seg_flow_record r = { 0 };
+	struct seg_edges *e;
+	const struct { uint64_t epoch; const char *labels, *want; } steps[] = {
+		{ 1, NULL, "shop app=web" },
+		{ 2, "app=web-v2", "shop app=web-v2" },   /* relabelled in place */
+		{ 0, "app=web-v3", "shop app=web-v3" },   /* no epoch: made again */
+		{ 0, "app=web-v4", "shop app=web-v4" },
+	};
+
+	cr_assert_eq(seg_edges_new(0, &e), 0);
+	r.proto = IPPROTO_TCP;
+	r.tcp_flags = 0x1b;
+	r.direction = SEGD_DIR_EGRESS;
+	r.src = addr("10.200.0.2");
+	r.dst = addr("203.0.113.10");
+	r.sport = 40000;
+	r.packets = r.total_packets = 1;
+	r.source = (struct seg_flow_peer){ "shop", "web", &web, "shop/web" };
+	r.destination = (struct seg_flow_peer){ NULL, NULL, NULL, "world" };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const struct seg_edge *x;
+
+		if (steps[i].labels) {
+			seg_labels_free(&web);
+			web = parsed(steps[i].labels);   /* the same struct */
+		}
+		r.names_epoch = steps[i].epoch;
+		r.dport = (uint16_t)(443 + i);       /* one edge per step */
+		cr_assert_eq(seg_edges_observe(e, &r), 0);
+		cr_assert_eq(seg_edges_count(e), i + 1);
+		x = seg_edges_at(e, i);
+		cr_assert_str_eq(seg_edges_string(e, x->local), steps[i].want, "step %zu", i);
+	}
+	seg_labels_free(&web);
+	seg_edges_free(e);
+}
