@@ -25,8 +25,9 @@ const char segctl_top_help[] =
 	"  quarantine NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
 	"             [--allow CIDR[:PORT/PROTO]]... [--reason TEXT]\n"
 	"  release NAME|--ip ADDR|--selector k=v,... [--namespace NS]\n"
-		"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
+	"  flows [--follow] [--verdict allow|deny|audit] [--endpoint NAME] [--namespace NS]\n"
 	"        [-o table|json|yaml]\n"
+	"  conntrack flush\n"
 	"  alerts [--follow] [--namespace NS] [-o table|json|yaml]\n"
 	"  blocklist load NAME FILE --category miner|c2|custom|exception [--format F]\n"
 	"                 [--action drop|audit] [--expires DURATION] [--allow CIDR]...\n"
@@ -265,6 +266,15 @@ const struct segctl_command segctl_commands[] = {
 	  "(what they cannot say, the node and ICMP, is left out with a comment).\n"
 	  "Review it, then: apply --dry-run, apply --mode audit, audit-report,\n"
 	  "promote.\n", pos_none, opt_recommend, opt_none },
+	{ "conntrack flush", "conntrack.flush", "conntrack flush",
+	  "End every flow segd tracks, now: each gets its final flow record and\n"
+	  "its conntrack entry is deleted, so its next packet is decided again by\n"
+	  "the policies in force, as a new flow: an allowed connection goes on once\n"
+	  "the side that opened it sends again (its peer's packets before that may\n"
+	  "be dropped, and are resent). Entries of flows a policy change revoked\n"
+	  "stay until they expire, so those flows cannot open again. Like\n"
+	  "`conntrack -F` for netfilter: to start from an empty table.\n",
+	  pos_none, opt_none, opt_none },
 	{ "learn reset", "learn.reset", "learn reset [--namespace NS]",
 	  "Forget the learned edges (of the workloads of namespace NS), in memory\n"
 	  "and in the state dir; learning goes on from the next flow record.\n",

@@ -631,6 +631,9 @@ static void print_simple(const struct segctl_cmd *cmd, yaml_document_t *d,
 	else if (!strcmp(c, "attach"))
 		fprintf(f, "uplink/%s attached (%s, ifindex %s)\n",
 			str(d, res, "interface"), str(d, res, "hook"), str(d, res, "ifindex"));
+	else if (!strcmp(c, "conntrack.flush"))
+		fprintf(f, "conntrack flushed: %s flows ended (%s revoked flows kept until "
+			"they expire)\n", str(d, res, "flushed"), str(d, res, "kept"));
 	else if (!strcmp(c, "learn.reset"))
 		fprintf(f, "learned edges%s%s forgotten: %s (%s kept)\n",
 			yu_map_get(d, res, "namespace") ? " of namespace " : "",

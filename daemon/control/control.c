@@ -38,6 +38,7 @@ static const struct {
 	{ "get", segd_h_get },
 	{ "status", segd_h_status },
 	{ "flows", segd_h_flows },
+	{ "conntrack.flush", segd_h_conntrack_flush },
 	{ "alerts", segd_h_alerts },
 	{ "blocklist.load", segd_h_blocklist_load },
 	{ "blocklist.list", segd_h_blocklist_list },

@@ -3,6 +3,7 @@
  * entries (forwarded and audit flows) and the drop flows of the flow
  * table, each with its counters since it started. Filters: --endpoint,
  * --namespace (the endpoint that observed it), --verdict. Changes nothing.
+ * And `segctl conntrack flush`, which ends them all.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -173,4 +174,41 @@ bool segd_flows_take_follower(struct segd *d, struct bufferevent *bev)
 		taken = !seg_flow_export_follow(d->flow_export, bev, f);
 	free(f);
 	return taken;
+}
+
+/* Without flow export: delete the entries, keep the tombstones. */
+static int flush_entry(void *ctx, const struct segd_ct_key *k, const struct segd_ct_value *v)
+{
+	struct seg_ct_flush_counts *c = ctx;
+
+	(void)k;
+	if (v->flags & SEGD_CTF_REVOKED) {
+		c->kept++;
+		return 0;
+	}
+	c->flushed++;
+	return 1;
+}
+
+/* `segctl conntrack flush`: every flow ends now, with its final record;
+ * its next packet is decided again as a new flow. */
+int segd_h_conntrack_flush(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			   int res)
+{
+	struct seg_ct_flush_counts c = { 0 };
+	int ret;
+
+	if (!d->dp)
+		return seg_errorf(r->err, NULL, 0, 0, -ENODEV,
+				  "segd runs without the kernel datapath");
+	ret = d->flow_export ? seg_flow_export_flush(d->flow_export, &c) :
+			       seg_dp_ct_foreach(d->dp, flush_entry, &c);
+	if (ret)
+		return seg_errorf(r->err, NULL, 0, 0, ret, "conntrack flush: %s after %zu "
+				  "entries; run it again", strerror(-ret), c.flushed);
+	seg_log(SEG_LOG_INFO, "conntrack flush: %zu flows ended, %zu revocation "
+		"tombstones kept", c.flushed, c.kept);
+	yu_set_uint(out, res, "flushed", c.flushed);
+	yu_set_uint(out, res, "kept", c.kept);
+	return 0;
 }

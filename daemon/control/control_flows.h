@@ -13,6 +13,10 @@ typedef void (*segd_ct_fn)(void *ctx, const struct segd_ct_key *k,
 			   const struct segd_ct_value *v);
 int segd_ct_foreach(struct segd *d, segd_ct_fn fn, void *ctx, struct seg_error *err);
 int segd_h_flows(struct segd *d, struct segd_req *r, yaml_document_t *out, int res);
+/* `conntrack flush`: end every flow now (final records, entries deleted),
+ * keeping revocation tombstones; answers flushed and kept. */
+int segd_h_conntrack_flush(struct segd *d, struct segd_req *r, yaml_document_t *out,
+			   int res);
 /* After the answer to `flows --follow` is queued on bev: end the YAML
  * document and hand bev to the flow exporter, which streams new records.
  * True when it took bev; false when no follow was asked or it failed. */

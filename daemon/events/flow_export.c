@@ -161,7 +161,31 @@ static int feed(void *ctx, const struct segd_ct_key *k, const struct segd_ct_val
 	return seg_flowtab_ct(x->table, k, v);
 }
 
-int seg_flow_export_pass(struct seg_flow_export *x)
+struct flush {
+	struct seg_flow_export *x;
+	struct seg_ct_flush_counts *counts;
+};
+
+/* A flush ends every flow (1: deleted) but keeps revocation tombstones:
+ * without one, a revoked flow's peer could open it again wherever that
+ * direction is not enforced (segd_abi.h, SEGD_CTF_REVOKED). */
+static int feed_flush(void *ctx, const struct segd_ct_key *k, const struct segd_ct_value *v)
+{
+	struct flush *f = ctx;
+	int ret;
+
+	if (v->flags & SEGD_CTF_REVOKED) {
+		ret = seg_flowtab_ct(f->x->table, k, v);
+		f->counts->kept += ret == 0;
+		return ret;
+	}
+	ret = seg_flowtab_ct_end(f->x->table, k, v);
+	f->counts->flushed += ret == 1;
+	return ret;
+}
+
+/* A pass over conntrack with fn feeding each entry to the table. */
+static int run_pass(struct seg_flow_export *x, seg_dp_ct_fn fn, void *ctx)
 {
 	struct seg_flow_stats *st = &x->d->flow_stats;
 	uint64_t ev[SEGD_EVS_MAX] = { 0 };
@@ -171,7 +195,7 @@ int seg_flow_export_pass(struct seg_flow_export *x)
 	/* events already in the ring belong to this pass */
 	seg_dp_events_consume(x->ring);
 	seg_flowtab_pass_begin(x->table, t0, clock_ns(CLOCK_REALTIME));
-	ret = seg_dp_ct_foreach(x->d->dp, feed, x);
+	ret = seg_dp_ct_foreach(x->d->dp, fn, ctx);
 	if (ret)
 		seg_log(SEG_LOG_WARN, "flow export: reading conntrack: %s",
 			strerror(-ret));
@@ -187,6 +211,19 @@ int seg_flow_export_pass(struct seg_flow_export *x)
 	st->ct_scans++;
 	st->last_scan_ms = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 	return ret;
+}
+
+int seg_flow_export_pass(struct seg_flow_export *x)
+{
+	return run_pass(x, feed, x);
+}
+
+int seg_flow_export_flush(struct seg_flow_export *x, struct seg_ct_flush_counts *counts)
+{
+	struct flush f = { x, counts };
+
+	memset(counts, 0, sizeof(*counts));
+	return run_pass(x, feed_flush, &f);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -24,6 +24,13 @@ int seg_flow_export_on_pass(struct seg_flow_export *x, seg_flow_pass_fn fn, void
 /* Run a pass now (tests, shutdown): final records for nothing, deltas
  * for everything that moved. */
 int seg_flow_export_pass(struct seg_flow_export *x);
+/* `segctl conntrack flush`: a pass that ends every flow now (final
+ * records, entries deleted) but keeps revocation tombstones. */
+struct seg_ct_flush_counts {
+	size_t flushed;   /* entries deleted */
+	size_t kept;      /* revocation tombstones kept */
+};
+int seg_flow_export_flush(struct seg_flow_export *x, struct seg_ct_flush_counts *counts);
 struct seg_flowtab *seg_flow_export_table(struct seg_flow_export *x);
 /* Stream every later record that matches filter to bev as a JSON line
  * (`segctl flows --follow`); takes bev, frees it when the client hangs

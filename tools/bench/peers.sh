@@ -41,7 +41,8 @@
 #      host's ephemeral ports 1024-65535 with tcp_tw_reuse (its own
 #      namespace's sysctls)
 # Contenders are rotated each round; every kind runs while a contender's
-# rules are loaded; conntrack is emptied between kinds. Medians and
+# rules are loaded; conntrack is emptied between kinds (netfilter's with
+# conntrack -F, segd's with segctl conntrack flush while segd is on). Medians and
 # min-max over ROUNDS. Load: wall time of iptables-restore / nft -f per
 # round, segctl apply once per N. A policy set past segd's max_rules
 # (131,072 unless set) is refused: shown as refused.
@@ -178,6 +179,19 @@ contender_on() {
 	echo "load $2 $1 $3 $(ms_since "$t0")" >>"$RES"
 }
 
+# empty_conntrack CONTENDER: netfilter's conntrack emptied, and segd's
+# when segd is on the path: a flood leaves tens of thousands of entries
+# whose final records segd's next flow pass would make in the middle of
+# the next kind (segd's CPU, not the path's), as netfilter's would be
+# looked up and expired there without the flush
+empty_conntrack() {
+	in_node conntrack -F >/dev/null 2>&1
+	case $1 in
+	segd | segd-labels) segctl conntrack flush >/dev/null ;;
+	esac
+	return 0
+}
+
 contender_off() {
 	case $1 in
 	segd) path_configure none ;;
@@ -189,7 +203,7 @@ contender_off() {
 		in_node iptables-legacy -F FORWARD ;;
 	iptables-nft | nft-rules | nft-set) in_node nft flush ruleset ;;
 	esac
-	in_node conntrack -F >/dev/null 2>&1
+	empty_conntrack "$1"
 	return 0
 }
 
@@ -321,7 +335,7 @@ measure() {   # KIND N C ROUND
 	   tcp_bulk c-out "$2" "$3" "$4" "pod->outside" ;;
 	d) crr "$2" "$3" "$4" ;;
 	esac
-	in_node conntrack -F >/dev/null 2>&1   # each kind from an empty table
+	empty_conntrack "$3"   # each kind from an empty table
 }
 
 echo "# peers: kinds ${KINDS[*]}, outside -> pod web, $ROUNDS rounds x $SECS s, N = ${NS[*]}, sender on CPU 0, RPS to CPU 1, $(nproc) CPUs, $(uname -r), $(date -u '+%F %H:%M UTC')"
