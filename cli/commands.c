@@ -195,6 +195,15 @@ const struct segctl_command segctl_commands[] = {
 	  "counters are deltas since the flow's previous record) until interrupted;\n"
 	  "with -o json one JSON object per line, as in the flow log.\n",
 	  pos_none, opt_flows, flag_follow },
+	{ "conntrack flush", "conntrack.flush", "conntrack flush",
+	  "End every flow segd tracks, now: each gets its final flow record and\n"
+	  "its conntrack entry is deleted, so its next packet is decided again by\n"
+	  "the policies in force, as a new flow: an allowed connection goes on once\n"
+	  "the side that opened it sends again (its peer's packets before that may\n"
+	  "be dropped, and are resent). Entries of flows a policy change revoked\n"
+	  "stay until they expire, so those flows cannot open again. Like\n"
+	  "`conntrack -F` for netfilter: to start from an empty table.\n",
+	  pos_none, opt_none, opt_none },
 	{ "alerts", "alerts", "alerts [--follow] [--namespace NS] [-o table|json|yaml]",
 	  "Detections of compromised workloads segd raised (the config's `detect:`\n"
 	  "section), oldest first, up to the last 1024: kind (scan, lateral,\n"
@@ -266,15 +275,6 @@ const struct segctl_command segctl_commands[] = {
 	  "(what they cannot say, the node and ICMP, is left out with a comment).\n"
 	  "Review it, then: apply --dry-run, apply --mode audit, audit-report,\n"
 	  "promote.\n", pos_none, opt_recommend, opt_none },
-	{ "conntrack flush", "conntrack.flush", "conntrack flush",
-	  "End every flow segd tracks, now: each gets its final flow record and\n"
-	  "its conntrack entry is deleted, so its next packet is decided again by\n"
-	  "the policies in force, as a new flow: an allowed connection goes on once\n"
-	  "the side that opened it sends again (its peer's packets before that may\n"
-	  "be dropped, and are resent). Entries of flows a policy change revoked\n"
-	  "stay until they expire, so those flows cannot open again. Like\n"
-	  "`conntrack -F` for netfilter: to start from an empty table.\n",
-	  pos_none, opt_none, opt_none },
 	{ "learn reset", "learn.reset", "learn reset [--namespace NS]",
 	  "Forget the learned edges (of the workloads of namespace NS), in memory\n"
 	  "and in the state dir; learning goes on from the next flow record.\n",

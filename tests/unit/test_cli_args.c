@@ -244,8 +244,10 @@ struct complete_case {
 
 static const struct complete_case complete_cases[] = {
 	{ 1, { "" }, "namespace endpoint node attach apply delete promote audit-report get "
-		     "quarantine release status flows alerts blocklist explain graph recommend "
-		     "learn lint" },
+		     "quarantine release status flows conntrack alerts blocklist explain graph "
+		     "recommend learn lint" },
+	{ 2, { "conntrack", "" }, "flush" },
+	{ 3, { "conntrack", "flush", "-" }, "-o --help" },
 	{ 1, { "bl" }, "blocklist" },
 	{ 2, { "blocklist", "" }, "load list show del test" },
 	{ 2, { "blocklist", "l" }, "load list" },
