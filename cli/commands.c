@@ -196,13 +196,14 @@ const struct segctl_command segctl_commands[] = {
 	  "with -o json one JSON object per line, as in the flow log.\n",
 	  pos_none, opt_flows, flag_follow },
 	{ "conntrack flush", "conntrack.flush", "conntrack flush",
-	  "End every flow segd tracks, now: each gets its final flow record and\n"
-	  "its conntrack entry is deleted, so its next packet is decided again by\n"
-	  "the policies in force, as a new flow: an allowed connection goes on once\n"
-	  "the side that opened it sends again (its peer's packets before that may\n"
-	  "be dropped, and are resent). Entries of flows a policy change revoked\n"
-	  "stay until they expire, so those flows cannot open again. Like\n"
-	  "`conntrack -F` for netfilter: to start from an empty table.\n",
+	  "End every flow in segd's conntrack, now: each gets its final flow record\n"
+	  "and its entry is deleted, so its next packet is decided again by the\n"
+	  "policies in force, as a new flow: an allowed connection goes on once the\n"
+	  "side that opened it sends again (its peer's packets before that may be\n"
+	  "dropped, and are resent). Entries of flows a policy change revoked stay\n"
+	  "until they expire, so those flows cannot open again. Flows of dropped\n"
+	  "packets (no conntrack entry) go on. Like `conntrack -F` for netfilter:\n"
+	  "to start from an empty table.\n",
 	  pos_none, opt_none, opt_none },
 	{ "alerts", "alerts", "alerts [--follow] [--namespace NS] [-o table|json|yaml]",
 	  "Detections of compromised workloads segd raised (the config's `detect:`\n"

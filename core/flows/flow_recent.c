@@ -71,6 +71,8 @@ void seg_flow_recent_sink(void *ctx, const struct seg_flow_record *r)
 	if (x->n < x->cap)
 		x->n++;
 	k->r = *r;
+	/* its texts now live in a slot the ring reuses within an epoch */
+	k->r.names_epoch = 0;
 	keep_peer(&k->r.source, k->src_ns, k->src_name, k->src_id);
 	keep_peer(&k->r.destination, k->dst_ns, k->dst_name, k->dst_id);
 	k->r.observer = keep(r->observer, k->observer, sizeof(k->observer));

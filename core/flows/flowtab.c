@@ -69,6 +69,8 @@ struct seg_flowtab {
 	void *list_namer_ctx;
 	uint64_t pass, mono, real;   /* the current pass */
 	uint64_t interval_ns;        /* between the last two passes */
+	uint64_t idle_ns;            /* a drop flow's end; 0: interval_ns */
+	bool incomplete;             /* this pass missed entries */
 };
 
 static uint64_t key_hash(const struct flow_key *k)
@@ -409,6 +411,17 @@ void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t re
 	t->pass++;
 	t->mono = mono_ns;
 	t->real = real_ns;
+	t->incomplete = false;
+}
+
+void seg_flowtab_set_idle(struct seg_flowtab *t, uint64_t idle_ns)
+{
+	t->idle_ns = idle_ns;
+}
+
+void seg_flowtab_pass_incomplete(struct seg_flowtab *t)
+{
+	t->incomplete = true;
 }
 
 /* One conntrack entry; end: it ends now, whatever its age (a flush). */
@@ -468,13 +481,15 @@ int seg_flowtab_ct_end(struct seg_flowtab *t, const struct segd_ct_key *k,
 int seg_flowtab_pass_end(struct seg_flowtab *t)
 {
 	/* idle: a drop flow without events for a whole interval */
-	uint64_t idle = t->interval_ns ? t->interval_ns : NS_PER_SEC;
+	uint64_t idle = t->idle_ns ? t->idle_ns :
+			t->interval_ns ? t->interval_ns : NS_PER_SEC;
 
 	for (size_t i = 0; i < t->n_buckets; i++) {
 		for (struct flow *f = t->buckets[i], *next; f; f = next) {
 			next = f->next;
 			if (f->key.kind == FLOW_CT) {
-				if (f->pass == t->pass)
+				/* unseen by a pass that missed entries: not gone */
+				if (f->pass == t->pass || t->incomplete)
 					continue;
 				/* gone from conntrack: evicted, revoked, cut */
 				emit(t, f, f->sent_packets, f->sent_bytes, true);

@@ -15,8 +15,8 @@
  * moved since the last one; one that expired (the datapath's own lifetime,
  * segd_ct_lifetime_s) or vanished (LRU eviction, revocation, Stratum) gets
  * a final record. Drop events are summed per flow between passes; a drop
- * flow gets a record per pass with new drops and a final one once a whole
- * interval passed without any.
+ * flow gets a record per pass with new drops and a final one once it has
+ * been idle (seg_flowtab_set_idle) without any.
  */
 #ifndef SEGD_FLOWTAB_H
 #define SEGD_FLOWTAB_H
@@ -51,6 +51,12 @@ typedef bool (*seg_flow_list_fn)(void *ctx, const struct segd_addr *remote,
 				 char *buf, size_t len);
 void seg_flowtab_set_list_namer(struct seg_flowtab *t, seg_flow_list_fn fn, void *ctx);
 
+/* How long a drop flow lasts without events: the caller's pass interval,
+ * so that a pass out of turn (a flush) does not end drop flows that are
+ * only between events. 0 (the default): the time between the last two
+ * passes. */
+void seg_flowtab_set_idle(struct seg_flowtab *t, uint64_t idle_ns);
+
 /* mono_ns: CLOCK_MONOTONIC (the datapath's clock); real_ns: CLOCK_REALTIME
  * at the same instant, to stamp records. */
 void seg_flowtab_pass_begin(struct seg_flowtab *t, uint64_t mono_ns, uint64_t real_ns);
@@ -62,6 +68,9 @@ int seg_flowtab_ct(struct seg_flowtab *t, const struct segd_ct_key *k,
  * its final record; returns 1 (delete it), or -ENOMEM. */
 int seg_flowtab_ct_end(struct seg_flowtab *t, const struct segd_ct_key *k,
 		       const struct segd_ct_value *v);
+/* The pass did not see every entry (reading the map failed): its end
+ * keeps the flows it did not see instead of ending them as gone. */
+void seg_flowtab_pass_incomplete(struct seg_flowtab *t);
 int seg_flowtab_pass_end(struct seg_flowtab *t);
 
 /* One event from the ring buffer (any time between passes). */

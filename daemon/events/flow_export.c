@@ -196,9 +196,12 @@ static int run_pass(struct seg_flow_export *x, seg_dp_ct_fn fn, void *ctx)
 	seg_dp_events_consume(x->ring);
 	seg_flowtab_pass_begin(x->table, t0, clock_ns(CLOCK_REALTIME));
 	ret = seg_dp_ct_foreach(x->d->dp, fn, ctx);
-	if (ret)
+	if (ret) {
 		seg_log(SEG_LOG_WARN, "flow export: reading conntrack: %s",
 			strerror(-ret));
+		/* the flows it did not reach are still there: no final record */
+		seg_flowtab_pass_incomplete(x->table);
+	}
 	seg_flowtab_pass_end(x->table);
 	for (size_t i = 0; i < x->n_on_pass; i++)
 		x->on_pass[i](x->on_pass_ctx[i], clock_ns(CLOCK_REALTIME));
@@ -253,6 +256,7 @@ int seg_flow_export_start(struct event_base *base, struct segd *d,
 	    seg_flowtab_add_sink(x->table, to_followers, x))
 		goto fail;
 	seg_flowtab_set_list_namer(x->table, name_list, x);
+	seg_flowtab_set_idle(x->table, (uint64_t)d->cfg.flow_interval * 1000000000ull);
 	if (seg_dp_map_fd(d->dp, SEGD_MAP_CT) < 0) {
 		ret = -ENOENT;
 		goto fail;

@@ -289,6 +289,79 @@ static struct segd_event drop_event(uint64_t at, uint8_t dir)
 	return e;
 }
 
+/* A pass out of turn (a flush 20 ms after the last pass) must not end a
+ * drop flow that is only between events: idle is the caller's interval,
+ * not the time since the last pass. */
+struct idle_case {
+	uint64_t idle_ns;       /* seg_flowtab_set_idle; 0: left unset */
+	bool final_at_2_02;     /* the drop flow ends at the pass at 2.02 s */
+};
+
+static const struct idle_case idle_cases[] = {
+	{ 10 * SEC, false },
+	{ 0, true },            /* unset: the 20 ms since the last pass */
+};
+
+ParameterizedTestParameters(flowtab, drop_flow_idle_follows_the_set_interval)
+{
+	return cr_make_param_array(struct idle_case, idle_cases,
+				   sizeof(idle_cases) / sizeof(idle_cases[0]));
+}
+
+ParameterizedTest(struct idle_case *ic, flowtab, drop_flow_idle_follows_the_set_interval,
+		  .init = setup)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_event e = drop_event(1 * SEC + 1000, SEGD_DIR_EGRESS);
+
+	seg_flowtab_set_idle(t, ic->idle_ns);
+	pass(t, 1 * SEC, NULL, NULL, 0);
+	cr_assert_eq(seg_flowtab_event(t, &e), 0);
+	pass(t, 2 * SEC, NULL, NULL, 0);
+	cr_assert_eq(c.n, 1);
+	cr_assert_not(c.r[0].final);
+	pass(t, 2 * SEC + 20000000, NULL, NULL, 0);
+	cr_assert_eq(c.n, ic->final_at_2_02 ? 2 : 1);
+	cr_assert_eq(seg_flowtab_size(t), ic->final_at_2_02 ? 0 : 1);
+	if (!ic->final_at_2_02) {
+		pass(t, 12 * SEC, NULL, NULL, 0);   /* 11 s without drops */
+		cr_assert_eq(c.n, 2);
+		cr_assert(c.r[1].final);
+		cr_assert_eq(seg_flowtab_size(t), 0);
+	}
+	seg_flowtab_free(t);
+}
+
+/* A pass that could not read the whole map keeps the flows it missed:
+ * a final record for them would count them again at the next pass. */
+Test(flowtab, incomplete_pass_keeps_the_flows_it_missed)
+{
+	struct captured c = { 0 };
+	struct seg_flowtab *t = table(&c);
+	struct segd_ct_key k;
+	struct segd_ct_value v;
+
+	ct_entry(&k, &v);
+	v.packets[0] = 2, v.bytes[0] = 120;
+	pass(t, 2 * SEC, &k, &v, 0);
+	cr_assert_eq(c.n, 1);
+	seg_flowtab_pass_begin(t, 3 * SEC, 1003 * SEC);
+	seg_flowtab_pass_incomplete(t);
+	cr_assert_eq(seg_flowtab_pass_end(t), 0);
+	cr_assert_eq(c.n, 1, "no final record for a flow the pass missed");
+	cr_assert_eq(seg_flowtab_size(t), 1);
+	v.packets[0] = 3, v.bytes[0] = 180;
+	pass(t, 4 * SEC, &k, &v, 0);            /* seen again: a delta */
+	cr_assert_eq(c.n, 2);
+	cr_assert_not(c.r[1].final);
+	cr_assert_eq(c.r[1].packets, 1);
+	pass(t, 5 * SEC, NULL, NULL, 0);        /* a whole pass without it: gone */
+	cr_assert_eq(c.n, 3);
+	cr_assert(c.r[2].final);
+	seg_flowtab_free(t);
+}
+
 Test(flowtab, drop_events_sum_per_flow_and_end_when_idle)
 {
 	struct captured c = { 0 };

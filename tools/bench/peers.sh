@@ -187,7 +187,9 @@ contender_on() {
 empty_conntrack() {
 	in_node conntrack -F >/dev/null 2>&1
 	case $1 in
-	segd | segd-labels) segctl conntrack flush >/dev/null ;;
+	segd | segd-labels)
+		segctl conntrack flush >/dev/null ||
+			echo "# segctl conntrack flush failed: segd's table stays" >&2 ;;
 	esac
 	return 0
 }
