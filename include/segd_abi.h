@@ -40,6 +40,7 @@
 #define SEGD_MAP_LHINTS     SEGD_MAP_NAME(segd_lhints)    /* array[2 * eps] of segd_lhint */
 #define SEGD_MAP_IFC        SEGD_MAP_NAME(segd_ifc)       /* array[2 * buckets] of segd_ifc */
 #define SEGD_MAP_HANDOFF    SEGD_MAP_NAME(segd_handoff)   /* percpu_array[1] of segd_handoff */
+#define SEGD_MAP_HANDOFF_FLOW SEGD_MAP_NAME(segd_handoff_flow) /* percpu_array[1] of segd_handoff_flow */
 
 /* ---- program pins ------------------------------------------------------- */
 /* The loaded programs are pinned as <bpffs>/progs/<program name>
@@ -387,13 +388,26 @@ struct segd_ct_value {
 #define SEGD_CTF_REVOKED       (1u << 2)
 _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
 
-/* The tc uplink's handoff of an established packet to the endpoint hook
- * on the same CPU, one slot per CPU (BPF only; bpf/lib/handoff.h). */
+/* The tc uplink's handoff of a packet it has judged to the endpoint hook
+ * on the same CPU, one slot per CPU (BPF only; bpf/lib/handoff.h): an
+ * established packet it accounted, or a new flow's decision, which
+ * segd_handoff_flow holds. */
 struct segd_handoff {
-	__u32 tag;       /* armed tag, 0 = none (16 bits used) */
+	__u32 tag;       /* armed tag (bits 0-15; 0 = none) | SEGD_HANDOFF_NEW */
 	__u32 ifindex;   /* the uplink that armed it (skb->ingress_ifindex) */
 };
 _Static_assert(sizeof(struct segd_handoff) == 8, "handoff size");
+/* a new flow's decision, not an accounted packet; outside the 16 bits
+ * that skb->tc_index carries, so an endpoint program that predates it
+ * never matches the tag (a segd upgrade's programs meet the old ones) */
+#define SEGD_HANDOFF_NEW 0x10000u
+struct segd_handoff_flow {
+	__u32 policy_gen;   /* generation the uplink decided under */
+	__u32 rule_id;
+	__u32 remote_id;
+	__u32 ports;        /* sport << 16 | dport of the packet decided */
+};
+_Static_assert(sizeof(struct segd_handoff_flow) == 16, "handoff flow size");
 
 /* Lifetimes in seconds since last packet. */
 #define SEGD_CT_TCP_LIFETIME      21600

@@ -12,6 +12,10 @@
  * its conntrack entry, to be handed to the endpoint's hook (handoff.h).
  * Counted as FORWARDED there. Never stored. */
 #define SEGD_R_HANDOFF   0xfe
+/* Pseudo reason, the tc uplink only: an allowed new flow whose decision is
+ * in segd_handoff_flow, for the endpoint's hook, which creates the entry
+ * and counts it (handoff.h). Not counted at the uplink. Never stored. */
+#define SEGD_R_HANDOFF_NEW 0xfd
 
 /* packets: what the wire carries (a GSO packet counts its segments) */
 static __always_inline void count_reason(__u32 reason, __u32 packets,

@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* handoff.h - an established packet judged once on its way in (tc only).
+/* handoff.h - a packet judged once on its way in (tc only).
  *
  * A packet from outside to a local pod meets two segd hooks: the uplink's
  * tc ingress and the pod's veth tc egress. For an established flow both
- * would look up the same conntrack entry. The uplink, which looks first,
- * accounts the packet in the entry (pipeline.h, SEGD_R_HANDOFF) and arms
- * this CPU's segd_handoff slot with a random tag that the skb carries in
+ * would look up the same conntrack entry; for a new flow both would take
+ * the same decision. The uplink, which looks first, arms this CPU's
+ * segd_handoff slot with a random tag that the skb carries in
  * skb->tc_index; the endpoint's hook runs next on the same CPU, within
- * the same softirq, and passes the packet at once when skb->tc_index and
- * the receiving interface match the slot.
+ * the same softirq, and takes what the slot holds when skb->tc_index and
+ * the receiving interface match it:
+ *  - an established packet: the uplink has accounted it in the entry
+ *    (pipeline.h, SEGD_R_HANDOFF); the endpoint passes it at once;
+ *  - a new flow's decision (SEGD_HANDOFF_NEW, the decision in
+ *    segd_handoff_flow): allowed, by no audit entry, the remote on no
+ *    blocklist, not a fragment or ICMP error. The endpoint still checks
+ *    that the address is its own, quarantine and conntrack, and then
+ *    creates the entry and counts the flow with the uplink's rule and
+ *    remote identity instead of looking them up again, when the policy
+ *    generation and the ports match (pipeline.h).
  *
  * Why it cannot be forged: the slot only matches a packet received on the
  * uplink that armed it (skb->ingress_ifindex), and the uplink disarms it
@@ -24,47 +33,60 @@
 #ifndef SEGD_BPF_HANDOFF_H
 #define SEGD_BPF_HANDOFF_H
 
-#include "maps.h"
+#include "pipeline.h"
 
-/* at the uplink, after every packet: handed is 1 when uplink_pass
- * accounted an established packet */
-static __always_inline void handoff_arm(struct __sk_buff *skb, int handed)
+/* this CPU's slot for a new flow's decision */
+static __always_inline struct segd_handoff_flow *handoff_flow(void)
 {
 	__u32 zero = 0;
-	struct segd_handoff *h = bpf_map_lookup_elem(&segd_handoff, &zero);
 
+	return bpf_map_lookup_elem(&segd_handoff_flow, &zero);
+}
+
+/* at the uplink, after every packet: kind is what uplink_pass handed on
+ * (HANDOFF_NEW_FLOW: its decision is in handoff_flow()) */
+static __always_inline void handoff_arm(struct __sk_buff *skb, __u32 kind)
+{
+	struct segd_handoff *h;
+	__u32 zero = 0, tag;
+
+	h = bpf_map_lookup_elem(&segd_handoff, &zero);
 	if (!h)
 		return;
-	if (!handed) {
+	if (kind != HANDOFF_ESTABLISHED && kind != HANDOFF_NEW_FLOW) {
 		if (h->tag)   /* the line stays clean when nothing is armed */
 			h->tag = 0;
 		return;
 	}
-	h->tag = (bpf_get_prandom_u32() & 0xffff) | 1;
+	tag = (bpf_get_prandom_u32() & 0xffff) | 1;
+	h->tag = kind == HANDOFF_NEW_FLOW ? tag | SEGD_HANDOFF_NEW : tag;
 	h->ifindex = skb->ingress_ifindex;
 	/* A cls_bpf classifier that returns TC_ACT_OK has the kernel set
 	 * tc_index to the minor of its class id, which the program's
 	 * tc_classid gives (tc_run in net/core/dev.c); under tcx, tc_index
 	 * keeps what the program wrote. */
-	skb->tc_classid = h->tag;
-	skb->tc_index = h->tag;
+	skb->tc_classid = tag;
+	skb->tc_index = tag;
 }
 
-/* at the endpoint's tc egress: 1 when the uplink has done its work */
-static __always_inline int handoff_take(struct __sk_buff *skb)
+/* at the endpoint's tc egress: what the uplink handed on for this packet
+ * (HANDOFF_ESTABLISHED: done; HANDOFF_NEW_FLOW: the decision is in
+ * handoff_flow()) */
+static __always_inline __u32 handoff_take(struct __sk_buff *skb)
 {
-	__u32 zero = 0;
 	struct segd_handoff *h;
+	__u32 zero = 0, armed;
 
 	if (!skb->tc_index)
-		return 0;
+		return HANDOFF_NONE;
 	h = bpf_map_lookup_elem(&segd_handoff, &zero);
-	if (!h || !h->tag || h->tag != skb->tc_index ||
+	if (!h || !h->tag || (h->tag & 0xffff) != skb->tc_index ||
 	    h->ifindex != skb->ingress_ifindex)
-		return 0;
+		return HANDOFF_NONE;
+	armed = h->tag;
 	h->tag = 0;
 	skb->tc_index = 0;
-	return 1;
+	return armed & SEGD_HANDOFF_NEW ? HANDOFF_NEW_FLOW : HANDOFF_ESTABLISHED;
 }
 
 #endif /* SEGD_BPF_HANDOFF_H */

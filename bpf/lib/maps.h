@@ -125,7 +125,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_IFC SEC(".maps");
 
-/* the tc uplink's established packet handed to the endpoint hook */
+/* what the tc uplink hands to the endpoint hook (handoff.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -133,6 +133,14 @@ struct {
 	__type(value, struct segd_handoff);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_HANDOFF SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct segd_handoff_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} SEGD_MAP_HANDOFF_FLOW SEC(".maps");
 
 /* ---- blocklists (segd_abi.h; reader side in blocklist_check.h) ------------------
  * Written in place by user space (seg_dp_blocklists_write): new and

@@ -27,7 +27,9 @@
  *      ingress (uplink.h); "early" below stands for both. The one
  *      difference: on tc, an established packet of a live entry of the
  *      current generation is accounted in it here (SEGD_R_HANDOFF) and
- *      handed to the endpoint's hook, which then skips it (handoff.h).
+ *      handed to the endpoint's hook, which then skips it, and a plainly
+ *      allowed new flow's decision is handed to it (SEGD_R_HANDOFF_NEW),
+ *      which then creates the entry without deciding again (handoff.h).
  *      Neither creates, revokes nor deletes an entry.
  *
  * Quarantine (quarantine_check.h) comes first of all once the local address is
@@ -58,6 +60,18 @@
 
 /* hooks: enum segd_hook (segd_abi.h) */
 
+/* What the tc uplink hands to the endpoint's hook for one packet
+ * (handoff.h). segd_pipeline's flow argument is this CPU's
+ * segd_handoff_flow slot: at SEGD_HOOK_TC_UPLINK it writes a new flow's
+ * decision there (and returns SEGD_R_HANDOFF_NEW); at the endpoint's
+ * SEGD_HOOK_TC it is the decision handed on, NULL when there is none. */
+enum { HANDOFF_NONE, HANDOFF_ESTABLISHED, HANDOFF_NEW_FLOW };
+
+static __always_inline __u32 handoff_ports(const struct segd_pkt *p)
+{
+	return (__u32)p->sport << 16 | p->dport;
+}
+
 /* A TCP packet the endpoint sends with payload: the scan it needs under
  * the local endpoint's Stratum mode, if this is the first payload of a
  * flow the endpoint opened (caller checked dir, hook, proto). */
@@ -72,7 +86,8 @@ static __always_inline __u8 stratum_mode(const struct segd_pkt *p,
 
 static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 					   struct segd_pkt *p, __u8 dir,
-					   __u32 ifindex, int hook)
+					   __u32 ifindex, int hook,
+					   struct segd_handoff_flow *flow)
 {
 	struct segd_ipcache_value *lv, lval;
 	struct segd_decision d;
@@ -224,18 +239,43 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 	}
 
 	/* new flow: the destination port is the one policy talks about */
-	if (view_full(&v))
-		return early ? SEGD_R_UNCOUNTED :
-					       SEGD_REASON_NO_STATE;
-	p->new_flow = 1;
-	if (bl_check(&v, raddr, p, hook == SEGD_HOOK_TC))
-		return SEGD_REASON_BLOCKLISTED;
-	remote_id = identity_of(&v, raddr);
-	policy_decide(&v, local_id, lflags, remote_id,
-		      lhint_kinds(&v, lval.endpoint_id, dir, remote_id), dir,
-		      p->proto, p->has_ports, p->dport, &d);
-	if (early && d.verdict == SEGD_VERDICT_ALLOW)
+	if (hook == SEGD_HOOK_TC && flow && flow->policy_gen == v.gen &&
+	    flow->ports == handoff_ports(p)) {
+		/* the tc uplink has just decided it, on this CPU, under this
+		 * generation: allowed, by no audit entry, the remote on no
+		 * blocklist (handoff.h) */
+		p->new_flow = 1;
+		remote_id = flow->remote_id;
+		d.verdict = SEGD_VERDICT_ALLOW;
+		d.reason = SEGD_REASON_FORWARDED;
+		d.rule_id = flow->rule_id;
+	} else {
+		if (view_full(&v))
+			return early ? SEGD_R_UNCOUNTED :
+						       SEGD_REASON_NO_STATE;
+		p->new_flow = 1;
+		if (bl_check(&v, raddr, p, hook == SEGD_HOOK_TC))
+			return SEGD_REASON_BLOCKLISTED;
+		remote_id = identity_of(&v, raddr);
+		policy_decide(&v, local_id, lflags, remote_id,
+			      lhint_kinds(&v, lval.endpoint_id, dir, remote_id),
+			      dir, p->proto, p->has_ports, p->dport, &d);
+	}
+	if (early && d.verdict == SEGD_VERDICT_ALLOW) {
+		/* the plain case is handed on; an audit entry's flow, a
+		 * listed remote (counted at the endpoint), fragments and ICMP
+		 * errors are decided again there */
+		if (flow && hook == SEGD_HOOK_TC_UPLINK &&
+		    d.reason == SEGD_REASON_FORWARDED && !p->bl_list &&
+		    p->frag == SEGD_FRAG_NONE && !p->icmp_err) {
+			flow->policy_gen = v.gen;
+			flow->rule_id = d.rule_id;
+			flow->remote_id = remote_id;
+			flow->ports = handoff_ports(p);
+			return SEGD_R_HANDOFF_NEW;
+		}
 		return SEGD_R_UNCOUNTED;
+	}
 	p->ev_remote = remote_id;
 	p->ev_rule = d.rule_id;
 	count_rule(d.rule_id, p->segs, p->wire_len);

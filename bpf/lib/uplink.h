@@ -7,10 +7,10 @@
  * Only packets towards a local endpoint are judged: a live CT entry or an
  * allowed new flow passes untouched (the endpoint's tc hook creates the CT
  * entry and does all accounting, so nothing is counted twice; on tc an
- * established packet is accounted here instead and handed to that hook,
- * handoff.h); a denied
- * new flow is dropped here, counted by reason and rule. Everything else
- * (host traffic, non-IP) passes. Malformed IP is dropped.
+ * established packet is accounted here instead, and both it and a new
+ * flow's decision are handed to that hook, handoff.h); a denied new flow
+ * is dropped here, counted by reason and rule. Everything else (host
+ * traffic, non-IP) passes. Malformed IP is dropped.
  */
 #ifndef SEGD_BPF_UPLINK_H
 #define SEGD_BPF_UPLINK_H
@@ -22,10 +22,14 @@ enum uplink_verdict {
 	UPLINK_DROP,     /* counted and reported here */
 	UPLINK_PASS,
 	UPLINK_HANDOFF,  /* tc only: pass, accounted and counted here (handoff.h) */
+	UPLINK_HANDOFF_NEW, /* tc only: pass, its decision in segd_handoff_flow */
 };
 
+/* flow: this CPU's segd_handoff_flow slot on a tc uplink (handoff.h),
+ * NULL at XDP */
 static __always_inline enum uplink_verdict uplink_pass(const struct segd_buf *b,
-						       __u32 ifindex)
+						       __u32 ifindex,
+						       struct segd_handoff_flow *flow)
 {
 	struct segd_pkt p = {};
 	__u32 reason;
@@ -40,13 +44,15 @@ static __always_inline enum uplink_verdict uplink_pass(const struct segd_buf *b,
 		reason = p.reason;
 	} else {
 		reason = segd_pipeline(b, &p, SEGD_DIR_INGRESS, ifindex,
-				       b->hook);
+				       b->hook, flow);
 	}
 	if (reason == SEGD_R_HANDOFF) {
 		count_reason(SEGD_REASON_FORWARDED, p.segs,
 			     pkt_wire_frame(&p, b->len));
 		return UPLINK_HANDOFF;
 	}
+	if (reason == SEGD_R_HANDOFF_NEW)
+		return UPLINK_HANDOFF_NEW;
 	if (reason == SEGD_R_UNCOUNTED || reason == SEGD_REASON_FORWARDED)
 		return UPLINK_PASS;
 	count_reason(reason, p.segs, pkt_wire_frame(&p, b->len));

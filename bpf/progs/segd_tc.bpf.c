@@ -8,7 +8,8 @@
  * uplink_ingress: tc ingress of an uplink, the uplink's early drop
  *                (bpf/lib/uplink.h) where the config asks for tc instead
  *                of XDP (uplink_hook: tc, or auto on a veth); it hands
- *                established packets to to_endpoint (bpf/lib/handoff.h).
+ *                established packets and new flows' decisions to
+ *                to_endpoint (bpf/lib/handoff.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,7 +37,10 @@ static __always_inline void tc_buf(struct __sk_buff *skb, struct segd_buf *b,
 	b->hook = hook;
 }
 
-static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
+/* flow: the decision the tc uplink handed to to_endpoint (handoff.h),
+ * NULL when there is none */
+static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir,
+				     struct segd_handoff_flow *flow)
 {
 	struct segd_pkt p = {};
 	struct segd_buf b;
@@ -51,7 +55,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 		reason = p.reason;
 	else
 		reason = segd_pipeline(&b, &p, dir, skb->ifindex,
-				       SEGD_HOOK_TC);
+				       SEGD_HOOK_TC, flow);
 	bytes = pkt_wire_frame(&p, b.len);
 	/* first payload of a flow the endpoint opened (egress only) */
 	if (p.scan != SEGD_SCAN_NONE && reason == SEGD_REASON_FORWARDED &&
@@ -95,30 +99,49 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir)
 	return TC_ACT_OK_;
 }
 
-SEC("tc")
-int from_endpoint(struct __sk_buff *skb)
+/* The programs' bodies, inlined: the test program tests/bpf/way_in.bpf.c
+ * runs the uplink's and the endpoint's on one skb, as the path does. */
+static __always_inline int tc_to_endpoint(struct __sk_buff *skb)
 {
-	return tc_handle(skb, SEGD_DIR_EGRESS);
-}
+	__u32 kind = handoff_take(skb);
 
-SEC("tc")
-int to_endpoint(struct __sk_buff *skb)
-{
-	if (handoff_take(skb))   /* the uplink has judged and counted it */
+	/* an established packet the uplink has judged and counted passes;
+	 * a new flow it has decided is only created and counted here */
+	if (kind == HANDOFF_ESTABLISHED)
 		return TC_ACT_OK_;
-	return tc_handle(skb, SEGD_DIR_INGRESS);
+	return tc_handle(skb, SEGD_DIR_INGRESS,
+			 kind == HANDOFF_NEW_FLOW ? handoff_flow() : NULL);
 }
 
-SEC("tc")
-int uplink_ingress(struct __sk_buff *skb)
+static __always_inline int tc_uplink(struct __sk_buff *skb)
 {
 	enum uplink_verdict verdict;
 	struct segd_buf b;
 
 	tc_buf(skb, &b, SEGD_HOOK_TC_UPLINK);
-	verdict = uplink_pass(&b, skb->ifindex);
-	handoff_arm(skb, verdict == UPLINK_HANDOFF);
+	verdict = uplink_pass(&b, skb->ifindex, handoff_flow());
+	handoff_arm(skb, verdict == UPLINK_HANDOFF ? HANDOFF_ESTABLISHED :
+			 verdict == UPLINK_HANDOFF_NEW ? HANDOFF_NEW_FLOW :
+							 HANDOFF_NONE);
 	return verdict == UPLINK_DROP ? TC_ACT_SHOT_ : TC_ACT_OK_;
+}
+
+SEC("tc")
+int from_endpoint(struct __sk_buff *skb)
+{
+	return tc_handle(skb, SEGD_DIR_EGRESS, NULL);
+}
+
+SEC("tc")
+int to_endpoint(struct __sk_buff *skb)
+{
+	return tc_to_endpoint(skb);
+}
+
+SEC("tc")
+int uplink_ingress(struct __sk_buff *skb)
+{
+	return tc_uplink(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,6 +7,7 @@
 #ifndef SEGD_TEST_DP_CORE_H
 #define SEGD_TEST_DP_CORE_H
 
+#include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,10 @@ void dp_suite_fini(void);
 
 /* seg_dp_apply(dp, c), then st_free(c); asserts the apply worked */
 void dp_apply(struct seg_compiled *c);
+
+/* a test-only BPF object's maps, before its load: the datapath's maps of
+ * the same name instead of its own, and nothing pinned */
+void dp_share_maps(struct bpf_object *obj);
 
 /* one test_run of prog on pkt (tc programs see ifindex); 0 or -errno */
 int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,

@@ -34,6 +34,20 @@ void dp_apply(struct seg_compiled *c)
 	cr_assert_eq(err, 0, "seg_dp_apply: %s", strerror(-err));
 }
 
+void dp_share_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		int fd = seg_dp_map_fd(dp, bpf_map__name(m));
+
+		cr_assert_eq(bpf_map__set_pin_path(m, NULL), 0);  /* no pins */
+		if (fd >= 0)
+			cr_assert_eq(bpf_map__reuse_fd(m, fd), 0, "%s",
+				     bpf_map__name(m));
+	}
+}
+
 int dp_run_prog(enum seg_prog prog, const uint8_t *pkt, int len,
 		uint32_t ifindex, uint32_t *retval)
 {

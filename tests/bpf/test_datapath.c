@@ -407,23 +407,37 @@ Test(datapath, tc_uplink)
 	run_uplink_rows(SEG_PROG_TC_UPLINK);
 }
 
-/* the armed tags of segd_handoff, one per CPU; *armed: how many CPUs */
-static void handoff_slots(unsigned int *armed)
+/* the armed tags of segd_handoff, one per CPU; *armed: how many CPUs,
+ * *new_flows: how many of them hand on a new flow's decision, the last
+ * of which lands in *flow */
+static void handoff_slots(unsigned int *armed, unsigned int *new_flows,
+			  struct segd_handoff_flow *flow)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = seg_dp_map_fd(dp, SEGD_MAP_HANDOFF);
+	int ffd = seg_dp_map_fd(dp, SEGD_MAP_HANDOFF_FLOW);
 	struct segd_handoff h[ncpu > 0 ? ncpu : 1];
+	struct segd_handoff_flow f[ncpu > 0 ? ncpu : 1];
 	uint32_t zero = 0;
 
 	cr_assert_geq(fd, 0, "no %s map", SEGD_MAP_HANDOFF);
+	cr_assert_geq(ffd, 0, "no %s map", SEGD_MAP_HANDOFF_FLOW);
 	cr_assert_eq(bpf_map_lookup_elem(fd, &zero, h), 0);
-	*armed = 0;
-	for (int c = 0; c < ncpu; c++)
+	cr_assert_eq(bpf_map_lookup_elem(ffd, &zero, f), 0);
+	*armed = *new_flows = 0;
+	for (int c = 0; c < ncpu; c++) {
 		*armed += h[c].tag != 0;
+		if (h[c].tag & SEGD_HANDOFF_NEW) {
+			++*new_flows;
+			*flow = f[c];
+		}
+	}
 }
 
 /* The tc uplink accounts an established packet in its CT entry and arms
- * the handoff; XDP never does; a new flow, or an entry of an older
- * generation, is left to the endpoint's hook with the slot disarmed. */
+ * the handoff; XDP never does; an allowed new flow arms it with the
+ * decision (rule, remote identity, generation, ports); a denied one, an
+ * audit entry's, or an entry of an older generation, is left to the
+ * endpoint's hook with the slot disarmed. */
 Test(datapath, tc_uplink_handoff)
 {
 	const struct pkt_spec syn = { .src = A4, .dst = R4, .proto = TCP,
@@ -437,19 +451,25 @@ Test(datapath, tc_uplink_handoff)
 				     XDP_PASS, NOR } };
 	const struct row tc[] = { { "tc uplink: CT hit, handed off",
 				    SEG_PROG_TC_UPLINK, reply, TC_ACT_OK, FWD } };
-	const struct row tc_new[] = { { "tc uplink: new flow, left to the endpoint",
+	const struct pkt_spec denied = { .src = "192.0.2.1", .dst = A4,
+		.proto = TCP, .sport = 5600, .dport = 22, .tcp_flags = SYN };
+	const struct row tc_new[] = { { "tc uplink: new flow, its decision handed on",
 					SEG_PROG_TC_UPLINK, fresh, TC_ACT_OK, NOR } };
+	const struct row tc_denied[] = { { "tc uplink: new flow denied, dropped here",
+					   SEG_PROG_TC_UPLINK, denied, TC_ACT_SHOT,
+					   SEGD_REASON_DEFAULT_DENIED } };
 	const struct row tc_old[] = { { "tc uplink: older generation, left to the endpoint",
 					SEG_PROG_TC_UPLINK, reply, TC_ACT_OK, NOR } };
+	struct segd_handoff_flow flow = { 0 };
 	struct segd_ct_value v;
-	unsigned int armed;
+	unsigned int armed, new_flows;
 
 	apply_world(0);
 	RUN("open", open);
 	RUN("xdp", xdp);
 	cr_assert_eq(ct_get(A4, R4, 40100, 80, TCP, &v), 0);
 	cr_expect_eq(v.packets[SEGD_CT_REPLY], 0, "XDP accounted the reply");
-	handoff_slots(&armed);
+	handoff_slots(&armed, &new_flows, &flow);
 	cr_expect_eq(armed, 0, "XDP armed the handoff");
 
 	RUN("tc", tc);
@@ -458,19 +478,31 @@ Test(datapath, tc_uplink_handoff)
 		     (unsigned long long)v.packets[SEGD_CT_REPLY]);
 	cr_expect_eq(v.bytes[SEGD_CT_REPLY], (uint64_t)pkt_ip_len(&reply));
 	cr_expect_eq(v.tcp_flags[SEGD_CT_REPLY], ACK);
-	handoff_slots(&armed);
+	handoff_slots(&armed, &new_flows, &flow);
 	cr_expect_eq(armed, 1, "CPUs armed %u, want 1", armed);
+	cr_expect_eq(new_flows, 0, "an established packet handed on as a new flow");
 
 	RUN("tc new", tc_new);
-	handoff_slots(&armed);
-	cr_expect_eq(armed, 0, "a packet not handed off left the slot armed");
+	handoff_slots(&armed, &new_flows, &flow);
+	cr_expect_eq(armed, 1, "an allowed new flow left the slot disarmed");
+	cr_expect_eq(new_flows, 1, "the new flow's slot does not say so");
+	cr_expect_eq(flow.ports, (5600u << 16) | 22, "ports %#x", flow.ports);
+	cr_expect_neq(flow.rule_id, 0, "no rule handed on");
+	cr_expect_neq(flow.remote_id, 0, "no remote identity handed on");
+	cr_expect_neq(ct_get(A4, R4, 22, 5600, TCP, &v), 0,
+		     "the uplink created the new flow's entry");
 
+	RUN("tc denied", tc_denied);
+	handoff_slots(&armed, &new_flows, &flow);
+	cr_expect_eq(armed, 0, "a dropped packet left the slot armed");
+
+	RUN("tc new again", tc_new);
 	apply_world(1);   /* a new generation: the entry is re-decided */
 	RUN("tc old", tc_old);
 	cr_assert_eq(ct_get(A4, R4, 40100, 80, TCP, &v), 0);
 	cr_expect_eq(v.packets[SEGD_CT_REPLY], 1, "an old entry was accounted");
-	handoff_slots(&armed);
-	cr_expect_eq(armed, 0);
+	handoff_slots(&armed, &new_flows, &flow);
+	cr_expect_eq(armed, 0, "a packet not handed on left the slot armed");
 }
 
 Test(datapath, no_state_fails_closed)

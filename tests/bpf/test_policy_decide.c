@@ -49,17 +49,9 @@ static void audit_world(void)
 static struct policy_decide_bpf *open_decide(void)
 {
 	struct policy_decide_bpf *s = policy_decide_bpf__open();
-	struct bpf_map *m;
 
 	cr_assert_not_null(s, "open policy_decide: %s", strerror(errno));
-	bpf_object__for_each_map(m, s->obj) {
-		int fd = seg_dp_map_fd(dp, bpf_map__name(m));
-
-		cr_assert_eq(bpf_map__set_pin_path(m, NULL), 0);  /* no pins */
-		if (fd >= 0)
-			cr_assert_eq(bpf_map__reuse_fd(m, fd), 0, "%s",
-				     bpf_map__name(m));
-	}
+	dp_share_maps(s->obj);
 	cr_assert_eq(policy_decide_bpf__load(s), 0, "load policy_decide");
 	return s;
 }
