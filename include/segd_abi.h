@@ -393,21 +393,30 @@ _Static_assert(sizeof(struct segd_ct_value) == 64, "ct value size");
  * established packet it accounted, or a new flow's decision, which
  * segd_handoff_flow holds. */
 struct segd_handoff {
-	__u32 tag;       /* armed tag (bits 0-15; 0 = none) | SEGD_HANDOFF_NEW */
+	__u32 tag;       /* armed tag (SEGD_HANDOFF_TAG_MASK; 0 = none),
+			  * | SEGD_HANDOFF_NEW for a new flow's decision */
 	__u32 ifindex;   /* the uplink that armed it (skb->ingress_ifindex) */
 };
 _Static_assert(sizeof(struct segd_handoff) == 8, "handoff size");
-/* a new flow's decision, not an accounted packet; outside the 16 bits
- * that skb->tc_index carries, so an endpoint program that predates it
- * never matches the tag (a segd upgrade's programs meet the old ones) */
-#define SEGD_HANDOFF_NEW 0x10000u
+/* The tag in skb->tc_index: 16 bits, bit 0 always set, bit 1 set for a
+ * new flow's decision. The slot's tag also has SEGD_HANDOFF_NEW for one:
+ * outside the 16 bits, so an endpoint program that predates it never
+ * matches (a segd upgrade's programs meet the old ones). */
+#define SEGD_HANDOFF_TAG_MASK  0xffffu
+#define SEGD_HANDOFF_TAG_NEW   0x2u
+#define SEGD_HANDOFF_NEW       0x10000u
+_Static_assert((SEGD_HANDOFF_NEW & SEGD_HANDOFF_TAG_MASK) == 0,
+	       "an old endpoint program must never match a new flow's tag");
+/* the decision, bound to the conntrack key of the packet it was taken
+ * for: a packet rewritten on its way never matches it */
 struct segd_handoff_flow {
+	struct segd_ct_key key;
 	__u32 policy_gen;   /* generation the uplink decided under */
 	__u32 rule_id;
 	__u32 remote_id;
-	__u32 ports;        /* sport << 16 | dport of the packet decided */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct segd_handoff_flow) == 16, "handoff flow size");
+_Static_assert(sizeof(struct segd_handoff_flow) == 56, "handoff flow size");
 
 /* Lifetimes in seconds since last packet. */
 #define SEGD_CT_TCP_LIFETIME      21600

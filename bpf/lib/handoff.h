@@ -17,15 +17,18 @@
  *    that the address is its own, quarantine and conntrack, and then
  *    creates the entry and counts the flow with the uplink's rule and
  *    remote identity instead of looking them up again, when the policy
- *    generation and the ports match (pipeline.h).
+ *    generation and the conntrack key match (pipeline.h): a packet
+ *    rewritten on its way (a DNAT to another pod) is decided again.
  *
  * Why it cannot be forged: the slot only matches a packet received on the
  * uplink that armed it (skb->ingress_ifindex), and the uplink disarms it
  * for every packet it does not hand off, so a tc_index that arrived with
  * a packet never survives the uplink's own pass. A packet that waits on
- * its way (neighbour resolution, a qdisc on the pod's veth) finds the slot
- * re-armed for another one and is decided again by the endpoint's hook:
- * the same verdict, counted twice. The tag takes tc_index over for the
+ * its way (neighbour resolution) finds the slot re-armed for another one
+ * and is decided again by the endpoint's hook: the same verdict, counted
+ * twice. (With one chance in 2^14 the other packet drew the same tag; an
+ * established one then passes unaccounted, a new flow is decided again
+ * unless its conntrack key matches too.) The tag takes tc_index over for the
  * packet's way from the uplink to the pod, whatever it held (a cls_bpf
  * classifier's verdict sets it from the class id anyway), and the pod's
  * hook leaves it 0.
@@ -33,7 +36,10 @@
 #ifndef SEGD_BPF_HANDOFF_H
 #define SEGD_BPF_HANDOFF_H
 
-#include "pipeline.h"
+#include "maps.h"
+
+/* what the uplink handed on for a packet */
+enum { HANDOFF_NONE, HANDOFF_ESTABLISHED, HANDOFF_NEW_FLOW };
 
 /* this CPU's slot for a new flow's decision */
 static __always_inline struct segd_handoff_flow *handoff_flow(void)
@@ -58,7 +64,12 @@ static __always_inline void handoff_arm(struct __sk_buff *skb, __u32 kind)
 			h->tag = 0;
 		return;
 	}
-	tag = (bpf_get_prandom_u32() & 0xffff) | 1;
+	/* the kind in the tag too: a packet held on its way never meets
+	 * a slot re-armed for the other kind under the same tag */
+	tag = (bpf_get_prandom_u32() & SEGD_HANDOFF_TAG_MASK &
+	       ~SEGD_HANDOFF_TAG_NEW) | 1;
+	if (kind == HANDOFF_NEW_FLOW)
+		tag |= SEGD_HANDOFF_TAG_NEW;
 	h->tag = kind == HANDOFF_NEW_FLOW ? tag | SEGD_HANDOFF_NEW : tag;
 	h->ifindex = skb->ingress_ifindex;
 	/* A cls_bpf classifier that returns TC_ACT_OK has the kernel set
@@ -80,12 +91,18 @@ static __always_inline __u32 handoff_take(struct __sk_buff *skb)
 	if (!skb->tc_index)
 		return HANDOFF_NONE;
 	h = bpf_map_lookup_elem(&segd_handoff, &zero);
-	if (!h || !h->tag || (h->tag & 0xffff) != skb->tc_index ||
+	if (!h || !h->tag ||
+	    (h->tag & SEGD_HANDOFF_TAG_MASK) != skb->tc_index ||
 	    h->ifindex != skb->ingress_ifindex)
 		return HANDOFF_NONE;
 	armed = h->tag;
 	h->tag = 0;
 	skb->tc_index = 0;
+	/* both or neither; an older uplink program sets bit 1 of its tags
+	 * at random and never SEGD_HANDOFF_NEW: such a packet is decided
+	 * in full */
+	if (!(armed & SEGD_HANDOFF_NEW) != !(armed & SEGD_HANDOFF_TAG_NEW))
+		return HANDOFF_NONE;
 	return armed & SEGD_HANDOFF_NEW ? HANDOFF_NEW_FLOW : HANDOFF_ESTABLISHED;
 }
 

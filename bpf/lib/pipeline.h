@@ -60,17 +60,11 @@
 
 /* hooks: enum segd_hook (segd_abi.h) */
 
-/* What the tc uplink hands to the endpoint's hook for one packet
- * (handoff.h). segd_pipeline's flow argument is this CPU's
- * segd_handoff_flow slot: at SEGD_HOOK_TC_UPLINK it writes a new flow's
- * decision there (and returns SEGD_R_HANDOFF_NEW); at the endpoint's
- * SEGD_HOOK_TC it is the decision handed on, NULL when there is none. */
-enum { HANDOFF_NONE, HANDOFF_ESTABLISHED, HANDOFF_NEW_FLOW };
-
-static __always_inline __u32 handoff_ports(const struct segd_pkt *p)
-{
-	return (__u32)p->sport << 16 | p->dport;
-}
+/* The tc uplink's handoff of a new flow's decision (handoff.h) goes
+ * through segd_pipeline's flow argument, this CPU's segd_handoff_flow
+ * slot: at SEGD_HOOK_TC_UPLINK a plain allow is written there (and
+ * SEGD_R_HANDOFF_NEW returned); at the endpoint's SEGD_HOOK_TC it is the
+ * decision handed on, NULL when there is none. */
 
 /* A TCP packet the endpoint sends with payload: the scan it needs under
  * the local endpoint's Stratum mode, if this is the first payload of a
@@ -238,18 +232,20 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		return SEGD_REASON_FORWARDED;
 	}
 
-	/* new flow: the destination port is the one policy talks about */
 	if (hook == SEGD_HOOK_TC && flow && flow->policy_gen == v.gen &&
-	    flow->ports == handoff_ports(p)) {
-		/* the tc uplink has just decided it, on this CPU, under this
-		 * generation: allowed, by no audit entry, the remote on no
-		 * blocklist (handoff.h) */
+	    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
+	    !__builtin_memcmp(&flow->key, &k, sizeof(k))) {
+		/* the tc uplink has just decided this very tuple, on this
+		 * CPU, under this generation: allowed, by no audit entry, the
+		 * remote on no blocklist (handoff.h) */
 		p->new_flow = 1;
 		remote_id = flow->remote_id;
 		d.verdict = SEGD_VERDICT_ALLOW;
 		d.reason = SEGD_REASON_FORWARDED;
 		d.rule_id = flow->rule_id;
 	} else {
+		/* new flow: the destination port is the one policy talks
+		 * about */
 		if (view_full(&v))
 			return early ? SEGD_R_UNCOUNTED :
 						       SEGD_REASON_NO_STATE;
@@ -268,10 +264,10 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		if (flow && hook == SEGD_HOOK_TC_UPLINK &&
 		    d.reason == SEGD_REASON_FORWARDED && !p->bl_list &&
 		    p->frag == SEGD_FRAG_NONE && !p->icmp_err) {
+			flow->key = k;
 			flow->policy_gen = v.gen;
 			flow->rule_id = d.rule_id;
 			flow->remote_id = remote_id;
-			flow->ports = handoff_ports(p);
 			return SEGD_R_HANDOFF_NEW;
 		}
 		return SEGD_R_UNCOUNTED;

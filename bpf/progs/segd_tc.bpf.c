@@ -99,20 +99,9 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir,
 	return TC_ACT_OK_;
 }
 
-/* The programs' bodies, inlined: the test program tests/bpf/way_in.bpf.c
- * runs the uplink's and the endpoint's on one skb, as the path does. */
-static __always_inline int tc_to_endpoint(struct __sk_buff *skb)
-{
-	__u32 kind = handoff_take(skb);
-
-	/* an established packet the uplink has judged and counted passes;
-	 * a new flow it has decided is only created and counted here */
-	if (kind == HANDOFF_ESTABLISHED)
-		return TC_ACT_OK_;
-	return tc_handle(skb, SEGD_DIR_INGRESS,
-			 kind == HANDOFF_NEW_FLOW ? handoff_flow() : NULL);
-}
-
+/* The uplink's body, inlined: the test program tests/bpf/way_in.bpf.c
+ * runs it and then, by a tail call, to_endpoint on one skb, as the path
+ * runs the two hooks. */
 static __always_inline int tc_uplink(struct __sk_buff *skb)
 {
 	enum uplink_verdict verdict;
@@ -135,7 +124,14 @@ int from_endpoint(struct __sk_buff *skb)
 SEC("tc")
 int to_endpoint(struct __sk_buff *skb)
 {
-	return tc_to_endpoint(skb);
+	__u32 kind = handoff_take(skb);
+
+	/* an established packet the uplink has judged and counted passes;
+	 * a new flow it has decided is only created and counted here */
+	if (kind == HANDOFF_ESTABLISHED)
+		return TC_ACT_OK_;
+	return tc_handle(skb, SEGD_DIR_INGRESS,
+			 kind == HANDOFF_NEW_FLOW ? handoff_flow() : NULL);
 }
 
 SEC("tc")

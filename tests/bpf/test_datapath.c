@@ -435,7 +435,7 @@ static void handoff_slots(unsigned int *armed, unsigned int *new_flows,
 
 /* The tc uplink accounts an established packet in its CT entry and arms
  * the handoff; XDP never does; an allowed new flow arms it with the
- * decision (rule, remote identity, generation, ports); a denied one, an
+ * decision (rule, remote identity, generation, conntrack key); a denied one, an
  * audit entry's, or an entry of an older generation, is left to the
  * endpoint's hook with the slot disarmed. */
 Test(datapath, tc_uplink_handoff)
@@ -486,9 +486,12 @@ Test(datapath, tc_uplink_handoff)
 	handoff_slots(&armed, &new_flows, &flow);
 	cr_expect_eq(armed, 1, "an allowed new flow left the slot disarmed");
 	cr_expect_eq(new_flows, 1, "the new flow's slot does not say so");
-	cr_expect_eq(flow.ports, (5600u << 16) | 22, "ports %#x", flow.ports);
+	cr_expect(flow.key.lport == 22 && flow.key.rport == 5600 &&
+		  flow.key.proto == TCP, "key %u/%u/%u", flow.key.lport,
+		  flow.key.rport, flow.key.proto);
 	cr_expect_neq(flow.rule_id, 0, "no rule handed on");
-	cr_expect_neq(flow.remote_id, 0, "no remote identity handed on");
+	cr_expect_eq(flow.remote_id, ID_R, "remote %u handed on, want %u",
+		     flow.remote_id, ID_R);
 	cr_expect_neq(ct_get(A4, R4, 22, 5600, TCP, &v), 0,
 		     "the uplink created the new flow's entry");
 

@@ -4,7 +4,8 @@
  * on one skb, sharing the maps of the datapath under test. The program
  * can tamper with the handed-on decision between the two, which tells a
  * decision the endpoint took from the handoff from one it took again.
- * Table-driven: (ports, tampering) -> verdict, conntrack entry's rule.
+ * Table-driven: (source, ports, tampering) -> verdict, the conntrack
+ * entry's rule and remote identity.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -16,8 +17,10 @@
 #include "way_in.skel.h"
 
 #define WAY_IN_GEN   (1u << 16)   /* as in way_in.bpf.c */
-#define WAY_IN_PORTS (1u << 17)
+#define WAY_IN_KEY   (1u << 17)
+#define WAY_IN_REMOTE (1u << 18)
 #define MARKER_RULE  0xbeefu      /* no rule of the world has this id */
+#define MARKER_REMOTE 0xbeefu     /* nor identity */
 #define RULE_TAKEN   0xffffffffu  /* want: the rule the endpoint decides */
 
 /* the test program, its maps replaced by the datapath's */
@@ -64,21 +67,26 @@ struct hcase {
 	uint32_t verdict;    /* what way_in returns */
 	uint32_t rule;       /* the entry's rule: MARKER_RULE, RULE_TAKEN, or
 			      * 0 = no entry */
+	uint32_t remote;     /* the entry's remote identity */
 };
 
 Test(datapath, tc_uplink_hands_on_a_new_flow)
 {
 	static const struct hcase cases[] = {
-	{ "allowed, handed on as decided", R4, 5610, 22, 0, TC_ACT_OK,
-	  RULE_TAKEN },
+	/* the first sets the baseline: the rule the world's policy gives */
+	{ "allowed, untouched (the baseline)", R4, 5610, 22, 0, TC_ACT_OK,
+	  RULE_TAKEN, ID_R },
 	{ "allowed, the handed rule is the one used", R4, 5611, 22,
-	  MARKER_RULE, TC_ACT_OK, MARKER_RULE },
-	{ "another generation: decided again", R4, 5612, 22,
-	  MARKER_RULE | WAY_IN_GEN, TC_ACT_OK, RULE_TAKEN },
-	{ "other ports: decided again", R4, 5613, 22,
-	  MARKER_RULE | WAY_IN_PORTS, TC_ACT_OK, RULE_TAKEN },
-	{ "denied: dropped at the uplink, nothing handed", "192.0.2.1", 5614,
-	  22, MARKER_RULE, 0x100 | TC_ACT_SHOT, 0 },
+	  MARKER_RULE, TC_ACT_OK, MARKER_RULE, ID_R },
+	{ "allowed, the handed identity is the one used", R4, 5612, 22,
+	  MARKER_RULE | WAY_IN_REMOTE, TC_ACT_OK, MARKER_RULE,
+	  MARKER_REMOTE },
+	{ "another generation: decided again", R4, 5613, 22,
+	  MARKER_RULE | WAY_IN_GEN, TC_ACT_OK, RULE_TAKEN, ID_R },
+	{ "another tuple (rewritten on the way): decided again", R4, 5614,
+	  22, MARKER_RULE | WAY_IN_KEY, TC_ACT_OK, RULE_TAKEN, ID_R },
+	{ "denied: dropped at the uplink, nothing handed", "192.0.2.1", 5615,
+	  22, MARKER_RULE, 0x100 | TC_ACT_SHOT, 0, 0 },
 	};
 	struct way_in_bpf *s;
 	uint32_t taken = 0;
@@ -101,6 +109,8 @@ Test(datapath, tc_uplink_hands_on_a_new_flow)
 			continue;
 		}
 		cr_assert(found, "%s: no conntrack entry", c->name);
+		cr_expect_eq(v.remote_id, c->remote, "%s: remote %u, want %u",
+			     c->name, v.remote_id, c->remote);
 		if (c->rule == MARKER_RULE) {
 			cr_expect_eq(v.rule_id, MARKER_RULE,
 				     "%s: rule %u, the endpoint decided again",
@@ -114,8 +124,6 @@ Test(datapath, tc_uplink_hands_on_a_new_flow)
 			      "decision was used", c->name);
 		cr_expect_eq(v.rule_id, taken, "%s: rule %u, want %u", c->name,
 			     v.rule_id, taken);
-		cr_expect_eq(v.remote_id, ID_R, "%s: remote %u", c->name,
-			     v.remote_id);
 	}
 	way_in_bpf__destroy(s);
 }

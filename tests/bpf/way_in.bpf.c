@@ -10,13 +10,15 @@
  * taken from the handoff from one taken again:
  *   bits 0-15  write this rule id into it (0: leave it)
  *   bit 16     change its policy generation
- *   bit 17     change its ports
+ *   bit 17     change its conntrack key (as a rewrite on the way would)
+ *   bit 18     write remote identity 0xbeef into it
  * Returns the endpoint's verdict, or 0x100 | the uplink's when it drops.
  */
 #include "../../bpf/progs/segd_tc.bpf.c"
 
 #define WAY_IN_GEN   (1u << 16)
-#define WAY_IN_PORTS (1u << 17)
+#define WAY_IN_KEY   (1u << 17)
+#define WAY_IN_REMOTE (1u << 18)
 
 /* [0]: this object's to_endpoint, set by the test. A tail call, not a
  * function call: the two programs' frames together would pass BPF's
@@ -43,8 +45,10 @@ int way_in(struct __sk_buff *skb)
 		f->rule_id = mark & 0xffff;
 	if (f && (mark & WAY_IN_GEN))
 		f->policy_gen ^= 1;
-	if (f && (mark & WAY_IN_PORTS))
-		f->ports ^= 1;
+	if (f && (mark & WAY_IN_KEY))
+		f->key.lport ^= 1;
+	if (f && (mark & WAY_IN_REMOTE))
+		f->remote_id = 0xbeef;
 	bpf_tail_call(skb, &way_in_next, 0);
 	return 0x200;   /* no to_endpoint in way_in_next */
 }
