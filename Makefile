@@ -71,6 +71,9 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 
 .PHONY: all deps demo check test unit bpf-test e2e conformance fuzz bench install clean
+# a recipe that fails leaves no target behind (a failed `bpftool gen
+# object` left an empty .bpf.o that the next run took as up to date)
+.DELETE_ON_ERROR:
 # BPF objects and skeletons are products, not intermediates: keep them
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BUILD)/vmlinux.h $(BPFT_SKELS) $(BPFT_SKELS:.skel.h=.bpf.o)
 all: $(BUILD)/segd $(BUILD)/segctl $(BUILD)/segd-cni

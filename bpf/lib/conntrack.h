@@ -29,6 +29,14 @@ static __always_inline void ct_key_build(struct segd_ct_key *k,
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 }
 
+static __always_inline int ct_key_eq(const struct segd_ct_key *a,
+				     const struct segd_ct_key *b)
+{
+	return addr_eq(&a->local, &b->local) &&
+	       addr_eq(&a->remote, &b->remote) && a->lport == b->lport &&
+	       a->rport == b->rport && a->proto == b->proto;
+}
+
 static __always_inline __u64 ct_lifetime_ns(const struct segd_ct_value *v,
 					    __u8 proto)
 {

@@ -234,7 +234,7 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 
 	if (hook == SEGD_HOOK_TC && flow && flow->policy_gen == v.gen &&
 	    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
-	    !__builtin_memcmp(&flow->key, &k, sizeof(k))) {
+	    ct_key_eq(&flow->key, &k)) {
 		/* the tc uplink has just decided this very tuple, on this
 		 * CPU, under this generation: allowed, by no audit entry, the
 		 * remote on no blocklist (handoff.h) */

@@ -64,6 +64,10 @@ struct row {
  * 2: rule 1 (A egress TCP 80 to R) removed. */
 void world(struct seg_compiled *c, int variant);
 void apply_world(int variant);
+/* The audit world (test_policy_decide.c): A enforced on ingress only, TCP
+ * 22 from R allowed (rule 5), 23 allowed by an audit entry (rule 7), 24
+ * denied (rule 8), anything else audited by the catch-all (rule 0). */
+void apply_audit_world(void);
 /* run the rows in order; a failing row prints its name and the packet */
 void run_rows(const char *scenario, const struct row *rows, size_t n);
 

@@ -127,3 +127,37 @@ Test(datapath, tc_uplink_hands_on_a_new_flow)
 	}
 	way_in_bpf__destroy(s);
 }
+
+/* A flow an audit entry lets through is not handed on: the endpoint
+ * decides it, marks its entry and reports the audit, once. */
+Test(datapath, tc_uplink_hands_on_no_audit_decision)
+{
+	struct segd_counter before[SEGD_REASON_MAX], after[SEGD_REASON_MAX];
+	const struct pkt_spec plain = { .src = R4, .dst = A4, .proto = TCP,
+		.sport = 5620, .dport = 22, .tcp_flags = SYN };
+	const struct pkt_spec audited = { .src = R4, .dst = A4, .proto = TCP,
+		.sport = 5621, .dport = 23, .tcp_flags = SYN };
+	struct segd_ct_value v;
+	struct way_in_bpf *s;
+
+	apply_audit_world();
+	s = open_way_in();
+	cr_expect_eq(way_in_run(s, &plain, MARKER_RULE), TC_ACT_OK);
+	cr_assert_eq(ct_get(A4, R4, 22, 5620, TCP, &v), 0, "no entry");
+	cr_expect_eq(v.rule_id, MARKER_RULE, "a plain allow was not handed on");
+	cr_expect_not(v.flags & SEGD_CTF_AUDIT);
+
+	cr_assert_eq(seg_dp_reason_counters(dp, before), 0);
+	cr_expect_eq(way_in_run(s, &audited, MARKER_RULE), TC_ACT_OK);
+	cr_assert_eq(seg_dp_reason_counters(dp, after), 0);
+	cr_assert_eq(ct_get(A4, R4, 23, 5621, TCP, &v), 0, "no entry");
+	cr_expect_eq(v.rule_id, 7, "rule %u: an audit decision was handed on",
+		     v.rule_id);
+	cr_expect(v.flags & SEGD_CTF_AUDIT, "the entry is not marked audit");
+	cr_expect_eq(after[SEGD_REASON_POLICY_AUDIT].packets -
+		     before[SEGD_REASON_POLICY_AUDIT].packets, 1,
+		     "audit counted %llu times",
+		     (unsigned long long)(after[SEGD_REASON_POLICY_AUDIT].packets -
+					  before[SEGD_REASON_POLICY_AUDIT].packets));
+	way_in_bpf__destroy(s);
+}

@@ -22,12 +22,11 @@ struct decide_query {       /* as in policy_decide.bpf.c */
 	uint8_t pad[3];
 };
 
-/* A enforced on ingress only: TCP 22 from R allowed, 23 audited (rule 7),
- * 24 denied, anything else audited by the catch-all (rule 0) */
+/* apply_audit_world (dp_harness.h) */
 #define LFLAGS (SEGD_EPF_LOCAL | SEGD_EPF_ENFORCE_INGRESS | \
 		SEGD_EPF_HINT_ANYREM(IN))
 
-static void audit_world(void)
+void apply_audit_world(void)
 {
 	struct seg_compiled c;
 
@@ -82,7 +81,7 @@ Test(datapath, policy_decide_audit_entries)
 	struct policy_decide_bpf *s;
 	int fd;
 
-	audit_world();
+	apply_audit_world();
 	s = open_decide();
 	fd = bpf_program__fd(s->progs.decide);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -121,7 +120,7 @@ Test(datapath, audit_decision_passes)
 	uint32_t ret;
 	int len;
 
-	audit_world();
+	apply_audit_world();
 	len = pkt_build(&syn, buf, sizeof(buf));
 	cr_assert_gt(len, 0);
 	cr_assert_eq(dp_run_prog(TO, buf, len, EP_IF, &ret), 0);
