@@ -57,14 +57,9 @@
 #include "counters.h"
 #include "blocklist_check.h"
 #include "quarantine_check.h"
+#include "handoff.h"
 
 /* hooks: enum segd_hook (segd_abi.h) */
-
-/* The tc uplink's handoff of a new flow's decision (handoff.h) goes
- * through segd_pipeline's flow argument, this CPU's segd_handoff_flow
- * slot: at SEGD_HOOK_TC_UPLINK a plain allow is written there (and
- * SEGD_R_HANDOFF_NEW returned); at the endpoint's SEGD_HOOK_TC it is the
- * decision handed on, NULL when there is none. */
 
 /* A TCP packet the endpoint sends with payload: the scan it needs under
  * the local endpoint's Stratum mode, if this is the first payload of a
@@ -78,10 +73,14 @@ static __always_inline __u8 stratum_mode(const struct segd_pkt *p,
 						 SEGD_SCAN_DROP;
 }
 
+/* handed: at the endpoint's SEGD_HOOK_TC, the new flow's decision the
+ * tc uplink handed on (handoff.h), NULL when there is none. The tc
+ * uplink writes a plain allow into its own segd_handoff_flow slot and
+ * returns SEGD_R_HANDOFF_NEW. */
 static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 					   struct segd_pkt *p, __u8 dir,
 					   __u32 ifindex, int hook,
-					   struct segd_handoff_flow *flow)
+					   const struct segd_handoff_flow *handed)
 {
 	struct segd_ipcache_value *lv, lval;
 	struct segd_decision d;
@@ -232,17 +231,17 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		return SEGD_REASON_FORWARDED;
 	}
 
-	if (hook == SEGD_HOOK_TC && flow && flow->policy_gen == v.gen &&
+	if (handed && handed->policy_gen == v.gen &&
 	    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
-	    ct_key_eq(&flow->key, &k)) {
+	    ct_key_eq(&handed->key, &k)) {
 		/* the tc uplink has just decided this very tuple, on this
 		 * CPU, under this generation: allowed, by no audit entry, the
 		 * remote on no blocklist (handoff.h) */
 		p->new_flow = 1;
-		remote_id = flow->remote_id;
+		remote_id = handed->remote_id;
 		d.verdict = SEGD_VERDICT_ALLOW;
 		d.reason = SEGD_REASON_FORWARDED;
-		d.rule_id = flow->rule_id;
+		d.rule_id = handed->rule_id;
 	} else {
 		/* new flow: the destination port is the one policy talks
 		 * about */
@@ -261,9 +260,12 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		/* the plain case is handed on; an audit entry's flow, a
 		 * listed remote (counted at the endpoint), fragments and ICMP
 		 * errors are decided again there */
-		if (flow && hook == SEGD_HOOK_TC_UPLINK &&
+		struct segd_handoff_flow *flow;
+
+		if (hook == SEGD_HOOK_TC_UPLINK &&
 		    d.reason == SEGD_REASON_FORWARDED && !p->bl_list &&
-		    p->frag == SEGD_FRAG_NONE && !p->icmp_err) {
+		    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
+		    (flow = handoff_flow())) {
 			flow->key = k;
 			flow->policy_gen = v.gen;
 			flow->rule_id = d.rule_id;

@@ -25,11 +25,8 @@ enum uplink_verdict {
 	UPLINK_HANDOFF_NEW, /* tc only: pass, its decision in segd_handoff_flow */
 };
 
-/* flow: this CPU's segd_handoff_flow slot on a tc uplink (handoff.h),
- * NULL at XDP */
 static __always_inline enum uplink_verdict uplink_pass(const struct segd_buf *b,
-						       __u32 ifindex,
-						       struct segd_handoff_flow *flow)
+						       __u32 ifindex)
 {
 	struct segd_pkt p = {};
 	__u32 reason;
@@ -44,7 +41,7 @@ static __always_inline enum uplink_verdict uplink_pass(const struct segd_buf *b,
 		reason = p.reason;
 	} else {
 		reason = segd_pipeline(b, &p, SEGD_DIR_INGRESS, ifindex,
-				       b->hook, flow);
+				       b->hook, NULL);
 	}
 	if (reason == SEGD_R_HANDOFF) {
 		count_reason(SEGD_REASON_FORWARDED, p.segs,

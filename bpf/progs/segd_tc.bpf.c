@@ -37,10 +37,10 @@ static __always_inline void tc_buf(struct __sk_buff *skb, struct segd_buf *b,
 	b->hook = hook;
 }
 
-/* flow: the decision the tc uplink handed to to_endpoint (handoff.h),
+/* handed: the decision the tc uplink handed to to_endpoint (handoff.h),
  * NULL when there is none */
 static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir,
-				     struct segd_handoff_flow *flow)
+				     const struct segd_handoff_flow *handed)
 {
 	struct segd_pkt p = {};
 	struct segd_buf b;
@@ -55,7 +55,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, __u8 dir,
 		reason = p.reason;
 	else
 		reason = segd_pipeline(&b, &p, dir, skb->ifindex,
-				       SEGD_HOOK_TC, flow);
+				       SEGD_HOOK_TC, handed);
 	bytes = pkt_wire_frame(&p, b.len);
 	/* first payload of a flow the endpoint opened (egress only) */
 	if (p.scan != SEGD_SCAN_NONE && reason == SEGD_REASON_FORWARDED &&
@@ -108,7 +108,7 @@ static __always_inline int tc_uplink(struct __sk_buff *skb)
 	struct segd_buf b;
 
 	tc_buf(skb, &b, SEGD_HOOK_TC_UPLINK);
-	verdict = uplink_pass(&b, skb->ifindex, handoff_flow());
+	verdict = uplink_pass(&b, skb->ifindex);
 	handoff_arm(skb, verdict == UPLINK_HANDOFF ? HANDOFF_ESTABLISHED :
 			 verdict == UPLINK_HANDOFF_NEW ? HANDOFF_NEW_FLOW :
 							 HANDOFF_NONE);

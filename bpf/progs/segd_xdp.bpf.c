@@ -22,9 +22,7 @@ int uplink(struct xdp_md *ctx)
 		.hook = SEGD_HOOK_XDP,
 	};
 
-	/* nothing to hand on: XDP has no skb to tag */
-	return uplink_pass(&b, ctx->ingress_ifindex, NULL) == UPLINK_DROP ?
-		       XDP_DROP : XDP_PASS;
+	return uplink_pass(&b, ctx->ingress_ifindex) == UPLINK_DROP ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
