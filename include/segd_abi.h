@@ -94,40 +94,24 @@ enum segd_verdict {
 #define SEGD_REASONS(X)                                                       \
 	X(FORWARDED,       0, "forwarded")                                    \
 	X(POLICY_DENIED,   1, "policy-denied")      /* explicit deny rule */  \
-	X(DEFAULT_DENIED,  2, "default-denied")     /* enforced direction,    \
-						     * no rule allows */      \
-	X(SPOOFED,         3, "spoofed-source")     /* source not owned by    \
-						     * the endpoint */        \
+	X(DEFAULT_DENIED,  2, "default-denied")     /* no rule allows */      \
+	X(SPOOFED,         3, "spoofed-source")     /* not the endpoint's */  \
 	X(MALFORMED_L2,    4, "malformed-l2")                                 \
-	X(MALFORMED_L3,    5, "malformed-l3")       /* truncated, bad IHL,    \
-						     * bad length */          \
+	X(MALFORMED_L3,    5, "malformed-l3")       /* truncated, bad IHL */  \
 	X(MALFORMED_L4,    6, "malformed-l4")                                 \
-	X(FRAG_UNTRACKED,  7, "fragment-untracked") /* non-first fragment,    \
-						     * no first seen */       \
+	X(FRAG_UNTRACKED,  7, "fragment-untracked") /* no first fragment */   \
 	X(UNSUPPORTED_L3,  8, "unsupported-l3")     /* not IPv4/IPv6/ARP */   \
-	X(NO_STATE,        9, "no-policy-state")    /* policy slots not       \
-						     * populated: fail closed */ \
-	X(CT_REVOKED,     10, "established-revoked") /* established flow no   \
-						     * longer allowed */      \
-	X(NOT_ENDPOINT,   11, "not-an-endpoint")    /* to-endpoint packet for \
-						     * a foreign address */   \
-	X(IPV6_EXT_LIMIT, 12, "ipv6-ext-header-limit") /* too many IPv6       \
-						     * extension headers */   \
-	X(BLOCKLISTED,    13, "blocklisted")        /* remote address on a    \
-						     * drop blocklist */      \
-	X(STRATUM,        14, "stratum-mining")     /* first payload of the   \
-						     * flow is Stratum */     \
-	X(QUARANTINED,    20, "quarantined")        /* local endpoint         \
-						     * quarantined, peer not  \
-						     * on its forensic allow  \
-						     * list */                \
-	/* Not drops: counted in addition to FORWARDED, the packet passes     \
-	 * (audit blocklist hits are counted per list in segd_bl_stats). */   \
-	X(POLICY_AUDIT,   29, "policy-audit")       /* new flow a policy in   \
-						     * audit mode would deny  \
-						     * (counted once per flow) */ \
-	X(STRATUM_AUDIT,  30, "stratum-audit")      /* Stratum seen, endpoint \
-						     * in audit mode */
+	X(NO_STATE,        9, "no-policy-state")    /* no policy loaded */    \
+	X(CT_REVOKED,     10, "established-revoked") /* no longer allowed */  \
+	X(NOT_ENDPOINT,   11, "not-an-endpoint")    /* foreign address */     \
+	X(IPV6_EXT_LIMIT, 12, "ipv6-ext-header-limit")                        \
+	X(BLOCKLISTED,    13, "blocklisted")        /* drop blocklist */      \
+	X(STRATUM,        14, "stratum-mining")     /* first payload */       \
+	X(QUARANTINED,    20, "quarantined")        /* not forensic-allowed */\
+	/* Not drops: counted besides FORWARDED, the packet passes (audit     \
+	 * blocklist hits are counted per list in segd_bl_stats). */          \
+	X(POLICY_AUDIT,   29, "policy-audit")       /* once per flow */       \
+	X(STRATUM_AUDIT,  30, "stratum-audit")      /* endpoint in audit */
 
 #define SEGD_REASON_ENUM_(id, num, name) SEGD_REASON_##id = num,
 enum segd_reason {
@@ -176,12 +160,10 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_EPF_ENFORCE(dir)     (1u << (1 + (dir)))
 #define SEGD_EPF_HINT_BLOCK(dir)  (1u << (3 + (dir))) /* has port-block keys */
 #define SEGD_EPF_HINT_ANYREM(dir) (1u << (5 + (dir))) /* has remote=ANY keys */
-/* Probe hints, derived by core/image/policy_image.c from the policy
- * entries at apply time and OR'd into every exact ipcache value:
- * which of the four probe kinds of the lookup chain have at least one key
- * for this local identity, per direction and per remote kind (0 = a specific
- * remote, 1 = remote ANY). Only honoured when SEGD_EPF_PROBES_VALID is
- * set, so a state without them probes everything. */
+/* Probe hints (core/image/policy_image.c, OR'd into every exact ipcache
+ * value): which probe kinds of the lookup chain have a key for this local
+ * identity, per direction and remote kind (0 = specific, 1 = ANY). Only
+ * honoured with SEGD_EPF_PROBES_VALID: a state without them probes all. */
 #define SEGD_EPF_PROBES_VALID     (1u << 7)
 #define SEGD_PROBE_EXACT    0    /* (proto, EXACT, port) */
 #define SEGD_PROBE_BLOCK    1    /* (proto, BLOCK, port & 0xff00) */
@@ -189,20 +171,16 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_PROBE_ALLPROTO 3    /* (0, ANY, 0) */
 #define SEGD_EPF_PROBE(dir, anyrem, kind) \
 	(1u << (8 + (dir) * 8 + (anyrem) * 4 + (kind)))
-/* Remote-ANY protocol hints, also derived by core/image/policy_image.c: which
- * protocol classes the remote=ANY keys with proto != 0 of this local identity use,
- * per direction. "allow udp/53 to anywhere" is in nearly every egress
- * policy; without these a TCP packet would probe (L, *, tcp, ...) for it.
- * Only honoured with SEGD_EPF_ANYREM_PROTO_VALID (an older state lacks
- * them and must keep probing). The proto-0 (all protocols) probe is not
- * affected. */
+/* Remote-ANY protocol hints, derived likewise: which protocol classes the
+ * remote=ANY keys with proto != 0 of this local identity use, per
+ * direction ("allow udp/53 to anywhere" is in nearly every egress policy:
+ * without them a TCP packet probes (L, *, tcp, ...) for it). The proto-0
+ * probe is not affected. */
 #define SEGD_PCLASS_TCP     0
 #define SEGD_PCLASS_UDP     1
 #define SEGD_PCLASS_OTHER   2
 #define SEGD_EPF_ANYREM_PROTO(dir, pclass) (1u << (24 + (dir) * 3 + (pclass)))
-/* The remote-ANY protocol hints are derived together with the probe hints
- * and share their validity bit (they had bit 30 of their own until the
- * Stratum mode needed it; an adopted older state is re-applied at start). */
+/* derived with the probe hints: one validity bit */
 #define SEGD_EPF_ANYREM_PROTO_VALID        SEGD_EPF_PROBES_VALID
 
 /* Stratum detection (first egress TCP payload of a flow, bpf/lib/stratum.h) on
@@ -213,22 +191,15 @@ _Static_assert(sizeof(struct segd_addr) == 16, "segd_addr size");
 #define SEGD_EPF_STRATUM_AUDIT   (1u << 30)
 #define SEGD_EPF_STRATUM_OFF     (1u << 31)
 
-/* Remote-specific probe hints per local endpoint (segd_lhints), finer than
- * SEGD_EPF_PROBE(dir, 0, kind): which probe kinds have a key for this local
- * identity AND a remote identity of a given bucket. Buckets split the
- * remote identities by class, then by hash: the world identities share
- * bucket 0 (a denied flow is often to the world, and few policies name
- * it), CIDR identities fall in 1..3, every other identity (endpoints,
- * host) in 4..7. Derived by core/image/policy_image.c at apply time; the datapath
- * skips a remote-specific probe whose bit is clear. Necessary conditions
- * only: an entry that is missing, invalid or of another generation means
- * "probe as before".
- *
- * segd_lhints is indexed slot * SEGD_LHINT_EPS + endpoint_id (the exact
- * ipcache value of the local address names it); endpoint ids 0 and
- * >= SEGD_LHINT_EPS have no entry. An entry is only honoured when its gen
- * equals the generation the packet runs under, so a stale or foreign
- * entry (older segd, failed apply, other slot) is never used. */
+/* Remote-specific probe hints per local endpoint (segd_lhints, from
+ * core/image/policy_image.c), finer than SEGD_EPF_PROBE(dir, 0, kind):
+ * which probe kinds have a key for this local identity AND a remote
+ * identity of a given bucket: world identities in bucket 0 (denied flows
+ * often go to the world, which few policies name), CIDR identities in
+ * 1..3 and the others in 4..7, by hash. A clear bit skips the probe; a
+ * missing entry, or one of another generation, means "probe as before".
+ * Indexed slot * SEGD_LHINT_EPS + endpoint_id (from the local address's
+ * exact ipcache value); ids 0 and >= SEGD_LHINT_EPS have no entry. */
 #define SEGD_LHINT_EPS           65536
 #define SEGD_LHINT_BUCKETS       8
 #define SEGD_LHF_VALID           (1u << 0)
@@ -263,20 +234,14 @@ struct segd_ipcache_value {
 };
 _Static_assert(sizeof(struct segd_ipcache_value) == 16, "ipcache value size");
 
-/* The local addresses of one endpoint interface (segd_ifc), so the tc
- * hooks check anti-spoofing / not-endpoint with an inlined array lookup
- * and a few 16-byte compares instead of a hash probe of the exact
- * ipcache. Derived by core/image/ifc_image.c from the exact ipcache of a
- * slot at apply time: an entry lists EVERY address whose exact value has
- * SEGD_EPF_LOCAL and this ifindex, with that value (hints included).
- *
- * segd_ifc is indexed slot * SEGD_IFC_BUCKETS + (ifindex & (SEGD_IFC_BUCKETS
- * - 1)). An entry is only honoured when it is SEGD_IFCF_VALID, its gen
- * equals the generation the packet runs under and its ifindex is the
- * packet's; otherwise (another interface in the bucket, more than
- * SEGD_IFC_ADDRS addresses, stale or foreign entry) the datapath asks the
- * exact ipcache as before. Written like segd_lhints: only once no packet
- * can be reading the slot. */
+/* The local addresses of one endpoint interface (segd_ifc, from
+ * core/image/ifc_image.c): EVERY address whose exact ipcache value has
+ * SEGD_EPF_LOCAL and this ifindex, with that value, so the tc hooks check
+ * spoofing and not-endpoint with an array lookup and a few compares.
+ * Indexed slot * SEGD_IFC_BUCKETS + (ifindex & (SEGD_IFC_BUCKETS - 1));
+ * honoured only when valid, of the packet's generation and ifindex, else
+ * (bucket shared, over SEGD_IFC_ADDRS addresses, stale) the exact ipcache
+ * answers. Written like segd_lhints: once no packet can read the slot. */
 #define SEGD_IFC_BUCKETS   4096
 #define SEGD_IFC_ADDRS     8       /* = SEG_MAX_EP_IPS (asserted in model.h) */
 #define SEGD_IFCF_VALID    (1u << 0)
@@ -513,18 +478,14 @@ _Static_assert(sizeof(struct segd_rule_counter) == 24, "rule counter size");
  * without this bit (older writer) the gate covers every prefix */
 #define SEGD_CFG_BL_NET24     (1u << 4)
 
-/* Prefix gate: a bitmap of 2 x 65,536 bits (SEGD_BL_GATE_WORDS u64 words)
- * checked before the blocklist LPM trie, which is only asked when the
- * address's bit is set. Bit i < 65536: IPv4 (IPv4-mapped) addresses whose
- * /16 is i (a.b -> a << 8 | b); a prefix sets every /16 it covers (with
- * SEGD_CFG_BL_NET24, IPv4 prefixes up to /24 set none: segd_bl_net24 and
- * segd_bl_net16 answer for them). Bit
- * 65536 + segd_bl_gate6(): other addresses, by a hash of their first 32
- * bits; a prefix of /32 or longer sets the bit of its first 32 bits, a
- * shorter one every /32 it covers (all bits below /16). A necessary
- * condition only: a set bit means "ask the trie". Written with the trie:
- * bits are set before prefixes are inserted and cleared only after the
- * prefixes that needed them are deleted. */
+/* Prefix gate: 2 x 65,536 bits; the blocklist trie is asked only when
+ * the address's bit is set. Bit i < 65536: IPv4 addresses whose /16 is i
+ * (a << 8 | b), set for every /16 a prefix covers (with SEGD_CFG_BL_NET24
+ * not for IPv4 prefixes up to /24: the net24/net16 views answer those).
+ * Bit segd_bl_gate6(): other addresses, by a hash of their first 32 bits;
+ * a prefix sets the bit of every /32 it covers (all of them below /16).
+ * Bits are set before the prefixes that need them are inserted and
+ * cleared only after those are deleted. */
 #define SEGD_MAP_BL_GATE      SEGD_MAP_NAME(segd_bl_pfx16)  /* array[2048] of __u64 */
 #define SEGD_BL_GATE_V6       65536u
 #define SEGD_BL_GATE_BITS     131072u
@@ -578,12 +539,10 @@ struct segd_bl_value {
 _Static_assert(sizeof(struct segd_bl_value) == 4, "bl value size");
 
 /* ---- events: drops and audit decisions, to segd through a ring buffer --- */
-/* One event per dropped packet (and per flow let through by an audit
- * decision), rate-limited in the kernel per local endpoint and CPU: at most
- * SEGD_EV_PER_SEC events per endpoint per CPU per second get a ring slot;
- * the others, and those that find the ring full, are counted in
- * segd_ev_stats so every loss is visible. Counters (segd_reasons,
- * segd_rules, segd_bl_stats) stay exact whatever happens to events. */
+/* One event per dropped packet (and per flow passed by an audit
+ * decision), at most SEGD_EV_PER_SEC per endpoint, CPU and second; the
+ * rest, and those that find the ring full, are counted in segd_ev_stats.
+ * The counters stay exact whatever happens to events. */
 #define SEGD_MAP_EVENTS      SEGD_MAP_NAME(segd_events)    /* ringbuf */
 #define SEGD_MAP_EV_RATE     SEGD_MAP_NAME(segd_ev_rate)   /* percpu_array[SEGD_EV_BUCKETS] of segd_ev_rate */
 #define SEGD_MAP_EV_STATS    SEGD_MAP_NAME(segd_ev_stats)  /* percpu_array[SEGD_EVS_MAX] of __u64 */
@@ -645,17 +604,12 @@ struct segd_event {
 _Static_assert(sizeof(struct segd_event) == 80, "event size");
 
 /* ---- quarantine: emergency isolation of a compromised workload ---------- */
-/* Checked at every hook right after the local address is known: before
- * fragments, ICMP errors, conntrack, blocklists (and their exceptions) and
- * policy, so established flows are cut at their next packet and nothing
- * else can let a packet through. A packet whose local address has an entry
- * is dropped with SEGD_REASON_QUARANTINED unless its remote address (and
- * ports/protocol) match one of the entry's forensic allow rules; then it
- * passes at once, without conntrack, blocklists or policy. Written in
- * place by user space (not per policy generation): an entry takes effect
- * at the next packet. The map is only
- * asked while SEGD_CFG_QUARANTINE is set, so when nobody is quarantined
- * the established-flow path pays nothing. */
+/* Checked at every hook as soon as the local address is known, before
+ * anything that could let a packet through, so established flows are cut
+ * at their next packet. A packet of a quarantined address is dropped
+ * (SEGD_REASON_QUARANTINED) unless it matches one of the entry's forensic
+ * allow rules; then it passes at once. Written in place, not per
+ * generation; asked only while SEGD_CFG_QUARANTINE is set. */
 #define SEGD_MAP_QUARANTINE   SEGD_MAP_NAME(segd_quarantine) /* hash: segd_addr -> segd_quar_value */
 #define SEGD_MAX_QUARANTINED  4096     /* quarantined local addresses */
 #define SEGD_QUAR_ALLOW       8        /* forensic allow rules per address */
@@ -684,21 +638,16 @@ struct segd_quar_value {
 _Static_assert(sizeof(struct segd_quar_value) == 328, "quar value size");
 
 /* ---- detection: what a compromised workload does, counted per endpoint --- */
-/* Counted at the endpoint's tc hook on every new flow it opens (egress, the
- * conntrack miss path: allowed, denied or blocklisted), never on an
- * established packet. Per local endpoint, three sketches of
- * SEGD_DETECT_BITS bits each hold what the last window saw: destination
- * ports (proto, port), destination hosts (address), and policy-denied
- * targets that are workloads (address, proto, port). A window is two
- * epochs (segd_detect_config.epoch_ns each): the current one and the one
- * before, so a count covers between one and two epochs. A sketch counts
- * the bits its targets set (linear counting: user space turns a distinct
- * count into the bits it sets on average, segd_detect_config.limit).
- * When a count reaches its limit, or a blocklisted (miner, C2) or Stratum
- * flow is seen, one segd_alert goes to the segd_alerts ring: at most one
- * per kind, endpoint and epoch, so the ring cannot be flooded. No lock:
- * CPUs racing on one endpoint may lose a bit or raise a kind twice, which
- * moves an alert by a target or repeats it (user space merges repeats). */
+/* Counted at the endpoint's tc hook on every new flow it opens (egress
+ * conntrack miss: allowed, denied or blocklisted). Per local endpoint,
+ * three sketches of SEGD_DETECT_BITS bits hold what the window (two
+ * epochs: the current and the one before) saw: destination ports,
+ * destination hosts, denied targets that are workloads. A count is the
+ * bits set (linear counting: user space turns a distinct count into
+ * bits, segd_detect_config.limit). At the limit, or on a miner, C2 or
+ * Stratum flow, one segd_alert goes out: at most one per kind, endpoint
+ * and epoch. No lock: racing CPUs may lose a bit or repeat an alert
+ * (user space merges repeats). */
 #define SEGD_MAP_DETECT      SEGD_MAP_NAME(segd_detect)     /* lru_hash: __u32 endpoint id -> segd_detect_state */
 #define SEGD_MAP_DETECT_CFG  SEGD_MAP_NAME(segd_detect_cfg) /* array[1] of segd_detect_config */
 #define SEGD_MAP_DETECT_ZERO SEGD_MAP_NAME(segd_detect_zero) /* percpu_array[1]: a blank state to insert */
