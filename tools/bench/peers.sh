@@ -28,7 +28,13 @@
 # up pushes back through the socket's send buffer). Pod web holds a UDP
 # sink on 5201 that never reads (its datagrams drop at the socket: no ICMP
 # port unreachable for each), iperf3 servers (path_lib.sh) and a
-# bench_tcp_crr server on TCP 8000 pinned to CPU 1.
+# bench_tcp_crr server on TCP 8000 pinned to CPU 1. The server closes
+# first, so TIME_WAIT would stay on its side: 60,000 and more sockets a
+# (d) window, whose timers fire 60 s later on CPU 1, in the middle of
+# some later contender's window (they spread every contender's (a), (b)
+# and (d) rounds, none's (d) over 17-27 k connections a second); web's
+# namespace keeps none (tcp_max_tw_buckets 0), so each window pays for
+# its own connections only.
 #
 # Traffic kinds (PEERS_KINDS, default "a b c d"), each its own table:
 #   a  bench_udp_flood: UDP from 60,000 source ports, never answered, so
@@ -40,6 +46,8 @@
 #      time, default 32): connect, one request, reply, close; the outside
 #      host's ephemeral ports 1024-65535 with tcp_tw_reuse (its own
 #      namespace's sysctls)
+# A pass of every kind with no filter comes first, its figures thrown
+# away: a run's first windows read low for every contender.
 # Contenders are rotated each round; every kind runs while a contender's
 # rules are loaded; conntrack is emptied between kinds (netfilter's with
 # conntrack -F, segd's with segctl conntrack flush while segd is on). Medians and
@@ -107,6 +115,7 @@ declare -A SEGD_OK SEGD_LABELS_OK
 
 # RPS to CPU 1, the UDP sink in web (path_lib.sh)
 path_flood_setup || exit 1
+in_pod web sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || exit 1
 topo_bg in_pod web taskset -c 1 "$CRR" server 8000
 wait_listen pod web 8000 || exit 1
 # these sysctls are per network namespace: the outside host's only
@@ -342,6 +351,11 @@ measure() {   # KIND N C ROUND
 
 echo "# peers: kinds ${KINDS[*]}, outside -> pod web, $ROUNDS rounds x $SECS s, N = ${NS[*]}, sender on CPU 0, RPS to CPU 1, $(nproc) CPUs, $(uname -r), $(date -u '+%F %H:%M UTC')"
 path_configure none
+warm_up() {
+	local RES=/dev/null k
+	for k in "${KINDS[@]}"; do measure "$k" 0 none warm-up; done
+}
+warm_up
 for n in "${NS[@]}"; do
 	mem_netfilter "$n"
 	SEGD_OK[$n]=1 SEGD_LABELS_OK[$n]=1
