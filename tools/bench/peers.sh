@@ -47,7 +47,8 @@
 #      host's ephemeral ports 1024-65535 with tcp_tw_reuse (its own
 #      namespace's sysctls)
 # A pass of every kind with no filter comes first, its figures thrown
-# away: a run's first windows read low for every contender.
+# away: a run's first windows read low for every contender. Each window
+# starts once CPU 1 is quiet (quiet below).
 # Contenders are rotated each round; every kind runs while a contender's
 # rules are loaded; conntrack is emptied between kinds (netfilter's with
 # conntrack -F, segd's with segctl conntrack flush while segd is on). Medians and
@@ -338,7 +339,26 @@ crr() {
 	echo "d-failed $1 $2 $3 $((failed / SECS))" >>"$RES"
 }
 
+# quiet: before a window, wait (10 s at most) until CPU 1, the path's,
+# idles 90 % of half a second. What a contender's removal or the last
+# window leaves behind (netfilter's deferred rule and conntrack frees,
+# RCU callbacks, timers, segd's flush) then runs before the window, not
+# inside the next contender's.
+cpu1_idle_ticks() { awk '$1 == "cpu1" { print $5 + $6 }' /proc/stat; }
+quiet() {
+	local i a b hz
+	hz=$(getconf CLK_TCK)
+	for i in $(seq 20); do
+		a=$(cpu1_idle_ticks)
+		sleep 0.5
+		b=$(cpu1_idle_ticks)
+		[ $((b - a)) -ge $((hz * 45 / 100)) ] && return 0
+	done
+	echo "# $1 N = $2 $3: CPU 1 still busy after 10 s" >&2
+}
+
 measure() {   # KIND N C ROUND
+	quiet "$@"
 	case $1 in
 	a) flood a "$2" "$3" "$4" ;;
 	b) flood b "$2" "$3" "$4" -n ;;
