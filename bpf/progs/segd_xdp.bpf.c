@@ -22,7 +22,8 @@ int uplink(struct xdp_md *ctx)
 		.hook = SEGD_HOOK_XDP,
 	};
 
-	return uplink_pass(&b, ctx->ingress_ifindex) == UPLINK_DROP ? XDP_DROP : XDP_PASS;
+	return uplink_pass(&b, ctx->ingress_ifindex) == UPLINK_DROP ?
+		       XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

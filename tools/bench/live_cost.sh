@@ -119,9 +119,6 @@ flood() {
 	return 0
 }
 
-# CPU 1's idle (with iowait) and steal in clock ticks
-cpu1_ticks() { awk '$1 == "cpu1" { printf "%.0f %.0f\n", $5 + $6, $9 }' /proc/stat; }
-
 # segd's own CPU time in clock ticks (user + system)
 segd_ticks() { awk '{ printf "%.0f\n", $14 + $15 }' "/proc/$TOPO_SEGD_PID/stat"; }
 

@@ -124,3 +124,5 @@ time.sleep(1e9)'
 }
 
 path_sink_rx() { in_pod web cat /sys/class/net/eth0/statistics/rx_packets; }
+# CPU 1's idle (idle + iowait) and steal ticks so far, USER_HZ units
+cpu1_ticks() { awk '$1 == "cpu1" { printf "%.0f %.0f\n", $5 + $6, $9 }' /proc/stat; }

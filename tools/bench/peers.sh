@@ -344,14 +344,13 @@ crr() {
 # window leaves behind (netfilter's deferred rule and conntrack frees,
 # RCU callbacks, timers, segd's flush) then runs before the window, not
 # inside the next contender's.
-cpu1_idle_ticks() { awk '$1 == "cpu1" { print $5 + $6 }' /proc/stat; }
 quiet() {
 	local i a b hz
 	hz=$(getconf CLK_TCK)
 	for i in $(seq 20); do
-		a=$(cpu1_idle_ticks)
+		read -r a _ < <(cpu1_ticks)
 		sleep 0.5
-		b=$(cpu1_idle_ticks)
+		read -r b _ < <(cpu1_ticks)
 		[ $((b - a)) -ge $((hz * 45 / 100)) ] && return 0
 	done
 	echo "# $1 N = $2 $3: CPU 1 still busy after 10 s" >&2
