@@ -46,15 +46,18 @@
 #      time, default 32): connect, one request, reply, close; the outside
 #      host's ephemeral ports 1024-65535 with tcp_tw_reuse (its own
 #      namespace's sysctls)
-# A pass of every kind with no filter comes first, its figures thrown
-# away: a run's first windows read low for every contender. Each window
-# starts once CPU 1 is quiet (quiet below).
-# Contenders are rotated each round; every kind runs while a contender's
-# rules are loaded; conntrack is emptied between kinds (netfilter's with
-# conntrack -F, segd's with segctl conntrack flush while segd is on). Medians and
-# min-max over ROUNDS. Load: wall time of iptables-restore / nft -f per
-# round, segctl apply once per N. A policy set past segd's max_rules
-# (131,072 unless set) is refused: shown as refused.
+# Each kind is a phase of its own at each N: all its rounds, contenders
+# rotated each round and each put on the path for that one window, before
+# the next kind: windows of (d) right after the floods of the other kinds
+# spread far more from round to round than in a phase of their own
+# (docs/performance.md, Method). Each phase starts with a window of
+# no filter whose figures are thrown away (a phase's first windows read
+# low for every contender), and each window once CPU 1 is quiet (quiet
+# below). Conntrack is emptied after every window (netfilter's with
+# conntrack -F, segd's with segctl conntrack flush). Medians and min-max
+# over ROUNDS. Load: wall time of iptables-restore / nft -f each time a
+# contender goes on, segctl apply once per N. A policy set past segd's
+# max_rules (131,072 unless set) is refused: shown as refused.
 # Kernel memory for the N rules, before the traffic of each N: for
 # netfilter, the kernel memory the load leaves charged to a fresh memory
 # cgroup the loader ran in (nested in ours; /proc/meminfo's SUnreclaim +
@@ -190,9 +193,9 @@ contender_on() {
 }
 
 # empty_conntrack CONTENDER: netfilter's conntrack emptied, and segd's
-# when segd is on the path: a flood leaves tens of thousands of entries
+# when segd was on the path: a flood leaves tens of thousands of entries
 # whose final records segd's next flow pass would make in the middle of
-# the next kind (segd's CPU, not the path's), as netfilter's would be
+# the next window (segd's CPU, not the path's), as netfilter's would be
 # looked up and expired there without the flush
 empty_conntrack() {
 	in_node conntrack -F >/dev/null 2>&1
@@ -365,16 +368,15 @@ measure() {   # KIND N C ROUND
 	   tcp_bulk c-out "$2" "$3" "$4" "pod->outside" ;;
 	d) crr "$2" "$3" "$4" ;;
 	esac
-	empty_conntrack "$3"   # each kind from an empty table
 }
 
 echo "# peers: kinds ${KINDS[*]}, outside -> pod web, $ROUNDS rounds x $SECS s, N = ${NS[*]}, sender on CPU 0, RPS to CPU 1, $(nproc) CPUs, $(uname -r), $(date -u '+%F %H:%M UTC')"
 path_configure none
+# warm_up KIND: a window of no filter, its figures thrown away
 warm_up() {
-	local RES=/dev/null k
-	for k in "${KINDS[@]}"; do measure "$k" 0 none warm-up; done
+	local RES=/dev/null
+	measure "$1" 0 none warm-up
 }
-warm_up
 for n in "${NS[@]}"; do
 	mem_netfilter "$n"
 	SEGD_OK[$n]=1 SEGD_LABELS_OK[$n]=1
@@ -383,21 +385,22 @@ for n in "${NS[@]}"; do
 	fi
 	segd_apply "$n" || SEGD_OK[$n]=0
 	nc=${#CONTENDERS[@]}
-	for r in $(seq 0 $((ROUNDS - 1))); do
-		for i in "${!CONTENDERS[@]}"; do
-			c=${CONTENDERS[$(((i + r) % nc))]}
-			[ "$c" = segd ] && [ "${SEGD_OK[$n]}" = 0 ] && continue
-			[ "$c" = segd-labels ] && [ "${SEGD_LABELS_OK[$n]}" = 0 ] && continue
-			if contender_on "$c" "$n" "$r"; then
-				for k in "${KINDS[@]}"; do
+	for k in "${KINDS[@]}"; do
+		warm_up "$k"
+		for r in $(seq 0 $((ROUNDS - 1))); do
+			for i in "${!CONTENDERS[@]}"; do
+				c=${CONTENDERS[$(((i + r) % nc))]}
+				[ "$c" = segd ] && [ "${SEGD_OK[$n]}" = 0 ] && continue
+				[ "$c" = segd-labels ] && [ "${SEGD_LABELS_OK[$n]}" = 0 ] && continue
+				if contender_on "$c" "$n" "$r"; then
 					measure "$k" "$n" "$c" "$r"
-				done
-			else
-				echo "# $c failed to load N = $n" >&2
-			fi
-			contender_off "$c" "$n"
+				else
+					echo "# $c failed to load N = $n" >&2
+				fi
+				contender_off "$c" "$n"
+			done
+			echo "# N = $n, kind $k: round $((r + 1)) of $ROUNDS done ($(date -u +%H:%M:%S))" >&2
 		done
-		echo "# N = $n: round $((r + 1)) of $ROUNDS done ($(date -u +%H:%M:%S))" >&2
 	done
 done
 path_configure tc+xdp

@@ -7,6 +7,11 @@ the kernel memory of segd's maps.
       the raw lines peers.sh writes (PEERS_RAW=FILE keeps them, so a run
       can be drawn again). Raw line: KIND N CONTENDER ROUND VALUE, or
       "refused N segd".
+  peers_report.py spread RAW [--kind d]
+      how far a kind's rounds spread: per N and contender with 4 rounds
+      or more, the median and the median absolute deviation of its rounds
+      as a share of their median (MAD %), then the median of those MAD %
+      over the cells: one figure to compare two runs' noise by
   peers_report.py segd-maps PID
       bytes (bytes_memlock, as `bpftool map show` reports it: the memory
       the kernel holds for the map) of the maps process PID holds whose
@@ -258,6 +263,26 @@ def report(argv):
     return 0
 
 
+def spread(argv):
+    kind = argv[argv.index("--kind") + 1] if "--kind" in argv else "d"
+    vals, _, _ = read_raw(argv[0])
+    mads = []
+    print("| N | contender | rounds | median | MAD % |\n|---|---|---|---|---|")
+    for (m, n, c), v in sorted(vals.items(), key=lambda x: (int(x[0][1]), x[0][2])):
+        if m != kind or len(v) < 4:
+            continue
+        med = statistics.median(v)
+        mad = 100 * statistics.median(abs(x - med) for x in v) / med
+        mads.append(mad)
+        print("| %s | %s | %d | %.1f | %.1f |" % (n, c, len(v), med, mad))
+    if not mads:
+        print("no %s cell with 4 rounds or more" % kind, file=sys.stderr)
+        return 1
+    print("\n(%s) median MAD over %d cells: %.1f %%" % (kind, len(mads),
+                                                     statistics.median(mads)))
+    return 0
+
+
 def segd_maps(pid):
     ids = set()
     fdinfo = "/proc/%d/fdinfo" % pid
@@ -293,6 +318,8 @@ def segd_maps(pid):
 def main(argv):
     if len(argv) >= 3 and argv[1] == "report":
         return report(argv[2:])
+    if len(argv) >= 3 and argv[1] == "spread":
+        return spread(argv[2:])
     if len(argv) == 3 and argv[1] == "segd-maps":
         return segd_maps(int(argv[2]))
     print(__doc__, file=sys.stderr)
