@@ -41,6 +41,7 @@
 #define SEGD_MAP_IFC        SEGD_MAP_NAME(segd_ifc)       /* array[2 * buckets] of segd_ifc */
 #define SEGD_MAP_HANDOFF    SEGD_MAP_NAME(segd_handoff)   /* percpu_array[1] of segd_handoff */
 #define SEGD_MAP_HANDOFF_FLOW SEGD_MAP_NAME(segd_handoff_flow) /* percpu_array[1] of segd_handoff_flow */
+#define SEGD_MAP_XDP_DECIDED SEGD_MAP_NAME(segd_xdp_decided) /* percpu_array[SEGD_XDP_DECIDED_SLOTS] of segd_handoff_flow */
 
 /* ---- program pins ------------------------------------------------------- */
 /* The loaded programs are pinned as <bpffs>/progs/<program name>
@@ -382,6 +383,26 @@ struct segd_handoff_flow {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct segd_handoff_flow) == 56, "handoff flow size");
+/* The XDP uplink's allowed new flows, for the endpoint's hook (BPF only;
+ * bpf/lib/handoff.h): per CPU, a direct-mapped cache of decisions, the
+ * slot chosen by a hash of the conntrack key. Several slots, not one: the
+ * stack takes the packets XDP has passed in batches, so by the time the
+ * endpoint's hook runs, XDP has decided the next few new flows too. */
+#define SEGD_XDP_DECIDED_SLOTS 64u
+_Static_assert((SEGD_XDP_DECIDED_SLOTS & (SEGD_XDP_DECIDED_SLOTS - 1)) == 0,
+	       "the slot is a hash masked by SEGD_XDP_DECIDED_SLOTS - 1");
+/* The slot of a conntrack key: its ports (host order) and the last two
+ * 32-bit words of its remote address (as the key holds them). */
+static inline __attribute__((always_inline))
+__u32 segd_xdp_decided_slot(__u16 lport, __u16 rport, __u32 remote2,
+			    __u32 remote3)
+{
+	__u32 h = ((__u32)lport << 16 | rport) ^ remote3 ^ remote2;
+
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return h & (SEGD_XDP_DECIDED_SLOTS - 1);
+}
 
 /* Lifetimes in seconds since last packet. */
 #define SEGD_CT_TCP_LIFETIME      21600

@@ -32,6 +32,20 @@
  * packet's way from the uplink to the pod, whatever it held (a cls_bpf
  * classifier's verdict sets it from the class id anyway), and the pod's
  * hook leaves it 0.
+ *
+ * The XDP uplink has no skb to tag. It hands on new flows' decisions
+ * only, through a per-CPU cache of them (segd_xdp_decided, a slot per
+ * hash of the conntrack key): a plain allow, as above, with its key and
+ * generation. The endpoint's hook, on a conntrack miss of a packet coming
+ * in, takes the slot's decision when the key and the generation match.
+ * No tag is needed for that: a decision is a function of the key and the
+ * generation (blocklist and ipcache changes bump it; quarantine is still
+ * asked at the endpoint), so a slot written for the same tuple under the
+ * same generation, by whichever packet, holds the decision the endpoint
+ * would take. A slot, not one: the stack takes what XDP passed in
+ * batches, so XDP has decided the next few flows by then. A packet that
+ * XDP ran on another CPU (RPS) or whose slot a later flow took is decided
+ * in full.
  */
 #ifndef SEGD_BPF_HANDOFF_H
 #define SEGD_BPF_HANDOFF_H
@@ -47,6 +61,31 @@ static __always_inline struct segd_handoff_flow *handoff_flow(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&segd_handoff_flow, &zero);
+}
+
+/* the segd_xdp_decided slot of conntrack key k on this CPU */
+static __always_inline struct segd_handoff_flow *
+xdp_decided_slot(const struct segd_ct_key *k)
+{
+	const __u32 *r = (const __u32 *)k->remote.b;
+	__u32 slot = segd_xdp_decided_slot(k->lport, k->rport, r[2], r[3]);
+
+	return bpf_map_lookup_elem(&segd_xdp_decided, &slot);
+}
+
+/* at the XDP uplink: a plain allow of new flow k under generation gen */
+static __always_inline void xdp_decided_put(const struct segd_ct_key *k,
+					    __u32 gen, __u32 rule_id,
+					    __u32 remote_id)
+{
+	struct segd_handoff_flow *f = xdp_decided_slot(k);
+
+	if (!f)
+		return;
+	f->key = *k;
+	f->policy_gen = gen;
+	f->rule_id = rule_id;
+	f->remote_id = remote_id;
 }
 
 /* at the uplink, after every packet: kind is what uplink_pass handed on

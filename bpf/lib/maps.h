@@ -142,6 +142,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } SEGD_MAP_HANDOFF_FLOW SEC(".maps");
 
+/* what the XDP uplink decided for new flows, for the endpoint hook */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEGD_XDP_DECIDED_SLOTS);
+	__type(key, __u32);
+	__type(value, struct segd_handoff_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} SEGD_MAP_XDP_DECIDED SEC(".maps");
+
 /* ---- blocklists (segd_abi.h; reader side in blocklist_check.h) ------------------
  * Written in place by user space (seg_dp_blocklists_write): new and
  * changed keys first, stale keys after. Which ones hold entries is in

@@ -30,6 +30,8 @@
  *      handed to the endpoint's hook, which then skips it, and a plainly
  *      allowed new flow's decision is handed to it (SEGD_R_HANDOFF_NEW),
  *      which then creates the entry without deciding again (handoff.h).
+ *      XDP hands on such a decision too, through segd_xdp_decided (it has
+ *      no skb to tag, so it hands on no established packet).
  *      Neither creates, revokes nor deletes an entry.
  *
  * Quarantine (quarantine_check.h) comes first of all once the local address is
@@ -74,9 +76,10 @@ static __always_inline __u8 stratum_mode(const struct segd_pkt *p,
 }
 
 /* handed: at the endpoint's SEGD_HOOK_TC, the new flow's decision the
- * tc uplink handed on (handoff.h), NULL when there is none. The tc
- * uplink writes a plain allow into its own segd_handoff_flow slot and
- * returns SEGD_R_HANDOFF_NEW. */
+ * tc uplink handed on (handoff.h), NULL when there is none (a packet
+ * coming in then looks for the XDP uplink's decision). The tc uplink
+ * writes a plain allow into its own segd_handoff_flow slot and returns
+ * SEGD_R_HANDOFF_NEW; XDP writes it into segd_xdp_decided. */
 static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 					   struct segd_pkt *p, __u8 dir,
 					   __u32 ifindex, int hook,
@@ -231,10 +234,13 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		return SEGD_REASON_FORWARDED;
 	}
 
+	/* what the XDP uplink decided, when it did (handoff.h) */
+	if (!handed && hook == SEGD_HOOK_TC && dir == SEGD_DIR_INGRESS)
+		handed = xdp_decided_slot(&k);
 	if (handed && handed->policy_gen == v.gen &&
 	    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
 	    ct_key_eq(&handed->key, &k)) {
-		/* the tc uplink has just decided this very tuple, on this
+		/* an uplink (tc or XDP) has decided this very tuple, on this
 		 * CPU, under this generation: allowed, by no audit entry, the
 		 * remote on no blocklist (handoff.h) */
 		p->new_flow = 1;
@@ -261,10 +267,12 @@ static __always_inline __u32 segd_pipeline(const struct segd_buf *b,
 		 * listed remote (counted at the endpoint), fragments and ICMP
 		 * errors are decided again there */
 		struct segd_handoff_flow *flow;
+		int plain = d.reason == SEGD_REASON_FORWARDED && !p->bl_list &&
+			    p->frag == SEGD_FRAG_NONE && !p->icmp_err;
 
-		if (hook == SEGD_HOOK_TC_UPLINK &&
-		    d.reason == SEGD_REASON_FORWARDED && !p->bl_list &&
-		    p->frag == SEGD_FRAG_NONE && !p->icmp_err &&
+		if (plain && hook == SEGD_HOOK_XDP)
+			xdp_decided_put(&k, v.gen, d.rule_id, remote_id);
+		if (plain && hook == SEGD_HOOK_TC_UPLINK &&
 		    (flow = handoff_flow())) {
 			flow->key = k;
 			flow->policy_gen = v.gen;

@@ -8,7 +8,8 @@
  * allowed new flow passes untouched (the endpoint's tc hook creates the CT
  * entry and does all accounting, so nothing is counted twice; on tc an
  * established packet is accounted here instead, and both it and a new
- * flow's decision are handed to that hook, handoff.h); a denied new flow
+ * flow's decision are handed to that hook, handoff.h; on XDP the
+ * decision only); a denied new flow
  * is dropped here, counted by reason and rule. Everything else (host
  * traffic, non-IP) passes. Malformed IP is dropped.
  */

@@ -31,6 +31,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,7 +357,7 @@ struct state {
 	struct seg_world w;
 	struct seg_compiled c;
 	struct seg_datapath *dp;
-	int from, xdp;
+	int from, to, xdp;
 	char me[32], peer[32], prev[32];
 	double compile_ms, apply_ms;
 };
@@ -389,6 +390,7 @@ static int state_open(struct state *s)
 	if (err)
 		return err;
 	s->from = seg_dp_prog_fd(s->dp, SEG_PROG_TC_FROM_EP);
+	s->to = seg_dp_prog_fd(s->dp, SEG_PROG_TC_TO_EP);
 	s->xdp = seg_dp_prog_fd(s->dp, SEG_PROG_XDP_UPLINK);
 	ep_addr(s->first, &a);
 	inet_ntop(AF_INET, &a.s6_addr[12], s->me, sizeof(s->me));
@@ -486,6 +488,50 @@ static int ct_insert(const struct state *s, double est, double *overhead,
 	return 0;
 }
 
+/* incoming new flows allowed with CT insert (prev -> me, TCP 8050 + mode:
+ * the ingress port-range rule), distinct flows through to_endpoint at
+ * repeat 1, minus the per-call overhead. mode 0: to_endpoint alone;
+ * 1: the XDP uplink ran each packet first, on the same CPU, and its
+ * decision was cleared (to_endpoint decides again, on warm lines: what
+ * segd did before segd_xdp_decided); 2: the same, its decision kept. */
+enum { IN_ALONE, IN_XDP_AGAIN, IN_XDP_TAKEN, IN_MODES };
+
+static int ct_insert_in(const struct state *s, double overhead, int mode,
+			uint16_t base, double *ns)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = seg_dp_map_fd(s->dp, SEGD_MAP_XDP_DECIDED);
+	struct segd_handoff_flow zero[ncpu > 0 ? ncpu : 1];
+	uint16_t dport = (uint16_t)(8050 + mode);
+	struct in_addr prev;
+	uint8_t pkt[64];
+	uint32_t d, rv;
+	double sum = 0;
+
+	if (fd < 0 || inet_pton(AF_INET, s->prev, &prev) != 1)
+		return -1;
+	memset(zero, 0, sizeof(zero));
+	for (int i = 0; i < NEWFLOWS; i++) {
+		uint16_t sport = (uint16_t)(base + i);
+		int len = tcp4(pkt, s->prev, s->me, sport, dport, 0x02);
+		uint32_t slot = segd_xdp_decided_slot(dport, sport,
+						      htonl(0x0000ffff),
+						      prev.s_addr);
+
+		if (mode != IN_ALONE &&
+		    (run(s->xdp, 0, pkt, len, 1, &d, &rv) || rv != XDP_PASS))
+			return -1;
+		if (mode == IN_XDP_AGAIN &&
+		    bpf_map_update_elem(fd, &slot, zero, BPF_ANY))
+			return -1;
+		if (run(s->to, 1, pkt, len, 1, &d, &rv) || rv != 0)
+			return -1;
+		sum += d;
+	}
+	*ns = sum / NEWFLOWS - overhead;
+	return 0;
+}
+
 static void line(const char *what, double a, double b, double amin,
 		 double bmin)
 {
@@ -497,8 +543,16 @@ static int bench_packets(struct state *st, int rounds)
 {
 	double v[2][C_COUNT][MAXROUNDS], med[2][C_COUNT], mn[2][C_COUNT];
 	double est1[2], ovh[2][MAXROUNDS], act[2][MAXROUNDS];
+	double in[2][IN_MODES][MAXROUNDS];   /* [state][mode][round] */
 	uint8_t pkt[64];
 	uint32_t d, rv;
+	cpu_set_t one;
+
+	/* segd_xdp_decided is per CPU: the XDP and tc runs on one */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -errno;
 
 	/* open the established flow once per state */
 	for (int k = 0; k < 2; k++) {
@@ -534,10 +588,25 @@ static int bench_packets(struct state *st, int rounds)
 		for (int j = 0; j < 2; j++) {
 			int k = r % 2 ? 1 - j : j;
 
+			/* flows never seen before: a source port range of
+			 * its own per round */
+			uint16_t base = (uint16_t)(2000 + r * NEWFLOWS);
+
 			if (ct_insert(&st[k], med[k][C_EST], &ovh[k][r],
-				      &act[k][r], (uint16_t)(2000 + r * 3000))) {
+				      &act[k][r], base)) {
 				fprintf(stderr, "bench: CT insert failed\n");
 				return -1;
+			}
+			/* the modes in a rotated order each round */
+			for (int m = 0; m < IN_MODES; m++) {
+				int mode = (m + r) % IN_MODES;
+
+				if (ct_insert_in(&st[k], ovh[k][r], mode, base,
+						 &in[k][mode][r])) {
+					fprintf(stderr, "bench: incoming CT "
+						"insert failed\n");
+					return -1;
+				}
 			}
 		}
 	for (int k = 0; k < 2; k++)
@@ -562,6 +631,23 @@ static int bench_packets(struct state *st, int rounds)
 		       "new flow allowed + CT insert (tc, see below)", a, b,
 		       a > 0 ? b / a : 0);
 	}
+	for (int m = 0; m < IN_MODES; m++) {
+		static const char *const what[IN_MODES] = {
+			"incoming new flow + CT insert (tc)",
+			"  after XDP, decided again",
+			"  after XDP, its decision taken",
+		};
+		double a[MAXROUNDS], b[MAXROUNDS], ma, mb;
+
+		for (int r = 0; r < CTROUNDS; r++) {
+			a[r] = in[0][m][r];
+			b[r] = in[1][m][r];
+		}
+		ma = median(a, CTROUNDS);
+		mb = median(b, CTROUNDS);
+		printf("  %-42s %7.1f %7.1f %6.2fx\n", what[m], ma, mb,
+		       ma > 0 ? mb / ma : 0);
+	}
 	printf("method: the tc program creates CT on the first allowed packet, "
 	       "so a repeated\n  allowed packet would measure the established "
 	       "path. 'decision (xdp uplink)'\n  runs the same parse + "
@@ -570,8 +656,11 @@ static int bench_packets(struct state *st, int rounds)
 	       "tc at repeat 1\n  and subtracts the per-call timer overhead "
 	       "(%.1f / %.1f ns, measured as\n  established@repeat1 - "
 	       "established@repeat%u); it includes the LRU insert;\n  median "
-	       "of %d rounds.\n", REPEAT, NEWFLOWS, est1[0], est1[1], REPEAT,
-	       CTROUNDS);
+	       "of %d rounds. 'incoming': to_endpoint on new flows from the "
+	       "previous\n  endpoint; 'after XDP': the XDP uplink ran on each "
+	       "packet first, and its\n  decision was cleared from "
+	       "segd_xdp_decided (decided again) or kept (taken).\n", REPEAT,
+	       NEWFLOWS, est1[0], est1[1], REPEAT, CTROUNDS);
 	return 0;
 }
 
