@@ -383,16 +383,12 @@ struct segd_handoff_flow {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct segd_handoff_flow) == 56, "handoff flow size");
-/* The XDP uplink's allowed new flows, for the endpoint's hook (BPF only;
- * bpf/lib/handoff.h): per CPU, a direct-mapped cache of decisions, the
- * slot chosen by a hash of the conntrack key. Several slots, not one: the
- * stack takes the packets XDP has passed in batches, so by the time the
- * endpoint's hook runs, XDP has decided the next few new flows too. */
+/* segd_xdp_decided: the XDP uplink's plain allows, a per-CPU cache
+ * indexed by segd_xdp_decided_slot (why: bpf/lib/handoff.h) */
 #define SEGD_XDP_DECIDED_SLOTS 64u
 _Static_assert((SEGD_XDP_DECIDED_SLOTS & (SEGD_XDP_DECIDED_SLOTS - 1)) == 0,
 	       "the slot is a hash masked by SEGD_XDP_DECIDED_SLOTS - 1");
-/* The slot of a conntrack key: its ports (host order) and the last two
- * 32-bit words of its remote address (as the key holds them). */
+/* of a conntrack key: ports, the remote address's last two words */
 static inline __attribute__((always_inline))
 __u32 segd_xdp_decided_slot(__u16 lport, __u16 rport, __u32 remote2,
 			    __u32 remote3)

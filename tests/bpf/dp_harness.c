@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,16 @@ int dp_run_shaped(enum seg_prog prog, const uint8_t *pkt, int len,
 	err = bpf_prog_test_run_opts(seg_dp_prog_fd(dp, prog), &o);
 	*retval = o.retval;
 	return err;
+}
+
+void dp_pin_cpu0(void)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0,
+		     "pin to CPU 0: %s", strerror(errno));
 }
 
 int dp_run_table(const char *scenario, const void *rows, size_t n,

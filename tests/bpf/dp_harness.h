@@ -68,6 +68,9 @@ void apply_world(int variant);
  * 22 from R allowed (rule 5), 23 allowed by an audit entry (rule 7), 24
  * denied (rule 8), anything else audited by the catch-all (rule 0). */
 void apply_audit_world(void);
+/* pin the test to CPU 0: per-CPU slots (handoff.h) written by one
+ * program run must be the ones the next run reads */
+void dp_pin_cpu0(void);
 /* run the rows in order; a failing row prints its name and the packet */
 void run_rows(const char *scenario, const struct row *rows, size_t n);
 

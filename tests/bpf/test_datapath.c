@@ -9,7 +9,6 @@
 #include "dp_harness.h"
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sched.h>
 
 /* ------------------------------------------------------------------------ */
 
@@ -465,13 +464,9 @@ Test(datapath, tc_uplink_handoff)
 	struct segd_ct_value v;
 	unsigned int armed, new_flows;
 
-	cpu_set_t one;
-
 	/* the slots are per CPU: every run on one, or a run that moved to
 	 * another CPU would leave the first one's slot armed */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	dp_pin_cpu0();
 	apply_world(0);
 	RUN("open", open);
 	RUN("xdp", xdp);

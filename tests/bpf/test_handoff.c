@@ -13,7 +13,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "dp_harness.h"
@@ -196,12 +195,9 @@ Test(datapath, xdp_uplink_hands_on_a_new_flow)
 	};
 	static uint8_t pkt[PKT_MAX];
 	uint32_t taken = 0;
-	cpu_set_t one;
 
 	/* the cache is per CPU: both programs run on one */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	dp_pin_cpu0();
 	apply_world(0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct hcase *c = &cases[i];
@@ -278,12 +274,9 @@ Test(datapath, xdp_uplink_hands_on_no_audit_decision)
 	static uint8_t pkt[PKT_MAX];
 	int len = pkt_build(&audited, pkt, sizeof(pkt));
 	struct segd_ct_value v;
-	cpu_set_t one;
 	uint32_t rc;
 
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	dp_pin_cpu0();
 	cr_assert_gt(len, 0, "cannot build packet");
 	apply_audit_world();
 	cr_assert_eq(dp_run_prog(XDP, pkt, len, EP_IF, &rc), 0);

@@ -4,6 +4,8 @@
 #ifndef SEGD_BENCH_UTIL_H
 #define SEGD_BENCH_UTIL_H
 
+#include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -37,6 +39,16 @@ static inline double minimum(const double *v, int n)
 	for (int i = 1; i < n; i++)
 		m = v[i] < m ? v[i] : m;
 	return m;
+}
+
+/* this thread on CPU cpu only: 0, or -errno */
+static inline int pin_cpu(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
 #endif

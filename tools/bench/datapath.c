@@ -31,7 +31,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,12 +487,9 @@ static int ct_insert(const struct state *s, double est, double *overhead,
 	return 0;
 }
 
-/* incoming new flows allowed with CT insert (prev -> me, TCP 8050 + mode:
- * the ingress port-range rule), distinct flows through to_endpoint at
- * repeat 1, minus the per-call overhead. mode 0: to_endpoint alone;
- * 1: the XDP uplink ran each packet first, on the same CPU, and its
- * decision was cleared (to_endpoint decides again, on warm lines: what
- * segd did before segd_xdp_decided); 2: the same, its decision kept. */
+/* as ct_insert, incoming (prev -> me, TCP 8050 + mode) through
+ * to_endpoint: alone, or after the XDP uplink on the same CPU with its
+ * decision cleared from segd_xdp_decided (decided again) or kept */
 enum { IN_ALONE, IN_XDP_AGAIN, IN_XDP_TAKEN, IN_MODES };
 
 static int ct_insert_in(const struct state *s, double overhead, int mode,
@@ -546,13 +542,9 @@ static int bench_packets(struct state *st, int rounds)
 	double in[2][IN_MODES][MAXROUNDS];   /* [state][mode][round] */
 	uint8_t pkt[64];
 	uint32_t d, rv;
-	cpu_set_t one;
 
-	/* segd_xdp_decided is per CPU: the XDP and tc runs on one */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		return -errno;
+	if (pin_cpu(0))   /* segd_xdp_decided is per CPU */
+		return -1;
 
 	/* open the established flow once per state */
 	for (int k = 0; k < 2; k++) {
@@ -656,10 +648,8 @@ static int bench_packets(struct state *st, int rounds)
 	       "tc at repeat 1\n  and subtracts the per-call timer overhead "
 	       "(%.1f / %.1f ns, measured as\n  established@repeat1 - "
 	       "established@repeat%u); it includes the LRU insert;\n  median "
-	       "of %d rounds. 'incoming': to_endpoint on new flows from the "
-	       "previous\n  endpoint; 'after XDP': the XDP uplink ran on each "
-	       "packet first, and its\n  decision was cleared from "
-	       "segd_xdp_decided (decided again) or kept (taken).\n", REPEAT,
+	       "of %d rounds. 'incoming': to_endpoint on flows from another "
+	       "endpoint (see ct_insert_in).\n", REPEAT,
 	       NEWFLOWS, est1[0], est1[1], REPEAT, CTROUNDS);
 	return 0;
 }
